@@ -1,0 +1,57 @@
+#pragma once
+// The command-line commands (contract section 5). Each returns the process
+// exit code: 0 ok, 1 bad input/rules/config, 2 usage.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/time.h"
+
+namespace slawatch {
+
+struct ReplayArgs {
+  std::string rules_path;
+  std::vector<std::string> calendar_paths;
+  std::string events = "-";
+  std::optional<std::string> until;
+  std::optional<std::string> config_path;
+  std::string alerts = "-";
+  std::string dead_letter;
+  std::string state_dir;  // empty: in-memory state
+  size_t batch_records = 2000;
+  bool quiet = false;
+};
+int run_replay(const ReplayArgs& args);
+
+struct RunArgs {
+  std::string config_path;
+  std::optional<std::string> events;  // overrides the config's input
+};
+int run_live(const RunArgs& args);
+
+struct SimulateArgs {
+  uint64_t seed = 12345;
+  int64_t cases = 10000;
+  std::string span = "24h";
+  std::optional<std::string> start;
+  std::string out = "-";
+  bool leave_open = false;
+  double late_fraction = 0, reorder_fraction = 0, duplicate_fraction = 0, malformed_fraction = 0;
+  double late_first_response = 0.15;
+};
+int run_simulate(const SimulateArgs& args);
+
+struct DemoArgs {
+  uint64_t seed = 20260302;
+  int64_t cases = 2400;
+  double seconds = 60;  // wall time for the simulated day
+  std::string rules_path = "rules";
+  bool color = true;
+  bool show_warnings = false;
+};
+int run_demo(const DemoArgs& args);
+
+int run_rules_check(const std::string& path, const std::vector<std::string>& calendar_paths);
+
+}  // namespace slawatch

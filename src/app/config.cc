@@ -1,0 +1,67 @@
+#include "app/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <set>
+
+namespace slawatch {
+namespace {
+
+std::string where(const std::string& file, const YAML::Node& node) {
+  return file + ":" + std::to_string(node.Mark().line + 1) + ":" + std::to_string(node.Mark().column + 1);
+}
+
+}  // namespace
+
+Config load_config(const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(path + ": " + e.what());
+  }
+  Config config;
+  if (!root || root.IsNull()) return config;
+  if (!root.IsMap()) throw ConfigError(where(path, root) + ": the config must be a map");
+  const auto base = std::filesystem::path(path).parent_path();
+  auto resolve = [&](const std::string& p) {
+    if (p == "-" || p.empty() || std::filesystem::path(p).is_absolute()) return p;
+    return (base / p).lexically_normal().string();
+  };
+  static const std::set<std::string> kKnown = {
+      "rules", "calendars", "state_dir", "sync_writes", "grace", "batch_records",
+      "max_timers_per_tick", "input", "alerts_output", "dead_letter_output", "alert_source",
+      "kafka", "http", "roster"};
+  for (const auto& kv : root) {
+    const auto key = kv.first.as<std::string>();
+    const auto& value = kv.second;
+    try {
+      if (!kKnown.contains(key)) throw ConfigError("unknown key '" + key + "'");
+      if (key == "rules") config.rules_path = resolve(value.as<std::string>());
+      else if (key == "calendars") {
+        for (const auto& c : value) config.calendar_paths.push_back(resolve(c.as<std::string>()));
+      } else if (key == "state_dir") config.state_dir = resolve(value.as<std::string>());
+      else if (key == "sync_writes") config.sync_writes = value.as<bool>();
+      else if (key == "grace") {
+        auto d = parse_duration(value.as<std::string>());
+        if (!d.ok()) throw ConfigError(d.error().message);
+        config.grace = *d;
+      } else if (key == "batch_records") config.batch_records = value.as<size_t>();
+      else if (key == "max_timers_per_tick") config.max_timers_per_tick = value.as<size_t>();
+      else if (key == "input") config.input = resolve(value.as<std::string>());
+      else if (key == "alerts_output") config.alerts_output = resolve(value.as<std::string>());
+      else if (key == "dead_letter_output") config.dead_letter_output = resolve(value.as<std::string>());
+      else if (key == "alert_source") config.alert_source = value.as<std::string>();
+    } catch (const YAML::Exception& e) {
+      throw ConfigError(where(path, value) + ": '" + key + "': wrong type (" + e.msg + ")");
+    } catch (const ConfigError& e) {
+      throw ConfigError(where(path, kv.first) + ": " + e.what());
+    }
+  }
+  if (config.batch_records == 0) throw ConfigError(path + ": batch_records must be at least 1");
+  if (config.max_timers_per_tick == 0) throw ConfigError(path + ": max_timers_per_tick must be at least 1");
+  return config;
+}
+
+}  // namespace slawatch

@@ -1,0 +1,34 @@
+#pragma once
+// slawatch's configuration file, parsed once at start-up into typed,
+// validated values. Bad config throws ConfigError (start-up only).
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "model/time.h"
+
+namespace slawatch {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Config {
+  std::string rules_path = "rules";
+  std::vector<std::string> calendar_paths;
+  std::string state_dir = "var/state";
+  bool sync_writes = false;
+  Duration grace = std::chrono::seconds{30};
+  size_t batch_records = 2000;
+  size_t max_timers_per_tick = 1000;  // bounded firing between reads of input
+  std::string input = "-";            // JSON Lines file or "-" (stdin) for `run`
+  std::string alerts_output = "-";
+  std::string dead_letter_output;  // empty: dead letters are logged to stderr only
+  std::string alert_source = "/slawatch";
+};
+
+// Relative paths in the file are taken relative to the file's folder.
+Config load_config(const std::string& path);
+
+}  // namespace slawatch

@@ -1,0 +1,95 @@
+// The composition root: parses the command line and hands over to a command.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "app/commands.h"
+#include "rules/rules.h"
+
+int main(int argc, char** argv) {
+  using namespace slawatch;
+  CLI::App app{"slawatch: real-time SLA monitor for city service hotlines"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "slawatch 0.1.0");
+
+  ReplayArgs replay;
+  auto* replay_cmd = app.add_subcommand("replay", "Replay case events (JSON Lines) on event time");
+  replay_cmd->add_option("--rules", replay.rules_path, "Rule file or folder")->required();
+  replay_cmd->add_option("--events", replay.events, "Events file, or - for stdin")->required();
+  replay_cmd->add_option("--until", replay.until, "Move the clock to this RFC 3339 time at the end");
+  replay_cmd->add_option("--config", replay.config_path, "Config file (calendars, alert source)");
+  replay_cmd->add_option("--alerts", replay.alerts, "Alerts output file, or - for stdout");
+  replay_cmd->add_option("--dead-letter", replay.dead_letter, "Dead-letter output file");
+  replay_cmd->add_option("--state", replay.state_dir,
+                         "Durable state directory (RocksDB); resumes where a killed run stopped");
+  replay_cmd->add_option("--calendars", replay.calendar_paths, "Extra calendar files or folders");
+  replay_cmd->add_option("--batch", replay.batch_records, "Records per state commit")
+      ->check(CLI::PositiveNumber);
+  replay_cmd->add_flag("--quiet", replay.quiet, "No per-record rejection messages or summary");
+
+  RunArgs run;
+  auto* run_cmd = app.add_subcommand("run", "Live monitor on the wall clock");
+  run_cmd->add_option("--config", run.config_path, "Config file")->required();
+  run_cmd->add_option("--events", run.events, "Events file or - (overrides the config's input)");
+
+  auto* rules_cmd = app.add_subcommand("rules", "Rule tools");
+  rules_cmd->require_subcommand(1);
+  std::string check_path;
+  std::vector<std::string> check_calendars;
+  auto* check_cmd = rules_cmd->add_subcommand("check", "Validate rules; errors name file:line:column");
+  check_cmd->add_option("path", check_path, "Rule file or folder")->required();
+  check_cmd->add_option("--calendars", check_calendars, "Extra calendar files or folders");
+
+  SimulateArgs simulate;
+  auto* sim_cmd = app.add_subcommand("simulate", "Generate seeded hotline traffic as JSON Lines");
+  sim_cmd->add_option("--seed", simulate.seed, "Random seed");
+  sim_cmd->add_option("--cases", simulate.cases, "Number of cases")->check(CLI::PositiveNumber);
+  sim_cmd->add_option("--span", simulate.span, "Creation times spread over this duration (e.g. 24h, 30d)");
+  sim_cmd->add_option("--start", simulate.start, "First creation time (RFC 3339)");
+  sim_cmd->add_option("--out", simulate.out, "Output file, or - for stdout");
+  sim_cmd->add_flag("--leave-open", simulate.leave_open, "Stop each case after its first response");
+  sim_cmd->add_option("--late", simulate.late_fraction, "Fraction of records delivered late")
+      ->check(CLI::Range(0.0, 1.0));
+  sim_cmd->add_option("--reorder", simulate.reorder_fraction, "Fraction of records swapped")
+      ->check(CLI::Range(0.0, 1.0));
+  sim_cmd->add_option("--duplicates", simulate.duplicate_fraction, "Fraction of records duplicated")
+      ->check(CLI::Range(0.0, 1.0));
+  sim_cmd->add_option("--malformed", simulate.malformed_fraction, "Fraction of extra malformed records")
+      ->check(CLI::Range(0.0, 1.0));
+  sim_cmd->add_option("--late-first-response", simulate.late_first_response,
+                      "Fraction of first responses after 30 minutes")
+      ->check(CLI::Range(0.0, 1.0));
+
+  DemoArgs demo;
+  bool no_color = false;
+  auto* demo_cmd = app.add_subcommand("demo", "Watch the monitor on a simulated hotline day");
+  demo_cmd->add_option("--cases", demo.cases, "Cases in the day")->check(CLI::PositiveNumber);
+  demo_cmd->add_option("--seconds", demo.seconds, "Wall-clock seconds for the day")
+      ->check(CLI::PositiveNumber);
+  demo_cmd->add_option("--seed", demo.seed, "Random seed");
+  demo_cmd->add_option("--rules", demo.rules_path, "Rule file or folder");
+  demo_cmd->add_flag("--no-color", no_color, "Plain output");
+  demo_cmd->add_flag("--warnings", demo.show_warnings, "Also print warning stages");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  if (*replay_cmd) return run_replay(replay);
+  if (*run_cmd) return run_live(run);
+  if (*check_cmd) return run_rules_check(check_path, check_calendars);
+  if (*sim_cmd) return run_simulate(simulate);
+  if (*demo_cmd) {
+    demo.color = !no_color;
+    return run_demo(demo);
+  }
+  return 2;
+}
+
+namespace slawatch {
+int run_rules_check(const std::string& path, const std::vector<std::string>& calendar_paths) {
+  return check_rules_command(path, calendar_paths, std::cout, std::cerr);
+}
+}  // namespace slawatch

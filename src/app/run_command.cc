@@ -1,0 +1,162 @@
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "app/commands.h"
+#include "app/config.h"
+#include "app/runtime.h"
+#include "io/io.h"
+#include "pipeline/pipeline.h"
+
+namespace slawatch {
+namespace {
+
+// Reads records on its own thread so that a quiet or blocked input never
+// stops timers from firing on the wall clock. The queue is bounded: a fast
+// input waits for the engine instead of filling memory.
+class RecordReader {
+ public:
+  explicit RecordReader(RecordSource& source, size_t capacity = 10000)
+      : source_(source), capacity_(capacity), thread_([this] { loop(); }) {}
+  ~RecordReader() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    space_.notify_all();
+    thread_.detach();  // a blocking read on stdin cannot be interrupted; the process is ending
+  }
+
+  // Takes up to `max` records, waiting at most `wait` for the first one.
+  // Returns false once the input has ended and everything was taken.
+  bool take(std::vector<std::pair<RawRecord, std::string>>& out, size_t max,
+            std::chrono::milliseconds wait) {
+    std::unique_lock lock(mutex_);
+    ready_.wait_for(lock, wait, [&] { return !queue_.empty() || ended_; });
+    while (!queue_.empty() && out.size() < max) {
+      out.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    space_.notify_all();
+    if (error_) std::cerr << "slawatch: " << *error_ << "\n";
+    return !(ended_ && queue_.empty());
+  }
+
+ private:
+  void loop() {
+    RawRecord record;
+    for (;;) {
+      auto more = source_.next(record);
+      std::unique_lock lock(mutex_);
+      if (!more.ok() || !*more) {
+        if (!more.ok()) error_ = more.error().message;
+        ended_ = true;
+        ready_.notify_all();
+        return;
+      }
+      space_.wait(lock, [&] { return queue_.size() < capacity_ || stopping_; });
+      if (stopping_) return;
+      queue_.emplace_back(std::move(record), source_.position());
+      ready_.notify_all();
+    }
+  }
+
+  RecordSource& source_;
+  size_t capacity_;
+  std::mutex mutex_;
+  std::condition_variable ready_, space_;
+  std::deque<std::pair<RawRecord, std::string>> queue_;
+  bool ended_ = false;
+  bool stopping_ = false;
+  std::optional<std::string> error_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+int run_live(const RunArgs& args) {
+  Config config;
+  try {
+    config = load_config(args.config_path);
+  } catch (const ConfigError& e) {
+    std::cerr << "slawatch: bad config: " << e.what() << "\n";
+    return 1;
+  }
+  if (args.events) config.input = *args.events;
+  auto rules = load_rules_or_report(config.rules_path, config.calendar_paths);
+  if (!rules) return 1;
+  auto fail = [](const Error& e) {
+    std::cerr << "slawatch: " << e.message << "\n";
+    return 1;
+  };
+  auto state = open_state(config.state_dir, config.sync_writes);
+  if (!state.ok()) return fail(state.error());
+  auto source = JsonLinesSource::open(config.input);
+  if (!source.ok()) return fail(source.error());
+  auto alerts = JsonLinesSink::open(config.alerts_output, true);
+  if (!alerts.ok()) return fail(alerts.error());
+  std::unique_ptr<RecordSink> dead_letters = std::make_unique<NullSink>();
+  if (!config.dead_letter_output.empty()) {
+    auto opened = JsonLinesSink::open(config.dead_letter_output, true);
+    if (!opened.ok()) return fail(opened.error());
+    dead_letters = std::move(opened).value();
+  }
+
+  StateStore& store = *state->store;
+  EngineOptions engine_options;
+  engine_options.grace = config.grace;
+  Engine engine(rules, store, engine_options);
+  PipelineOptions pipeline_options;
+  pipeline_options.batch_records = config.batch_records;
+  pipeline_options.alert_source = config.alert_source;
+  Pipeline pipeline(engine, store, **alerts, *dead_letters, pipeline_options);
+  pipeline.set_reject_observer([](const RawRecord& record, const std::string& reason) {
+    std::cerr << "slawatch: rejected " << record.origin << ": " << reason << "\n";
+  });
+  if (auto s = engine.open(); !s.ok()) return fail(s.error());
+  auto position = pipeline.recover();
+  if (!position.ok()) return fail(position.error());
+  if (!position->empty()) {
+    if (auto s = (*source)->seek(*position); !s.ok()) return fail(s.error());
+  }
+
+  install_stop_signals();
+  WallClock clock;
+  RecordReader reader(**source);
+  std::string last_position = *position;
+  std::vector<std::pair<RawRecord, std::string>> taken;
+  auto last_commit = std::chrono::steady_clock::now();
+  bool input_open = true;
+  std::cerr << "slawatch: monitoring " << config.input << " with " << rules->deadlines.size()
+            << " deadline and " << rules->counts.size() << " count rules (version "
+            << rules->version << ")\n";
+  while (!stop_requested().load()) {
+    taken.clear();
+    if (input_open) {
+      input_open = reader.take(taken, config.batch_records, std::chrono::milliseconds(100));
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // live clock: wait for due timers
+    }
+    for (auto& [record, pos] : taken) {
+      if (auto s = pipeline.on_record_live(record); !s.ok()) return fail(s.error());
+      last_position = pos;
+    }
+    // Fire in bounded batches so input keeps flowing through a backlog.
+    auto more = pipeline.advance(clock.now(), config.max_timers_per_tick);
+    if (!more.ok()) return fail(more.error());
+    const auto now = std::chrono::steady_clock::now();
+    const bool due = now - last_commit > std::chrono::milliseconds(200);
+    if (auto s = pipeline.maybe_commit(last_position, due); !s.ok()) return fail(s.error());
+    if (due) last_commit = now;
+  }
+  for (int i = 0; i < 2; ++i) {
+    if (auto s = pipeline.maybe_commit(last_position, true); !s.ok()) return fail(s.error());
+  }
+  std::cerr << "slawatch: stopped after " << pipeline.counters().records << " records\n";
+  return 0;
+}
+
+}  // namespace slawatch

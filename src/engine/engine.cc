@@ -1,0 +1,101 @@
+#include "engine/engine.h"
+
+#include "engine/reconcile.h"
+
+namespace slawatch {
+
+Engine::Engine(std::shared_ptr<const RuleSet> rules, StateStore& store, EngineOptions options)
+    : rules_(std::move(rules)),
+      store_(store),
+      options_(options),
+      timers_(store, options.timer_head_limit) {}
+
+Status Engine::open() {
+  auto checkpoint = store_.load_checkpoint();
+  if (!checkpoint.ok()) return checkpoint.error();
+  clock_ = checkpoint->clock;
+  return ok_status();
+}
+
+Result<Engine::CachedCase*> Engine::load(const CaseId& id) {
+  auto [it, inserted] = cache_.try_emplace(id);
+  if (!inserted) return &it->second;
+  auto stored = store_.load_case(id);
+  if (!stored.ok()) {
+    cache_.erase(it);
+    return stored.error();
+  }
+  if (stored->has_value()) {
+    auto decoded = decode_case_record(**stored, id);
+    if (!decoded.ok()) {
+      cache_.erase(it);
+      return decoded.error();
+    }
+    it->second.record = std::move(decoded).value();
+  }
+  return &it->second;
+}
+
+void Engine::reschedule(const CaseId& id, std::optional<Instant> before, std::optional<Instant> after) {
+  if (before == after) return;
+  if (before) timers_.cancel(TimerKey{*before, id});
+  if (after) timers_.schedule(TimerKey{*after, id});
+}
+
+Result<ApplyOutcome> Engine::apply(const CaseEvent& event, std::vector<Alert>& out) {
+  auto cached = load(event.case_id);
+  if (!cached.ok()) return cached.error();
+  CaseRecord& record = (*cached)->record;
+  if (record.has_event(event.id)) {
+    ++counters_.duplicates;
+    return ApplyOutcome::duplicate;
+  }
+  if (record.events.size() >= options_.max_events_per_case) {
+    ++counters_.case_full;
+    return ApplyOutcome::case_full;
+  }
+  const auto timer_before = record.timer_due;
+  record.insert(event);
+  (*cached)->dirty = true;
+
+  const Instant threshold = clock_ - options_.grace;
+  const ReconcileContext context{event.case_id, *rules_, clock_, threshold, threshold, &event.id};
+  reconcile(context, evaluate_case(record.events, *rules_), record, out);
+  reschedule(event.case_id, timer_before, record.timer_due);
+  ++counters_.applied;
+  return ApplyOutcome::applied;
+}
+
+Result<bool> Engine::advance(Instant now, std::vector<Alert>& out, size_t max_timers) {
+  if (now > clock_) clock_ = now;
+  const Instant threshold = clock_ - options_.grace;
+  for (size_t handled = 0; handled < max_timers; ++handled) {
+    auto popped = timers_.pop_due(threshold);
+    if (!popped.ok()) return popped.error();
+    if (!popped->has_value()) return false;
+    const TimerKey& key = **popped;
+    auto cached = load(key.case_id);
+    if (!cached.ok()) return cached.error();
+    CaseRecord& record = (*cached)->record;
+    if (record.timer_due != key.due) continue;  // stale key: the record is the truth
+    record.timer_due.reset();
+    (*cached)->dirty = true;
+    // Fire only up to this timer's due time: later stages of the same case go
+    // back into the queue, so alerts across cases come out in due order.
+    const ReconcileContext context{key.case_id, *rules_, clock_, key.due, threshold, nullptr};
+    reconcile(context, evaluate_case(record.events, *rules_), record, out);
+    reschedule(key.case_id, std::nullopt, record.timer_due);
+    ++counters_.timers_fired;
+  }
+  return true;
+}
+
+void Engine::flush_into(StateBatch& batch) {
+  for (auto& [id, cached] : cache_) {
+    if (cached.dirty) batch.cases[id] = encode_case_record(cached.record);
+  }
+  cache_.clear();
+  timers_.flush_into(batch);
+}
+
+}  // namespace slawatch

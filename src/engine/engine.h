@@ -1,0 +1,77 @@
+#pragma once
+// The SLA engine: validated case events and clock readings in, alert events
+// and state changes out. It does no I/O of its own: state goes through the
+// StateStore interface and output through the caller, so replay, the live
+// monitor and the tests all run this same code with different edges.
+// Single-threaded: one engine per partition, driven by one thread.
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/evaluator.h"
+#include "engine/timer_queue.h"
+#include "model/alert.h"
+#include "rules/rules.h"
+#include "state/store.h"
+
+namespace slawatch {
+
+struct EngineOptions {
+  Duration grace{0};               // a stage fires when clock >= due_at + grace
+  size_t timer_head_limit = 4096;  // timers kept in memory at the head of the queue
+  size_t max_events_per_case = 10000;
+};
+
+enum class ApplyOutcome : uint8_t { applied, duplicate, case_full };
+
+struct EngineCounters {
+  uint64_t applied = 0;
+  uint64_t duplicates = 0;
+  uint64_t case_full = 0;
+  uint64_t timers_fired = 0;
+};
+
+class Engine {
+ public:
+  Engine(std::shared_ptr<const RuleSet> rules, StateStore& store, EngineOptions options);
+
+  // Restores the clock from the store's checkpoint.
+  Status open();
+
+  // Applies one event to its case. Alerts that the event itself settles (a late
+  // event retracting or resolving, a late start whose stages are already due)
+  // are appended to `out`.
+  Result<ApplyOutcome> apply(const CaseEvent& event, std::vector<Alert>& out);
+
+  // Moves the clock forward to `now` (never backwards) and fires every stage
+  // with due_at + grace <= clock, in due order, handling at most `max_timers`
+  // timers. Returns true when more timers are due (call again).
+  Result<bool> advance(Instant now, std::vector<Alert>& out, size_t max_timers = SIZE_MAX);
+
+  // Moves every uncommitted change (case records, timers) into `batch`; the
+  // caller adds its outbox entries and checkpoint and commits the batch.
+  void flush_into(StateBatch& batch);
+
+  Instant clock() const { return clock_; }
+  const EngineCounters& counters() const { return counters_; }
+  const RuleSet& rules() const { return *rules_; }
+  size_t pending_cases() const { return cache_.size(); }
+
+ private:
+  struct CachedCase {
+    CaseRecord record;
+    bool dirty = false;
+  };
+  Result<CachedCase*> load(const CaseId& id);
+  void reschedule(const CaseId& id, std::optional<Instant> before, std::optional<Instant> after);
+
+  std::shared_ptr<const RuleSet> rules_;
+  StateStore& store_;
+  EngineOptions options_;
+  TimerQueue timers_;
+  Instant clock_ = kMinInstant;
+  EngineCounters counters_;
+  std::unordered_map<CaseId, CachedCase> cache_;  // cases touched since the last flush
+};
+
+}  // namespace slawatch

@@ -1,0 +1,59 @@
+#pragma once
+// Pure evaluation of one case under a rule set: from the case's event log to
+// its cycles and the due time and status of every stage. No clock, no state:
+// the same log always gives the same answer, whatever order the events
+// arrived in, which is what makes late and out-of-order input safe.
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "model/event.h"
+#include "rules/rules.h"
+
+namespace slawatch {
+
+struct CycleResult {
+  RuleId rule;
+  const DeadlineRule* deadline = nullptr;  // exactly one of deadline / count is set
+  const CountRule* count = nullptr;
+  int cycle = 1;
+  Instant started_at;
+  std::optional<Instant> closed_at;
+  EventId closed_by;       // the stop (or next start) event that closed the cycle
+  Duration paused{0};      // total paused time inside the cycle so far
+  bool paused_at_end = false;
+};
+
+enum class StageStatus : uint8_t {
+  due,     // due_at is known and the cycle was still open then: breached once the clock reaches it
+  met,     // the cycle closed at or before the stage's due time
+  paused,  // the cycle is paused before reaching the stage: no due time yet
+};
+
+struct StageResult {
+  size_t cycle_index = 0;  // into CaseEvaluation::cycles
+  std::string_view stage;  // name, "threshold" for count rules
+  std::string_view severity;
+  const std::vector<std::string>* notify = nullptr;
+  StageStatus status = StageStatus::paused;
+  Instant due_at;  // meaningful when status == due
+};
+
+struct CaseEvaluation {
+  std::vector<CycleResult> cycles;
+  std::vector<StageResult> stages;
+
+  const CycleResult& cycle_of(const StageResult& s) const { return cycles[s.cycle_index]; }
+  // The stage of (rule, cycle, stage name), or nullptr.
+  const StageResult* find(const RuleId& rule, int cycle, std::string_view stage) const;
+  const CycleResult* find_cycle(const RuleId& rule, int cycle) const;
+};
+
+// `log` must be in log order (CaseRecord keeps it so).
+CaseEvaluation evaluate_case(std::span<const CaseEvent> log, const RuleSet& rules);
+
+// Case attributes folded from the events at or before `at`.
+CaseAttributes attributes_at(std::span<const CaseEvent> log, Instant at);
+
+}  // namespace slawatch

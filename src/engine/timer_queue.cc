@@ -1,0 +1,75 @@
+#include "engine/timer_queue.h"
+
+namespace slawatch {
+
+TimerQueue::TimerQueue(StateStore& store, size_t head_limit)
+    : store_(store), head_limit_(head_limit < 1 ? 1 : head_limit) {}
+
+void TimerQueue::schedule(const TimerKey& key) {
+  auto it = overlay_.find(key);
+  if (it != overlay_.end() && !it->second) {
+    overlay_.erase(it);  // deleted and re-added in the same batch: the committed key stands
+  } else {
+    overlay_[key] = true;
+  }
+  if (key.due <= horizon_) {
+    head_.insert(key);
+    if (head_.size() > 2 * head_limit_) shrink_head();
+  }
+}
+
+void TimerQueue::cancel(const TimerKey& key) {
+  auto it = overlay_.find(key);
+  if (it != overlay_.end() && it->second) {
+    overlay_.erase(it);  // added and removed in the same batch: never reaches the store
+  } else {
+    overlay_[key] = false;
+  }
+  if (key.due <= horizon_) head_.erase(key);
+}
+
+Result<std::optional<TimerKey>> TimerQueue::pop_due(Instant limit) {
+  if (head_.empty() && horizon_ < limit && horizon_ != kMaxInstant) {
+    if (auto s = refill(); !s.ok()) return s.error();
+  }
+  if (head_.empty() || head_.begin()->due > limit) return std::optional<TimerKey>{};
+  TimerKey key = *head_.begin();
+  cancel(key);
+  return std::optional<TimerKey>{std::move(key)};
+}
+
+Status TimerQueue::refill() {
+  auto scanned = store_.scan_timers(horizon_, head_limit_);
+  if (!scanned.ok()) return scanned.error();
+  const auto& keys = scanned.value();
+  const Instant new_horizon = keys.size() < head_limit_ ? kMaxInstant : keys.back().due;
+  head_.insert(keys.begin(), keys.end());
+  for (auto it = overlay_.lower_bound(TimerKey{horizon_ + Duration{1}, CaseId{}});
+       it != overlay_.end() && it->first.due <= new_horizon; ++it) {
+    if (it->second) {
+      head_.insert(it->first);
+    } else {
+      head_.erase(it->first);
+    }
+  }
+  horizon_ = new_horizon;
+  if (head_.size() > 2 * head_limit_) shrink_head();
+  return ok_status();
+}
+
+// Keeps the earliest head_limit_ timers (and any sharing the last one's due).
+void TimerQueue::shrink_head() {
+  auto boundary = std::next(head_.begin(), static_cast<std::ptrdiff_t>(head_limit_ - 1));
+  horizon_ = boundary->due;
+  auto first_after = head_.lower_bound(TimerKey{horizon_ + Duration{1}, CaseId{}});
+  head_.erase(first_after, head_.end());
+}
+
+void TimerQueue::flush_into(StateBatch& batch) {
+  for (auto& [key, present] : overlay_) {
+    (present ? batch.timer_puts : batch.timer_deletes).push_back(key);
+  }
+  overlay_.clear();
+}
+
+}  // namespace slawatch

@@ -1,0 +1,45 @@
+#pragma once
+// The due-time ordered queue of case timers. The truth lives in the state
+// store (committed) plus this queue's uncommitted changes; in memory it keeps
+// only the head: every timer due at or before `horizon_`, at most a few
+// thousand. Refilling seeks just past the horizon, so timers already taken
+// off the head (tombstones in RocksDB) are never scanned again.
+// Used from the engine's thread only.
+#include <map>
+#include <optional>
+#include <set>
+
+#include "state/store.h"
+
+namespace slawatch {
+
+class TimerQueue {
+ public:
+  TimerQueue(StateStore& store, size_t head_limit);
+
+  // A case has at most one timer; the engine schedules only absent keys and
+  // cancels only present ones.
+  void schedule(const TimerKey& key);
+  void cancel(const TimerKey& key);
+
+  // Removes and returns the earliest timer with due <= limit, if any.
+  Result<std::optional<TimerKey>> pop_due(Instant limit);
+
+  // Moves the uncommitted changes into the batch.
+  void flush_into(StateBatch& batch);
+
+  size_t head_size() const { return head_.size(); }
+  size_t pending_changes() const { return overlay_.size(); }
+
+ private:
+  Status refill();
+  void shrink_head();
+
+  StateStore& store_;
+  size_t head_limit_;
+  std::set<TimerKey> head_;
+  Instant horizon_ = kMinInstant;     // every timer with due <= horizon_ is in head_
+  std::map<TimerKey, bool> overlay_;  // uncommitted net changes: true = put, false = delete
+};
+
+}  // namespace slawatch

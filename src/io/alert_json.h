@@ -1,0 +1,19 @@
+#pragma once
+// Encoding of alert events (contract section 3) and dead letters as JSON.
+#include <string>
+#include <string_view>
+
+#include "model/alert.h"
+
+namespace slawatch {
+
+// A CloudEvents 1.0 structured-mode JSON object, one line.
+std::string encode_alert_cloudevent(const Alert& alert, std::string_view source);
+
+// The dead-letter envelope: the reason, where the record came from and its
+// original bytes ("original" as a JSON string when the bytes are valid UTF-8,
+// otherwise "original_base64").
+std::string encode_dead_letter(std::string_view original, std::string_view reason,
+                               std::string_view origin);
+
+}  // namespace slawatch

@@ -1,0 +1,88 @@
+#pragma once
+// Small I/O interfaces at the edges of slawatch, and their file implementations.
+// Sources give raw records (bytes plus where they came from); sinks take
+// encoded output. Kafka implements the same interfaces.
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "model/result.h"
+
+namespace slawatch {
+
+struct RawRecord {
+  std::string bytes;
+  std::string origin;  // "events.jsonl:12", "topic/partition@offset"
+  std::string key;     // record key when the transport has one
+};
+
+// Gives raw records one by one. Single-threaded.
+class RecordSource {
+ public:
+  virtual ~RecordSource() = default;
+  // Fills `out`; false at the end of input.
+  virtual Result<bool> next(RawRecord& out) = 0;
+  // Position after the last record returned, to store in a checkpoint.
+  virtual std::string position() const = 0;
+  // Continues after a position returned by position() in an earlier run.
+  virtual Status seek(std::string_view position) = 0;
+};
+
+// Takes encoded output records (one alert or one dead letter each).
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  virtual Status write(std::string_view key, std::string_view payload) = 0;
+  // Makes everything written so far durable/visible.
+  virtual Status flush() = 0;
+};
+
+// JSON Lines from a file or from stdin ("-"). Positions are byte offsets;
+// for stdin, seek() skips that many bytes.
+class JsonLinesSource final : public RecordSource {
+ public:
+  static Result<std::unique_ptr<JsonLinesSource>> open(const std::string& path);
+  ~JsonLinesSource() override;
+  Result<bool> next(RawRecord& out) override;
+  std::string position() const override;
+  Status seek(std::string_view position) override;
+
+ private:
+  JsonLinesSource(std::FILE* file, std::string name, bool owned);
+  std::FILE* file_;
+  std::string name_;
+  bool owned_;
+  uint64_t offset_ = 0;
+  uint64_t line_ = 0;
+  char* buffer_ = nullptr;
+  size_t capacity_ = 0;
+};
+
+// Appends one record per line to a file or stdout ("-"); flush() fflushes and,
+// when asked, fsyncs.
+class JsonLinesSink final : public RecordSink {
+ public:
+  static Result<std::unique_ptr<JsonLinesSink>> open(const std::string& path, bool append,
+                                                     bool fsync_on_flush = false);
+  ~JsonLinesSink() override;
+  Status write(std::string_view key, std::string_view payload) override;
+  Status flush() override;
+
+ private:
+  JsonLinesSink(std::FILE* file, bool owned, bool fsync) : file_(file), owned_(owned), fsync_(fsync) {}
+  std::FILE* file_;
+  bool owned_;
+  bool fsync_;
+};
+
+// Discards everything (dead letters when no output was asked for are counted, not lost:
+// the caller logs them).
+class NullSink final : public RecordSink {
+ public:
+  Status write(std::string_view, std::string_view) override { return ok_status(); }
+  Status flush() override { return ok_status(); }
+};
+
+}  // namespace slawatch

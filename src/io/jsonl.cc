@@ -1,0 +1,103 @@
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+
+#include "io/io.h"
+
+namespace slawatch {
+
+Result<std::unique_ptr<JsonLinesSource>> JsonLinesSource::open(const std::string& path) {
+  if (path == "-") return std::unique_ptr<JsonLinesSource>(new JsonLinesSource(stdin, "stdin", false));
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return make_error("cannot open events file '" + path + "': " + std::strerror(errno));
+  return std::unique_ptr<JsonLinesSource>(new JsonLinesSource(f, path, true));
+}
+
+JsonLinesSource::JsonLinesSource(std::FILE* file, std::string name, bool owned)
+    : file_(file), name_(std::move(name)), owned_(owned) {}
+
+JsonLinesSource::~JsonLinesSource() {
+  std::free(buffer_);
+  if (owned_) std::fclose(file_);
+}
+
+Result<bool> JsonLinesSource::next(RawRecord& out) {
+  for (;;) {
+    const ssize_t n = ::getline(&buffer_, &capacity_, file_);
+    if (n < 0) {
+      if (std::ferror(file_)) return make_error("reading " + name_ + ": " + std::strerror(errno));
+      return false;
+    }
+    offset_ += static_cast<uint64_t>(n);
+    ++line_;
+    size_t len = static_cast<size_t>(n);
+    while (len > 0 && (buffer_[len - 1] == '\n' || buffer_[len - 1] == '\r')) --len;
+    if (len == 0) continue;  // blank lines carry no record
+    out.bytes.assign(buffer_, len);
+    out.origin = name_ + ":" + std::to_string(line_);
+    out.key.clear();
+    return true;
+  }
+}
+
+std::string JsonLinesSource::position() const {
+  return std::to_string(offset_) + ":" + std::to_string(line_);
+}
+
+Status JsonLinesSource::seek(std::string_view position) {
+  uint64_t offset = 0;
+  uint64_t line = 0;
+  const auto colon = position.find(':');
+  if (colon == std::string_view::npos ||
+      std::from_chars(position.data(), position.data() + colon, offset).ec != std::errc{} ||
+      std::from_chars(position.data() + colon + 1, position.data() + position.size(), line).ec !=
+          std::errc{}) {
+    return make_error("bad input position '" + std::string(position) + "' in checkpoint");
+  }
+  if (owned_ && std::fseek(file_, static_cast<long>(offset), SEEK_SET) == 0) {
+    offset_ = offset;
+    line_ = line;
+    return ok_status();
+  }
+  // Not seekable (a pipe): skip the bytes already processed.
+  while (offset_ < offset) {
+    if (std::fgetc(file_) == EOF) return make_error("input is shorter than the checkpoint position");
+    ++offset_;
+  }
+  line_ = line;
+  return ok_status();
+}
+
+Result<std::unique_ptr<JsonLinesSink>> JsonLinesSink::open(const std::string& path, bool append,
+                                                           bool fsync_on_flush) {
+  if (path == "-") return std::unique_ptr<JsonLinesSink>(new JsonLinesSink(stdout, false, false));
+  std::FILE* f = std::fopen(path.c_str(), append ? "ab" : "wb");
+  if (f == nullptr) return make_error("cannot open output file '" + path + "': " + std::strerror(errno));
+  return std::unique_ptr<JsonLinesSink>(new JsonLinesSink(f, true, fsync_on_flush));
+}
+
+JsonLinesSink::~JsonLinesSink() {
+  std::fflush(file_);
+  if (owned_) std::fclose(file_);
+}
+
+Status JsonLinesSink::write(std::string_view, std::string_view payload) {
+  if (std::fwrite(payload.data(), 1, payload.size(), file_) != payload.size() ||
+      std::fputc('\n', file_) == EOF) {
+    return make_error(std::string("writing output: ") + std::strerror(errno));
+  }
+  return ok_status();
+}
+
+Status JsonLinesSink::flush() {
+  if (std::fflush(file_) != 0) return make_error(std::string("flushing output: ") + std::strerror(errno));
+  if (fsync_ && ::fsync(fileno(file_)) != 0) {
+    return make_error(std::string("fsync of output: ") + std::strerror(errno));
+  }
+  return ok_status();
+}
+
+}  // namespace slawatch

@@ -1,0 +1,87 @@
+#pragma once
+// The case event model (contract section 1) after validation: a CloudEvent
+// reduced to what the rules and the evidence need.
+#include <bitset>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "model/ids.h"
+#include "model/time.h"
+
+namespace slawatch {
+
+enum class EventType : uint8_t {
+  created = 0,
+  dispatched,
+  acknowledged,
+  returned,
+  suspended,
+  resumed,
+  updated,
+  resolved,
+  closed,
+  reopened,
+  feedback,
+};
+constexpr size_t kEventTypeCount = 11;
+constexpr std::string_view kEventTypePrefix = "hotline.case.";
+
+// "dispatched" <-> EventType::dispatched (without the "hotline.case." prefix).
+std::string_view to_string(EventType type);
+std::optional<EventType> event_type_from_name(std::string_view short_name);
+
+// A set of event types, as used by rule start/stop/pause/resume lists.
+class EventTypeSet {
+ public:
+  EventTypeSet() = default;
+  void insert(EventType t) { bits_.set(static_cast<size_t>(t)); }
+  bool contains(EventType t) const { return bits_.test(static_cast<size_t>(t)); }
+  bool empty() const { return bits_.none(); }
+  bool intersects(const EventTypeSet& o) const { return (bits_ & o.bits_).any(); }
+  bool operator==(const EventTypeSet&) const = default;
+
+ private:
+  std::bitset<kEventTypeCount> bits_;
+};
+
+struct CaseEvent {
+  EventId id;
+  CaseId case_id;
+  EventType type = EventType::created;
+  Instant time;
+
+  // data fields; empty string / nullopt means "absent".
+  std::string category;
+  std::string priority;
+  std::string channel;
+  std::string district;
+  std::string department;
+  std::string from_department;
+  std::string actor;
+  std::string reason;
+  std::optional<bool> satisfied;
+  std::optional<int> score;
+};
+
+// Log order of a case: event time, ties broken by id (contract section 1).
+inline bool event_order_less(const CaseEvent& a, const CaseEvent& b) {
+  if (a.time != b.time) return a.time < b.time;
+  return a.id < b.id;
+}
+
+// Case attributes folded from the events at or before an instant.
+struct CaseAttributes {
+  std::string category;
+  std::string priority;
+  std::string channel;
+  std::string district;
+  std::string department;
+
+  // Value of a `when` attribute by name; nullptr for an unknown name.
+  const std::string* get(std::string_view name) const;
+  void apply(const CaseEvent& e);
+};
+
+}  // namespace slawatch

@@ -1,0 +1,142 @@
+#include "pipeline/pipeline.h"
+
+#include "io/alert_json.h"
+
+namespace slawatch {
+
+Pipeline::Pipeline(Engine& engine, StateStore& store, RecordSink& alerts, RecordSink& dead_letters,
+                   PipelineOptions options)
+    : engine_(engine),
+      store_(store),
+      alert_sink_(alerts),
+      dead_letter_sink_(dead_letters),
+      options_(std::move(options)) {}
+
+Result<std::string> Pipeline::recover() {
+  auto checkpoint = store_.load_checkpoint();
+  if (!checkpoint.ok()) return checkpoint.error();
+  next_outbox_seq_ = checkpoint->next_outbox_seq;
+  auto leftovers = store_.load_outbox();
+  if (!leftovers.ok()) return leftovers.error();
+  if (auto s = deliver(*leftovers); !s.ok()) return s.error();
+  for (const auto& entry : *leftovers) delivered_.push_back(entry.seq);
+  return checkpoint->source_position;
+}
+
+Result<const CaseEvent*> Pipeline::intake(const RawRecord& record) {
+  ++counters_.records;
+  ++uncommitted_records_;
+  auto parsed = parser_.parse(record.bytes);
+  if (!parsed.ok()) {
+    ++counters_.dead_letters;
+    if (reject_observer_) reject_observer_(record, parsed.error().message);
+    outbox_.push_back(OutboxEntry{next_outbox_seq_++, OutboxEntry::Channel::dead_letter, record.key,
+                                  encode_dead_letter(record.bytes, parsed.error().message, record.origin)});
+    return static_cast<const CaseEvent*>(nullptr);
+  }
+  scratch_event_ = std::move(parsed).value();
+  return &scratch_event_;
+}
+
+Status Pipeline::apply(const CaseEvent& event) {
+  scratch_alerts_.clear();
+  auto outcome = engine_.apply(event, scratch_alerts_);
+  if (!outcome.ok()) return outcome.error();
+  switch (*outcome) {
+    case ApplyOutcome::applied: ++counters_.applied; break;
+    case ApplyOutcome::duplicate: ++counters_.duplicates; break;
+    case ApplyOutcome::case_full: {
+      ++counters_.dead_letters;
+      outbox_.push_back(OutboxEntry{next_outbox_seq_++, OutboxEntry::Channel::dead_letter,
+                                    event.case_id.str(),
+                                    encode_dead_letter(event.id.str(), "case event log is full", "")});
+      break;
+    }
+  }
+  if (event_observer_) event_observer_(event, *outcome);
+  emit(scratch_alerts_);
+  return ok_status();
+}
+
+Status Pipeline::on_record_replay(const RawRecord& record) {
+  auto event = intake(record);
+  if (!event.ok()) return event.error();
+  if (*event == nullptr) return ok_status();
+  const Instant event_time = (*event)->time;
+  if (auto s = apply(**event); !s.ok()) return s;
+  auto more = advance(event_time);
+  if (!more.ok()) return more.error();
+  return ok_status();
+}
+
+Status Pipeline::on_record_live(const RawRecord& record) {
+  auto event = intake(record);
+  if (!event.ok()) return event.error();
+  if (*event == nullptr) return ok_status();
+  return apply(**event);
+}
+
+Result<bool> Pipeline::advance(Instant now, size_t max_timers) {
+  scratch_alerts_.clear();
+  auto more = engine_.advance(now, scratch_alerts_, max_timers);
+  if (!more.ok()) return more.error();
+  emit(scratch_alerts_);
+  return *more;
+}
+
+void Pipeline::emit(std::vector<Alert>& alerts) {
+  for (const auto& alert : alerts) {
+    switch (alert.kind) {
+      case AlertKind::fired: ++counters_.alerts_fired; break;
+      case AlertKind::resolved: ++counters_.alerts_resolved; break;
+      case AlertKind::retracted: ++counters_.alerts_retracted; break;
+    }
+    if (alert_observer_) alert_observer_(alert);
+    outbox_.push_back(OutboxEntry{next_outbox_seq_++, OutboxEntry::Channel::alerts,
+                                  alert.case_id.str(),
+                                  encode_alert_cloudevent(alert, options_.alert_source)});
+  }
+  alerts.clear();
+}
+
+Status Pipeline::maybe_commit(const std::string& source_position, bool force) {
+  if (!force && uncommitted_records_ < options_.batch_records && outbox_.size() < options_.batch_records) {
+    return ok_status();
+  }
+  StateBatch batch;
+  engine_.flush_into(batch);
+  batch.outbox_puts = outbox_;
+  batch.outbox_deletes = std::move(delivered_);
+  delivered_.clear();
+  batch.checkpoint = Checkpoint{engine_.clock(), source_position, next_outbox_seq_};
+  if (auto s = store_.commit(batch); !s.ok()) return s;
+  ++counters_.commits;
+  uncommitted_records_ = 0;
+  // Committed: now the output may leave. If we crash before the next commit
+  // deletes these entries, recover() delivers them again (same ids).
+  auto produced = std::move(outbox_);
+  outbox_.clear();
+  if (auto s = deliver(produced); !s.ok()) return s;
+  for (const auto& entry : produced) delivered_.push_back(entry.seq);
+  return ok_status();
+}
+
+Status Pipeline::deliver(const std::vector<OutboxEntry>& entries) {
+  bool alerts = false;
+  bool dead = false;
+  for (const auto& entry : entries) {
+    const bool is_alert = entry.channel == OutboxEntry::Channel::alerts;
+    auto& sink = is_alert ? alert_sink_ : dead_letter_sink_;
+    if (auto s = sink.write(entry.key, entry.payload); !s.ok()) return s;
+    (is_alert ? alerts : dead) = true;
+  }
+  if (alerts) {
+    if (auto s = alert_sink_.flush(); !s.ok()) return s;
+  }
+  if (dead) {
+    if (auto s = dead_letter_sink_.flush(); !s.ok()) return s;
+  }
+  return ok_status();
+}
+
+}  // namespace slawatch

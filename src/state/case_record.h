@@ -1,0 +1,60 @@
+#pragma once
+// What slawatch keeps per case: its deduplicated event log (sorted in log
+// order), the alerts it has fired (marks) and the due time of its one pending
+// timer. Everything else about a case is recomputed from the log.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/event.h"
+#include "model/result.h"
+
+namespace slawatch {
+
+struct FiredMark {
+  RuleId rule;
+  int cycle = 1;
+  std::string stage;
+  Instant due_at;
+  bool resolved = false;
+  bool operator==(const FiredMark&) const = default;
+};
+
+struct CaseRecord {
+  std::vector<CaseEvent> events;  // log order (time, id)
+  std::vector<FiredMark> marks;   // fired and not retracted
+  std::optional<Instant> timer_due;
+
+  bool has_event(const EventId& id) const;
+  // Inserts in log order; returns false (and changes nothing) for a duplicate id.
+  bool insert(CaseEvent event);
+  bool operator==(const CaseRecord&) const = default;
+};
+
+// Compact binary encoding, versioned by its first byte.
+std::string encode_case_record(const CaseRecord& record);
+Result<CaseRecord> decode_case_record(std::string_view bytes, const CaseId& case_id);
+
+// Little helpers shared by the binary codecs of the state layer.
+namespace codec {
+void put_varint(std::string& out, uint64_t v);
+void put_signed(std::string& out, int64_t v);
+void put_string(std::string& out, std::string_view s);
+class Reader {
+ public:
+  explicit Reader(std::string_view bytes) : bytes_(bytes) {}
+  bool varint(uint64_t& v);
+  bool signed_varint(int64_t& v);
+  bool string(std::string& s);
+  bool byte(uint8_t& b);
+  bool done() const { return pos_ == bytes_.size(); }
+
+ private:
+  std::string_view bytes_;
+  size_t pos_ = 0;
+};
+}  // namespace codec
+
+}  // namespace slawatch

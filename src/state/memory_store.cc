@@ -1,0 +1,49 @@
+#include "state/store.h"
+
+namespace slawatch {
+
+Result<std::optional<std::string>> MemoryStateStore::load_case(const CaseId& id) {
+  auto it = cases_.find(id);
+  if (it == cases_.end()) return std::optional<std::string>{};
+  return std::optional<std::string>{it->second};
+}
+
+Result<std::vector<TimerKey>> MemoryStateStore::scan_timers(Instant after, size_t limit) {
+  std::vector<TimerKey> out;
+  for (auto it = timers_.lower_bound(TimerKey{after + Duration{1}, CaseId{}});
+       it != timers_.end(); ++it) {
+    if (out.size() >= limit && it->first.due != out.back().due) break;
+    out.push_back(it->first);
+  }
+  return out;
+}
+
+Result<std::vector<OutboxEntry>> MemoryStateStore::load_outbox() {
+  std::vector<OutboxEntry> out;
+  for (const auto& [seq, entry] : outbox_) out.push_back(entry);
+  return out;
+}
+
+Result<Checkpoint> MemoryStateStore::load_checkpoint() { return checkpoint_; }
+
+Status MemoryStateStore::commit(StateBatch& batch) {
+  for (auto& [id, bytes] : batch.cases) cases_[id] = std::move(bytes);
+  for (const auto& key : batch.timer_deletes) timers_.erase(key);
+  for (const auto& key : batch.timer_puts) timers_[key] = true;
+  for (const auto seq : batch.outbox_deletes) outbox_.erase(seq);
+  for (auto& entry : batch.outbox_puts) outbox_[entry.seq] = std::move(entry);
+  if (batch.checkpoint) checkpoint_ = *batch.checkpoint;
+  batch = StateBatch{};
+  ++commits_;
+  return ok_status();
+}
+
+Status MemoryStateStore::for_each_case(
+    const std::function<bool(const CaseId&, std::string_view)>& fn) {
+  for (const auto& [id, bytes] : cases_) {
+    if (!fn(id, bytes)) break;
+  }
+  return ok_status();
+}
+
+}  // namespace slawatch

@@ -1,0 +1,248 @@
+#include "state/rocksdb_store.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/table_properties_collectors.h>
+#include <rocksdb/write_batch.h>
+
+namespace slawatch {
+namespace {
+
+void put_u64_be(std::string& out, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
+}
+
+uint64_t get_u64_be(std::string_view in) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(in[i]);
+  return v;
+}
+
+// Flipping the sign bit makes unsigned byte order equal signed time order.
+uint64_t biased(Instant t) { return static_cast<uint64_t>(to_millis(t)) ^ (1ull << 63); }
+Instant unbiased(uint64_t v) { return from_millis(static_cast<int64_t>(v ^ (1ull << 63))); }
+
+std::string partition_prefix(uint16_t partition) {
+  return std::string{static_cast<char>(partition >> 8), static_cast<char>(partition & 0xff)};
+}
+
+Status to_status(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return ok_status();
+  return make_error(std::string(what) + ": " + s.ToString());
+}
+
+constexpr std::string_view kCheckpointKey = "checkpoint";
+constexpr uint8_t kCheckpointFormat = 1;
+
+}  // namespace
+
+Result<std::shared_ptr<RocksDbDatabase>> RocksDbDatabase::open(const RocksDbOptions& options) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.db_write_buffer_size = options.memtable_budget_bytes;
+  db_options.max_background_jobs = 2;
+  db_options.bytes_per_sync = 1 << 20;
+
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  auto table_options = [&](bool bloom) {
+    rocksdb::BlockBasedTableOptions t;
+    t.block_cache = cache;
+    t.cache_index_and_filter_blocks = true;  // keeps index memory inside the cache budget
+    t.pin_l0_filter_and_index_blocks_in_cache = true;
+    if (bloom) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    return std::shared_ptr<rocksdb::TableFactory>(rocksdb::NewBlockBasedTableFactory(t));
+  };
+
+  rocksdb::ColumnFamilyOptions cases_cf;
+  cases_cf.table_factory = table_options(true);  // point lookups per event
+  cases_cf.write_buffer_size = 64 << 20;
+  cases_cf.compression = rocksdb::kLZ4Compression;
+  cases_cf.bottommost_compression = rocksdb::kZSTD;
+
+  rocksdb::ColumnFamilyOptions timers_cf;
+  timers_cf.table_factory = table_options(false);  // range scans only
+  timers_cf.write_buffer_size = 32 << 20;
+  // Timers are written once and deleted once; compact ranges full of deletes
+  // early so the head of the queue never sits behind tombstones.
+  timers_cf.table_properties_collector_factories.emplace_back(
+      rocksdb::NewCompactOnDeletionCollectorFactory(1024, 256));
+
+  rocksdb::ColumnFamilyOptions small_cf;
+  small_cf.table_factory = table_options(false);
+  small_cf.write_buffer_size = 4 << 20;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, small_cf},
+      {"cases", cases_cf},
+      {"timers", timers_cf},
+      {"outbox", small_cf},
+      {"meta", small_cf},
+  };
+  std::shared_ptr<RocksDbDatabase> database(new RocksDbDatabase());
+  database->sync_writes_ = options.sync_writes;
+  auto s = rocksdb::DB::Open(db_options, options.path, families, &database->handles_,
+                             &database->db_);
+  if (!s.ok()) return make_error("cannot open state directory '" + options.path + "': " + s.ToString());
+  return database;
+}
+
+RocksDbDatabase::~RocksDbDatabase() {
+  if (db_ == nullptr) return;
+  db_->FlushWAL(true).PermitUncheckedError();
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  db_->Close().PermitUncheckedError();
+  delete db_;
+}
+
+uint64_t RocksDbDatabase::live_data_bytes() const {
+  uint64_t total = 0;
+  for (auto* h : handles_) {
+    uint64_t v = 0;
+    if (db_->GetIntProperty(h, rocksdb::DB::Properties::kLiveSstFilesSize, &v)) total += v;
+    if (db_->GetIntProperty(h, rocksdb::DB::Properties::kCurSizeAllMemTables, &v)) total += v;
+  }
+  return total;
+}
+
+RocksDbStateStore::RocksDbStateStore(std::shared_ptr<RocksDbDatabase> database, uint16_t partition)
+    : database_(std::move(database)),
+      prefix_(partition_prefix(partition)),
+      next_prefix_(partition_prefix(static_cast<uint16_t>(partition + 1))) {
+  if (partition == 0xffff) next_prefix_ = std::string(3, '\xff');
+}
+
+std::string RocksDbStateStore::case_key(const CaseId& id) const { return prefix_ + id.str(); }
+
+std::string RocksDbStateStore::timer_key(const TimerKey& key) const {
+  std::string k = prefix_;
+  put_u64_be(k, biased(key.due));
+  k.append(key.case_id.str());
+  return k;
+}
+
+Result<std::optional<std::string>> RocksDbStateStore::load_case(const CaseId& id) {
+  std::string value;
+  auto s = database_->db()->Get(rocksdb::ReadOptions(), database_->cases(), case_key(id), &value);
+  if (s.IsNotFound()) return std::optional<std::string>{};
+  if (!s.ok()) return make_error("reading case '" + id.str() + "': " + s.ToString());
+  return std::optional<std::string>{std::move(value)};
+}
+
+Result<std::vector<TimerKey>> RocksDbStateStore::scan_timers(Instant after, size_t limit) {
+  std::string start = prefix_;
+  put_u64_be(start, biased(after + Duration{1}));
+  rocksdb::Slice upper(next_prefix_);
+  rocksdb::ReadOptions read_options;
+  read_options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(read_options, database_->timers()));
+  std::vector<TimerKey> out;
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    auto key = it->key();
+    if (key.size() < prefix_.size() + 8) return make_error("corrupt timer key");
+    const Instant due = unbiased(get_u64_be(std::string_view(key.data() + prefix_.size(), 8)));
+    if (out.size() >= limit && due != out.back().due) break;
+    out.push_back(TimerKey{due, CaseId{std::string_view(key.data() + prefix_.size() + 8,
+                                                        key.size() - prefix_.size() - 8)}});
+  }
+  if (!it->status().ok()) return make_error("scanning timers: " + it->status().ToString());
+  return out;
+}
+
+Result<std::vector<OutboxEntry>> RocksDbStateStore::load_outbox() {
+  rocksdb::Slice upper(next_prefix_);
+  rocksdb::ReadOptions read_options;
+  read_options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(read_options, database_->outbox()));
+  std::vector<OutboxEntry> out;
+  for (it->Seek(prefix_); it->Valid(); it->Next()) {
+    auto key = it->key();
+    auto value = it->value();
+    OutboxEntry entry;
+    if (key.size() != prefix_.size() + 8 || value.size() < 1) return make_error("corrupt outbox entry");
+    entry.seq = get_u64_be(std::string_view(key.data() + prefix_.size(), 8));
+    codec::Reader in(std::string_view(value.data(), value.size()));
+    uint8_t channel = 0;
+    if (!in.byte(channel) || !in.string(entry.key) || !in.string(entry.payload)) {
+      return make_error("corrupt outbox entry " + std::to_string(entry.seq));
+    }
+    entry.channel = static_cast<OutboxEntry::Channel>(channel);
+    out.push_back(std::move(entry));
+  }
+  if (!it->status().ok()) return make_error("reading outbox: " + it->status().ToString());
+  return out;
+}
+
+Result<Checkpoint> RocksDbStateStore::load_checkpoint() {
+  std::string value;
+  auto s = database_->db()->Get(rocksdb::ReadOptions(), database_->meta(),
+                                prefix_ + std::string(kCheckpointKey), &value);
+  Checkpoint checkpoint;
+  if (s.IsNotFound()) return checkpoint;
+  if (!s.ok()) return make_error("reading checkpoint: " + s.ToString());
+  codec::Reader in(value);
+  uint8_t format = 0;
+  int64_t clock = 0;
+  uint64_t seq = 0;
+  if (!in.byte(format) || format != kCheckpointFormat || !in.signed_varint(clock) ||
+      !in.string(checkpoint.source_position) || !in.varint(seq)) {
+    return make_error("corrupt checkpoint record");
+  }
+  checkpoint.clock = from_millis(clock);
+  checkpoint.next_outbox_seq = seq;
+  return checkpoint;
+}
+
+Status RocksDbStateStore::commit(StateBatch& batch) {
+  rocksdb::WriteBatch wb;
+  for (const auto& [id, bytes] : batch.cases) wb.Put(database_->cases(), case_key(id), bytes);
+  // Each timer key is written once and deleted once, the case SingleDelete is made for.
+  for (const auto& key : batch.timer_deletes) wb.SingleDelete(database_->timers(), timer_key(key));
+  for (const auto& key : batch.timer_puts) wb.Put(database_->timers(), timer_key(key), rocksdb::Slice());
+  for (const auto seq : batch.outbox_deletes) {
+    std::string k = prefix_;
+    put_u64_be(k, seq);
+    wb.SingleDelete(database_->outbox(), k);
+  }
+  for (const auto& entry : batch.outbox_puts) {
+    std::string k = prefix_;
+    put_u64_be(k, entry.seq);
+    std::string v;
+    v.push_back(static_cast<char>(entry.channel));
+    codec::put_string(v, entry.key);
+    codec::put_string(v, entry.payload);
+    wb.Put(database_->outbox(), k, v);
+  }
+  if (batch.checkpoint) {
+    std::string v;
+    v.push_back(static_cast<char>(kCheckpointFormat));
+    codec::put_signed(v, to_millis(batch.checkpoint->clock));
+    codec::put_string(v, batch.checkpoint->source_position);
+    codec::put_varint(v, batch.checkpoint->next_outbox_seq);
+    wb.Put(database_->meta(), prefix_ + std::string(kCheckpointKey), v);
+  }
+  rocksdb::WriteOptions write_options;
+  write_options.sync = database_->sync_writes();
+  auto status = to_status(database_->db()->Write(write_options, &wb), "committing state");
+  if (status.ok()) batch = StateBatch{};
+  return status;
+}
+
+Status RocksDbStateStore::for_each_case(
+    const std::function<bool(const CaseId&, std::string_view)>& fn) {
+  rocksdb::Slice upper(next_prefix_);
+  rocksdb::ReadOptions read_options;
+  read_options.iterate_upper_bound = &upper;
+  read_options.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(read_options, database_->cases()));
+  for (it->Seek(prefix_); it->Valid(); it->Next()) {
+    auto key = it->key();
+    const CaseId id{std::string_view(key.data() + prefix_.size(), key.size() - prefix_.size())};
+    if (!fn(id, std::string_view(it->value().data(), it->value().size()))) break;
+  }
+  return to_status(it->status(), "iterating cases");
+}
+
+}  // namespace slawatch

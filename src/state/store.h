@@ -1,0 +1,101 @@
+#pragma once
+// The state layer's interface: durable case records, the timer queue, the
+// outbox of produced-but-undelivered output, and the checkpoint. Every change
+// of a batch of events is committed atomically by commit(), so a crash leaves
+// the state of the last committed batch, never half of one.
+//
+// Implementations are used from one thread (the engine's) at a time.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/ids.h"
+#include "model/result.h"
+#include "model/time.h"
+#include "state/case_record.h"
+
+namespace slawatch {
+
+// One pending timer: a case has at most one, at its earliest pending due time.
+struct TimerKey {
+  Instant due;
+  CaseId case_id;
+  auto operator<=>(const TimerKey&) const = default;
+  bool operator==(const TimerKey&) const = default;
+};
+
+// Output that must survive a crash between being produced and being delivered.
+struct OutboxEntry {
+  enum class Channel : uint8_t { alerts = 0, dead_letter = 1 };
+  uint64_t seq = 0;
+  Channel channel = Channel::alerts;
+  std::string key;      // record key (case id), may be empty
+  std::string payload;  // exact bytes to deliver
+  bool operator==(const OutboxEntry&) const = default;
+};
+
+// Where the input stands and what the engine's clock is, committed with the state.
+struct Checkpoint {
+  Instant clock = kMinInstant;
+  std::string source_position;  // opaque to the state layer (file offset, Kafka offsets...)
+  uint64_t next_outbox_seq = 1;
+  bool operator==(const Checkpoint&) const = default;
+};
+
+struct StateBatch {
+  std::map<CaseId, std::string> cases;  // case id -> encoded CaseRecord
+  std::vector<TimerKey> timer_puts;
+  std::vector<TimerKey> timer_deletes;
+  std::vector<OutboxEntry> outbox_puts;
+  std::vector<uint64_t> outbox_deletes;
+  std::optional<Checkpoint> checkpoint;
+
+  bool empty() const {
+    return cases.empty() && timer_puts.empty() && timer_deletes.empty() && outbox_puts.empty() &&
+           outbox_deletes.empty() && !checkpoint;
+  }
+};
+
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+
+  // Encoded CaseRecord, or nullopt for a case never seen.
+  virtual Result<std::optional<std::string>> load_case(const CaseId& id) = 0;
+  // Committed timers with due > after, in (due, case) order, at most `limit`
+  // of them plus every further timer sharing the last one's due time.
+  virtual Result<std::vector<TimerKey>> scan_timers(Instant after, size_t limit) = 0;
+  virtual Result<std::vector<OutboxEntry>> load_outbox() = 0;
+  virtual Result<Checkpoint> load_checkpoint() = 0;
+  virtual Status commit(StateBatch& batch) = 0;
+  // Visits every committed case (for summaries and reports); stops when fn returns false.
+  virtual Status for_each_case(
+      const std::function<bool(const CaseId&, std::string_view encoded)>& fn) = 0;
+};
+
+// In-memory store for tests and for throwaway runs.
+class MemoryStateStore final : public StateStore {
+ public:
+  Result<std::optional<std::string>> load_case(const CaseId& id) override;
+  Result<std::vector<TimerKey>> scan_timers(Instant after, size_t limit) override;
+  Result<std::vector<OutboxEntry>> load_outbox() override;
+  Result<Checkpoint> load_checkpoint() override;
+  Status commit(StateBatch& batch) override;
+  Status for_each_case(
+      const std::function<bool(const CaseId&, std::string_view)>& fn) override;
+
+  size_t timer_count() const { return timers_.size(); }
+  size_t commits() const { return commits_; }
+
+ private:
+  std::map<CaseId, std::string> cases_;
+  std::map<TimerKey, bool> timers_;
+  std::map<uint64_t, OutboxEntry> outbox_;
+  Checkpoint checkpoint_;
+  size_t commits_ = 0;
+};
+
+}  // namespace slawatch
