@@ -51,6 +51,13 @@ bool same_key(std::string_view name, std::string_view key) {
   return name.size() == key.size() && name.front() == key.front() && name == key;
 }
 
+bool is_ascii(std::string_view text) {
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
+}
+
 std::string_view json_type_name(dom::element_type type) {
   switch (type) {
     case dom::element_type::ARRAY: return "array";
@@ -424,17 +431,19 @@ Result<CaseEvent> CloudEventParser::parse_binary(
     const std::map<std::string, std::string>& ce_attributes, std::string_view data_bytes) {
   if (data_bytes.size() > kMaxEventBytes) return too_large(data_bytes.size());
   Envelope envelope;
-  for (size_t i = 0; i < kAttributeCount; ++i) {
-    // Transparent lookup would avoid this temporary, but std::map<std::string, ...>
-    // with the default comparator has none; the names are short (SSO).
-    const auto it = ce_attributes.find(std::string(kAttributeNames[i]));
-    if (it == ce_attributes.end()) continue;
-    // Headers are raw bytes; JSON input was already checked by simdjson, and
-    // everything downstream writes these values back out as JSON.
-    if (!simdjson::validate_utf8(it->second.data(), it->second.size())) {
-      return field_error("", kAttributeNames[i], "not valid UTF-8");
+  // One pass over the headers: the map's comparator is not transparent, so a
+  // find() per attribute would build a std::string key each time.
+  for (const auto& [key, value] : ce_attributes) {
+    for (size_t i = 0; i < kAttributeCount; ++i) {
+      if (!same_key(kAttributeNames[i], key)) continue;
+      // Headers are raw bytes (JSON input was already checked by simdjson), and
+      // everything downstream writes these values back out as JSON.
+      if (!is_ascii(value) && !simdjson::validate_utf8(value.data(), value.size())) {
+        return field_error("", kAttributeNames[i], "not valid UTF-8");
+      }
+      envelope.values[i] = std::string_view(value);
+      break;
     }
-    envelope.values[i] = std::string_view(it->second);
   }
 
   std::optional<dom::element> data;
