@@ -83,28 +83,26 @@ class CalendarReader {
  public:
   explicit CalendarReader(DocumentChecker& checker) : checker_(checker) {}
 
-  std::optional<ParsedCalendar> read(const YAML::Node& document) {
+  std::shared_ptr<const Calendar> read(const YAML::Node& document) {
     const size_t errors_before = checker_.error_count();
     std::optional<Mapping> mapping = checker_.mapping(document, kCalendarKeys, "");
-    if (!mapping) return std::nullopt;
+    if (!mapping) return nullptr;
 
-    ParsedCalendar parsed;
-    parsed.id_location = mapping->location();
-    if (const Field* id = checker_.required(*mapping, "id", "calendar")) {
-      parsed.id_location = id->value_location();
-      if (std::optional<std::string> name = checker_.name(*id)) {
+    std::string id;
+    if (const Field* field = checker_.required(*mapping, "id", "calendar")) {
+      if (std::optional<std::string> name = checker_.name(*field)) {
         if (*name == "always") {
-          checker_.error(id->value_location(),
+          checker_.error(field->value_location(),
                          "calendar id 'always' is reserved for the built-in calendar");
         }
-        parsed.id = *name;
+        id = *name;
       }
     }
     if (const Field* title = mapping->find("title")) (void)checker_.text(*title);
     if (const Field* note = mapping->find("note")) (void)checker_.text(*note);
 
     WorkingCalendarSpec spec;
-    spec.name = parsed.id;
+    spec.name = id;
     const Field* time_zone = checker_.required(*mapping, "time_zone", "calendar");
     if (time_zone) {
       if (std::optional<std::string> zone = checker_.text(*time_zone)) spec.time_zone = *zone;
@@ -130,15 +128,14 @@ class CalendarReader {
     for (const DatedEntry& entry : holidays) spec.holidays.push_back(entry.date);
     for (const DatedEntry& entry : extra_days) spec.extra_workdays.push_back(entry.date);
 
-    if (checker_.error_count() != errors_before) return std::nullopt;
+    if (checker_.error_count() != errors_before) return nullptr;
     Result<std::shared_ptr<const Calendar>> calendar = make_working_calendar(std::move(spec));
     if (!calendar) {
       // Everything else was checked above, so what is left is the time zone.
       checker_.error(time_zone->value_location(), calendar.error().message);
-      return std::nullopt;
+      return nullptr;
     }
-    parsed.calendar = std::move(calendar.value());
-    return parsed;
+    return std::move(calendar.value());
   }
 
  private:
@@ -266,8 +263,8 @@ class CalendarReader {
 
 }  // namespace
 
-std::optional<ParsedCalendar> read_calendar_document(DocumentChecker& checker,
-                                                     const YAML::Node& document) {
+std::shared_ptr<const Calendar> read_calendar_document(DocumentChecker& checker,
+                                                       const YAML::Node& document) {
   return CalendarReader(checker).read(document);
 }
 

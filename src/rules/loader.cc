@@ -50,7 +50,7 @@ struct ListedEvent {
 };
 
 struct NamedEventList {
-  std::string_view key;
+  std::string key;
   std::vector<ListedEvent> events;
 };
 
@@ -124,7 +124,6 @@ class RuleSetLoader {
   std::map<std::string, Origin> rule_origins_;
   std::map<std::string, Origin> calendar_origins_;  // also holds calendars with mistakes
   size_t rule_documents_ = 0;
-  size_t unreadable_files_ = 0;
 };
 
 LoadedRules RuleSetLoader::load(const std::string& path,
@@ -138,7 +137,8 @@ LoadedRules RuleSetLoader::load(const std::string& path,
 
   for (const SourceFile& file : collector.files()) read_file(file);
 
-  if (found > 0 && rule_documents_ == 0 && unreadable_files_ == 0) {
+  // Only said when nothing else is wrong: a broken rule is not a missing one.
+  if (found > 0 && rule_documents_ == 0 && diagnostics_.empty()) {
     diagnostics_.push_back(
         Diagnostic{path, 0, 0, "no rules found (a rule has 'kind: deadline' or 'kind: count')"});
   }
@@ -161,7 +161,6 @@ void RuleSetLoader::read_file(const SourceFile& file) {
   } catch (const YAML::Exception& error) {
     // yaml-cpp stops at the first syntax error, so later mistakes in this file
     // only show up once it is fixed.
-    ++unreadable_files_;
     const Location where = error.mark.is_null() ? Location{}
                                                 : Location{error.mark.line + 1, error.mark.column + 1};
     diagnostics_.push_back(
@@ -193,8 +192,13 @@ void RuleSetLoader::read_document(const SourceFile& file, const YAML::Node& docu
     }
     return;
   }
-  const std::string kind = kind_node->IsScalar() ? kind_node->Scalar() : describe_node(*kind_node);
+  const std::string kind = kind_node->IsScalar() ? kind_node->Scalar() : "";
   if (file.calendars_only && kind != "calendar") return;  // other config shares those folders
+  if (!kind_node->IsScalar()) {
+    checker.error(location_of(*kind_node),
+                  "'kind' must be deadline, count or calendar, got " + describe_node(*kind_node));
+    return;
+  }
   if (kind == "deadline") {
     read_deadline(checker, document);
   } else if (kind == "count") {
@@ -263,8 +267,8 @@ void RuleSetLoader::read_deadline(DocumentChecker& checker, const YAML::Node& do
                                        [&](const ListedEvent& o) { return o.type == event.type; });
         if (clash) {
           checker.error(event.location, "event type '" + std::string(to_string(event.type)) +
-                                            "' is in both '" + std::string(lists[earlier].key) +
-                                            "' and '" + std::string(lists[later].key) +
+                                            "' is in both '" + lists[earlier].key + "' and '" +
+                                            lists[later].key +
                                             "': an event type can play only one part");
           break;
         }
@@ -351,7 +355,7 @@ void RuleSetLoader::read_calendar(DocumentChecker& checker, const YAML::Node& do
       id_location = location_of(it->second);
     }
   }
-  std::optional<ParsedCalendar> parsed = read_calendar_document(checker, document);
+  std::shared_ptr<const Calendar> calendar = read_calendar_document(checker, document);
   if (id.empty()) return;
   const Origin origin{checker.file(), id_location};
   const auto [existing, inserted] = calendar_origins_.emplace(id, origin);
@@ -360,7 +364,7 @@ void RuleSetLoader::read_calendar(DocumentChecker& checker, const YAML::Node& do
                                    existing->second.to_string() + ")");
     return;
   }
-  if (parsed) calendars_.emplace(id, std::move(parsed->calendar));
+  if (calendar) calendars_.emplace(id, std::move(calendar));
 }
 
 AttributeFilter RuleSetLoader::read_filter(DocumentChecker& checker, const Field& field) {
@@ -399,12 +403,7 @@ std::optional<NamedEventList> RuleSetLoader::read_event_list(DocumentChecker& ch
   std::optional<std::vector<YAML::Node>> items = checker.list(field, false);
   if (!items) return std::nullopt;
   static const std::vector<std::string_view> kNames = event_type_names();
-  NamedEventList list{field.key == "start"   ? "start"
-                      : field.key == "stop"  ? "stop"
-                      : field.key == "pause" ? "pause"
-                      : field.key == "resume" ? "resume"
-                                              : "events",
-                      {}};
+  NamedEventList list{field.key, {}};
   for (const YAML::Node& item : *items) {
     std::optional<std::string> written = checker.text_item(item, "an event type");
     if (!written) continue;

@@ -21,9 +21,8 @@ constexpr Duration kLocalOffset = hours{8};
 constexpr Duration kFirstResponseTarget = minutes{30};
 
 // ---------------------------------------------------------------------------
-// Randomness: xoshiro256** seeded through splitmix64. Fast, and the same seed
-// gives the same stream on every platform (no std:: distributions, whose
-// output is implementation-defined).
+// Randomness: xoshiro256** seeded through splitmix64. Fast, and free of the
+// std:: distributions, whose output differs between standard libraries.
 
 uint64_t splitmix64(uint64_t& state) {
   uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
@@ -430,7 +429,6 @@ bool is_department_action(Step step) {
 // be hundreds of thousands of these in a long run.
 struct CaseState {
   int64_t number = 0;  // creation order; breaks ties between cases
-  Instant created_at;
   uint32_t created_date = 0;  // local yyyymmdd, part of the case id
   uint32_t day_sequence = 0;
   uint8_t category = 0;
@@ -535,11 +533,10 @@ enum class Corruption : uint8_t { none, truncated, missing_field, bad_time, unkn
 class HotlineSimulator::Impl {
  public:
   explicit Impl(SimulatorOptions options)
-      : options_(std::move(options)),
+      : options_(validated(std::move(options))),
         schedule_(options_.start, options_.span, options_.cases, options_.seed ^ 0x5c4ed01eULL),
         case_rng_(options_.seed),
         disorder_rng_(options_.seed ^ 0xd150dde7ULL) {
-    validate();
     departments_ = department_ids(options_.departments);
     for (const auto& id : departments_) department_sources_.push_back("/haikou/12345/dept/" + id);
     init_response_model();
@@ -602,22 +599,25 @@ class HotlineSimulator::Impl {
     }
   };
 
-  void validate() const {
+  static SimulatorOptions validated(SimulatorOptions options) {
+    const SimulatorOptions& o = options;
     auto fraction_ok = [](double f) { return f >= 0 && f <= 1; };
-    if (options_.cases < 0) throw std::invalid_argument("simulator: cases must be >= 0");
-    if (options_.span <= Duration{0}) throw std::invalid_argument("simulator: span must be > 0");
-    if (options_.departments < 2 || options_.departments > 9999)
+    if (o.cases < 0) throw std::invalid_argument("simulator: cases must be >= 0");
+    if (o.span <= Duration{0} || o.span > days{366 * 100})
+      throw std::invalid_argument("simulator: span must be > 0 and at most 100 years");
+    if (o.departments < 2 || o.departments > 9999)
       throw std::invalid_argument("simulator: departments must be in 2..9999");
-    if (!fraction_ok(options_.late_first_response) || !fraction_ok(options_.late_fraction) ||
-        !fraction_ok(options_.reorder_fraction) || !fraction_ok(options_.duplicate_fraction) ||
-        !fraction_ok(options_.malformed_fraction))
+    if (!fraction_ok(o.late_first_response) || !fraction_ok(o.late_fraction) ||
+        !fraction_ok(o.reorder_fraction) || !fraction_ok(o.duplicate_fraction) ||
+        !fraction_ok(o.malformed_fraction))
       throw std::invalid_argument("simulator: fractions must be in [0, 1]");
-    if (options_.max_lateness < Duration{1})
+    if (o.max_lateness < Duration{1})
       throw std::invalid_argument("simulator: max_lateness must be >= 1ms");
-    const auto first_year = local_date(options_.start).year;
-    const auto last_year = local_date(options_.start + options_.span + days{366}).year;
+    const auto first_year = local_date(o.start).year;
+    const auto last_year = local_date(o.start + o.span + days{366}).year;
     if (first_year < 1971 || last_year > 9999)
       throw std::invalid_argument("simulator: start and span must stay within years 1971-9999");
+    return options;
   }
 
   // Per-unit probability of a late first response, scaled so that the city
@@ -779,7 +779,6 @@ class HotlineSimulator::Impl {
     CaseState& c = slots_[slot];
     c = CaseState{};
     c.number = number;
-    c.created_at = at;
     const auto date = local_date(at);
     c.created_date = static_cast<uint32_t>(date.year * 10000) + date.month * 100 + date.day;
     if (c.created_date != sequence_date_) {

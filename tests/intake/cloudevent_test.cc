@@ -496,6 +496,10 @@ TEST(CloudEventBinaryMode, HeaderThatIsNotUtf8IsRejected) {
   auto r = parser.parse_binary(headers, "{}");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message, "field 'source': not valid UTF-8");
+
+  headers["source"] = "/\u6d77\u53e3/12345";  // "/海口/12345": valid, not ASCII
+  auto chinese = parser.parse_binary(headers, "{}");
+  EXPECT_TRUE(chinese.ok()) << chinese.error().message;
 }
 
 TEST(CloudEventBinaryMode, ExtraHeadersAreIgnored) {

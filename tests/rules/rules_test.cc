@@ -674,7 +674,7 @@ TEST_F(RulesTest, EveryMistakeInAFileIsReportedInLineOrder) {
   expect_at(loaded.diagnostics[2], file, 4, 9, "unknown event type 'dispached'");
   expect_at(loaded.diagnostics[3], file, 6, 1, "unknown key 'tagret'");
   expect_at(loaded.diagnostics[4], file, 8, 40, "bad severity 'high'");
-  expect_at(loaded.diagnostics[5], file, 8, 60, "bad role 'boss'");
+  expect_at(loaded.diagnostics[5], file, 8, 55, "bad role 'boss'");
 }
 
 TEST_F(RulesTest, MistakesInSeveralFilesAreAllReportedInFileOrder) {

@@ -293,8 +293,14 @@ ResponseStats response_stats(const SimulatorOptions& o) {
   return s;
 }
 
+// The default options over 20k cases, computed once for the tests below.
+const ResponseStats& default_run_stats() {
+  static const ResponseStats stats = response_stats(small(20000, 12345));
+  return stats;
+}
+
 TEST(HotlineSimulator, LateFirstResponsesMatchTheRequestedFraction) {
-  const auto s = response_stats(small(20000, 12345));
+  const auto& s = default_run_stats();
   const double late = static_cast<double>(s.late) / static_cast<double>(s.acknowledged);
   EXPECT_GE(late, 0.10);
   EXPECT_LE(late, 0.20);
@@ -304,7 +310,7 @@ TEST(HotlineSimulator, LateFirstResponsesMatchTheRequestedFraction) {
 }
 
 TEST(HotlineSimulator, SomeDepartmentsAreSystematicallySlower) {
-  const auto s = response_stats(small(20000, 12345));
+  const auto& s = default_run_stats();
   double slowest = 0, fastest = 1;
   for (const auto& [dept, counts] : s.per_department) {
     if (counts.first < 300) continue;  // only units with enough traffic to judge
@@ -331,7 +337,7 @@ TEST(HotlineSimulator, AllNinetyOneDepartmentsAppearWithValidIds) {
   for (const auto& id : ids) EXPECT_TRUE(std::regex_match(id, kDepartmentId)) << id;
   EXPECT_EQ(ids[0], "water");
 
-  const auto s = response_stats(small(20000, 12345));
+  const auto& s = default_run_stats();
   EXPECT_EQ(s.departments, std::set<std::string>(ids.begin(), ids.end()));
 }
 
@@ -345,7 +351,7 @@ TEST(HotlineSimulator, DepartmentCountIsConfigurable) {
 }
 
 TEST(HotlineSimulator, DepartmentsReturnCasesIncludingPingPong) {
-  const auto s = response_stats(small(20000, 12345));
+  const auto& s = default_run_stats();
   const double returned = static_cast<double>(s.returned) / static_cast<double>(s.dispatched);
   EXPECT_GT(returned, 0.05);
   EXPECT_LT(returned, 0.12);
