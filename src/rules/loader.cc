@@ -182,7 +182,7 @@ void RuleSetLoader::read_document(const SourceFile& file, const YAML::Node& docu
     return;
   }
   std::optional<YAML::Node> kind_node;
-  for (auto it = document.begin(); it != document.end(); ++it) {
+  for (auto it = document.begin(); it != document.end() && !kind_node; ++it) {
     if (it->first.IsScalar() && it->first.Scalar() == "kind") kind_node = it->second;
   }
   if (!kind_node) {
@@ -350,9 +350,12 @@ void RuleSetLoader::read_calendar(DocumentChecker& checker, const YAML::Node& do
   std::string id;
   Location id_location = location_of(document);
   for (auto it = document.begin(); it != document.end(); ++it) {
-    if (it->first.IsScalar() && it->first.Scalar() == "id" && it->second.IsScalar()) {
-      id = it->second.Scalar();
-      id_location = location_of(it->second);
+    if (it->first.IsScalar() && it->first.Scalar() == "id") {
+      if (it->second.IsScalar()) {
+        id = it->second.Scalar();
+        id_location = location_of(it->second);
+      }
+      break;
     }
   }
   std::shared_ptr<const Calendar> calendar = read_calendar_document(checker, document);
@@ -402,7 +405,7 @@ std::optional<NamedEventList> RuleSetLoader::read_event_list(DocumentChecker& ch
                                                             const Field& field) {
   std::optional<std::vector<YAML::Node>> items = checker.list(field, false);
   if (!items) return std::nullopt;
-  static const std::vector<std::string_view> kNames = event_type_names();
+  const std::vector<std::string_view> names = event_type_names();
   NamedEventList list{field.key, {}};
   for (const YAML::Node& item : *items) {
     std::optional<std::string> written = checker.text_item(item, "an event type");
@@ -412,8 +415,8 @@ std::optional<NamedEventList> RuleSetLoader::read_event_list(DocumentChecker& ch
     std::optional<EventType> type = event_type_from_name(name);
     if (!type) {
       checker.error(location_of(item), "unknown event type '" + *written + "' in '" + field.key +
-                                           "'" + did_you_mean(name, kNames) +
-                                           "; valid types: " + joined(kNames));
+                                           "'" + did_you_mean(name, names) +
+                                           "; valid types: " + joined(names));
       continue;
     }
     list.events.push_back(ListedEvent{*type, location_of(item)});

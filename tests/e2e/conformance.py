@@ -18,7 +18,7 @@ def replay_command(readme_path):
     """The `slawatch replay ...` command of the example's README, as a list of words."""
     with open(readme_path, encoding="utf-8") as f:
         text = f.read()
-    found = re.search(r"^\s*slawatch (replay .*?)(?<!\\)$", text.replace("\\\n", " "), re.MULTILINE)
+    found = re.search(r"^\s*slawatch (replay .*)$", text.replace("\\\n", " "), re.MULTILINE)
     check(found is not None, f"{readme_path}: no 'slawatch replay' command found")
     return found.group(1).split(), text
 
