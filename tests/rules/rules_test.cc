@@ -186,16 +186,16 @@ TEST_F(RulesTest, ReadsEveryFieldOfADeadlineRule) {
   EXPECT_EQ(rule.stages[2].severity, "critical");
 }
 
-TEST_F(RulesTest, PercentOffsetIsRoundedDownToTheMillisecond) {
-  write("a.yaml", with_line(kDeadline, 6, "target: 999ms") );
+TEST_F(RulesTest, PercentOffsetIsAShareOfTheTarget) {
+  write("a.yaml", with_line(kDeadline, 6, "target: 999ms"));
   write("b.yaml", with_line(with_line(kDeadline, 1, "id: other").c_str(), 8,
                             "  - {name: early, at: 1%, severity: minor}\n"
                             "  - {name: breach, at: 150%, severity: major}"));
   const LoadedRules loaded = load();
   ASSERT_NE(loaded.rules, nullptr) << all(loaded);
-  const Stage& half = loaded.rules->deadlines[0].stages[0];
-  EXPECT_EQ(half.percent, 100);
-  EXPECT_EQ(half.offset, 999ms);
+  const Stage& whole = loaded.rules->deadlines[0].stages[0];
+  EXPECT_EQ(whole.percent, 100);
+  EXPECT_EQ(whole.offset, 999ms);
   const DeadlineRule& other = loaded.rules->deadlines[1];
   EXPECT_EQ(other.stages[0].offset, 18s);   // 1% of 30m
   EXPECT_EQ(other.stages[1].offset, 45min);  // 150% of 30m
