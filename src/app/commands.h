@@ -21,6 +21,7 @@ struct ReplayArgs {
   std::string state_dir;  // empty: in-memory state
   size_t batch_records = 2000;
   bool quiet = false;
+  bool exit_when_ready = false;  // open state, recover, report, exit (restart-time measurement)
 };
 int run_replay(const ReplayArgs& args);
 

@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--batch", replay.batch_records, "Records per state commit")
       ->check(CLI::PositiveNumber);
   replay_cmd->add_flag("--quiet", replay.quiet, "No per-record rejection messages or summary");
+  replay_cmd->add_flag("--exit-when-ready", replay.exit_when_ready,
+                       "Open the state, deliver its outbox, print the time to ready and exit");
 
   RunArgs run;
   auto* run_cmd = app.add_subcommand("run", "Live monitor on the wall clock");

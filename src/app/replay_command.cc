@@ -1,3 +1,4 @@
+#include <chrono>
 #include <iostream>
 
 #include "app/commands.h"
@@ -9,6 +10,7 @@
 namespace slawatch {
 
 int run_replay(const ReplayArgs& args) {
+  const auto process_start = std::chrono::steady_clock::now();
   std::vector<std::string> calendar_paths = args.calendar_paths;
   std::string alert_source = "/slawatch";
   if (args.config_path) {
@@ -87,6 +89,13 @@ int run_replay(const ReplayArgs& args) {
   if (auto s = engine.open(); !s.ok()) return fail(s.error());
   auto position = pipeline.recover();
   if (!position.ok()) return fail(position.error());
+  if (args.exit_when_ready) {
+    const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                              process_start);
+    std::cout << "ready in " << ms.count() << " ms (clock " << format_rfc3339_utc(engine.clock())
+              << ", input position " << (position->empty() ? "none" : *position) << ")\n";
+    return 0;
+  }
   if (!position->empty()) {
     if (auto s = (*source)->seek(*position); !s.ok()) return fail(s.error());
   }

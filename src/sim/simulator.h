@@ -24,7 +24,7 @@ struct SimulatorOptions {
   Instant start = kDefaultSimulationStart;  // first creation time
   Duration span = std::chrono::hours{24};   // creations spread over [start, start + span)
   int64_t cases = 10000;
-  int departments = 91;  // member units; the first 91 have real-sounding ids
+  int departments = 91;  // member units: 91 named ones, then "unit-092", ...
   // Fraction of acknowledged dispatches answered more than 30 minutes after
   // the dispatch. Some departments are systematically slower than others.
   double late_first_response = 0.15;
