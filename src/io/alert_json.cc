@@ -73,8 +73,12 @@ std::string encode_alert_cloudevent(const Alert& alert, std::string_view source)
   }
   nlohmann::ordered_json event;
   event["specversion"] = "1.0";
-  // Deterministic: the same alert event found again gets the same id.
-  event["id"] = alert.alert_id + "/" + std::string(to_string(alert.kind));
+  // Deterministic: the same alert event found again (after a crash, say) gets
+  // the same id. The due time is part of it because a retracted stage can
+  // fire again under the same alert_id with a different due time, and that
+  // is a different event that a consumer must not drop as a duplicate.
+  event["id"] = alert.alert_id + "/" + std::string(to_string(alert.kind)) + "/" +
+                std::to_string(to_millis(alert.due_at));
   event["source"] = source;
   event["type"] = "slawatch.alert." + std::string(to_string(alert.kind));
   event["subject"] = alert.case_id.str();

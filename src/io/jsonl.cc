@@ -1,4 +1,7 @@
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <cerrno>
 #include <charconv>
@@ -8,6 +11,44 @@
 #include "io/io.h"
 
 namespace slawatch {
+namespace {
+
+// A process killed mid-write can leave a partial last line. Every record in
+// it is still in the outbox and will be delivered again, so the fragment is
+// cut off before appending rather than glued to the next record.
+Status drop_torn_last_line(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return ok_status();  // not there yet, or not a regular file
+  struct stat st {};
+  if (::fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+    std::fclose(f);
+    return ok_status();
+  }
+  off_t keep = st.st_size;
+  char buffer[4096];
+  while (keep > 0) {
+    const off_t chunk = std::min<off_t>(keep, sizeof(buffer));
+    if (std::fseek(f, static_cast<long>(keep - chunk), SEEK_SET) != 0 ||
+        std::fread(buffer, 1, static_cast<size_t>(chunk), f) != static_cast<size_t>(chunk)) {
+      std::fclose(f);
+      return make_error("reading output file '" + path + "' to check its last line");
+    }
+    off_t i = chunk;
+    while (i > 0 && buffer[i - 1] != '\n') --i;
+    if (i > 0) {
+      keep = keep - chunk + i;
+      break;
+    }
+    keep -= chunk;
+  }
+  std::fclose(f);
+  if (keep != st.st_size && ::truncate(path.c_str(), keep) != 0) {
+    return make_error("cannot cut the torn last line of '" + path + "': " + std::strerror(errno));
+  }
+  return ok_status();
+}
+
+}  // namespace
 
 Result<std::unique_ptr<JsonLinesSource>> JsonLinesSource::open(const std::string& path) {
   if (path == "-") return std::unique_ptr<JsonLinesSource>(new JsonLinesSource(stdin, "stdin", false));
@@ -74,6 +115,9 @@ Status JsonLinesSource::seek(std::string_view position) {
 Result<std::unique_ptr<JsonLinesSink>> JsonLinesSink::open(const std::string& path, bool append,
                                                            bool fsync_on_flush) {
   if (path == "-") return std::unique_ptr<JsonLinesSink>(new JsonLinesSink(stdout, false, false));
+  if (append) {
+    if (auto s = drop_torn_last_line(path); !s.ok()) return s.error();
+  }
   std::FILE* f = std::fopen(path.c_str(), append ? "ab" : "wb");
   if (f == nullptr) return make_error("cannot open output file '" + path + "': " + std::strerror(errno));
   return std::unique_ptr<JsonLinesSink>(new JsonLinesSink(f, true, fsync_on_flush));

@@ -4,6 +4,7 @@ retractions and alert format are checked against the contract.
 
 usage: conformance.py SLAWATCH EXAMPLES_DIR
 """
+import json
 import os
 import re
 
@@ -94,7 +95,7 @@ def check_example(slawatch, example_dir):
         print(f"{name}: {len(dead)} dead letters carry their original bytes; summary {summary}")
 
         if name == "basic":
-            check_basic_specifics(objs, summary)
+            check_basic_specifics(objs, summary, originals)
 
         # Determinism: a second run gives byte-identical output.
         alerts2, dead2, _ = run_example(slawatch, example_dir, second, words)
@@ -115,7 +116,17 @@ def check_example(slawatch, example_dir):
         print(f"{name}: deterministic across runs and between file and stdin input")
 
 
-def check_basic_specifics(objs, summary):
+def is_marked_malformed(line):
+    """The basic example's malformed lines: not JSON, or an event id starting 'ex-bad-'."""
+    try:
+        return json.loads(line).get("id", "").startswith("ex-bad-")
+    except ValueError:
+        return True
+
+
+def check_basic_specifics(objs, summary, dead_originals):
+    wrong = [o[:200] for o in dead_originals if not is_marked_malformed(o)]
+    check(not wrong, f"basic: good events were dead-lettered: {wrong}")
     retracted = [o["data"] for o in objs if o["type"] == "slawatch.alert.retracted"]
     check(retracted, "basic: HK-9's late acknowledgement retracted nothing")
     others = [r["alert_id"] for r in retracted if r["case_id"] != "HK-9"]
