@@ -16,63 +16,75 @@ namespace {
 
 // Reads records on its own thread so that a quiet or blocked input never
 // stops timers from firing on the wall clock. The queue is bounded: a fast
-// input waits for the engine instead of filling memory.
+// input waits for the engine instead of filling memory. The thread owns the
+// source through shared state, so a read blocked on stdin at shutdown can be
+// left behind safely.
 class RecordReader {
  public:
-  explicit RecordReader(RecordSource& source, size_t capacity = 10000)
-      : source_(source), capacity_(capacity), thread_([this] { loop(); }) {}
+  explicit RecordReader(std::unique_ptr<RecordSource> source, size_t capacity = 10000)
+      : shared_(std::make_shared<Shared>()) {
+    shared_->source = std::move(source);
+    shared_->capacity = capacity;
+    std::thread([shared = shared_] { loop(*shared); }).detach();
+  }
   ~RecordReader() {
     {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
+      std::lock_guard lock(shared_->mutex);
+      shared_->stopping = true;
     }
-    space_.notify_all();
-    thread_.detach();  // a blocking read on stdin cannot be interrupted; the process is ending
+    shared_->space.notify_all();
   }
 
   // Takes up to `max` records, waiting at most `wait` for the first one.
   // Returns false once the input has ended and everything was taken.
   bool take(std::vector<std::pair<RawRecord, std::string>>& out, size_t max,
             std::chrono::milliseconds wait) {
-    std::unique_lock lock(mutex_);
-    ready_.wait_for(lock, wait, [&] { return !queue_.empty() || ended_; });
-    while (!queue_.empty() && out.size() < max) {
-      out.push_back(std::move(queue_.front()));
-      queue_.pop_front();
+    Shared& s = *shared_;
+    std::unique_lock lock(s.mutex);
+    s.ready.wait_for(lock, wait, [&] { return !s.queue.empty() || s.ended; });
+    while (!s.queue.empty() && out.size() < max) {
+      out.push_back(std::move(s.queue.front()));
+      s.queue.pop_front();
     }
-    space_.notify_all();
-    if (error_) std::cerr << "slawatch: " << *error_ << "\n";
-    return !(ended_ && queue_.empty());
+    s.space.notify_all();
+    if (s.error) {
+      std::cerr << "slawatch: " << *s.error << "\n";
+      s.error.reset();
+    }
+    return !(s.ended && s.queue.empty());
   }
 
  private:
-  void loop() {
+  struct Shared {
+    std::unique_ptr<RecordSource> source;
+    size_t capacity = 0;
+    std::mutex mutex;
+    std::condition_variable ready, space;
+    std::deque<std::pair<RawRecord, std::string>> queue;
+    bool ended = false;
+    bool stopping = false;
+    std::optional<std::string> error;
+  };
+
+  static void loop(Shared& s) {
     RawRecord record;
     for (;;) {
-      auto more = source_.next(record);
-      std::unique_lock lock(mutex_);
+      auto more = s.source->next(record);
+      std::unique_lock lock(s.mutex);
       if (!more.ok() || !*more) {
-        if (!more.ok()) error_ = more.error().message;
-        ended_ = true;
-        ready_.notify_all();
+        if (!more.ok()) s.error = more.error().message;
+        s.ended = true;
+        s.ready.notify_all();
         return;
       }
-      space_.wait(lock, [&] { return queue_.size() < capacity_ || stopping_; });
-      if (stopping_) return;
-      queue_.emplace_back(std::move(record), source_.position());
-      ready_.notify_all();
+      s.space.wait(lock, [&] { return s.queue.size() < s.capacity || s.stopping; });
+      if (s.stopping) return;
+      s.queue.emplace_back(std::move(record), s.source->position());
+      s.ready.notify_all();
     }
   }
 
-  RecordSource& source_;
-  size_t capacity_;
-  std::mutex mutex_;
-  std::condition_variable ready_, space_;
-  std::deque<std::pair<RawRecord, std::string>> queue_;
-  bool ended_ = false;
-  bool stopping_ = false;
-  std::optional<std::string> error_;
-  std::thread thread_;
+  std::shared_ptr<Shared> shared_;
 };
 
 }  // namespace
@@ -125,7 +137,7 @@ int run_live(const RunArgs& args) {
 
   install_stop_signals();
   WallClock clock;
-  RecordReader reader(**source);
+  RecordReader reader(std::move(source).value());
   std::string last_position = *position;
   std::vector<std::pair<RawRecord, std::string>> taken;
   auto last_commit = std::chrono::steady_clock::now();
