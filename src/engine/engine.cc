@@ -1,5 +1,7 @@
 #include "engine/engine.h"
 
+#include <algorithm>
+
 #include "engine/reconcile.h"
 
 namespace slawatch {
@@ -19,6 +21,7 @@ Status Engine::open() {
 
 Result<Engine::CachedCase*> Engine::load(const CaseId& id) {
   auto [it, inserted] = cache_.try_emplace(id);
+  it->second.last_used = generation_;
   if (!inserted) return &it->second;
   auto stored = store_.load_case(id);
   if (!stored.ok()) {
@@ -92,10 +95,27 @@ Result<bool> Engine::advance(Instant now, std::vector<Alert>& out, size_t max_ti
 
 void Engine::flush_into(StateBatch& batch) {
   for (auto& [id, cached] : cache_) {
-    if (cached.dirty) batch.cases[id] = encode_case_record(cached.record);
+    if (!cached.dirty) continue;
+    batch.cases[id] = encode_case_record(cached.record);
+    cached.dirty = false;
   }
-  cache_.clear();
   timers_.flush_into(batch);
+  ++generation_;
+  evict_cold_cases();
+}
+
+void Engine::evict_cold_cases() {
+  if (cache_.size() <= options_.case_cache_records) return;
+  // Drop the least recently used quarter beyond the budget in one pass, so
+  // eviction costs O(n) now and then rather than bookkeeping on every access.
+  std::vector<uint64_t> ages;
+  ages.reserve(cache_.size());
+  for (const auto& [id, cached] : cache_) ages.push_back(cached.last_used);
+  const size_t keep = options_.case_cache_records * 3 / 4;
+  const size_t drop = cache_.size() - keep;
+  std::nth_element(ages.begin(), ages.begin() + static_cast<std::ptrdiff_t>(drop - 1), ages.end());
+  const uint64_t cutoff = ages[drop - 1];
+  std::erase_if(cache_, [&](const auto& entry) { return entry.second.last_used <= cutoff; });
 }
 
 }  // namespace slawatch

@@ -20,6 +20,10 @@ struct EngineOptions {
   Duration grace{0};               // a stage fires when clock >= due_at + grace
   size_t timer_head_limit = 4096;  // timers kept in memory at the head of the queue
   size_t max_events_per_case = 10000;
+  // Decoded case records kept across batches. A case's events cluster in
+  // time (dispatch, acknowledgement, transfer...), so most events find their
+  // case here instead of reading and decoding it from the store again.
+  size_t case_cache_records = 32768;
 };
 
 enum class ApplyOutcome : uint8_t { applied, duplicate, case_full };
@@ -55,12 +59,13 @@ class Engine {
   Instant clock() const { return clock_; }
   const EngineCounters& counters() const { return counters_; }
   const RuleSet& rules() const { return *rules_; }
-  size_t pending_cases() const { return cache_.size(); }
+  size_t cached_cases() const { return cache_.size(); }
 
  private:
   struct CachedCase {
     CaseRecord record;
     bool dirty = false;
+    uint64_t last_used = 0;  // flush generation of the last access
   };
   Result<CachedCase*> load(const CaseId& id);
   void reschedule(const CaseId& id, std::optional<Instant> before, std::optional<Instant> after);
@@ -71,7 +76,12 @@ class Engine {
   TimerQueue timers_;
   Instant clock_ = kMinInstant;
   EngineCounters counters_;
-  std::unordered_map<CaseId, CachedCase> cache_;  // cases touched since the last flush
+  void evict_cold_cases();
+
+  // Cases touched since the last flush (dirty) and recently used clean ones,
+  // always equal to what the store holds once flushed and committed.
+  std::unordered_map<CaseId, CachedCase> cache_;
+  uint64_t generation_ = 0;
 };
 
 }  // namespace slawatch

@@ -1,6 +1,7 @@
 #include "io/alert_json.h"
 
-#include <nlohmann/json.hpp>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 namespace slawatch {
 namespace {
@@ -30,78 +31,116 @@ std::string_view or_unassigned(const std::string& department) {
   return department.empty() ? std::string_view("unassigned") : std::string_view(department);
 }
 
+// RapidJSON's streaming writer: alerts have a fixed shape, so they are written
+// field by field without building a document (an order of magnitude cheaper
+// than a DOM). The encoding flag makes String() refuse invalid UTF-8.
+using Writer = rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>,
+                                 rapidjson::CrtAllocator, rapidjson::kWriteValidateEncodingFlag>;
+
+bool put(Writer& w, std::string_view key, std::string_view value) {
+  return w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size())) &&
+         w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+void put_time(Writer& w, std::string_view key, Instant t) { put(w, key, format_rfc3339_utc(t)); }
+
+void put_null(Writer& w, std::string_view key) {
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  w.Null();
+}
+
 }  // namespace
 
 std::string encode_alert_cloudevent(const Alert& alert, std::string_view source) {
-  nlohmann::ordered_json data;
-  data["alert_id"] = alert.alert_id;
-  data["case_id"] = alert.case_id.str();
-  data["rule"] = alert.rule.str();
-  data["cycle"] = alert.cycle;
-  data["stage"] = alert.stage;
-  data["severity"] = alert.severity;
-  data["department"] = or_unassigned(alert.department);
-  data["due_at"] = format_rfc3339_utc(alert.due_at);
-  data["rule_version"] = alert.rule_version;
-  switch (alert.kind) {
-    case AlertKind::fired: {
-      data["fired_at"] = format_rfc3339_utc(alert.fired_at);
-      data["started_at"] = format_rfc3339_utc(alert.started_at);
-      auto notify = nlohmann::ordered_json::array();
-      for (const auto& target : alert.notify) {
-        nlohmann::ordered_json t;
-        t["role"] = target.role;
-        t["person"] = target.person.empty() ? nlohmann::ordered_json(nullptr)
-                                            : nlohmann::ordered_json(target.person);
-        notify.push_back(std::move(t));
-      }
-      data["notify"] = std::move(notify);
-      break;
-    }
-    case AlertKind::resolved:
-      data["closed_at"] = format_rfc3339_utc(*alert.closed_at);
-      data["overdue_seconds"] =
-          static_cast<double>((*alert.closed_at - alert.due_at).count()) / 1000.0;
-      break;
-    case AlertKind::retracted:
-      data["closed_at"] = alert.closed_at ? nlohmann::ordered_json(format_rfc3339_utc(*alert.closed_at))
-                                          : nlohmann::ordered_json(nullptr);
-      data["reason"] = alert.reason;
-      data["event_id"] = alert.event_id.empty() ? nlohmann::ordered_json(nullptr)
-                                                : nlohmann::ordered_json(alert.event_id.str());
-      break;
-  }
-  nlohmann::ordered_json event;
-  event["specversion"] = "1.0";
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  put(w, "specversion", "1.0");
   // Deterministic: the same alert event found again (after a crash, say) gets
   // the same id. The due time is part of it because a retracted stage can
   // fire again under the same alert_id with a different due time, and that
   // is a different event that a consumer must not drop as a duplicate.
-  event["id"] = alert.alert_id + "/" + std::string(to_string(alert.kind)) + "/" +
-                std::to_string(to_millis(alert.due_at));
-  event["source"] = source;
-  event["type"] = "slawatch.alert." + std::string(to_string(alert.kind));
-  event["subject"] = alert.case_id.str();
-  event["time"] = format_rfc3339_utc(alert.emitted_at);
-  event["datacontenttype"] = "application/json";
-  event["data"] = std::move(data);
-  return event.dump();
+  put(w, "id", alert.alert_id + "/" + std::string(to_string(alert.kind)) + "/" +
+                   std::to_string(to_millis(alert.due_at)));
+  put(w, "source", source);
+  put(w, "type", "slawatch.alert." + std::string(to_string(alert.kind)));
+  put(w, "subject", alert.case_id.str());
+  put_time(w, "time", alert.emitted_at);
+  put(w, "datacontenttype", "application/json");
+  w.Key("data");
+  w.StartObject();
+  put(w, "alert_id", alert.alert_id);
+  put(w, "case_id", alert.case_id.str());
+  put(w, "rule", alert.rule.str());
+  w.Key("cycle");
+  w.Int(alert.cycle);
+  put(w, "stage", alert.stage);
+  put(w, "severity", alert.severity);
+  put(w, "department", or_unassigned(alert.department));
+  put_time(w, "due_at", alert.due_at);
+  put(w, "rule_version", alert.rule_version);
+  switch (alert.kind) {
+    case AlertKind::fired:
+      put_time(w, "fired_at", alert.fired_at);
+      put_time(w, "started_at", alert.started_at);
+      w.Key("notify");
+      w.StartArray();
+      for (const auto& target : alert.notify) {
+        w.StartObject();
+        put(w, "role", target.role);
+        if (target.person.empty()) {
+          put_null(w, "person");
+        } else {
+          put(w, "person", target.person);
+        }
+        w.EndObject();
+      }
+      w.EndArray();
+      break;
+    case AlertKind::resolved:
+      put_time(w, "closed_at", *alert.closed_at);
+      w.Key("overdue_seconds");
+      w.Double(static_cast<double>((*alert.closed_at - alert.due_at).count()) / 1000.0);
+      break;
+    case AlertKind::retracted:
+      if (alert.closed_at) {
+        put_time(w, "closed_at", *alert.closed_at);
+      } else {
+        put_null(w, "closed_at");
+      }
+      put(w, "reason", alert.reason);
+      if (alert.event_id.empty()) {
+        put_null(w, "event_id");
+      } else {
+        put(w, "event_id", alert.event_id.str());
+      }
+      break;
+  }
+  w.EndObject();
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
 }
 
 std::string encode_dead_letter(std::string_view original, std::string_view reason,
                                std::string_view origin) {
-  nlohmann::ordered_json j;
-  j["reason"] = reason;
-  j["origin"] = origin;
-  try {
-    j["original"] = original;
-    return j.dump();
-  } catch (const nlohmann::json::type_error&) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  put(w, "reason", reason);
+  put(w, "origin", origin);
+  if (!put(w, "original", original)) {
     // Invalid UTF-8 cannot travel in a JSON string; keep the bytes exactly.
-    j.erase("original");
-    j["original_base64"] = base64(original);
-    return j.dump();
+    buffer.Clear();
+    Writer retry(buffer);
+    retry.StartObject();
+    put(retry, "reason", reason);
+    put(retry, "origin", origin);
+    put(retry, "original_base64", base64(original));
+    retry.EndObject();
+    return std::string(buffer.GetString(), buffer.GetSize());
   }
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
 }
 
 }  // namespace slawatch
