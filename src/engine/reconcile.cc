@@ -55,7 +55,11 @@ void reconcile(const ReconcileContext& ctx, const CaseEvaluation& evaluation, Ca
   // 1. Retract marks that the log no longer supports.
   std::erase_if(record.marks, [&](const FiredMark& mark) {
     const StageResult* stage = evaluation.find(mark.rule, mark.cycle, mark.stage);
-    if (stage != nullptr && stage->status == StageStatus::due && stage->due_at <= ctx.breached_up_to) {
+    // A stage still breached but now due at another instant (a late pause, a
+    // late earlier start renumbering the cycles) is retracted and fired again
+    // below, so the standing alert describes the stage as the log has it.
+    if (stage != nullptr && stage->status == StageStatus::due && stage->due_at <= ctx.breached_up_to &&
+        stage->due_at == mark.due_at) {
       return false;
     }
     const CycleResult* cycle = evaluation.find_cycle(mark.rule, mark.cycle);

@@ -29,7 +29,9 @@ void TimerQueue::cancel(const TimerKey& key) {
 }
 
 Result<std::optional<TimerKey>> TimerQueue::pop_due(Instant limit) {
-  if (head_.empty() && horizon_ < limit && horizon_ != kMaxInstant) {
+  // A refill can come back empty when every timer it scanned was cancelled in
+  // this batch; keep going until a timer is found or the horizon passes limit.
+  while (head_.empty() && horizon_ < limit && horizon_ != kMaxInstant) {
     if (auto s = refill(); !s.ok()) return s.error();
   }
   if (head_.empty() || head_.begin()->due > limit) return std::optional<TimerKey>{};

@@ -1,10 +1,13 @@
 #include "calendar/calendar.h"
 
+#include "calendar/calendar_internal.h"
+
 #include <date/tz.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -384,6 +387,217 @@ TEST(WorkingCalendarConstruction, RejectsBadWeekdaysAndDates) {
   WorkingCalendarSpec date = haikou_spec();
   date.holidays.push_back(ymd(2026, 2, 30));
   EXPECT_NE(construction_error(date).find("2026-02-30"), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------
+// The precomputed period table against the day-walking reference.
+
+std::shared_ptr<const Calendar> build_day_walking(WorkingCalendarSpec spec) {
+  auto calendar = calendar_internal::make_day_walking_calendar(std::move(spec));
+  EXPECT_TRUE(calendar.ok()) << calendar.error().message;
+  return calendar.ok() ? calendar.value() : make_always_calendar();
+}
+
+// A window of instants that `from` is drawn from.
+struct Window {
+  const char* first;  // RFC 3339
+  const char* end;
+};
+
+// Draws from/to/amount in each window and checks that the table-based
+// calendar answers exactly what the day-walking reference answers. Half of
+// the instants fall on whole quarter hours, so period ends, midnights and
+// the table's own edges are hit exactly, not only nearby.
+void expect_table_matches_day_walking(const WorkingCalendarSpec& spec, const char* zone,
+                                      std::uint64_t seed, const std::vector<Window>& windows) {
+  const auto fast = build(spec);
+  const auto reference = build_day_walking(spec);
+  std::mt19937_64 random(seed);
+  std::uniform_int_distribution<int> coin(0, 1);
+  std::uniform_int_distribution<int64_t> span_ms(0, 10LL * 24 * 3600 * 1000);
+  std::uniform_int_distribution<int64_t> amount_ms(0, 60LL * 3600 * 1000);
+  const auto draw_instant = [&](Instant first, Instant end) {
+    std::uniform_int_distribution<int64_t> offset(0, to_millis(end) - to_millis(first) - 1);
+    const Instant t = first + Duration{offset(random)};
+    return coin(random) == 0 ? std::chrono::floor<std::chrono::minutes>(t) -
+                                   std::chrono::floor<std::chrono::minutes>(t).time_since_epoch() %
+                                       15min
+                             : t;
+  };
+  const auto draw_duration = [&](std::uniform_int_distribution<int64_t>& distribution) {
+    const Duration d{distribution(random)};
+    return coin(random) == 0 ? std::chrono::floor<std::chrono::minutes>(d) -
+                                   std::chrono::floor<std::chrono::minutes>(d) % 15min
+                             : d;
+  };
+  for (const Window& window : windows) {
+    const Instant first = at(window.first);
+    const Instant end = at(window.end);
+    for (int i = 0; i < 1000; ++i) {
+      const Instant from = draw_instant(first, end);
+      const Instant to = from + draw_duration(span_ms);
+      const Duration amount = draw_duration(amount_ms);
+      ASSERT_EQ(fast->counted(from, to), reference->counted(from, to))
+          << local_time_in(zone, from) << " .. " << local_time_in(zone, to);
+      ASSERT_EQ(to_millis(fast->advance(from, amount)), to_millis(reference->advance(from, amount)))
+          << local_time_in(zone, from) << " + " << amount.count() << "ms";
+    }
+  }
+}
+
+const std::vector<Window> kWindowsAroundTheTable = {
+    {"2026-01-01T00:00:00+00:00", "2027-01-01T00:00:00+00:00"},  // well inside
+    {"1999-12-20T00:00:00+00:00", "2000-01-10T00:00:00+00:00"},  // across its first day
+    {"2099-12-20T00:00:00+00:00", "2100-01-10T00:00:00+00:00"},  // across its end
+    {"1899-12-20T00:00:00+00:00", "2400-01-10T00:00:00+00:00"},  // anywhere, supported or not
+};
+
+TEST(PeriodTable, HaikouMatchesTheDayWalkingReference) {
+  expect_table_matches_day_walking(haikou_spec(), "Asia/Shanghai", 2026, kWindowsAroundTheTable);
+}
+
+TEST(PeriodTable, NewYorkMatchesTheDayWalkingReferenceAroundDaylightSavingChanges) {
+  WorkingCalendarSpec spec =
+      new_york_every_day({hours(0, 0, 1, 30), hours(1, 45, 2, 30), hours(9, 0, 17, 0)});
+  spec.working_weekdays = {kSunday, kMonday, kTuesday, kWednesday, kThursday, kFriday};
+  spec.holidays = {ymd(2026, 3, 8), ymd(2026, 11, 2)};
+  spec.extra_workdays = {ymd(2026, 10, 31)};
+  std::vector<Window> windows = kWindowsAroundTheTable;
+  windows.push_back({"2026-03-01T00:00:00-05:00", "2026-03-15T00:00:00-04:00"});
+  windows.push_back({"2026-10-25T00:00:00-04:00", "2026-11-08T00:00:00-05:00"});
+  expect_table_matches_day_walking(spec, "America/New_York", 311, windows);
+}
+
+TEST(PeriodTable, TouchingWholeDayPeriodsMatchTheDayWalkingReference) {
+  // Every period ends where the next begins, so amounts used up exactly at
+  // an end are everywhere.
+  expect_table_matches_day_walking(new_york_every_day({hours(0, 0, 24, 0)}), "America/New_York",
+                                   24, kWindowsAroundTheTable);
+}
+
+TEST(PeriodTable, UnboundedAndHugeInputsMatchTheDayWalkingReference) {
+  const auto fast = build(haikou_spec());
+  const auto reference = build_day_walking(haikou_spec());
+  const Instant monday = at("2026-03-02T10:00:00+08:00");
+  EXPECT_EQ(fast->counted(kMinInstant, kMaxInstant), reference->counted(kMinInstant, kMaxInstant));
+  EXPECT_EQ(fast->counted(kMinInstant, monday), reference->counted(kMinInstant, monday));
+  EXPECT_EQ(fast->counted(monday, kMaxInstant), reference->counted(monday, kMaxInstant));
+  // 21 years of working time: more than the horizon holds.
+  const Duration too_much = 21 * 52 * 5 * 7h;
+  EXPECT_EQ(to_millis(fast->advance(monday, too_much)), to_millis(kMaxInstant));
+  EXPECT_EQ(to_millis(reference->advance(monday, too_much)), to_millis(kMaxInstant));
+  // 19 years: found, and found at the same instant.
+  const Duration a_lot = 19 * 52 * 5 * 7h;
+  EXPECT_LT(to_millis(fast->advance(monday, a_lot)), to_millis(kMaxInstant));
+  EXPECT_EQ(to_millis(fast->advance(monday, a_lot)), to_millis(reference->advance(monday, a_lot)));
+}
+
+TEST_F(HaikouCalendar, CountsAndAdvancesAcrossTheFirstDayOfTheTable) {
+  // Friday 1999-12-31 is walked, Monday 2000-01-03 is in the table.
+  EXPECT_EQ(shanghai(calendar_->advance(at("1999-12-31T17:00:00+08:00"), 1h)),
+            "2000-01-03 08:30:00.000 CST");
+  EXPECT_EQ(calendar_->counted(at("1999-12-31T17:00:00+08:00"), at("2000-01-03T08:30:00+08:00")),
+            1h);
+  EXPECT_EQ(calendar_->counted(at("1999-12-31T17:29:59.999+08:00"),
+                               at("2000-01-03T08:00:00.001+08:00")),
+            2ms);
+  // Exactly at the table's first instant.
+  EXPECT_EQ(shanghai(calendar_->advance(at("2000-01-01T00:00:00+08:00"), 1ms)),
+            "2000-01-03 08:00:00.001 CST");
+  EXPECT_EQ(calendar_->counted(at("1999-12-31T00:00:00+08:00"), at("2000-01-01T00:00:00+08:00")),
+            7h);
+}
+
+TEST_F(HaikouCalendar, CountsAndAdvancesAcrossTheEndOfTheTable) {
+  // Thursday 2099-12-31 is the table's last day, Friday 2100-01-01 is walked.
+  const Instant thursday_five = at("2099-12-31T17:00:00+08:00");
+  EXPECT_EQ(shanghai(calendar_->advance(thursday_five, 30min)), "2099-12-31 17:30:00.000 CST");
+  EXPECT_EQ(shanghai(calendar_->advance(thursday_five, 30min + 1ms)),
+            "2100-01-01 08:00:00.001 CST");
+  EXPECT_EQ(shanghai(calendar_->advance(thursday_five, 2h)), "2100-01-01 09:30:00.000 CST");
+  EXPECT_EQ(calendar_->counted(thursday_five, at("2100-01-01T09:00:00+08:00")), 90min);
+  EXPECT_EQ(calendar_->counted(at("2099-12-31T17:29:59.999+08:00"),
+                               at("2100-01-01T08:00:00.001+08:00")),
+            2ms);
+  // Exactly at the table's end.
+  EXPECT_EQ(shanghai(calendar_->advance(at("2100-01-01T00:00:00+08:00"), 1ms)),
+            "2100-01-01 08:00:00.001 CST");
+  EXPECT_EQ(calendar_->counted(at("2100-01-01T00:00:00+08:00"), at("2100-01-02T00:00:00+08:00")),
+            7h);
+}
+
+// Only the listed make-up days work, so advance() runs into its horizon:
+// it searches 20 * 366 local days after the start's date, that date included.
+WorkingCalendarSpec only_extra_days(std::vector<year_month_day> days) {
+  WorkingCalendarSpec spec = haikou_spec();
+  spec.working_weekdays.clear();
+  spec.holidays.clear();
+  spec.extra_workdays = std::move(days);
+  return spec;
+}
+
+// Checks advance(from, amount) against the expectation and the reference.
+void expect_advance(const WorkingCalendarSpec& spec, const char* from, Duration amount,
+                    const std::string& expected) {
+  const Instant due = build(spec)->advance(at(from), amount);
+  EXPECT_EQ(to_millis(due), to_millis(build_day_walking(spec)->advance(at(from), amount)))
+      << from << " + " << amount.count() << "ms";
+  EXPECT_EQ(due == kMaxInstant ? "never" : shanghai(due), expected)
+      << from << " + " << amount.count() << "ms";
+}
+
+TEST(AdvanceHorizon, EndsInsideTheTable) {
+  // From 2026-09-01 the last day searched is 2046-09-16.
+  const auto spec = only_extra_days({ymd(2026, 9, 27), ymd(2046, 9, 16), ymd(2046, 9, 17)});
+  expect_advance(spec, "2026-09-01T00:00:00+08:00", 7h + 1ms, "2046-09-16 08:00:00.001 CST");
+  expect_advance(spec, "2026-09-01T00:00:00+08:00", 14h, "2046-09-16 17:30:00.000 CST");
+  expect_advance(spec, "2026-09-01T00:00:00+08:00", 14h + 1ms, "never");
+  // One day later the horizon reaches 2046-09-17.
+  expect_advance(spec, "2026-09-02T00:00:00+08:00", 14h + 1ms, "2046-09-17 08:00:00.001 CST");
+}
+
+TEST(AdvanceHorizon, StartsBeforeTheTable) {
+  // From 1990-01-01 the last day searched is 2010-01-16.
+  const auto spec = only_extra_days({ymd(1999, 12, 31), ymd(2010, 1, 16), ymd(2010, 1, 17)});
+  expect_advance(spec, "1990-01-01T00:00:00+08:00", 7h, "1999-12-31 17:30:00.000 CST");
+  expect_advance(spec, "1990-01-01T00:00:00+08:00", 10h, "2010-01-16 11:00:00.000 CST");
+  expect_advance(spec, "1990-01-01T00:00:00+08:00", 14h, "2010-01-16 17:30:00.000 CST");
+  expect_advance(spec, "1990-01-01T00:00:00+08:00", 14h + 1ms, "never");
+}
+
+TEST(AdvanceHorizon, EndsAfterTheTable) {
+  // From 2090-06-01 the last day searched is 2110-06-17.
+  const auto spec = only_extra_days({ymd(2099, 12, 31), ymd(2110, 6, 17), ymd(2110, 6, 18)});
+  expect_advance(spec, "2090-06-01T00:00:00+08:00", 7h, "2099-12-31 17:30:00.000 CST");
+  expect_advance(spec, "2090-06-01T00:00:00+08:00", 7h + 1ms, "2110-06-17 08:00:00.001 CST");
+  expect_advance(spec, "2090-06-01T00:00:00+08:00", 14h, "2110-06-17 17:30:00.000 CST");
+  expect_advance(spec, "2090-06-01T00:00:00+08:00", 14h + 1ms, "never");
+}
+
+TEST(PeriodTable, WithoutAnyWorkingTimeInsideTheTableCalendarsStillWorkAroundIt) {
+  // 1999-12-31 is a Friday before the table, 2100-01-04 a Monday after it.
+  const auto spec = only_extra_days({ymd(1999, 12, 31), ymd(2100, 1, 4)});
+  const auto fast = build(spec);
+  const auto reference = build_day_walking(spec);
+  const Instant first = at("1999-01-01T00:00:00+08:00");
+  const Instant end = at("2101-01-01T00:00:00+08:00");
+  EXPECT_EQ(fast->counted(first, end), 14h);
+  EXPECT_EQ(fast->counted(at("2000-01-01T00:00:00+08:00"), at("2100-01-01T00:00:00+08:00")), 0ms);
+  EXPECT_EQ(fast->counted(at("1999-12-31T16:00:00+08:00"), at("2100-01-04T09:00:00+08:00")),
+            reference->counted(at("1999-12-31T16:00:00+08:00"), at("2100-01-04T09:00:00+08:00")));
+  EXPECT_EQ(fast->counted(at("1999-12-31T16:00:00+08:00"), at("2100-01-04T09:00:00+08:00")),
+            2h + 30min);
+  expect_advance(spec, "2099-06-01T00:00:00+08:00", 1h, "2100-01-04 09:00:00.000 CST");
+  expect_advance(spec, "1999-12-31T16:00:00+08:00", 90min, "1999-12-31 17:30:00.000 CST");
+  expect_advance(spec, "1999-12-31T16:00:00+08:00", 90min + 1ms, "never");  // 2100 is too far
+}
+
+TEST(DayWalkingCalendar, ValidatesLikeTheFastOne) {
+  WorkingCalendarSpec spec = haikou_spec();
+  spec.time_zone = "Mars/Olympus_Mons";
+  auto calendar = calendar_internal::make_day_walking_calendar(spec);
+  ASSERT_FALSE(calendar.ok());
+  EXPECT_NE(calendar.error().message.find("unknown time zone"), std::string::npos);
 }
 
 }  // namespace
