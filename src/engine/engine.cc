@@ -19,10 +19,10 @@ Status Engine::open() {
   return ok_status();
 }
 
-Result<Engine::CachedCase*> Engine::load(const CaseId& id) {
+Result<Engine::CacheEntry*> Engine::load(const CaseId& id) {
   auto [it, inserted] = cache_.try_emplace(id);
   it->second.last_used = generation_;
-  if (!inserted) return &it->second;
+  if (!inserted) return &*it;
   auto stored = store_.load_case(id);
   if (!stored.ok()) {
     cache_.erase(it);
@@ -36,7 +36,13 @@ Result<Engine::CachedCase*> Engine::load(const CaseId& id) {
     }
     it->second.record = std::move(decoded).value();
   }
-  return &it->second;
+  return &*it;
+}
+
+void Engine::mark_dirty(CacheEntry& entry) {
+  if (entry.second.dirty) return;
+  entry.second.dirty = true;
+  dirty_.push_back(&entry);
 }
 
 void Engine::reschedule(const CaseId& id, std::optional<Instant> before, std::optional<Instant> after) {
@@ -48,7 +54,7 @@ void Engine::reschedule(const CaseId& id, std::optional<Instant> before, std::op
 Result<ApplyOutcome> Engine::apply(const CaseEvent& event, std::vector<Alert>& out) {
   auto cached = load(event.case_id);
   if (!cached.ok()) return cached.error();
-  CaseRecord& record = (*cached)->record;
+  CaseRecord& record = (*cached)->second.record;
   if (record.has_event(event.id)) {
     ++counters_.duplicates;
     return ApplyOutcome::duplicate;
@@ -59,7 +65,7 @@ Result<ApplyOutcome> Engine::apply(const CaseEvent& event, std::vector<Alert>& o
   }
   const auto timer_before = record.timer_due;
   record.insert(event);
-  (*cached)->dirty = true;
+  mark_dirty(**cached);
 
   const Instant threshold = clock_ - options_.grace;
   const ReconcileContext context{event.case_id, *rules_, clock_, threshold, threshold, &event.id};
@@ -79,10 +85,10 @@ Result<bool> Engine::advance(Instant now, std::vector<Alert>& out, size_t max_ti
     const TimerKey& key = **popped;
     auto cached = load(key.case_id);
     if (!cached.ok()) return cached.error();
-    CaseRecord& record = (*cached)->record;
+    CaseRecord& record = (*cached)->second.record;
     if (record.timer_due != key.due) continue;  // stale key: the record is the truth
     record.timer_due.reset();
-    (*cached)->dirty = true;
+    mark_dirty(**cached);
     // Fire only up to this timer's due time: later stages of the same case go
     // back into the queue, so alerts across cases come out in due order.
     const ReconcileContext context{key.case_id, *rules_, clock_, key.due, threshold, nullptr};
@@ -94,11 +100,11 @@ Result<bool> Engine::advance(Instant now, std::vector<Alert>& out, size_t max_ti
 }
 
 void Engine::flush_into(StateBatch& batch) {
-  for (auto& [id, cached] : cache_) {
-    if (!cached.dirty) continue;
-    batch.cases[id] = encode_case_record(cached.record);
-    cached.dirty = false;
+  for (CacheEntry* entry : dirty_) {
+    batch.cases[entry->first] = encode_case_record(entry->second.record);
+    entry->second.dirty = false;
   }
+  dirty_.clear();
   timers_.flush_into(batch);
   ++generation_;
   evict_cold_cases();

@@ -67,7 +67,9 @@ class Engine {
     bool dirty = false;
     uint64_t last_used = 0;  // flush generation of the last access
   };
-  Result<CachedCase*> load(const CaseId& id);
+  using CacheEntry = std::pair<const CaseId, CachedCase>;
+  Result<CacheEntry*> load(const CaseId& id);
+  void mark_dirty(CacheEntry& entry);
   void reschedule(const CaseId& id, std::optional<Instant> before, std::optional<Instant> after);
 
   std::shared_ptr<const RuleSet> rules_;
@@ -81,6 +83,9 @@ class Engine {
   // Cases touched since the last flush (dirty) and recently used clean ones,
   // always equal to what the store holds once flushed and committed.
   std::unordered_map<CaseId, CachedCase> cache_;
+  // The dirty entries, so a flush costs the cases touched, not the cache size.
+  // Map nodes are stable and dirty entries are never evicted.
+  std::vector<CacheEntry*> dirty_;
   uint64_t generation_ = 0;
 };
 
