@@ -37,6 +37,9 @@ struct SimulateArgs {
   std::string span = "24h";
   std::optional<std::string> start;
   std::string out = "-";
+  std::optional<std::string> kafka_brokers;  // produce to Kafka instead of `out`
+  std::string topic = "hotline.case-events";
+  double rate = 0;  // records per second; 0: as fast as possible
   bool leave_open = false;
   double late_fraction = 0, reorder_fraction = 0, duplicate_fraction = 0, malformed_fraction = 0;
   double late_first_response = 0.15;

@@ -1,10 +1,12 @@
 #pragma once
 // slawatch's configuration file, parsed once at start-up into typed,
 // validated values. Bad config throws ConfigError (start-up only).
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "kafka/kafka_config.h"
 #include "model/time.h"
 
 namespace slawatch {
@@ -22,6 +24,12 @@ struct Config {
   Duration grace = std::chrono::seconds{30};
   size_t batch_records = 2000;
   size_t max_timers_per_tick = 1000;  // bounded firing between reads of input
+  // After downtime the overdue backlog fires at most this fast, so it does not
+  // flood the alerts topic (and the people behind it).
+  size_t max_timers_per_second = 20000;
+  // Present when the config has a `kafka:` section: `run` consumes from and
+  // produces to Kafka instead of input/alerts_output.
+  std::optional<KafkaConfig> kafka;
   std::string input = "-";            // JSON Lines file or "-" (stdin) for `run`
   std::string alerts_output = "-";
   std::string dead_letter_output;  // empty: dead letters are logged to stderr only

@@ -49,6 +49,10 @@ int main(int argc, char** argv) {
   sim_cmd->add_option("--span", simulate.span, "Creation times spread over this duration (e.g. 24h, 30d)");
   sim_cmd->add_option("--start", simulate.start, "First creation time (RFC 3339)");
   sim_cmd->add_option("--out", simulate.out, "Output file, or - for stdout");
+  sim_cmd->add_option("--kafka", simulate.kafka_brokers, "Produce to Kafka at these brokers instead of --out");
+  sim_cmd->add_option("--topic", simulate.topic, "Kafka topic (with --kafka)");
+  sim_cmd->add_option("--rate", simulate.rate, "Records per second (default: as fast as possible)")
+      ->check(CLI::NonNegativeNumber);
   sim_cmd->add_flag("--leave-open", simulate.leave_open, "Stop each case after its first response");
   sim_cmd->add_option("--late", simulate.late_fraction, "Fraction of records delivered late")
       ->check(CLI::Range(0.0, 1.0));

@@ -68,7 +68,7 @@ int run_replay(const ReplayArgs& args) {
       std::cerr << "slawatch: " << opened.error().message << "\n";
       return 1;
     }
-    dead_letters = std::move(opened).value();
+    dead_letters = std::make_unique<DeadLetterJsonSink>(std::move(opened).value());
   }
 
   EngineOptions engine_options;

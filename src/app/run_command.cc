@@ -7,6 +7,7 @@
 
 #include "app/commands.h"
 #include "app/config.h"
+#include "app/kafka_monitor.h"
 #include "app/runtime.h"
 #include "io/io.h"
 #include "pipeline/pipeline.h"
@@ -97,9 +98,13 @@ int run_live(const RunArgs& args) {
     std::cerr << "slawatch: bad config: " << e.what() << "\n";
     return 1;
   }
-  if (args.events) config.input = *args.events;
+  if (args.events) {
+    config.input = *args.events;
+    config.kafka.reset();  // --events reads that file instead of Kafka
+  }
   auto rules = load_rules_or_report(config.rules_path, config.calendar_paths);
   if (!rules) return 1;
+  if (config.kafka) return run_kafka_monitor(config, rules);
   auto fail = [](const Error& e) {
     std::cerr << "slawatch: " << e.message << "\n";
     return 1;
@@ -114,7 +119,7 @@ int run_live(const RunArgs& args) {
   if (!config.dead_letter_output.empty()) {
     auto opened = JsonLinesSink::open(config.dead_letter_output, true);
     if (!opened.ok()) return fail(opened.error());
-    dead_letters = std::move(opened).value();
+    dead_letters = std::make_unique<DeadLetterJsonSink>(std::move(opened).value());
   }
 
   StateStore& store = *state->store;

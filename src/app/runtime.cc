@@ -13,15 +13,20 @@ std::shared_ptr<const RuleSet> load_rules_or_report(const std::string& path,
   return loaded.diagnostics.empty() ? loaded.rules : nullptr;
 }
 
+Status ensure_directory(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return make_error("cannot create state directory '" + dir + "': " + ec.message());
+  return ok_status();
+}
+
 Result<OpenedState> open_state(const std::string& dir, bool sync_writes) {
   OpenedState opened;
   if (dir.empty()) {
     opened.store = std::make_unique<MemoryStateStore>();
     return opened;
   }
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return make_error("cannot create state directory '" + dir + "': " + ec.message());
+  if (auto s = ensure_directory(dir); !s.ok()) return s.error();
   RocksDbOptions options;
   options.path = dir;
   options.sync_writes = sync_writes;

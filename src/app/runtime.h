@@ -20,6 +20,7 @@ struct OpenedState {
   std::shared_ptr<RocksDbDatabase> database;  // null for in-memory state
   std::unique_ptr<StateStore> store;
 };
+Status ensure_directory(const std::string& dir);
 // An empty dir gives in-memory state.
 Result<OpenedState> open_state(const std::string& dir, bool sync_writes);
 

@@ -51,6 +51,21 @@ bool same_key(std::string_view name, std::string_view key) {
   return name.size() == key.size() && name.front() == key.front() && name == key;
 }
 
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Header names and media types are case-insensitive ASCII.
+bool ascii_istarts_with(std::string_view text, std::string_view lower_prefix) {
+  if (text.size() < lower_prefix.size()) return false;
+  for (size_t i = 0; i < lower_prefix.size(); ++i) {
+    if (ascii_lower(text[i]) != lower_prefix[i]) return false;
+  }
+  return true;
+}
+
+bool ascii_iequals(std::string_view text, std::string_view lower) {
+  return text.size() == lower.size() && ascii_istarts_with(text, lower);
+}
+
 bool is_ascii(std::string_view text) {
   for (const char c : text) {
     if (static_cast<unsigned char>(c) >= 0x80) return false;
@@ -463,6 +478,22 @@ bool is_valid_case_id(std::string_view id) {
     if (!ok) return false;
   }
   return true;
+}
+
+Result<CaseEvent> parse_record(CloudEventParser& parser, std::string_view bytes,
+                               const RecordHeaders& headers) {
+  if (headers.empty()) return parser.parse(bytes);
+  std::map<std::string, std::string> ce_attributes;
+  bool structured = false;
+  for (const auto& header : headers) {
+    if (ascii_iequals(header.name, "content-type")) {
+      structured = ascii_istarts_with(header.value, "application/cloudevents");
+    } else if (header.name.starts_with("ce_")) {
+      ce_attributes.emplace(header.name.substr(3), header.value);
+    }
+  }
+  if (structured || ce_attributes.empty()) return parser.parse(bytes);
+  return parser.parse_binary(ce_attributes, bytes);
 }
 
 }  // namespace slawatch

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "model/event.h"
+#include "model/record_header.h"
 #include "model/result.h"
 
 namespace slawatch {
@@ -36,6 +37,13 @@ class CloudEventParser {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Chooses the content mode as the CloudEvents Kafka binding says: a
+// `content-type` header starting with "application/cloudevents" means
+// structured; otherwise `ce_*` headers mean binary; no headers (files) means
+// structured.
+Result<CaseEvent> parse_record(CloudEventParser& parser, std::string_view bytes,
+                               const RecordHeaders& headers);
 
 // Case ids: 1-64 chars of [A-Za-z0-9._:-].
 bool is_valid_case_id(std::string_view id);

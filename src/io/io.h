@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "model/record_header.h"
 #include "model/result.h"
 
 namespace slawatch {
@@ -16,6 +17,17 @@ struct RawRecord {
   std::string bytes;
   std::string origin;  // "events.jsonl:12", "topic/partition@offset"
   std::string key;     // record key when the transport has one
+  RecordHeaders headers;     // transport headers as received
+  RecordHeaders provenance;  // where it came from, as headers for a dead letter (topic, partition, offset)
+};
+
+// One output record as the outbox holds it: an alert, or a dead letter whose
+// payload is the original bytes and whose headers name the reason.
+struct OutboundRecord {
+  uint64_t seq = 0;  // outbox sequence: the same record across delivery retries
+  std::string_view key;
+  std::string_view payload;
+  const RecordHeaders* headers = nullptr;
 };
 
 // Gives raw records one by one. Single-threaded.
@@ -31,11 +43,13 @@ class RecordSource {
 };
 
 // Takes encoded output records (one alert or one dead letter each).
+// A failed write or flush is retried later by writing the same records again
+// (same seq); a sink that still has one of them in flight skips it.
 class RecordSink {
  public:
   virtual ~RecordSink() = default;
-  virtual Status write(std::string_view key, std::string_view payload) = 0;
-  // Makes everything written so far durable/visible.
+  virtual Status write(const OutboundRecord& record) = 0;
+  // Ok once everything written so far is durable or acknowledged.
   virtual Status flush() = 0;
 };
 
@@ -67,7 +81,7 @@ class JsonLinesSink final : public RecordSink {
   static Result<std::unique_ptr<JsonLinesSink>> open(const std::string& path, bool append,
                                                      bool fsync_on_flush = false);
   ~JsonLinesSink() override;
-  Status write(std::string_view key, std::string_view payload) override;
+  Status write(const OutboundRecord& record) override;
   Status flush() override;
 
  private:
@@ -81,8 +95,20 @@ class JsonLinesSink final : public RecordSink {
 // the caller logs them).
 class NullSink final : public RecordSink {
  public:
-  Status write(std::string_view, std::string_view) override { return ok_status(); }
+  Status write(const OutboundRecord&) override { return ok_status(); }
   Status flush() override { return ok_status(); }
+};
+
+// Dead letters for files: turns each into the JSON envelope of
+// encode_dead_letter (reason, origin, original bytes) and passes it on.
+class DeadLetterJsonSink final : public RecordSink {
+ public:
+  explicit DeadLetterJsonSink(std::unique_ptr<RecordSink> inner) : inner_(std::move(inner)) {}
+  Status write(const OutboundRecord& record) override;
+  Status flush() override { return inner_->flush(); }
+
+ private:
+  std::unique_ptr<RecordSink> inner_;
 };
 
 }  // namespace slawatch

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "io/alert_json.h"
 #include "io/io.h"
 
 namespace slawatch {
@@ -128,7 +129,8 @@ JsonLinesSink::~JsonLinesSink() {
   if (owned_) std::fclose(file_);
 }
 
-Status JsonLinesSink::write(std::string_view, std::string_view payload) {
+Status JsonLinesSink::write(const OutboundRecord& record) {
+  const std::string_view payload = record.payload;
   if (std::fwrite(payload.data(), 1, payload.size(), file_) != payload.size() ||
       std::fputc('\n', file_) == EOF) {
     return make_error(std::string("writing output: ") + std::strerror(errno));
@@ -142,6 +144,16 @@ Status JsonLinesSink::flush() {
     return make_error(std::string("fsync of output: ") + std::strerror(errno));
   }
   return ok_status();
+}
+
+Status DeadLetterJsonSink::write(const OutboundRecord& record) {
+  auto header = [&](std::string_view name) {
+    const std::string* value = record.headers != nullptr ? find_header(*record.headers, name) : nullptr;
+    return value != nullptr ? std::string_view(*value) : std::string_view();
+  };
+  const std::string envelope = encode_dead_letter(record.payload, header(kDeadLetterReasonHeader),
+                                                  header(kDeadLetterOriginHeader));
+  return inner_->write(OutboundRecord{record.seq, record.key, envelope, nullptr});
 }
 
 }  // namespace slawatch

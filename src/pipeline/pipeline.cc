@@ -1,5 +1,7 @@
 #include "pipeline/pipeline.h"
 
+#include <iterator>
+
 #include "io/alert_json.h"
 
 namespace slawatch {
@@ -18,40 +20,45 @@ Result<std::string> Pipeline::recover() {
   next_outbox_seq_ = checkpoint->next_outbox_seq;
   auto leftovers = store_.load_outbox();
   if (!leftovers.ok()) return leftovers.error();
-  if (auto s = deliver(*leftovers); !s.ok()) return s.error();
-  for (const auto& entry : *leftovers) delivered_.push_back(entry.seq);
+  // Delivered before anything new, at the next maybe_commit or deliver_pending.
+  undelivered_ = std::move(leftovers).value();
   return checkpoint->source_position;
 }
 
 Result<const CaseEvent*> Pipeline::intake(const RawRecord& record) {
   ++counters_.records;
   ++uncommitted_records_;
-  auto parsed = parser_.parse(record.bytes);
+  auto parsed = parse_record(parser_, record.bytes, record.headers);
   if (!parsed.ok()) {
-    ++counters_.dead_letters;
-    if (reject_observer_) reject_observer_(record, parsed.error().message);
-    outbox_.push_back(OutboxEntry{next_outbox_seq_++, OutboxEntry::Channel::dead_letter, record.key,
-                                  encode_dead_letter(record.bytes, parsed.error().message, record.origin)});
+    dead_letter(record, parsed.error().message);
     return static_cast<const CaseEvent*>(nullptr);
   }
   scratch_event_ = std::move(parsed).value();
   return &scratch_event_;
 }
 
-Status Pipeline::apply(const CaseEvent& event) {
+void Pipeline::dead_letter(const RawRecord& record, const std::string& reason) {
+  ++counters_.dead_letters;
+  if (reject_observer_) reject_observer_(record, reason);
+  OutboxEntry entry{next_outbox_seq_++, OutboxEntry::Channel::dead_letter, record.key, record.bytes,
+                    record.headers};
+  entry.headers.insert(entry.headers.end(), record.provenance.begin(), record.provenance.end());
+  entry.headers.push_back(RecordHeader{kDeadLetterReasonHeader, reason});
+  entry.headers.push_back(RecordHeader{kDeadLetterOriginHeader, record.origin});
+  outbox_.push_back(std::move(entry));
+}
+
+Status Pipeline::apply(const CaseEvent& event, const RawRecord& record) {
   scratch_alerts_.clear();
   auto outcome = engine_.apply(event, scratch_alerts_);
   if (!outcome.ok()) return outcome.error();
   switch (*outcome) {
     case ApplyOutcome::applied: ++counters_.applied; break;
     case ApplyOutcome::duplicate: ++counters_.duplicates; break;
-    case ApplyOutcome::case_full: {
-      ++counters_.dead_letters;
-      outbox_.push_back(OutboxEntry{next_outbox_seq_++, OutboxEntry::Channel::dead_letter,
-                                    event.case_id.str(),
-                                    encode_dead_letter(event.id.str(), "case event log is full", "")});
+    case ApplyOutcome::case_full:
+      dead_letter(record, "case " + event.case_id.str() + " has reached its event limit; event " +
+                              event.id.str() + " was not applied");
       break;
-    }
   }
   if (event_observer_) event_observer_(event, *outcome);
   emit(scratch_alerts_);
@@ -63,7 +70,7 @@ Status Pipeline::on_record_replay(const RawRecord& record) {
   if (!event.ok()) return event.error();
   if (*event == nullptr) return ok_status();
   const Instant event_time = (*event)->time;
-  if (auto s = apply(**event); !s.ok()) return s;
+  if (auto s = apply(**event, record); !s.ok()) return s;
   auto more = advance(event_time);
   if (!more.ok()) return more.error();
   return ok_status();
@@ -73,7 +80,7 @@ Status Pipeline::on_record_live(const RawRecord& record) {
   auto event = intake(record);
   if (!event.ok()) return event.error();
   if (*event == nullptr) return ok_status();
-  return apply(**event);
+  return apply(**event, record);
 }
 
 Result<bool> Pipeline::advance(Instant now, size_t max_timers) {
@@ -94,12 +101,17 @@ void Pipeline::emit(std::vector<Alert>& alerts) {
     if (alert_observer_) alert_observer_(alert);
     outbox_.push_back(OutboxEntry{next_outbox_seq_++, OutboxEntry::Channel::alerts,
                                   alert.case_id.str(),
-                                  encode_alert_cloudevent(alert, options_.alert_source)});
+                                  encode_alert_cloudevent(alert, options_.alert_source), {}});
   }
   alerts.clear();
 }
 
 Status Pipeline::maybe_commit(const std::string& source_position, bool force) {
+  if (auto s = commit_if_due(source_position, force); !s.ok()) return s;
+  return deliver_pending();
+}
+
+Status Pipeline::commit_if_due(const std::string& source_position, bool force) {
   if (!force && uncommitted_records_ < options_.batch_records && outbox_.size() < options_.batch_records) {
     return ok_status();
   }
@@ -114,28 +126,38 @@ Status Pipeline::maybe_commit(const std::string& source_position, bool force) {
   uncommitted_records_ = 0;
   // Committed: now the output may leave. If we crash before the next commit
   // deletes these entries, recover() delivers them again (same ids).
-  auto produced = std::move(outbox_);
+  std::move(outbox_.begin(), outbox_.end(), std::back_inserter(undelivered_));
   outbox_.clear();
-  if (auto s = deliver(produced); !s.ok()) return s;
-  for (const auto& entry : produced) delivered_.push_back(entry.seq);
   return ok_status();
 }
 
-Status Pipeline::deliver(const std::vector<OutboxEntry>& entries) {
+Status Pipeline::deliver_pending() {
+  if (undelivered_.empty()) return ok_status();
   bool alerts = false;
   bool dead = false;
-  for (const auto& entry : entries) {
-    const bool is_alert = entry.channel == OutboxEntry::Channel::alerts;
-    auto& sink = is_alert ? alert_sink_ : dead_letter_sink_;
-    if (auto s = sink.write(entry.key, entry.payload); !s.ok()) return s;
-    (is_alert ? alerts : dead) = true;
+  auto attempt = [&]() -> Status {
+    for (const auto& entry : undelivered_) {
+      const bool is_alert = entry.channel == OutboxEntry::Channel::alerts;
+      auto& sink = is_alert ? alert_sink_ : dead_letter_sink_;
+      if (auto s = sink.write(OutboundRecord{entry.seq, entry.key, entry.payload, &entry.headers}); !s.ok()) {
+        return s;
+      }
+      (is_alert ? alerts : dead) = true;
+    }
+    if (alerts) {
+      if (auto s = alert_sink_.flush(); !s.ok()) return s;
+    }
+    if (dead) {
+      if (auto s = dead_letter_sink_.flush(); !s.ok()) return s;
+    }
+    return ok_status();
+  };
+  if (auto s = attempt(); !s.ok()) {
+    ++counters_.delivery_failures;
+    return s;
   }
-  if (alerts) {
-    if (auto s = alert_sink_.flush(); !s.ok()) return s;
-  }
-  if (dead) {
-    if (auto s = dead_letter_sink_.flush(); !s.ok()) return s;
-  }
+  for (const auto& entry : undelivered_) delivered_.push_back(entry.seq);
+  undelivered_.clear();
   return ok_status();
 }
 

@@ -32,6 +32,7 @@ struct PipelineCounters {
   uint64_t alerts_resolved = 0;
   uint64_t alerts_retracted = 0;
   uint64_t commits = 0;
+  uint64_t delivery_failures = 0;  // failed delivery attempts (the records stay pending)
 };
 
 class Pipeline {
@@ -43,8 +44,9 @@ class Pipeline {
   Pipeline(Engine& engine, StateStore& store, RecordSink& alerts, RecordSink& dead_letters,
            PipelineOptions options);
 
-  // Delivers output left in the outbox by a crash and returns the input
-  // position of the last commit ("" for a fresh state).
+  // Takes up output left in the outbox by a crash (delivered first, by the next
+  // maybe_commit or deliver_pending) and returns the input position of the
+  // last commit ("" for a fresh state).
   Result<std::string> recover();
 
   // Replay clock: applies the record, then moves the clock to its event time.
@@ -55,8 +57,19 @@ class Pipeline {
   // Returns true when more are due.
   Result<bool> advance(Instant now, size_t max_timers = SIZE_MAX);
 
-  // Commits when the batch is full (or always when `force`).
+  // Commits when the batch is full (or always when `force`), then delivers.
   Status maybe_commit(const std::string& source_position, bool force = false);
+  // The two halves of maybe_commit, for callers that treat a failed delivery
+  // as transient (a broker outage) and retry it with their own backoff.
+  Status commit_if_due(const std::string& source_position, bool force = false);
+  // Delivers committed output not yet delivered, in outbox order. On failure
+  // the records stay pending for the next call; nothing is dropped.
+  Status deliver_pending();
+  size_t pending_deliveries() const { return undelivered_.size(); }
+  bool has_uncommitted() const { return uncommitted_records_ > 0 || !outbox_.empty(); }
+  bool has_uncommitted_output() const { return !outbox_.empty(); }
+  // Produced output not yet committed plus committed output not yet delivered.
+  size_t outbox_depth() const { return outbox_.size() + undelivered_.size(); }
 
   void set_alert_observer(AlertObserver observer) { alert_observer_ = std::move(observer); }
   void set_event_observer(EventObserver observer) { event_observer_ = std::move(observer); }
@@ -66,9 +79,9 @@ class Pipeline {
 
  private:
   Result<const CaseEvent*> intake(const RawRecord& record);
-  Status apply(const CaseEvent& event);
+  Status apply(const CaseEvent& event, const RawRecord& record);
   void emit(std::vector<Alert>& alerts);
-  Status deliver(const std::vector<OutboxEntry>& entries);
+  void dead_letter(const RawRecord& record, const std::string& reason);
 
   Engine& engine_;
   StateStore& store_;
@@ -81,7 +94,8 @@ class Pipeline {
 
   uint64_t next_outbox_seq_ = 1;
   size_t uncommitted_records_ = 0;
-  std::vector<OutboxEntry> outbox_;            // produced in this batch
+  std::vector<OutboxEntry> outbox_;            // produced in this batch, not committed yet
+  std::vector<OutboxEntry> undelivered_;       // committed, waiting for (re)delivery
   std::vector<uint64_t> delivered_;            // to delete from the outbox in the next commit
   PipelineCounters counters_;
   AlertObserver alert_observer_;

@@ -165,9 +165,14 @@ Result<std::vector<OutboxEntry>> RocksDbStateStore::load_outbox() {
     entry.seq = get_u64_be(std::string_view(key.data() + prefix_.size(), 8));
     codec::Reader in(std::string_view(value.data(), value.size()));
     uint8_t channel = 0;
-    if (!in.byte(channel) || !in.string(entry.key) || !in.string(entry.payload)) {
-      return make_error("corrupt outbox entry " + std::to_string(entry.seq));
+    uint64_t header_count = 0;
+    bool good = in.byte(channel) && in.string(entry.key) && in.string(entry.payload) &&
+                in.varint(header_count) && header_count <= value.size();
+    for (uint64_t i = 0; good && i < header_count; ++i) {
+      RecordHeader& header = entry.headers.emplace_back();
+      good = in.string(header.name) && in.string(header.value);
     }
+    if (!good) return make_error("corrupt outbox entry " + std::to_string(entry.seq));
     entry.channel = static_cast<OutboxEntry::Channel>(channel);
     out.push_back(std::move(entry));
   }
@@ -213,6 +218,11 @@ Status RocksDbStateStore::commit(StateBatch& batch) {
     v.push_back(static_cast<char>(entry.channel));
     codec::put_string(v, entry.key);
     codec::put_string(v, entry.payload);
+    codec::put_varint(v, entry.headers.size());
+    for (const auto& header : entry.headers) {
+      codec::put_string(v, header.name);
+      codec::put_string(v, header.value);
+    }
     wb.Put(database_->outbox(), k, v);
   }
   if (batch.checkpoint) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "model/ids.h"
+#include "model/record_header.h"
 #include "model/result.h"
 #include "model/time.h"
 #include "state/case_record.h"
@@ -34,6 +35,7 @@ struct OutboxEntry {
   Channel channel = Channel::alerts;
   std::string key;      // record key (case id), may be empty
   std::string payload;  // exact bytes to deliver
+  RecordHeaders headers;
   bool operator==(const OutboxEntry&) const = default;
 };
 

@@ -1,0 +1,282 @@
+#include "app/kafka_monitor.h"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include "app/runtime.h"
+#include "kafka/kafka_sink.h"
+#include "kafka/kafka_source.h"
+#include "pipeline/pipeline.h"
+#include "state/rocksdb_store.h"
+
+namespace slawatch {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// One assigned partition: its slice of the state, its engine and pipeline,
+// and its own sinks (delivery is tracked per outbox, and outboxes are per
+// partition). Created on assignment, dropped on revocation.
+struct PartitionWorker {
+  PartitionWorker(std::shared_ptr<RocksDbDatabase> database, uint16_t partition,
+                  std::shared_ptr<const RuleSet> rules, const Config& config, KafkaProducer& producer)
+      : store(std::move(database), partition),
+        engine(std::move(rules), store, EngineOptions{.grace = config.grace}),
+        alerts(producer, config.kafka->alerts_topic,
+               config.kafka->alerts_binary_mode ? KafkaPayloadMode::cloudevent_binary : KafkaPayloadMode::as_is,
+               config.kafka->delivery_wait),
+        dead_letters(producer, config.kafka->dead_letter_topic, KafkaPayloadMode::as_is,
+                     config.kafka->delivery_wait),
+        pipeline(engine, store, alerts, dead_letters,
+                 PipelineOptions{.batch_records = config.batch_records, .alert_source = config.alert_source}) {}
+
+  std::string position() const { return next_offset ? std::to_string(*next_offset) : committed_position; }
+
+  RocksDbStateStore store;
+  Engine engine;
+  KafkaSink alerts;
+  KafkaSink dead_letters;
+  Pipeline pipeline;
+  std::string committed_position;     // from the checkpoint at assignment
+  std::optional<int64_t> next_offset;  // after the last record read in this assignment
+  std::optional<int64_t> offset_told_to_kafka;
+};
+
+// Timers fire in bounded batches, and a backlog after downtime drains at a
+// bounded rate (token bucket), so neither polling nor the alerts topic drowns.
+class FiringBudget {
+ public:
+  FiringBudget(size_t per_tick, size_t per_second) : per_tick_(per_tick), per_second_(per_second) {}
+  size_t take(SteadyClock::time_point now) {
+    const double seconds = std::chrono::duration<double>(now - last_).count();
+    last_ = now;
+    tokens_ = std::min(static_cast<double>(per_second_), tokens_ + seconds * static_cast<double>(per_second_));
+    return std::min(per_tick_, static_cast<size_t>(tokens_));
+  }
+  void spend(size_t n) { tokens_ = std::max(0.0, tokens_ - static_cast<double>(n)); }
+
+ private:
+  size_t per_tick_;
+  size_t per_second_;
+  double tokens_ = 0;
+  SteadyClock::time_point last_ = SteadyClock::now();
+};
+
+// The monitor loop and the consumer's partition listener. Single-threaded:
+// rebalance callbacks run inside KafkaSource::poll on this thread.
+class KafkaMonitor final : public PartitionListener {
+ public:
+  KafkaMonitor(const Config& config, std::shared_ptr<const RuleSet> rules,
+               std::shared_ptr<RocksDbDatabase> database, KafkaProducer& producer, spdlog::logger& log)
+      : config_(config),
+        rules_(std::move(rules)),
+        database_(std::move(database)),
+        producer_(producer),
+        log_(log),
+        budget_(config.max_timers_per_tick, config.max_timers_per_second) {}
+
+  Result<std::optional<int64_t>> on_partition_assigned(int32_t partition) override {
+    if (partition < 0 || partition >= 0xffff) return make_error("partition " + std::to_string(partition) + " out of range");
+    auto worker = std::make_unique<PartitionWorker>(database_, static_cast<uint16_t>(partition), rules_, config_,
+                                                    producer_);
+    if (auto s = worker->engine.open(); !s.ok()) return s.error();
+    auto position = worker->pipeline.recover();
+    if (!position.ok()) return position.error();
+    worker->committed_position = *position;
+    std::optional<int64_t> resume;
+    if (!position->empty()) resume = std::stoll(*position);
+    log_.info("partition {} assigned: resuming at {}, {} alert(s) left to deliver", partition,
+              resume ? std::to_string(*resume) : std::string("the earliest offset"),
+              worker->pipeline.pending_deliveries());
+    workers_[partition] = std::move(worker);
+    return resume;
+  }
+
+  void on_partition_revoked(int32_t partition) override {
+    auto it = workers_.find(partition);
+    if (it == workers_.end()) return;
+    PartitionWorker& worker = *it->second;
+    if (auto s = worker.pipeline.commit_if_due(worker.position(), true); !s.ok()) {
+      log_.error("partition {}: commit on revocation failed: {}", partition, s.error().message);
+    }
+    if (auto s = worker.pipeline.deliver_pending(); !s.ok()) {
+      log_.warn("partition {}: revoked with undelivered output (kept in the outbox): {}", partition,
+                s.error().message);
+    }
+    log_.info("partition {} revoked after offset {}", partition, worker.position());
+    workers_.erase(it);
+  }
+
+  Status run(KafkaSource& source, const std::atomic<bool>& stop) {
+    WallClock clock;
+    std::vector<ConsumedRecord> records;
+    while (!stop.load()) {
+      records.clear();
+      if (auto s = source.poll(records, config_.batch_records, std::chrono::milliseconds(50)); !s.ok()) return s;
+      for (auto& consumed : records) {
+        auto it = workers_.find(consumed.partition);
+        if (it == workers_.end()) continue;  // revoked while fetched; the next owner reads it again
+        PartitionWorker& worker = *it->second;
+        if (auto s = worker.pipeline.on_record_live(consumed.record); !s.ok()) return s;
+        worker.next_offset = consumed.offset + 1;
+      }
+      if (auto s = fire_due_timers(clock.now()); !s.ok()) return s;
+      if (auto s = commit_and_deliver(source, false); !s.ok()) return s;
+      producer_.poll();
+    }
+    return shutdown(source);
+  }
+
+ private:
+  Status fire_due_timers(Instant now) {
+    size_t budget = budget_.take(SteadyClock::now());
+    size_t fired = 0;
+    for (auto& [partition, worker] : workers_) {
+      if (fired >= budget) break;
+      const uint64_t before = worker->engine.counters().timers_fired;
+      auto more = worker->pipeline.advance(now, budget - fired);
+      if (!more.ok()) return more.error();
+      fired += worker->engine.counters().timers_fired - before;
+    }
+    budget_.spend(fired);
+    return ok_status();
+  }
+
+  Status commit_and_deliver(KafkaSource& source, bool force) {
+    const auto now = SteadyClock::now();
+    const auto since = now - last_commit_;
+    bool committed = false;
+    for (auto& [partition, worker] : workers_) {
+      Pipeline& pipeline = worker->pipeline;
+      // Alerts leave only after a commit: commit soon when there are some, so
+      // the firing delay stays small; otherwise batch records for throughput.
+      const bool due = force || (pipeline.has_uncommitted_output() && since >= std::chrono::milliseconds(20)) ||
+                       (pipeline.has_uncommitted() && since >= std::chrono::milliseconds(200));
+      const uint64_t commits = pipeline.counters().commits;
+      if (auto s = pipeline.commit_if_due(worker->position(), due); !s.ok()) return s;
+      committed = committed || pipeline.counters().commits != commits;
+    }
+    if (committed) last_commit_ = now;
+    if (committed || now >= next_delivery_attempt_) deliver(now);
+    if (committed) tell_kafka_offsets(source, false);
+    return ok_status();
+  }
+
+  // A broker outage is not an error: the output stays in the outbox and
+  // delivery is retried with backoff while consuming and firing go on.
+  void deliver(SteadyClock::time_point now) {
+    bool all_delivered = true;
+    for (auto& [partition, worker] : workers_) {
+      if (worker->pipeline.pending_deliveries() == 0) continue;
+      if (auto s = worker->pipeline.deliver_pending(); !s.ok()) {
+        all_delivered = false;
+        if (now >= next_delivery_warning_) {
+          log_.warn("partition {}: delivery pending ({} record(s)), will retry: {}", partition,
+                    worker->pipeline.pending_deliveries(), s.error().message);
+          next_delivery_warning_ = now + std::chrono::seconds(10);
+        }
+      }
+    }
+    if (all_delivered) {
+      if (delivery_backoff_ > std::chrono::milliseconds(0)) log_.info("delivery resumed");
+      delivery_backoff_ = std::chrono::milliseconds(0);
+      next_delivery_attempt_ = now;
+    } else {
+      delivery_backoff_ = std::clamp(delivery_backoff_ * 2, std::chrono::milliseconds(100), std::chrono::milliseconds(5000));
+      next_delivery_attempt_ = now + delivery_backoff_;
+    }
+  }
+
+  void tell_kafka_offsets(KafkaSource& source, bool wait) {
+    std::map<int32_t, int64_t> offsets;
+    for (auto& [partition, worker] : workers_) {
+      if (worker->next_offset && worker->next_offset != worker->offset_told_to_kafka &&
+          !worker->pipeline.has_uncommitted()) {
+        offsets[partition] = *worker->next_offset;
+        worker->offset_told_to_kafka = worker->next_offset;
+      }
+    }
+    source.commit_offsets(offsets, wait);
+  }
+
+  Status shutdown(KafkaSource& source) {
+    log_.info("stopping: committing state and delivering output");
+    for (auto& [partition, worker] : workers_) {
+      if (auto s = worker->pipeline.commit_if_due(worker->position(), true); !s.ok()) return s;
+    }
+    const auto give_up = SteadyClock::now() + std::chrono::seconds(10);
+    for (auto& [partition, worker] : workers_) {
+      while (worker->pipeline.pending_deliveries() > 0 && SteadyClock::now() < give_up) {
+        if (worker->pipeline.deliver_pending().ok()) break;
+      }
+      if (worker->pipeline.pending_deliveries() > 0) {
+        log_.warn("partition {}: {} record(s) stay in the outbox for the next start", partition,
+                  worker->pipeline.pending_deliveries());
+      }
+      // Record the deletion of what was delivered, so a restart does not send it again.
+      if (auto s = worker->pipeline.commit_if_due(worker->position(), true); !s.ok()) return s;
+    }
+    tell_kafka_offsets(source, true);
+    source.close();
+    return ok_status();
+  }
+
+  const Config& config_;
+  std::shared_ptr<const RuleSet> rules_;
+  std::shared_ptr<RocksDbDatabase> database_;
+  KafkaProducer& producer_;
+  spdlog::logger& log_;
+  FiringBudget budget_;
+  std::map<int32_t, std::unique_ptr<PartitionWorker>> workers_;
+  SteadyClock::time_point last_commit_ = SteadyClock::now();
+  SteadyClock::time_point next_delivery_attempt_ = SteadyClock::now();
+  SteadyClock::time_point next_delivery_warning_ = SteadyClock::now();
+  std::chrono::milliseconds delivery_backoff_{0};
+};
+
+}  // namespace
+
+int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules) {
+  spdlog::logger log("slawatch", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  log.set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  const KafkaConfig& kafka = *config.kafka;
+  auto fail = [&](const Error& e) {
+    log.error("{}", e.message);
+    return 1;
+  };
+  RocksDbOptions state_options;
+  state_options.path = config.state_dir;
+  state_options.sync_writes = config.sync_writes;
+  auto state_dir = ensure_directory(config.state_dir);
+  if (!state_dir.ok()) return fail(state_dir.error());
+  auto database = RocksDbDatabase::open(state_options);
+  if (!database.ok()) return fail(database.error());
+
+  auto on_client_error = [&log](const std::string& message, bool fatal) {
+    if (fatal) {
+      log.critical("{}", message);
+    } else {
+      log.warn("{}", message);
+    }
+  };
+  auto producer = KafkaProducer::create(kafka, on_client_error);
+  if (!producer.ok()) return fail(producer.error());
+  KafkaMonitor monitor(config, rules, *database, **producer, log);
+  auto source = KafkaSource::create(kafka, monitor, on_client_error);
+  if (!source.ok()) return fail(source.error());
+
+  log.info("monitoring {} on {} (group {}) with {} deadline and {} count rules (version {}); alerts to {}, "
+           "dead letters to {}",
+           kafka.events_topic, kafka.brokers, kafka.group_id, rules->deadlines.size(), rules->counts.size(),
+           rules->version, kafka.alerts_topic, kafka.dead_letter_topic);
+  install_stop_signals();
+  if (auto s = monitor.run(**source, stop_requested()); !s.ok()) return fail(s.error());
+  log.info("stopped cleanly");
+  return 0;
+}
+
+}  // namespace slawatch

@@ -1,0 +1,78 @@
+#pragma once
+// Output to Kafka. One KafkaProducer (idempotent, acks=all) is shared by
+// every partition's pipeline; each pipeline writes through its own KafkaSink
+// per topic, which tracks its records until the broker acknowledges them, so
+// a record is removed from the outbox only once it is safely in Kafka.
+// Threading: all of it runs on the monitor thread; delivery reports arrive
+// inside poll()/flush() on that thread.
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "io/io.h"
+#include "kafka/kafka_config.h"
+
+namespace RdKafka {
+class Producer;
+}
+
+namespace slawatch {
+
+// Client-level problems (broker down, authentication...), reported as text
+// for the caller to log; librdkafka keeps retrying on its own.
+using KafkaErrorHandler = std::function<void(const std::string& message, bool fatal)>;
+
+class KafkaProducer {
+ public:
+  static Result<std::unique_ptr<KafkaProducer>> create(const KafkaConfig& config, KafkaErrorHandler on_error);
+  ~KafkaProducer();
+  KafkaProducer(const KafkaProducer&) = delete;
+  KafkaProducer& operator=(const KafkaProducer&) = delete;
+
+  // Serves delivery reports and client events without blocking.
+  void poll();
+  // Waits up to `wait` for every outstanding record; true when none is left.
+  bool flush(Duration wait);
+  RdKafka::Producer& client() { return *producer_; }
+  size_t outstanding() const;
+
+ private:
+  struct Callbacks;
+  KafkaProducer() = default;
+  std::unique_ptr<Callbacks> callbacks_;
+  std::unique_ptr<RdKafka::Producer> producer_;
+};
+
+enum class KafkaPayloadMode {
+  as_is,                  // value = payload (dead letters, structured CloudEvents)
+  cloudevent_binary,      // structured CloudEvent payload -> ce_* headers + data as value
+};
+
+class KafkaSink final : public RecordSink {
+ public:
+  KafkaSink(KafkaProducer& producer, std::string topic, KafkaPayloadMode mode, Duration delivery_wait);
+  ~KafkaSink() override;
+
+  // Produces the record unless it is already in flight from an earlier attempt.
+  Status write(const OutboundRecord& record) override;
+  // Ok once every record written is acknowledged; an error names how many are
+  // still waiting or why the broker refused them (they are retried on the next write).
+  Status flush() override;
+
+  // Shared with in-flight delivery reports, which may outlive the sink.
+  struct Tracker {
+    std::unordered_map<uint64_t, bool> in_flight;  // seq -> true once acknowledged
+    std::string last_error;
+    size_t failed = 0;
+  };
+
+ private:
+  KafkaProducer& producer_;
+  std::string topic_;
+  KafkaPayloadMode mode_;
+  Duration delivery_wait_;
+  std::shared_ptr<Tracker> tracker_;
+};
+
+}  // namespace slawatch

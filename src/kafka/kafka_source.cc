@@ -1,0 +1,133 @@
+#include "kafka/kafka_source.h"
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <chrono>
+#include <set>
+
+#include "kafka/client_config.h"
+
+namespace slawatch {
+
+struct KafkaSource::Callbacks : RdKafka::RebalanceCb, RdKafka::EventCb {
+  Callbacks(PartitionListener& l, KafkaErrorHandler handler) : listener(l), on_error(std::move(handler)) {}
+
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override {
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      for (auto* tp : partitions) {
+        auto offset = listener.on_partition_assigned(tp->partition());
+        if (!offset.ok()) {
+          if (!failure) failure = offset.error();
+          continue;
+        }
+        tp->set_offset(offset->has_value() ? **offset : RdKafka::Topic::OFFSET_BEGINNING);
+        assigned.insert(tp->partition());
+      }
+      consumer->assign(partitions);
+    } else {
+      for (auto* tp : partitions) {
+        if (assigned.erase(tp->partition()) > 0) listener.on_partition_revoked(tp->partition());
+      }
+      consumer->unassign();
+    }
+  }
+
+  void event_cb(RdKafka::Event& event) override {
+    if (event.type() == RdKafka::Event::EVENT_ERROR && on_error) {
+      on_error("kafka consumer: " + RdKafka::err2str(event.err()) + ": " + event.str(), event.fatal());
+    }
+  }
+
+  PartitionListener& listener;
+  KafkaErrorHandler on_error;
+  std::set<int32_t> assigned;
+  std::optional<Error> failure;
+};
+
+Result<std::unique_ptr<KafkaSource>> KafkaSource::create(const KafkaConfig& config, PartitionListener& listener,
+                                                         KafkaErrorHandler on_error) {
+  auto conf = make_client_conf(config, KafkaClientRole::consumer);
+  if (!conf.ok()) return conf.error();
+  std::unique_ptr<KafkaSource> source(new KafkaSource());
+  source->topic_ = config.events_topic;
+  source->callbacks_ = std::make_unique<Callbacks>(listener, std::move(on_error));
+  std::string reason;
+  if ((*conf)->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(source->callbacks_.get()), reason) !=
+          RdKafka::Conf::CONF_OK ||
+      (*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(source->callbacks_.get()), reason) !=
+          RdKafka::Conf::CONF_OK) {
+    return make_error("kafka consumer: " + reason);
+  }
+  source->consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), reason));
+  if (!source->consumer_) return make_error("kafka consumer: " + reason);
+  if (auto err = source->consumer_->subscribe({config.events_topic}); err != RdKafka::ERR_NO_ERROR) {
+    return make_error("subscribing to " + config.events_topic + ": " + RdKafka::err2str(err));
+  }
+  return source;
+}
+
+KafkaSource::~KafkaSource() { close(); }
+
+Status KafkaSource::poll(std::vector<ConsumedRecord>& out, size_t max, Duration wait) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (out.size() < max) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    // Wait only for the first record; after that take what is already fetched.
+    const int timeout = out.empty() ? static_cast<int>(std::max<int64_t>(0, left.count())) : 0;
+    std::unique_ptr<RdKafka::Message> message(consumer_->consume(timeout));
+    if (callbacks_->failure) return *callbacks_->failure;
+    if (message->err() == RdKafka::ERR__TIMED_OUT) break;
+    if (message->err() != RdKafka::ERR_NO_ERROR) {
+      if (callbacks_->on_error) callbacks_->on_error("kafka consumer: " + message->errstr(), false);
+      if (out.empty() && std::chrono::steady_clock::now() < deadline) continue;
+      break;
+    }
+    ConsumedRecord& consumed = out.emplace_back();
+    consumed.partition = message->partition();
+    consumed.offset = message->offset();
+    RawRecord& record = consumed.record;
+    record.bytes.assign(static_cast<const char*>(message->payload()), message->len());
+    if (message->key_pointer() != nullptr) {
+      record.key.assign(static_cast<const char*>(message->key_pointer()), message->key_len());
+    }
+    if (RdKafka::Headers* headers = message->headers()) {
+      for (const auto& h : headers->get_all()) {
+        record.headers.push_back(
+            {h.key(), h.value() != nullptr ? std::string(static_cast<const char*>(h.value()), h.value_size())
+                                           : std::string()});
+      }
+    }
+    const std::string partition = std::to_string(consumed.partition);
+    const std::string offset = std::to_string(consumed.offset);
+    record.origin = message->topic_name() + "/" + partition + "@" + offset;
+    record.provenance = {{"slawatch.source.topic", message->topic_name()},
+                         {"slawatch.source.partition", partition},
+                         {"slawatch.source.offset", offset}};
+  }
+  return ok_status();
+}
+
+void KafkaSource::commit_offsets(const std::map<int32_t, int64_t>& next_offsets, bool wait) {
+  if (next_offsets.empty() || closed_) return;
+  std::vector<RdKafka::TopicPartition*> offsets;
+  for (const auto& [partition, offset] : next_offsets) {
+    offsets.push_back(RdKafka::TopicPartition::create(topic_, partition, offset));
+  }
+  if (wait) {
+    consumer_->commitSync(offsets);
+  } else {
+    consumer_->commitAsync(offsets);
+  }
+  RdKafka::TopicPartition::destroy(offsets);
+}
+
+void KafkaSource::close() {
+  if (closed_ || !consumer_) return;
+  closed_ = true;
+  consumer_->close();  // runs the revoke callback
+}
+
+size_t KafkaSource::assigned_partitions() const { return callbacks_->assigned.size(); }
+
+}  // namespace slawatch

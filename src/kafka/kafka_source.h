@@ -1,0 +1,66 @@
+#pragma once
+// Input from Kafka: a consumer-group member on the events topic. Where each
+// assigned partition resumes is decided by the state (offsets are stored in
+// RocksDB with the state they produced), so the consumer asks its
+// PartitionListener on every assignment and seeks there.
+// Threading: the monitor thread only; rebalance callbacks run inside poll().
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "io/io.h"
+#include "kafka/kafka_config.h"
+#include "kafka/kafka_sink.h"
+
+namespace RdKafka {
+class KafkaConsumer;
+}
+
+namespace slawatch {
+
+class PartitionListener {
+ public:
+  virtual ~PartitionListener() = default;
+  // A partition was assigned to us: prepare its state and return the offset
+  // of the next record to read, or nullopt to start at the earliest record.
+  virtual Result<std::optional<int64_t>> on_partition_assigned(int32_t partition) = 0;
+  // A partition is taken away: commit what was read and let its state go.
+  virtual void on_partition_revoked(int32_t partition) = 0;
+};
+
+struct ConsumedRecord {
+  int32_t partition = 0;
+  int64_t offset = 0;
+  RawRecord record;
+};
+
+class KafkaSource {
+ public:
+  static Result<std::unique_ptr<KafkaSource>> create(const KafkaConfig& config, PartitionListener& listener,
+                                                     KafkaErrorHandler on_error);
+  ~KafkaSource();
+  KafkaSource(const KafkaSource&) = delete;
+  KafkaSource& operator=(const KafkaSource&) = delete;
+
+  // Appends up to `max` records, waiting at most `wait` for the first one.
+  // An error here is fatal (a listener failure); broker trouble is not an error.
+  Status poll(std::vector<ConsumedRecord>& out, size_t max, Duration wait);
+  // Commits next-offsets to Kafka, asynchronously and only for visibility (lag
+  // in standard tools): the offsets that count are in the state.
+  void commit_offsets(const std::map<int32_t, int64_t>& next_offsets, bool wait = false);
+  // Leaves the group (revoking every partition through the listener).
+  void close();
+  size_t assigned_partitions() const;
+
+ private:
+  struct Callbacks;
+  KafkaSource() = default;
+  std::string topic_;
+  std::unique_ptr<Callbacks> callbacks_;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  bool closed_ = false;
+};
+
+}  // namespace slawatch
