@@ -1,0 +1,231 @@
+// Pipeline: batching, the outbox and delivery. Output leaves only after the
+// commit that recorded it; a failed delivery keeps it pending (retried in
+// order, nothing dropped); a restart delivers what a crash left behind first;
+// rejected records become dead letters with their original bytes and headers.
+#include "pipeline/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rules/rules.h"
+
+namespace slawatch {
+namespace {
+
+// Records what reaches it; fails the next `failures` flushes when asked.
+class RecordingSink final : public RecordSink {
+ public:
+  Status write(const OutboundRecord& record) override {
+    written.push_back(Written{record.seq, std::string(record.key), std::string(record.payload),
+                              record.headers != nullptr ? *record.headers : RecordHeaders{}});
+    return ok_status();
+  }
+  Status flush() override {
+    if (failures > 0) {
+      --failures;
+      written.clear();  // what a refused attempt wrote does not count
+      return make_error("broker unavailable");
+    }
+    delivered.insert(delivered.end(), written.begin(), written.end());
+    written.clear();
+    return ok_status();
+  }
+  struct Written {
+    uint64_t seq;
+    std::string key;
+    std::string payload;
+    RecordHeaders headers;
+  };
+  std::vector<Written> written;
+  std::vector<Written> delivered;
+  int failures = 0;
+};
+
+// The shipped rule set: first response 30 min after a dispatch, stages
+// warning 80%, breach 100%, escalated 200%.
+std::shared_ptr<const RuleSet> rules() {
+  auto loaded = load_rules(SLAWATCH_SOURCE_DIR "/rules");
+  EXPECT_TRUE(loaded.diagnostics.empty()) << loaded.diagnostics.front().to_string();
+  return loaded.rules;
+}
+
+std::string event_line(const std::string& id, const std::string& type, const std::string& case_id,
+                       const std::string& time, const std::string& data) {
+  return R"({"specversion":"1.0","id":")" + id + R"(","source":"/test","type":"hotline.case.)" + type +
+         R"(","subject":")" + case_id + R"(","time":")" + time + R"(","data":)" + data + "}";
+}
+
+RawRecord record(std::string bytes, std::string origin = "test:1") {
+  RawRecord r;
+  r.bytes = std::move(bytes);
+  r.origin = std::move(origin);
+  return r;
+}
+
+const std::string kCreated = event_line("e1", "created", "C-1", "2026-03-02T09:00:00.000+08:00",
+                                        R"({"category":"noise","priority":"normal","channel":"phone"})");
+const std::string kDispatched =
+    event_line("e2", "dispatched", "C-1", "2026-03-02T09:00:00.000+08:00", R"({"department":"noise"})");
+const std::string kLater =
+    event_line("e3", "created", "C-2", "2026-03-02T10:00:00.000+08:00",
+               R"({"category":"noise","priority":"normal","channel":"phone"})");
+
+struct Harness {
+  explicit Harness(MemoryStateStore& s, size_t batch = 100)
+      : store(s), engine(rules(), store, EngineOptions{}), pipeline(engine, store, alerts, dead, options(batch)) {
+    EXPECT_TRUE(engine.open().ok());
+  }
+  static PipelineOptions options(size_t batch) {
+    PipelineOptions o;
+    o.batch_records = batch;
+    return o;
+  }
+  MemoryStateStore& store;
+  RecordingSink alerts;
+  RecordingSink dead;
+  Engine engine;
+  Pipeline pipeline;
+};
+
+TEST(Pipeline, OutputLeavesOnlyAfterTheCommitThatRecordedIt) {
+  MemoryStateStore store;
+  Harness h(store);
+  ASSERT_TRUE(h.pipeline.on_record_replay(record(kCreated)).ok());
+  ASSERT_TRUE(h.pipeline.on_record_replay(record(kDispatched)).ok());
+  // Clock 10:00: warning (09:24), breach (09:30) and escalated (10:00, exactly due) fire.
+  ASSERT_TRUE(h.pipeline.on_record_replay(record(kLater)).ok());
+  EXPECT_EQ(h.pipeline.counters().alerts_fired, 3u);
+  EXPECT_TRUE(h.alerts.delivered.empty()) << "nothing may leave before the commit";
+  EXPECT_EQ(store.commits(), 0u);
+  ASSERT_TRUE(h.pipeline.maybe_commit("3", true).ok());
+  ASSERT_EQ(h.alerts.delivered.size(), 3u);
+  EXPECT_EQ(h.alerts.delivered[0].key, "C-1");
+  EXPECT_NE(h.alerts.delivered[0].payload.find("C-1/first-response/1/warning"), std::string::npos);
+  EXPECT_NE(h.alerts.delivered[1].payload.find("C-1/first-response/1/breach"), std::string::npos);
+  EXPECT_NE(h.alerts.delivered[2].payload.find("C-1/first-response/1/escalated"), std::string::npos);
+  // Delivered entries are deleted from the outbox by the next commit.
+  EXPECT_EQ(store.load_outbox()->size(), 3u);
+  ASSERT_TRUE(h.pipeline.maybe_commit("3", true).ok());
+  EXPECT_TRUE(store.load_outbox()->empty());
+}
+
+TEST(Pipeline, FailedDeliveryStaysPendingAndIsRetriedInOrder) {
+  MemoryStateStore store;
+  Harness h(store);
+  h.alerts.failures = 2;
+  ASSERT_TRUE(h.pipeline.on_record_replay(record(kCreated)).ok());
+  ASSERT_TRUE(h.pipeline.on_record_replay(record(kDispatched)).ok());
+  ASSERT_TRUE(h.pipeline.on_record_replay(record(kLater)).ok());
+  ASSERT_TRUE(h.pipeline.commit_if_due("3", true).ok());
+  EXPECT_FALSE(h.pipeline.deliver_pending().ok());
+  EXPECT_EQ(h.pipeline.pending_deliveries(), 3u);
+  EXPECT_FALSE(h.pipeline.deliver_pending().ok());
+  EXPECT_EQ(h.pipeline.counters().delivery_failures, 2u);
+  EXPECT_TRUE(h.alerts.delivered.empty());
+  // Committing again while delivery is blocked keeps the record in the outbox.
+  ASSERT_TRUE(h.pipeline.commit_if_due("3", true).ok());
+  EXPECT_EQ(store.load_outbox()->size(), 3u);
+  ASSERT_TRUE(h.pipeline.deliver_pending().ok());
+  ASSERT_EQ(h.alerts.delivered.size(), 3u);
+  EXPECT_LT(h.alerts.delivered[0].seq, h.alerts.delivered[1].seq);
+  EXPECT_LT(h.alerts.delivered[1].seq, h.alerts.delivered[2].seq);
+  EXPECT_EQ(h.pipeline.pending_deliveries(), 0u);
+  ASSERT_TRUE(h.pipeline.commit_if_due("3", true).ok());
+  EXPECT_TRUE(store.load_outbox()->empty());
+}
+
+TEST(Pipeline, RestartDeliversWhatACrashLeftInTheOutboxFirst) {
+  MemoryStateStore store;
+  {
+    Harness first(store);
+    first.alerts.failures = 1;  // commit lands, delivery fails, then the process "dies"
+    ASSERT_TRUE(first.pipeline.on_record_replay(record(kCreated)).ok());
+    ASSERT_TRUE(first.pipeline.on_record_replay(record(kDispatched)).ok());
+    ASSERT_TRUE(first.pipeline.on_record_replay(record(kLater)).ok());
+    EXPECT_FALSE(first.pipeline.maybe_commit("3", true).ok());
+    EXPECT_TRUE(first.alerts.delivered.empty());
+  }
+  Harness second(store);
+  auto position = second.pipeline.recover();
+  ASSERT_TRUE(position.ok());
+  EXPECT_EQ(*position, "3");
+  EXPECT_EQ(second.pipeline.pending_deliveries(), 3u);
+  // A new record's output goes out after the leftovers.
+  ASSERT_TRUE(second.pipeline.on_record_replay(record(
+      event_line("e4", "dispatched", "C-2", "2026-03-02T11:00:00.000+08:00", R"({"department":"roads"})"))).ok());
+  ASSERT_TRUE(second.pipeline.maybe_commit("4", true).ok());
+  ASSERT_GE(second.alerts.delivered.size(), 3u);
+  EXPECT_NE(second.alerts.delivered[1].payload.find("C-1/first-response/1/breach"), std::string::npos);
+  for (size_t i = 1; i < second.alerts.delivered.size(); ++i) {
+    EXPECT_LT(second.alerts.delivered[i - 1].seq, second.alerts.delivered[i].seq);
+  }
+}
+
+TEST(Pipeline, RejectedRecordBecomesADeadLetterWithItsBytesHeadersAndReason) {
+  MemoryStateStore store;
+  Harness h(store);
+  RawRecord bad = record(R"({"specversion":"1.0","id":"x"})", "events/2@17");
+  bad.key = "C-9";
+  bad.headers = {{"traceparent", "00-abc"}};
+  bad.provenance = {{"slawatch.source.topic", "events"}, {"slawatch.source.partition", "2"},
+                    {"slawatch.source.offset", "17"}};
+  ASSERT_TRUE(h.pipeline.on_record_replay(bad).ok());
+  ASSERT_TRUE(h.pipeline.on_record_replay(record(kCreated)).ok());
+  ASSERT_TRUE(h.pipeline.maybe_commit("2", true).ok());
+  EXPECT_EQ(h.pipeline.counters().dead_letters, 1u);
+  EXPECT_EQ(h.pipeline.counters().applied, 1u) << "the good record after a bad one is applied";
+  ASSERT_EQ(h.dead.delivered.size(), 1u);
+  const auto& letter = h.dead.delivered[0];
+  EXPECT_EQ(letter.payload, bad.bytes);
+  EXPECT_EQ(letter.key, "C-9");
+  const RecordHeaders& headers = letter.headers;
+  ASSERT_NE(find_header(headers, "traceparent"), nullptr);
+  EXPECT_EQ(*find_header(headers, "slawatch.source.offset"), "17");
+  EXPECT_EQ(*find_header(headers, kDeadLetterOriginHeader), "events/2@17");
+  ASSERT_NE(find_header(headers, kDeadLetterReasonHeader), nullptr);
+  EXPECT_EQ(*find_header(headers, kDeadLetterReasonHeader), "field 'source': required string is missing");
+}
+
+TEST(Pipeline, BinaryModeRecordIsReadFromItsCeHeaders) {
+  MemoryStateStore store;
+  Harness h(store);
+  RawRecord binary = record(R"({"department":"noise"})");
+  binary.headers = {{"ce_specversion", "1.0"}, {"ce_id", "e2"}, {"ce_source", "/test"},
+                    {"ce_type", "hotline.case.dispatched"}, {"ce_subject", "C-1"},
+                    {"ce_time", "2026-03-02T09:00:00.000+08:00"}, {"content-type", "application/json"}};
+  ASSERT_TRUE(h.pipeline.on_record_replay(record(kCreated)).ok());
+  ASSERT_TRUE(h.pipeline.on_record_replay(binary).ok());
+  ASSERT_TRUE(h.pipeline.on_record_replay(record(kLater)).ok());
+  EXPECT_EQ(h.pipeline.counters().dead_letters, 0u);
+  EXPECT_EQ(h.pipeline.counters().applied, 3u);
+  EXPECT_EQ(h.pipeline.counters().alerts_fired, 3u);
+}
+
+TEST(Pipeline, StructuredContentTypeWinsOverCeHeaders) {
+  MemoryStateStore store;
+  Harness h(store);
+  RawRecord structured = record(kDispatched);
+  structured.headers = {{"Content-Type", "application/cloudevents+json; charset=UTF-8"},
+                        {"ce_id", "ignored"}};
+  ASSERT_TRUE(h.pipeline.on_record_replay(structured).ok());
+  EXPECT_EQ(h.pipeline.counters().applied, 1u);
+}
+
+TEST(DeadLetterJsonSink, WritesTheEnvelopeWithReasonOriginAndOriginal) {
+  auto inner = std::make_unique<RecordingSink>();
+  RecordingSink& seen = *inner;
+  DeadLetterJsonSink sink(std::move(inner));
+  const RecordHeaders headers = {{kDeadLetterReasonHeader, "field 'id': missing"},
+                                 {kDeadLetterOriginHeader, "events.jsonl:3"}};
+  ASSERT_TRUE(sink.write(OutboundRecord{7, "k", "{broken", &headers}).ok());
+  ASSERT_TRUE(sink.flush().ok());
+  ASSERT_EQ(seen.delivered.size(), 1u);
+  EXPECT_EQ(seen.delivered[0].payload,
+            R"({"reason":"field 'id': missing","origin":"events.jsonl:3","original":"{broken"})");
+}
+
+}  // namespace
+}  // namespace slawatch

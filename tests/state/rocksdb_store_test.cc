@@ -1,0 +1,129 @@
+// RocksDbStateStore: what one commit writes is what a reopened database
+// reads back (cases, timers in due order, outbox entries with their headers,
+// checkpoint), partitions never see each other's keys, and timers that were
+// deleted are not returned again.
+#include "state/rocksdb_store.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+namespace slawatch {
+namespace {
+
+class RocksDbStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("slawatch-state-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::shared_ptr<RocksDbDatabase> open() {
+    RocksDbOptions options;
+    options.path = dir_.string();
+    auto db = RocksDbDatabase::open(options);
+    EXPECT_TRUE(db.ok()) << (db.ok() ? "" : db.error().message);
+    return db.ok() ? *db : nullptr;
+  }
+
+  std::filesystem::path dir_;
+};
+
+Instant at(int64_t ms) { return from_millis(ms); }
+
+TEST_F(RocksDbStoreTest, CommitSurvivesReopen) {
+  {
+    auto db = open();
+    RocksDbStateStore store(db, 3);
+    StateBatch batch;
+    batch.cases[CaseId{"C-1"}] = "record-1";
+    batch.timer_puts = {TimerKey{at(2000), CaseId{"C-1"}}, TimerKey{at(-5), CaseId{"C-0"}},
+                        TimerKey{at(1000), CaseId{"C-2"}}};
+    batch.outbox_puts = {OutboxEntry{7, OutboxEntry::Channel::dead_letter, "C-1", std::string("a\0b", 3),
+                                     {{"slawatch.reason", "bad"}, {"empty", ""}}}};
+    batch.checkpoint = Checkpoint{at(1500), "42", 8};
+    ASSERT_TRUE(store.commit(batch).ok());
+  }
+  auto db = open();
+  RocksDbStateStore store(db, 3);
+  auto record = store.load_case(CaseId{"C-1"});
+  ASSERT_TRUE(record.ok());
+  ASSERT_TRUE(record->has_value());
+  EXPECT_EQ(**record, "record-1");
+  EXPECT_FALSE(store.load_case(CaseId{"C-9"})->has_value());
+
+  auto timers = store.scan_timers(kMinInstant, 10);
+  ASSERT_TRUE(timers.ok());
+  ASSERT_EQ(timers->size(), 3u);
+  EXPECT_EQ((*timers)[0].due, at(-5)) << "negative instants sort first (biased encoding)";
+  EXPECT_EQ((*timers)[1].case_id, CaseId{"C-2"});
+  EXPECT_EQ((*timers)[2].due, at(2000));
+
+  auto outbox = store.load_outbox();
+  ASSERT_TRUE(outbox.ok());
+  ASSERT_EQ(outbox->size(), 1u);
+  EXPECT_EQ((*outbox)[0].seq, 7u);
+  EXPECT_EQ((*outbox)[0].payload, std::string("a\0b", 3));
+  ASSERT_EQ((*outbox)[0].headers.size(), 2u);
+  EXPECT_EQ((*outbox)[0].headers[0], (RecordHeader{"slawatch.reason", "bad"}));
+  EXPECT_EQ((*outbox)[0].headers[1], (RecordHeader{"empty", ""}));
+
+  auto checkpoint = store.load_checkpoint();
+  ASSERT_TRUE(checkpoint.ok());
+  EXPECT_EQ(checkpoint->clock, at(1500));
+  EXPECT_EQ(checkpoint->source_position, "42");
+  EXPECT_EQ(checkpoint->next_outbox_seq, 8u);
+}
+
+TEST_F(RocksDbStoreTest, PartitionsAreSeparateKeyRanges) {
+  auto db = open();
+  RocksDbStateStore p0(db, 0), p1(db, 1);
+  StateBatch batch;
+  batch.cases[CaseId{"C-1"}] = "in p0";
+  batch.timer_puts = {TimerKey{at(10), CaseId{"C-1"}}};
+  batch.outbox_puts = {OutboxEntry{1, OutboxEntry::Channel::alerts, "C-1", "x", {}}};
+  batch.checkpoint = Checkpoint{at(10), "5", 2};
+  ASSERT_TRUE(p0.commit(batch).ok());
+  EXPECT_FALSE(p1.load_case(CaseId{"C-1"})->has_value());
+  EXPECT_TRUE(p1.scan_timers(kMinInstant, 10)->empty());
+  EXPECT_TRUE(p1.load_outbox()->empty());
+  EXPECT_EQ(p1.load_checkpoint()->source_position, "");
+  EXPECT_EQ(p0.scan_timers(kMinInstant, 10)->size(), 1u);
+}
+
+TEST_F(RocksDbStoreTest, ScanStartsAfterTheGivenInstantAndSkipsDeletedTimers) {
+  auto db = open();
+  RocksDbStateStore store(db, 0);
+  StateBatch batch;
+  for (int i = 0; i < 100; ++i) batch.timer_puts.push_back(TimerKey{at(i), CaseId{"C-" + std::to_string(i)}});
+  ASSERT_TRUE(store.commit(batch).ok());
+  StateBatch deletes;
+  for (int i = 0; i < 50; ++i) deletes.timer_deletes.push_back(TimerKey{at(i), CaseId{"C-" + std::to_string(i)}});
+  ASSERT_TRUE(store.commit(deletes).ok());
+  auto after = store.scan_timers(at(59), 5);
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->size(), 5u);
+  EXPECT_EQ((*after)[0].due, at(60)) << "exactly at the bound is excluded";
+  auto head = store.scan_timers(kMinInstant, 1);
+  ASSERT_EQ(head->size(), 1u);
+  EXPECT_EQ(head->front().due, at(50));
+}
+
+TEST_F(RocksDbStoreTest, ScanLimitKeepsEveryTimerSharingTheLastDueTime) {
+  auto db = open();
+  RocksDbStateStore store(db, 0);
+  StateBatch batch;
+  batch.timer_puts = {TimerKey{at(1), CaseId{"A"}}, TimerKey{at(2), CaseId{"B"}}, TimerKey{at(2), CaseId{"C"}},
+                      TimerKey{at(3), CaseId{"D"}}};
+  ASSERT_TRUE(store.commit(batch).ok());
+  auto timers = store.scan_timers(kMinInstant, 2);
+  ASSERT_TRUE(timers.ok());
+  EXPECT_EQ(timers->size(), 3u);
+}
+
+}  // namespace
+}  // namespace slawatch
