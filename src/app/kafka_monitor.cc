@@ -174,7 +174,10 @@ class KafkaMonitor final : public PartitionListener {
       if (worker->pipeline.pending_deliveries() == 0) continue;
       if (auto s = worker->pipeline.deliver_pending(); !s.ok()) {
         all_delivered = false;
-        if (now >= next_delivery_warning_) {
+        // A first acknowledgement can take a moment (connection, producer id);
+        // only a delivery blocked for seconds is worth a warning.
+        if (!blocked_since_) blocked_since_ = now;
+        if (now - *blocked_since_ >= std::chrono::seconds(5) && now >= next_delivery_warning_) {
           log_.warn("partition {}: delivery pending ({} record(s)), will retry: {}", partition,
                     worker->pipeline.pending_deliveries(), s.error().message);
           next_delivery_warning_ = now + std::chrono::seconds(10);
@@ -182,7 +185,8 @@ class KafkaMonitor final : public PartitionListener {
       }
     }
     if (all_delivered) {
-      if (delivery_backoff_ > std::chrono::milliseconds(0)) log_.info("delivery resumed");
+      if (blocked_since_ && now - *blocked_since_ >= std::chrono::seconds(5)) log_.info("delivery resumed");
+      blocked_since_.reset();
       delivery_backoff_ = std::chrono::milliseconds(0);
       next_delivery_attempt_ = now;
     } else {
@@ -236,6 +240,7 @@ class KafkaMonitor final : public PartitionListener {
   SteadyClock::time_point next_delivery_attempt_ = SteadyClock::now();
   SteadyClock::time_point next_delivery_warning_ = SteadyClock::now();
   std::chrono::milliseconds delivery_backoff_{0};
+  std::optional<SteadyClock::time_point> blocked_since_;
 };
 
 }  // namespace

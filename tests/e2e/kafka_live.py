@@ -171,6 +171,19 @@ class Scenario:
                       f"(e.g. {sorted(extra)[:3]})\n{self.log_tail()}")
 
 
+def redeliveries(alerts):
+    """Alert events delivered again: the same CloudEvent id twice in a row for one
+    alert_id. (A stage can legitimately fire, be retracted by a suspension and fire
+    again at the same due time when the resumption arrives: that alternates kinds.)"""
+    last, again = {}, []
+    for alert in alerts:
+        alert_id = alert["data"]["alert_id"]
+        if last.get(alert_id) == alert["id"]:
+            again.append(alert["id"])
+        last[alert_id] = alert["id"]
+    return again
+
+
 def raise_failure(message):
     check(False, message)
 
@@ -246,9 +259,9 @@ def graceful(slawatch, rules, kafka, work):
     alerts = s.wait_for(standing, "graceful restart")
     check_resolved(alerts, resolved, "graceful restart")
     s.stop()
-    keys = [(a["data"]["alert_id"], a["type"]) for a in s.alert_records()[0]]
-    duplicates = len(keys) - len(set(keys))
-    check(duplicates == 0, f"graceful stop and restart produced {duplicates} duplicate alerts")
+    duplicates = redeliveries(s.alert_records()[0])
+    check(not duplicates, f"graceful stop and restart delivered {len(duplicates)} alert events twice, "
+                          f"e.g. {duplicates[:3]}")
     print(f"graceful: {len(standing)} standing alerts, each delivered exactly once")
 
 
@@ -266,8 +279,7 @@ def crash(slawatch, rules, kafka, work):
     alerts = s.wait_for(standing, "after SIGKILLs")
     check_resolved(alerts, resolved, "after SIGKILLs")
     s.stop()
-    keys = [(a["data"]["alert_id"], a["type"]) for a in alerts]
-    print(f"crash: {len(standing)} standing alerts complete; {len(keys) - len(set(keys))} same-id duplicates")
+    print(f"crash: {len(standing)} standing alerts complete; {len(redeliveries(alerts))} redelivered (same ids)")
 
 
 def broker_restart(slawatch, rules, kafka, work):
