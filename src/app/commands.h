@@ -28,6 +28,7 @@ int run_replay(const ReplayArgs& args);
 struct RunArgs {
   std::string config_path;
   std::optional<std::string> events;  // overrides the config's input
+  std::optional<std::string> exit_when_idle;  // duration; Kafka only
 };
 int run_live(const RunArgs& args);
 

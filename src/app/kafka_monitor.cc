@@ -111,12 +111,27 @@ class KafkaMonitor final : public PartitionListener {
     workers_.erase(it);
   }
 
-  Status run(KafkaSource& source, const std::atomic<bool>& stop) {
+  Status run(KafkaSource& source, const std::atomic<bool>& stop, std::optional<Duration> exit_when_idle) {
     WallClock clock;
     std::vector<ConsumedRecord> records;
+    auto next_report = SteadyClock::now() + std::chrono::seconds(30);
     while (!stop.load()) {
       records.clear();
       if (auto s = source.poll(records, config_.batch_records, std::chrono::milliseconds(50)); !s.ok()) return s;
+      const auto polled = SteadyClock::now();
+      if (!records.empty()) {
+        if (consumed_ == 0) first_record_at_ = polled;
+        last_record_at_ = polled;
+        consumed_ += records.size();
+      }
+      if (exit_when_idle && consumed_ > 0 && polled - last_record_at_ >= *exit_when_idle) {
+        log_.info("no record for {} ms: stopping", exit_when_idle->count());
+        break;
+      }
+      if (polled >= next_report) {
+        report();
+        next_report = polled + std::chrono::seconds(30);
+      }
       for (auto& consumed : records) {
         auto it = workers_.find(consumed.partition);
         if (it == workers_.end()) continue;  // revoked while fetched; the next owner reads it again
@@ -207,7 +222,22 @@ class KafkaMonitor final : public PartitionListener {
     source.commit_offsets(offsets, wait);
   }
 
+  void report() const {
+    uint64_t fired = 0, dead = 0, pending = 0;
+    for (const auto& [partition, worker] : workers_) {
+      fired += worker->pipeline.counters().alerts_fired;
+      dead += worker->pipeline.counters().dead_letters;
+      pending += worker->pipeline.outbox_depth();
+    }
+    const double seconds = std::chrono::duration<double>(last_record_at_ - first_record_at_).count();
+    log_.info("{} records consumed ({:.0f} records/s from the first to the last), {} partitions; since "
+              "assignment: {} alerts fired, {} dead letters, {} in the outbox",
+              consumed_, seconds > 0 ? static_cast<double>(consumed_) / seconds : 0.0, workers_.size(), fired,
+              dead, pending);
+  }
+
   Status shutdown(KafkaSource& source) {
+    report();
     log_.info("stopping: committing state and delivering output");
     for (auto& [partition, worker] : workers_) {
       if (auto s = worker->pipeline.commit_if_due(worker->position(), true); !s.ok()) return s;
@@ -241,11 +271,15 @@ class KafkaMonitor final : public PartitionListener {
   SteadyClock::time_point next_delivery_warning_ = SteadyClock::now();
   std::chrono::milliseconds delivery_backoff_{0};
   std::optional<SteadyClock::time_point> blocked_since_;
+  uint64_t consumed_ = 0;
+  SteadyClock::time_point first_record_at_{};
+  SteadyClock::time_point last_record_at_{};
 };
 
 }  // namespace
 
-int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules) {
+int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules,
+                      std::optional<Duration> exit_when_idle) {
   spdlog::logger log("slawatch", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   log.set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
   const KafkaConfig& kafka = *config.kafka;
@@ -279,7 +313,7 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
            kafka.events_topic, kafka.brokers, kafka.group_id, rules->deadlines.size(), rules->counts.size(),
            rules->version, kafka.alerts_topic, kafka.dead_letter_topic);
   install_stop_signals();
-  if (auto s = monitor.run(**source, stop_requested()); !s.ok()) return fail(s.error());
+  if (auto s = monitor.run(**source, stop_requested(), exit_when_idle); !s.ok()) return fail(s.error());
   log.info("stopped cleanly");
   return 0;
 }

@@ -33,6 +33,9 @@ int main(int argc, char** argv) {
   auto* run_cmd = app.add_subcommand("run", "Live monitor on the wall clock");
   run_cmd->add_option("--config", run.config_path, "Config file")->required();
   run_cmd->add_option("--events", run.events, "Events file or - (overrides the config's input)");
+  run_cmd->add_option("--exit-when-idle", run.exit_when_idle,
+                      "Kafka: stop cleanly once no record arrived for this long after the first (e.g. 5s; "
+                      "benchmarks and tests)");
 
   auto* rules_cmd = app.add_subcommand("rules", "Rule tools");
   rules_cmd->require_subcommand(1);
