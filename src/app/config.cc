@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -65,6 +66,46 @@ KafkaConfig load_kafka(const std::string& path, const YAML::Node& section) {
   return kafka;
 }
 
+// "127.0.0.1:9464", "[::1]:9464", "0.0.0.0:0": an IP literal (civetweb does
+// not resolve names) and a port.
+void check_listen_address(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  const auto bad = [&](const std::string& why) {
+    return ConfigError("'http.listen' must be IP:port, e.g. 127.0.0.1:9464 (" + why + "): '" + listen + "'");
+  };
+  if (colon == std::string::npos || colon == 0) throw bad("no host");
+  const std::string host = listen.substr(0, colon);
+  const std::string port = listen.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(port) > 65535) {
+    throw bad("port must be 0-65535");
+  }
+  const bool ipv6 = host.front() == '[' && host.back() == ']' && host.size() > 2 &&
+                    host.find_first_not_of("0123456789abcdefABCDEF:.", 1) == host.size() - 1;
+  const bool ipv4 = host.find_first_not_of("0123456789.") == std::string::npos &&
+                    std::count(host.begin(), host.end(), '.') == 3;
+  if (!ipv4 && !ipv6) throw bad("host must be an IPv4 address or [IPv6]");
+}
+
+HttpConfig load_http(const std::string& path, const YAML::Node& section) {
+  HttpConfig http;
+  if (section.IsNull()) return http;
+  if (!section.IsMap()) throw ConfigError("'http' must be a map");
+  for (const auto& kv : section) {
+    const auto key = kv.first.as<std::string>();
+    try {
+      if (key != "listen") throw ConfigError("unknown key 'http." + key + "' (listen)");
+      http.listen = kv.second.as<std::string>();
+      check_listen_address(http.listen);
+    } catch (const YAML::Exception& e) {
+      throw ConfigError(where(path, kv.second) + ": 'http." + key + "': wrong type (" + e.msg + ")");
+    } catch (const ConfigError& e) {
+      throw ConfigError(where(path, kv.first) + ": " + e.what());
+    }
+  }
+  return http;
+}
+
 }  // namespace
 
 Config load_config(const std::string& path) {
@@ -99,6 +140,7 @@ Config load_config(const std::string& path) {
       else if (key == "grace") config.grace = duration_value(value);
       else if (key == "max_timers_per_second") config.max_timers_per_second = value.as<size_t>();
       else if (key == "kafka") config.kafka = load_kafka(path, value);
+      else if (key == "http") config.http = load_http(path, value);
       else if (key == "batch_records") config.batch_records = value.as<size_t>();
       else if (key == "max_timers_per_tick") config.max_timers_per_tick = value.as<size_t>();
       else if (key == "input") config.input = resolve(value.as<std::string>());

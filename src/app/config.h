@@ -16,6 +16,11 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The `http:` section: where /metrics, /livez and /readyz are served.
+struct HttpConfig {
+  std::string listen = "127.0.0.1:9464";  // IP:port ("[::1]:9464" for IPv6); port 0 picks a free one
+};
+
 struct Config {
   std::string rules_path = "rules";
   std::vector<std::string> calendar_paths;
@@ -30,6 +35,8 @@ struct Config {
   // Present when the config has a `kafka:` section: `run` consumes from and
   // produces to Kafka instead of input/alerts_output.
   std::optional<KafkaConfig> kafka;
+  // Present when the config has an `http:` section (an empty one takes the defaults).
+  std::optional<HttpConfig> http;
   std::string input = "-";            // JSON Lines file or "-" (stdin) for `run`
   std::string alerts_output = "-";
   std::string dead_letter_output;  // empty: dead letters are logged to stderr only

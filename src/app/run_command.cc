@@ -9,7 +9,9 @@
 #include "app/config.h"
 #include "app/kafka_monitor.h"
 #include "app/runtime.h"
+#include "http/http_server.h"
 #include "io/io.h"
+#include "metrics/metrics_hub.h"
 #include "pipeline/pipeline.h"
 
 namespace slawatch {
@@ -55,11 +57,17 @@ class RecordReader {
     return !(s.ended && s.queue.empty());
   }
 
+  // Records read ahead and waiting: the file input's lag.
+  size_t queued() const {
+    std::lock_guard lock(shared_->mutex);
+    return shared_->queue.size();
+  }
+
  private:
   struct Shared {
     std::unique_ptr<RecordSource> source;
     size_t capacity = 0;
-    std::mutex mutex;
+    mutable std::mutex mutex;
     std::condition_variable ready, space;
     std::deque<std::pair<RawRecord, std::string>> queue;
     bool ended = false;
@@ -104,7 +112,18 @@ int run_live(const RunArgs& args) {
   }
   auto rules = load_rules_or_report(config.rules_path, config.calendar_paths);
   if (!rules) return 1;
-  if (config.kafka) return run_kafka_monitor(config, rules);
+  if (config.kafka) {
+    std::optional<Duration> idle;
+    if (args.exit_when_idle) {
+      auto parsed = parse_duration(*args.exit_when_idle);
+      if (!parsed.ok()) {
+        std::cerr << "slawatch: --exit-when-idle: " << parsed.error().message << "\n";
+        return 2;
+      }
+      idle = *parsed;
+    }
+    return run_kafka_monitor(config, rules, idle);
+  }
   auto fail = [](const Error& e) {
     std::cerr << "slawatch: " << e.message << "\n";
     return 1;
@@ -130,18 +149,38 @@ int run_live(const RunArgs& args) {
   pipeline_options.batch_records = config.batch_records;
   pipeline_options.alert_source = config.alert_source;
   Pipeline pipeline(engine, store, **alerts, *dead_letters, pipeline_options);
-  pipeline.set_reject_observer([](const RawRecord& record, const std::string& reason) {
+  WallClock clock;
+  prometheus::Registry registry;
+  MetricsHub hub(registry, clock, BuildInfo{SLAWATCH_VERSION, rules->version});
+  PipelineObservers log_rejects;
+  log_rejects.reject = [](const RawRecord& record, const std::string& reason) {
     std::cerr << "slawatch: rejected " << record.origin << ": " << reason << "\n";
-  });
+  };
+  auto metrics = hub.attach(pipeline, "0", std::move(log_rejects));
+  if (state->database) hub.watch_database(state->database);
+  HealthState health;
+  health.set_partitions_assigned(true);  // a file has no partitions to wait for
+  std::unique_ptr<HttpServer> server;
+  if (config.http) {
+    HttpRoutes routes;
+    hub.add_routes(routes);
+    add_health_routes(routes, health);
+    HttpServerOptions http_options;
+    http_options.listen = config.http->listen;
+    auto started = HttpServer::start(http_options, std::move(routes));
+    if (!started.ok()) return fail(started.error());
+    server = std::move(started).value();
+    std::cerr << "slawatch: serving " << server->url() << "/metrics, /livez, /readyz\n";
+  }
   if (auto s = engine.open(); !s.ok()) return fail(s.error());
   auto position = pipeline.recover();
   if (!position.ok()) return fail(position.error());
   if (!position->empty()) {
     if (auto s = (*source)->seek(*position); !s.ok()) return fail(s.error());
   }
+  health.set_state_open(true);
 
   install_stop_signals();
-  WallClock clock;
   RecordReader reader(std::move(source).value());
   std::string last_position = *position;
   std::vector<std::pair<RawRecord, std::string>> taken;
@@ -161,12 +200,17 @@ int run_live(const RunArgs& args) {
       if (auto s = pipeline.on_record_live(record); !s.ok()) return fail(s.error());
       last_position = pos;
     }
+    // Caught up once a read leaves nothing waiting behind it.
+    const size_t waiting = reader.queued();
+    health.set_caught_up(!input_open || (taken.size() < config.batch_records && waiting == 0));
     // Fire in bounded batches so input keeps flowing through a backlog.
     auto more = pipeline.advance(clock.now(), config.max_timers_per_tick);
     if (!more.ok()) return fail(more.error());
     const auto now = std::chrono::steady_clock::now();
     const bool due = now - last_commit > std::chrono::milliseconds(200);
     if (auto s = pipeline.maybe_commit(last_position, due); !s.ok()) return fail(s.error());
+    metrics->after_commit(std::chrono::steady_clock::now() - now);
+    metrics->sample(static_cast<int64_t>(waiting));
     if (due) last_commit = now;
   }
   for (int i = 0; i < 2; ++i) {

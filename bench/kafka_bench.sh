@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The live monitor on a real broker (scripts/kafka, same 2-core machine):
+#  1. sustained throughput: CASES simulated cases pre-loaded into a 3-partition
+#     topic, consumed by `slawatch run` from a fresh state until idle, next to a
+#     durable replay of the same records in the same run (ratio = Kafka / replay);
+#  2. firing delay: a steady timer-heavy load at RATE records/s for SECONDS, every
+#     breach due a few seconds after its record is sent; delay = the alert
+#     record's Kafka timestamp - due_at - grace, p50/p99/max.
+#
+# Usage: bench/kafka_bench.sh [CASES] [RATE] [SECONDS]   (defaults 100000 10000 60)
+# Needs: scripts/build done, kcat, python3. Starts (and stops) the broker itself
+# unless one is already running.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin="$root/build/src/app/slawatch"
+cases=${1:-100000}
+rate=${2:-10000}
+seconds=${3:-60}
+work=${BENCH_DIR:-$root/var/bench}/kafka
+grace_ms=1000
+mkdir -p "$work"
+kafka="$root/scripts/kafka"
+started_broker=0
+if ! "$kafka" status >/dev/null 2>&1; then "$kafka" start >/dev/null; started_broker=1; fi
+trap '[ $started_broker = 1 ] && "$kafka" stop >/dev/null 2>&1 || true' EXIT
+eval "$("$kafka" env)"
+brokers=$SLAWATCH_KAFKA_BROKERS
+
+config() {  # config TAG: writes $work/TAG.yaml for topics TAG.*
+  cat > "$work/$1.yaml" <<EOF
+rules: $root/rules
+state_dir: $work/$1.state
+grace: ${grace_ms}ms
+batch_records: 2000
+kafka:
+  brokers: $brokers
+  group_id: $1
+  topics: {events: $1.events, alerts: $1.alerts, dead_letter: $1.dlq}
+EOF
+  for t in events alerts dlq; do "$kafka" topic "$1.$t" 3; done
+}
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); broker on the same machine; $(date -u +%FT%TZ)"
+
+# 1. Throughput.
+tag="tp-$(date +%s)"
+config "$tag"
+rm -rf "$work/$tag.state"
+"$bin" simulate --seed 7 --cases "$cases" --span "$(( (cases + 10999) / 11000 * 24 ))h" \
+  --kafka "$brokers" --topic "$tag.events" 2> "$work/$tag.sim.log"
+/usr/bin/time -f "TIME %e %M" "$bin" run --config "$work/$tag.yaml" --exit-when-idle 5s 2> "$work/$tag.run.log" || {
+  tail -20 "$work/$tag.run.log"; exit 1; }
+kafka_line=$(grep "records consumed" "$work/$tag.run.log" | tail -1)
+kafka_records=$(echo "$kafka_line" | grep -o '[0-9]* records consumed' | awk '{print $1}')
+kafka_rate=$(echo "$kafka_line" | grep -o '([0-9]* records/s' | tr -d '(' | awk '{print $1}')
+kafka_rss=$(awk '/^TIME/ {print int($3/1024)}' "$work/$tag.run.log")
+rm -rf "$work/replay.state"
+"$bin" simulate --seed 7 --cases "$cases" --span "$(( (cases + 10999) / 11000 * 24 ))h" --out "$work/replay.jsonl" 2>/dev/null
+/usr/bin/time -f "TIME %e %M" "$bin" replay --rules "$root/rules" --events "$work/replay.jsonl" \
+  --state "$work/replay.state" --alerts /dev/null 2> "$work/replay.log"
+replay_secs=$(awk '/^TIME/ {print $2}' "$work/replay.log")
+replay_records=$(grep -o 'replayed [0-9]* records' "$work/replay.log" | awk '{print $2}')
+replay_rate=$(awk -v e="$replay_records" -v s="$replay_secs" 'BEGIN {printf "%.0f", e/s}')
+echo "throughput: $cases cases, $kafka_records records from Kafka at $kafka_rate records/s (peak RSS ${kafka_rss} MiB);" \
+     "replay of the same $replay_records records: $replay_rate records/s; ratio $(awk -v a="$kafka_rate" -v b="$replay_rate" 'BEGIN {printf "%.2f", a/b}')"
+
+# 2. Firing delay under a steady timer-heavy load.
+tag="fd-$(date +%s)"
+config "$tag"
+rm -rf "$work/$tag.state"
+"$bin" run --config "$work/$tag.yaml" 2> "$work/$tag.run.log" &
+monitor=$!
+python3 "$root/bench/kafka_timer_load.py" "$rate" "$seconds" 3 2> "$work/$tag.load.log" \
+  | kcat -b "$brokers" -P -t "$tag.events" -K '\t'
+sleep 8  # the last breaches fall due 3 s after their records; let them fire
+kill -TERM $monitor; wait $monitor || true
+kcat -b "$brokers" -C -t "$tag.alerts" -o beginning -e -q -J > "$work/$tag.alerts.json"
+python3 - "$work/$tag.alerts.json" "$grace_ms" "$rate" "$seconds" <<'EOF'
+import json, sys
+from datetime import datetime
+path, grace_ms, rate, seconds = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+delays = []
+for line in open(path):
+    record = json.loads(line)
+    alert = json.loads(record["payload"])
+    if alert["type"] != "slawatch.alert.fired" or alert["data"]["stage"] != "breach":
+        continue
+    due = datetime.fromisoformat(alert["data"]["due_at"].replace("Z", "+00:00")).timestamp() * 1000
+    delays.append(record["ts"] - due - grace_ms)
+delays.sort()
+if not delays:
+    sys.exit("no breach alerts arrived")
+pick = lambda q: delays[min(len(delays) - 1, int(q * len(delays)))]
+print(f"firing delay at {rate} records/s for {seconds}s: {len(delays)} breaches, "
+      f"p50 {pick(0.50):.0f} ms, p99 {pick(0.99):.0f} ms, max {delays[-1]:.0f} ms")
+EOF

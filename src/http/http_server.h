@@ -1,0 +1,101 @@
+#pragma once
+// A small embedded HTTP server (civetweb) for the operational endpoints:
+// /metrics, /livez, /readyz. Only GET and HEAD; handlers are registered by
+// exact path or by path prefix before the server starts and never change
+// afterwards. Handlers run on civetweb's worker threads, several at a time,
+// so everything they touch must be thread-safe.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "model/result.h"
+
+struct mg_context;
+struct mg_connection;
+
+namespace slawatch {
+
+struct HttpRequest {
+  std::string_view path;   // decoded, without the query
+  std::string_view query;  // after '?', empty when absent
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+// The handler table. Exact paths win over prefixes; the longest prefix wins.
+class HttpRoutes {
+ public:
+  HttpRoutes& get(std::string path, HttpHandler handler);
+  HttpRoutes& get_prefix(std::string prefix, HttpHandler handler);
+  // Null when no route matches.
+  const HttpHandler* find(std::string_view path) const;
+
+ private:
+  std::map<std::string, HttpHandler, std::less<>> exact_;
+  std::map<std::string, HttpHandler, std::less<>> prefixes_;
+};
+
+struct HttpServerOptions {
+  // civetweb's listening_ports syntax: "127.0.0.1:9464", "[::1]:9464"; port 0
+  // picks a free port (see HttpServer::port()).
+  std::string listen = "127.0.0.1:9464";
+  int threads = 2;
+  int request_timeout_ms = 10000;
+};
+
+// Serves the routes until destroyed. The destructor waits for running
+// handlers, so whatever they capture must outlive the server.
+class HttpServer {
+ public:
+  static Result<std::unique_ptr<HttpServer>> start(HttpServerOptions options, HttpRoutes routes);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  uint16_t port() const { return port_; }
+  // "http://127.0.0.1:9464"
+  std::string url() const;
+
+ private:
+  HttpServer(HttpServerOptions options, HttpRoutes routes);
+  static int handle(mg_connection* connection, void* self);
+
+  HttpServerOptions options_;
+  HttpRoutes routes_;
+  mg_context* context_ = nullptr;
+  uint16_t port_ = 0;
+};
+
+// What /readyz reports: the app sets each flag as it gets there. Lock-free;
+// written by the processing thread(s), read by HTTP threads.
+class HealthState {
+ public:
+  void set_state_open(bool value) { state_open_.store(value, std::memory_order_relaxed); }
+  void set_partitions_assigned(bool value) { partitions_assigned_.store(value, std::memory_order_relaxed); }
+  void set_caught_up(bool value) { caught_up_.store(value, std::memory_order_relaxed); }
+  bool ready() const { return not_ready_reason().empty(); }
+  // Empty when ready; otherwise the first missing condition.
+  std::string_view not_ready_reason() const;
+
+ private:
+  std::atomic<bool> state_open_{false};
+  std::atomic<bool> partitions_assigned_{false};
+  std::atomic<bool> caught_up_{false};
+};
+
+// /livez (200 while the process serves requests) and /readyz (200 when
+// `health` is ready, 503 with the reason otherwise). `health` must outlive
+// the server.
+void add_health_routes(HttpRoutes& routes, const HealthState& health);
+
+}  // namespace slawatch

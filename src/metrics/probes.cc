@@ -1,0 +1,258 @@
+#include "metrics/probes.h"
+
+namespace slawatch {
+namespace {
+
+using prometheus::Labels;
+
+constexpr std::string_view kOutcomes[] = {"applied", "duplicate", "case_full"};
+
+double seconds(Duration d) { return static_cast<double>(d.count()) / 1000.0; }
+
+template <typename Builder>
+auto& build(Builder builder, prometheus::Registry& registry, const std::string& name, const std::string& help) {
+  return builder.Name(name).Help(help).Register(registry);
+}
+auto& counter(prometheus::Registry& r, const std::string& name, const std::string& help) {
+  return build(prometheus::BuildCounter(), r, name, help);
+}
+auto& gauge(prometheus::Registry& r, const std::string& name, const std::string& help) {
+  return build(prometheus::BuildGauge(), r, name, help);
+}
+auto& histogram(prometheus::Registry& r, const std::string& name, const std::string& help) {
+  return build(prometheus::BuildHistogram(), r, name, help);
+}
+
+// Gauges of things the tracker counts up and down; after a restart the
+// decrements of cycles opened before it must not drive them negative.
+void decrement_to_zero(prometheus::Gauge& gauge) {
+  if (gauge.Value() >= 1) gauge.Decrement();
+}
+
+std::string str(std::string_view s) { return std::string(s); }
+
+}  // namespace
+
+std::string BoundedLabelValues::admit(std::string_view value) {
+  if (value.empty()) return "none";
+  std::lock_guard lock(mutex_);
+  if (admitted_.contains(value)) return str(value);
+  if (admitted_.size() >= limit_) return "other";
+  admitted_.emplace(value);
+  return str(value);
+}
+
+BusinessProbe::BusinessProbe(prometheus::Registry& registry, size_t department_limit)
+    : departments_(department_limit),
+      alerts_(counter(registry, "slawatch_alerts_total",
+                      "Alert events produced, by rule, stage, department at due time and kind "
+                      "(fired, resolved, retracted).")),
+      overdue_(gauge(registry, "slawatch_overdue_alerts",
+                     "Stages overdue now: fired and not yet resolved or retracted (since this process started).")),
+      notifications_(counter(registry, "slawatch_alert_notifications_total",
+                             "Fired alerts by notified role (one per role named in the alert).")),
+      cycles_opened_(counter(registry, "slawatch_cycles_opened_total",
+                             "Deadline cycles opened by a start event, by rule and department.")),
+      cycles_met_(counter(registry, "slawatch_cycles_met_total",
+                          "Deadline cycles closed before their breach stage fired, by rule and department.")),
+      cycles_breached_(counter(registry, "slawatch_cycles_breached_total",
+                               "Breach stages fired (the first stage at or after 100% of the target; count "
+                               "rules: the threshold), by rule and department.")),
+      open_cycles_(gauge(registry, "slawatch_open_cycles",
+                         "Deadline cycles open now, by rule and department (tracked since this process started).")),
+      cases_created_(counter(registry, "slawatch_cases_created_total", "Cases registered, by priority.")),
+      first_response_(histogram(registry, "slawatch_first_response_seconds",
+                                "Time from dispatch to the department's first response (acknowledged or "
+                                "returned), by the department dispatched to.")),
+      emergency_handling_(histogram(registry, "slawatch_emergency_handling_seconds",
+                                    "Time from registration to resolution of emergency cases (suspensions "
+                                    "included), by department at resolution.")),
+      returns_(counter(registry, "slawatch_case_returns_total",
+                       "Cases sent back as not the department's own, by returning department.")),
+      transfers_(counter(registry, "slawatch_case_transfers_total",
+                         "Cases dispatched onwards from one department to another, by the department "
+                         "the case left.")),
+      feedback_(counter(registry, "slawatch_feedback_total",
+                        "Satisfaction return visits, by department and satisfied (true, false).")) {}
+
+void BusinessProbe::alert(const Alert& alert) {
+  const std::string dept = department(alert.department);
+  const std::string rule = alert.rule.str();
+  alerts_.Add({{"rule", rule}, {"stage", alert.stage}, {"department", dept}, {"kind", str(to_string(alert.kind))}})
+      .Increment();
+  auto& overdue = overdue_.Add({{"rule", rule}, {"stage", alert.stage}, {"department", dept}});
+  if (alert.kind == AlertKind::fired) {
+    overdue.Increment();
+  } else {
+    decrement_to_zero(overdue);
+  }
+}
+
+void BusinessProbe::alert_notified(const Alert& alert, std::string_view role) {
+  notifications_.Add({{"rule", alert.rule.str()}, {"stage", alert.stage}, {"role", str(role)}}).Increment();
+}
+
+void BusinessProbe::cycle_opened(std::string_view rule, std::string_view department_name) {
+  const Labels labels{{"rule", str(rule)}, {"department", department(department_name)}};
+  cycles_opened_.Add(labels).Increment();
+  open_cycles_.Add(labels).Increment();
+}
+
+void BusinessProbe::cycle_closed(std::string_view rule, std::string_view department_name, bool breached) {
+  const Labels labels{{"rule", str(rule)}, {"department", department(department_name)}};
+  decrement_to_zero(open_cycles_.Add(labels));
+  if (!breached) cycles_met_.Add(labels).Increment();
+}
+
+void BusinessProbe::cycle_forgotten(std::string_view rule, std::string_view department_name) {
+  decrement_to_zero(open_cycles_.Add({{"rule", str(rule)}, {"department", department(department_name)}}));
+}
+
+void BusinessProbe::cycle_breached(std::string_view rule, std::string_view department_name) {
+  cycles_breached_.Add({{"rule", str(rule)}, {"department", department(department_name)}}).Increment();
+}
+
+void BusinessProbe::cycle_moved(std::string_view rule, std::string_view from_department,
+                                std::string_view to_department) {
+  cycle_forgotten(rule, from_department);
+  open_cycles_.Add({{"rule", str(rule)}, {"department", department(to_department)}}).Increment();
+}
+
+void BusinessProbe::case_created(std::string_view priority) {
+  const bool known = priority == "normal" || priority == "urgent" || priority == "emergency";
+  cases_created_.Add({{"priority", known ? str(priority) : "other"}}).Increment();
+}
+
+void BusinessProbe::first_response(std::string_view department_name, Duration took) {
+  first_response_.Add({{"department", department(department_name)}}, kFirstResponseBuckets).Observe(seconds(took));
+}
+
+void BusinessProbe::emergency_handled(std::string_view department_name, Duration took) {
+  emergency_handling_.Add({{"department", department(department_name)}}, kEmergencyHandlingBuckets)
+      .Observe(seconds(took));
+}
+
+void BusinessProbe::case_returned(std::string_view department_name) {
+  returns_.Add({{"department", department(department_name)}}).Increment();
+}
+
+void BusinessProbe::case_transferred(std::string_view from_department) {
+  transfers_.Add({{"department", department(from_department)}}).Increment();
+}
+
+void BusinessProbe::feedback(std::string_view department_name, bool satisfied) {
+  feedback_.Add({{"department", department(department_name)}, {"satisfied", satisfied ? "true" : "false"}})
+      .Increment();
+}
+
+std::string_view dead_letter_reason_class(std::string_view reason) {
+  if (reason.starts_with("record too large")) return "oversize";
+  if (reason.starts_with("invalid JSON") || reason.starts_with("record is not a JSON object")) return "json";
+  if (reason.find("has reached its event limit") != std::string_view::npos) return "case_full";
+  if (reason.starts_with("field 'data")) return "data";
+  for (std::string_view field : {"type", "subject", "time"}) {
+    if (reason.starts_with("field '") && reason.substr(7).starts_with(field) &&
+        reason.substr(7 + field.size()).starts_with("'")) {
+      return field;
+    }
+  }
+  if (reason.starts_with("field '")) return "attribute";
+  return "other";
+}
+
+EngineProbe::EngineProbe(prometheus::Registry& registry)
+    : events_(counter(registry, "slawatch_events_total",
+                      "Case events by type and outcome (applied, duplicate, case_full, dead_lettered).")),
+      event_lag_(histogram(registry, "slawatch_event_lag_seconds",
+                           "Processing time minus event time of each applied or duplicate event.")
+                     .Add({}, prometheus::Histogram::BucketBoundaries{0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600,
+                                                                      21600, 86400, 604800})),
+      dead_letters_(counter(registry, "slawatch_dead_letters_total",
+                            "Records rejected to the dead-letter output, by reason class.")),
+      timer_fire_delay_(histogram(registry, "slawatch_timer_fire_delay_seconds",
+                                  "Engine clock when an alert fired minus its due time (includes the grace).")
+                            .Add({}, prometheus::Histogram::BucketBoundaries{0.1, 0.5, 1, 2, 5, 10, 30, 60, 120,
+                                                                             300, 900, 3600})),
+      timers_fired_(counter(registry, "slawatch_timers_fired_total", "Stage timers the engine fired.").Add({})),
+      commits_(counter(registry, "slawatch_commits_total", "Atomic state commits (batches), by partition.")),
+      commit_records_(histogram(registry, "slawatch_commit_batch_records",
+                                "Input records per state commit, by partition.")),
+      commit_seconds_(histogram(registry, "slawatch_commit_duration_seconds",
+                                "Time to commit a batch and deliver its output, by partition.")),
+      delivery_failures_(counter(registry, "slawatch_delivery_failures_total",
+                                 "Failed output delivery attempts (the records stay in the outbox).")
+                             .Add({})),
+      outbox_depth_(gauge(registry, "slawatch_outbox_depth",
+                          "Output records produced but not yet delivered, by partition.")),
+      cached_cases_(gauge(registry, "slawatch_cached_cases", "Case records held in the engine's cache, by partition.")),
+      input_lag_(gauge(registry, "slawatch_input_lag_records",
+                       "Records available at the input but not yet processed: Kafka consumer lag per "
+                       "partition; for file input, records read ahead and queued.")),
+      rocksdb_live_bytes_(gauge(registry, "slawatch_rocksdb_live_data_bytes",
+                                "Approximate on-disk size of the RocksDB state.")
+                              .Add({})),
+      rocksdb_write_stalled_(gauge(registry, "slawatch_rocksdb_write_stalled",
+                                   "1 while RocksDB delays or stops writes (compaction falling behind).")
+                                 .Add({})),
+      build_info_(gauge(registry, "slawatch_build_info", "Always 1; the labels name the build and the rules.")) {
+  for (size_t type = 0; type < kEventTypeCount; ++type) {
+    for (size_t outcome = 0; outcome < std::size(kOutcomes); ++outcome) {
+      applied_events_[type][outcome] =
+          &events_.Add({{"type", str(to_string(static_cast<EventType>(type)))}, {"outcome", str(kOutcomes[outcome])}});
+    }
+  }
+}
+
+void EngineProbe::event(EventType type, ApplyOutcome outcome) {
+  applied_events_[static_cast<size_t>(type)][static_cast<size_t>(outcome)]->Increment();
+}
+
+void EngineProbe::event_lag(Duration lag) { event_lag_.Observe(seconds(lag)); }
+
+void EngineProbe::dead_letter(std::string_view reason) {
+  const auto reason_class = dead_letter_reason_class(reason);
+  dead_letters_.Add({{"reason", str(reason_class)}}).Increment();
+  // A full case's event is counted by event() with its own type and outcome.
+  if (reason_class != "case_full") events_.Add({{"type", "invalid"}, {"outcome", "dead_lettered"}}).Increment();
+}
+
+void EngineProbe::timer_fire_delay(Duration delay) { timer_fire_delay_.Observe(seconds(delay)); }
+
+void EngineProbe::timers_fired(uint64_t count) { timers_fired_.Increment(static_cast<double>(count)); }
+
+void EngineProbe::commit(std::string_view partition, uint64_t records, double took_seconds) {
+  const Labels labels{{"partition", str(partition)}};
+  commits_.Add(labels).Increment();
+  commit_records_
+      .Add(labels, prometheus::Histogram::BucketBoundaries{0, 1, 10, 100, 500, 1000, 2000, 5000, 10000, 50000})
+      .Observe(static_cast<double>(records));
+  commit_seconds_
+      .Add(labels, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                           0.25, 0.5, 1, 2.5})
+      .Observe(took_seconds);
+}
+
+void EngineProbe::delivery_failures(uint64_t count) { delivery_failures_.Increment(static_cast<double>(count)); }
+
+void EngineProbe::outbox_depth(std::string_view partition, size_t depth) {
+  outbox_depth_.Add({{"partition", str(partition)}}).Set(static_cast<double>(depth));
+}
+
+void EngineProbe::cached_cases(std::string_view partition, size_t cases) {
+  cached_cases_.Add({{"partition", str(partition)}}).Set(static_cast<double>(cases));
+}
+
+void EngineProbe::input_lag(std::string_view partition, int64_t records) {
+  input_lag_.Add({{"partition", str(partition)}}).Set(static_cast<double>(records));
+}
+
+void EngineProbe::rocksdb(uint64_t live_data_bytes, bool write_stalled) {
+  rocksdb_live_bytes_.Set(static_cast<double>(live_data_bytes));
+  rocksdb_write_stalled_.Set(write_stalled ? 1 : 0);
+}
+
+void EngineProbe::build_info(std::string_view version, std::string_view rules_version) {
+  build_info_.Add({{"version", str(version)}, {"rules_version", str(rules_version)}}).Set(1);
+}
+
+}  // namespace slawatch

@@ -1,0 +1,133 @@
+#pragma once
+// The metrics slawatch exports, one probe per area (business, engine). A probe
+// owns its metric families in the registry it was built on and offers one
+// method per thing that happens; it knows nothing about where the data comes
+// from (see metrics_hub.h). Thread-safe: prometheus-cpp metrics are atomic or
+// locked, and the label-value limiter has its own lock, so several pipeline
+// threads may share one probe while HTTP threads serialize the registry.
+#include <array>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "engine/engine.h"
+#include "model/alert.h"
+#include "model/event.h"
+#include "model/time.h"
+
+namespace slawatch {
+
+// Label values that come from input data (departments) are capped: the first
+// `limit` distinct values are kept, later ones become "other", and an empty
+// value is "none". Keeps a misbehaving feed from exploding the series count.
+class BoundedLabelValues {
+ public:
+  explicit BoundedLabelValues(size_t limit) : limit_(limit) {}
+  std::string admit(std::string_view value);
+
+ private:
+  size_t limit_;
+  std::mutex mutex_;
+  std::set<std::string, std::less<>> admitted_;
+};
+
+// First-response buckets sit on the SLA limits: 80% warning (24m), 30m breach,
+// 60m escalation, plus the usual 5m/15m/45m/2h marks.
+inline const prometheus::Histogram::BucketBoundaries kFirstResponseBuckets = {
+    60, 300, 900, 1440, 1800, 2700, 3600, 7200, 14400, 28800, 86400};
+// Emergency handling around the 24h limit (75% warning at 18h).
+inline const prometheus::Histogram::BucketBoundaries kEmergencyHandlingBuckets = {
+    3600, 21600, 43200, 64800, 79200, 86400, 108000, 129600, 172800, 259200};
+
+// City-level outcomes: what the leadership dashboards show.
+class BusinessProbe {
+ public:
+  explicit BusinessProbe(prometheus::Registry& registry, size_t department_limit = 500);
+
+  void alert(const Alert& alert);  // fired / resolved / retracted, and the overdue gauge
+  void alert_notified(const Alert& alert, std::string_view role);
+  void cycle_opened(std::string_view rule, std::string_view department);
+  // Closed by a stop or a new start: met unless its breach stage fired.
+  void cycle_closed(std::string_view rule, std::string_view department, bool breached);
+  // Evicted from the tracker while open: no longer counted as open.
+  void cycle_forgotten(std::string_view rule, std::string_view department);
+  void cycle_breached(std::string_view rule, std::string_view department);
+  // An open cycle's case was dispatched elsewhere: the open gauge follows it.
+  void cycle_moved(std::string_view rule, std::string_view from_department, std::string_view to_department);
+  void case_created(std::string_view priority);
+  void first_response(std::string_view department, Duration took);
+  void emergency_handled(std::string_view department, Duration took);
+  void case_returned(std::string_view department);
+  void case_transferred(std::string_view from_department);
+  void feedback(std::string_view department, bool satisfied);
+
+ private:
+  std::string department(std::string_view value) { return departments_.admit(value); }
+
+  BoundedLabelValues departments_;
+  prometheus::Family<prometheus::Counter>& alerts_;
+  prometheus::Family<prometheus::Gauge>& overdue_;
+  prometheus::Family<prometheus::Counter>& notifications_;
+  prometheus::Family<prometheus::Counter>& cycles_opened_;
+  prometheus::Family<prometheus::Counter>& cycles_met_;
+  prometheus::Family<prometheus::Counter>& cycles_breached_;
+  prometheus::Family<prometheus::Gauge>& open_cycles_;
+  prometheus::Family<prometheus::Counter>& cases_created_;
+  prometheus::Family<prometheus::Histogram>& first_response_;
+  prometheus::Family<prometheus::Histogram>& emergency_handling_;
+  prometheus::Family<prometheus::Counter>& returns_;
+  prometheus::Family<prometheus::Counter>& transfers_;
+  prometheus::Family<prometheus::Counter>& feedback_;
+};
+
+// The reason class of a dead letter: a small fixed set (json, oversize,
+// attribute, type, subject, time, data, case_full, other) from the reason text.
+std::string_view dead_letter_reason_class(std::string_view reason);
+
+// How the engine is doing: what the operators' dashboard shows. Per-partition
+// series carry a `partition` label (the file input is partition "0").
+class EngineProbe {
+ public:
+  explicit EngineProbe(prometheus::Registry& registry);
+
+  void event(EventType type, ApplyOutcome outcome);
+  void event_lag(Duration lag);
+  void dead_letter(std::string_view reason);
+  void timer_fire_delay(Duration delay);
+  void timers_fired(uint64_t count);
+  void commit(std::string_view partition, uint64_t records, double seconds);
+  void delivery_failures(uint64_t count);
+  void outbox_depth(std::string_view partition, size_t depth);
+  void cached_cases(std::string_view partition, size_t cases);
+  void input_lag(std::string_view partition, int64_t records);
+  void rocksdb(uint64_t live_data_bytes, bool write_stalled);
+  void build_info(std::string_view version, std::string_view rules_version);
+
+ private:
+  prometheus::Family<prometheus::Counter>& events_;
+  // Every (type, outcome) pair exists from the start, so the hot path does no lookups.
+  std::array<std::array<prometheus::Counter*, 3>, kEventTypeCount> applied_events_{};
+  prometheus::Histogram& event_lag_;
+  prometheus::Family<prometheus::Counter>& dead_letters_;
+  prometheus::Histogram& timer_fire_delay_;
+  prometheus::Counter& timers_fired_;
+  prometheus::Family<prometheus::Counter>& commits_;
+  prometheus::Family<prometheus::Histogram>& commit_records_;
+  prometheus::Family<prometheus::Histogram>& commit_seconds_;
+  prometheus::Counter& delivery_failures_;
+  prometheus::Family<prometheus::Gauge>& outbox_depth_;
+  prometheus::Family<prometheus::Gauge>& cached_cases_;
+  prometheus::Family<prometheus::Gauge>& input_lag_;
+  prometheus::Gauge& rocksdb_live_bytes_;
+  prometheus::Gauge& rocksdb_write_stalled_;
+  prometheus::Family<prometheus::Gauge>& build_info_;
+};
+
+}  // namespace slawatch
