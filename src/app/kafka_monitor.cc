@@ -8,6 +8,8 @@
 #include <map>
 
 #include "app/runtime.h"
+#include "http/http_server.h"
+#include "metrics/metrics_hub.h"
 #include "kafka/kafka_sink.h"
 #include "kafka/kafka_source.h"
 #include "pipeline/pipeline.h"
@@ -41,6 +43,7 @@ struct PartitionWorker {
   KafkaSink alerts;
   KafkaSink dead_letters;
   Pipeline pipeline;
+  std::unique_ptr<PipelineMetrics> metrics;  // declared after the pipeline: gone before it
   std::string committed_position;     // from the checkpoint at assignment
   std::optional<int64_t> next_offset;  // after the last record read in this assignment
   std::optional<int64_t> offset_told_to_kafka;
@@ -71,12 +74,15 @@ class FiringBudget {
 class KafkaMonitor final : public PartitionListener {
  public:
   KafkaMonitor(const Config& config, std::shared_ptr<const RuleSet> rules,
-               std::shared_ptr<RocksDbDatabase> database, KafkaProducer& producer, spdlog::logger& log)
+               std::shared_ptr<RocksDbDatabase> database, KafkaProducer& producer, spdlog::logger& log,
+               MetricsHub& hub, HealthState& health)
       : config_(config),
         rules_(std::move(rules)),
         database_(std::move(database)),
         producer_(producer),
         log_(log),
+        hub_(hub),
+        health_(health),
         budget_(config.max_timers_per_tick, config.max_timers_per_second) {}
 
   Result<std::optional<int64_t>> on_partition_assigned(int32_t partition) override {
@@ -87,6 +93,11 @@ class KafkaMonitor final : public PartitionListener {
     auto position = worker->pipeline.recover();
     if (!position.ok()) return position.error();
     worker->committed_position = *position;
+    PipelineObservers log_rejects;
+    log_rejects.reject = [this, partition](const RawRecord& record, const std::string& reason) {
+      log_.warn("partition {}: dead-lettered {}: {}", partition, record.origin, reason);
+    };
+    worker->metrics = hub_.attach(worker->pipeline, std::to_string(partition), std::move(log_rejects));
     std::optional<int64_t> resume;
     if (!position->empty()) resume = std::stoll(*position);
     log_.info("partition {} assigned: resuming at {}, {} alert(s) left to deliver", partition,
@@ -142,6 +153,7 @@ class KafkaMonitor final : public PartitionListener {
       if (auto s = fire_due_timers(clock.now()); !s.ok()) return s;
       if (auto s = commit_and_deliver(source, false); !s.ok()) return s;
       producer_.poll();
+      sample_health(source);
     }
     return shutdown(source);
   }
@@ -172,7 +184,9 @@ class KafkaMonitor final : public PartitionListener {
       const bool due = force || (pipeline.has_uncommitted_output() && since >= std::chrono::milliseconds(20)) ||
                        (pipeline.has_uncommitted() && since >= std::chrono::milliseconds(200));
       const uint64_t commits = pipeline.counters().commits;
+      const auto started = SteadyClock::now();
       if (auto s = pipeline.commit_if_due(worker->position(), due); !s.ok()) return s;
+      worker->metrics->after_commit(SteadyClock::now() - started);
       committed = committed || pipeline.counters().commits != commits;
     }
     if (committed) last_commit_ = now;
@@ -222,6 +236,22 @@ class KafkaMonitor final : public PartitionListener {
     source.commit_offsets(offsets, wait);
   }
 
+  // Lag per partition from the consumer's cached end offsets; ready means
+  // assigned and caught up (within one batch of the end everywhere).
+  void sample_health(KafkaSource& source) {
+    bool caught_up = !workers_.empty();
+    for (auto& [partition, worker] : workers_) {
+      const auto end = source.end_offset(partition);
+      const int64_t next = worker->next_offset.value_or(
+          worker->committed_position.empty() ? 0 : std::stoll(worker->committed_position));
+      const int64_t lag = end ? std::max<int64_t>(0, *end - next) : 0;
+      caught_up = caught_up && end.has_value() && lag <= static_cast<int64_t>(config_.batch_records);
+      worker->metrics->sample(lag);
+    }
+    health_.set_partitions_assigned(!workers_.empty());
+    health_.set_caught_up(caught_up);
+  }
+
   void report() const {
     uint64_t fired = 0, dead = 0, pending = 0;
     for (const auto& [partition, worker] : workers_) {
@@ -264,6 +294,8 @@ class KafkaMonitor final : public PartitionListener {
   std::shared_ptr<RocksDbDatabase> database_;
   KafkaProducer& producer_;
   spdlog::logger& log_;
+  MetricsHub& hub_;
+  HealthState& health_;
   FiringBudget budget_;
   std::map<int32_t, std::unique_ptr<PartitionWorker>> workers_;
   SteadyClock::time_point last_commit_ = SteadyClock::now();
@@ -302,9 +334,19 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
       log.warn("{}", message);
     }
   };
+  WallClock clock;
+  prometheus::Registry registry;
+  MetricsHub hub(registry, clock, BuildInfo{SLAWATCH_VERSION, rules->version});
+  hub.watch_database(*database);
+  HealthState health;
+  health.set_state_open(true);
+  auto server = serve_http(config, hub, health);
+  if (!server.ok()) return fail(server.error());
+  if (*server) log.info("serving {}/metrics, /livez, /readyz", (*server)->url());
+
   auto producer = KafkaProducer::create(kafka, on_client_error);
   if (!producer.ok()) return fail(producer.error());
-  KafkaMonitor monitor(config, rules, *database, **producer, log);
+  KafkaMonitor monitor(config, rules, *database, **producer, log, hub, health);
   auto source = KafkaSource::create(kafka, monitor, on_client_error);
   if (!source.ok()) return fail(source.error());
 

@@ -160,18 +160,9 @@ int run_live(const RunArgs& args) {
   if (state->database) hub.watch_database(state->database);
   HealthState health;
   health.set_partitions_assigned(true);  // a file has no partitions to wait for
-  std::unique_ptr<HttpServer> server;
-  if (config.http) {
-    HttpRoutes routes;
-    hub.add_routes(routes);
-    add_health_routes(routes, health);
-    HttpServerOptions http_options;
-    http_options.listen = config.http->listen;
-    auto started = HttpServer::start(http_options, std::move(routes));
-    if (!started.ok()) return fail(started.error());
-    server = std::move(started).value();
-    std::cerr << "slawatch: serving " << server->url() << "/metrics, /livez, /readyz\n";
-  }
+  auto server = serve_http(config, hub, health);
+  if (!server.ok()) return fail(server.error());
+  if (*server) std::cerr << "slawatch: serving " << (*server)->url() << "/metrics, /livez, /readyz\n";
   if (auto s = engine.open(); !s.ok()) return fail(s.error());
   auto position = pipeline.recover();
   if (!position.ok()) return fail(position.error());

@@ -37,6 +37,16 @@ Result<OpenedState> open_state(const std::string& dir, bool sync_writes) {
   return opened;
 }
 
+Result<std::unique_ptr<HttpServer>> serve_http(const Config& config, MetricsHub& hub, const HealthState& health) {
+  if (!config.http) return std::unique_ptr<HttpServer>();
+  HttpRoutes routes;
+  hub.add_routes(routes);
+  add_health_routes(routes, health);
+  HttpServerOptions options;
+  options.listen = config.http->listen;
+  return HttpServer::start(options, std::move(routes));
+}
+
 namespace {
 // Signal handlers can only reach process-wide state; this flag is the one
 // place slawatch has any, and only the handler writes it.

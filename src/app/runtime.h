@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "app/config.h"
+#include "http/http_server.h"
+#include "metrics/metrics_hub.h"
 #include "rules/rules.h"
 #include "state/rocksdb_store.h"
 #include "state/store.h"
@@ -23,6 +26,10 @@ struct OpenedState {
 Status ensure_directory(const std::string& dir);
 // An empty dir gives in-memory state.
 Result<OpenedState> open_state(const std::string& dir, bool sync_writes);
+
+// The HTTP endpoints (/metrics, /livez, /readyz) when the config has an
+// `http:` section; null otherwise. `hub` and `health` must outlive the server.
+Result<std::unique_ptr<HttpServer>> serve_http(const Config& config, MetricsHub& hub, const HealthState& health);
 
 // Set by SIGINT/SIGTERM once install_stop_signals() ran.
 const std::atomic<bool>& stop_requested();

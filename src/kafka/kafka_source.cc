@@ -130,4 +130,12 @@ void KafkaSource::close() {
 
 size_t KafkaSource::assigned_partitions() const { return callbacks_->assigned.size(); }
 
+std::optional<int64_t> KafkaSource::end_offset(int32_t partition) const {
+  int64_t low = 0, high = 0;
+  if (consumer_->get_watermark_offsets(topic_, partition, &low, &high) != RdKafka::ERR_NO_ERROR || high < 0) {
+    return std::nullopt;
+  }
+  return high;
+}
+
 }  // namespace slawatch

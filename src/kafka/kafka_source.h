@@ -53,6 +53,9 @@ class KafkaSource {
   // Leaves the group (revoking every partition through the listener).
   void close();
   size_t assigned_partitions() const;
+  // The partition's end offset as last seen by the consumer (no request to the
+  // broker), for lag; nullopt before the first fetch.
+  std::optional<int64_t> end_offset(int32_t partition) const;
 
  private:
   struct Callbacks;
