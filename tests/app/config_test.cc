@@ -86,5 +86,17 @@ TEST_F(ConfigTest, MistakesNameFileLineColumnAndKey) {
   EXPECT_NE(error_of("grace: soon\n").find("slawatch.yaml:1:1"), std::string::npos) << error_of("grace: soon\n");
 }
 
+// The shipped config files are what a new operator starts from: they must load.
+TEST(ShippedConfig, FileAndKafkaConfigsLoad) {
+  const std::string config_dir = std::string(SLAWATCH_SOURCE_DIR) + "/config/";
+  const Config file_config = load_config(config_dir + "slawatch.yaml");
+  EXPECT_FALSE(file_config.kafka.has_value());
+  const Config kafka_config = load_config(config_dir + "kafka.yaml");
+  ASSERT_TRUE(kafka_config.kafka.has_value());
+  EXPECT_EQ(kafka_config.kafka->events_topic, "hotline.case-events");
+  EXPECT_EQ(kafka_config.max_timers_per_second, 20000u);
+  EXPECT_TRUE(kafka_config.http.has_value());
+}
+
 }  // namespace
 }  // namespace slawatch
