@@ -44,6 +44,8 @@ void PipelineMetrics::after_commit(std::chrono::nanoseconds took) {
 void PipelineMetrics::sample(int64_t input_lag_records) {
   engine_.outbox_depth(partition_, pipeline_.outbox_depth());
   engine_.cached_cases(partition_, pipeline_.engine().cached_cases());
+  // A store error here is not the metrics' to report: the next commit will.
+  if (auto timers = pipeline_.pending_timers(); timers.ok()) engine_.pending_timers(partition_, timers.value());
   engine_.input_lag(partition_, input_lag_records);
   const uint64_t fired = pipeline_.engine().counters().timers_fired;
   engine_.timers_fired(fired - timers_fired_seen_);

@@ -185,6 +185,8 @@ EngineProbe::EngineProbe(prometheus::Registry& registry)
       outbox_depth_(gauge(registry, "slawatch_outbox_depth",
                           "Output records produced but not yet delivered, by partition.")),
       cached_cases_(gauge(registry, "slawatch_cached_cases", "Case records held in the engine's cache, by partition.")),
+      pending_timers_(gauge(registry, "slawatch_pending_timers",
+                            "Stage timers waiting to fire (one per case with a pending stage), by partition.")),
       input_lag_(gauge(registry, "slawatch_input_lag_records",
                        "Records available at the input but not yet processed: Kafka consumer lag per "
                        "partition; for file input, records read ahead and queued.")),
@@ -240,6 +242,10 @@ void EngineProbe::outbox_depth(std::string_view partition, size_t depth) {
 
 void EngineProbe::cached_cases(std::string_view partition, size_t cases) {
   cached_cases_.Add({{"partition", str(partition)}}).Set(static_cast<double>(cases));
+}
+
+void EngineProbe::pending_timers(std::string_view partition, uint64_t timers) {
+  pending_timers_.Add({{"partition", str(partition)}}).Set(static_cast<double>(timers));
 }
 
 void EngineProbe::input_lag(std::string_view partition, int64_t records) {

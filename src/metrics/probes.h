@@ -106,6 +106,7 @@ class EngineProbe {
   void delivery_failures(uint64_t count);
   void outbox_depth(std::string_view partition, size_t depth);
   void cached_cases(std::string_view partition, size_t cases);
+  void pending_timers(std::string_view partition, uint64_t timers);
   void input_lag(std::string_view partition, int64_t records);
   void rocksdb(uint64_t live_data_bytes, bool write_stalled);
   void build_info(std::string_view version, std::string_view rules_version);
@@ -124,6 +125,7 @@ class EngineProbe {
   prometheus::Counter& delivery_failures_;
   prometheus::Family<prometheus::Gauge>& outbox_depth_;
   prometheus::Family<prometheus::Gauge>& cached_cases_;
+  prometheus::Family<prometheus::Gauge>& pending_timers_;
   prometheus::Family<prometheus::Gauge>& input_lag_;
   prometheus::Gauge& rocksdb_live_bytes_;
   prometheus::Gauge& rocksdb_write_stalled_;

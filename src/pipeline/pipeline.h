@@ -70,6 +70,8 @@ class Pipeline {
   bool has_uncommitted_output() const { return !outbox_.empty(); }
   // Produced output not yet committed plus committed output not yet delivered.
   size_t outbox_depth() const { return outbox_.size() + undelivered_.size(); }
+  // Stage timers committed to the store (uncommitted changes are not counted).
+  Result<uint64_t> pending_timers() { return store_.pending_timers(); }
 
   void set_alert_observer(AlertObserver observer) { alert_observer_ = std::move(observer); }
   void set_event_observer(EventObserver observer) { event_observer_ = std::move(observer); }

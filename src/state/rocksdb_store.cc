@@ -35,6 +35,7 @@ Status to_status(const rocksdb::Status& s, std::string_view what) {
 
 constexpr std::string_view kCheckpointKey = "checkpoint";
 constexpr uint8_t kCheckpointFormat = 1;
+constexpr std::string_view kTimerCountKey = "timer_count";
 
 }  // namespace
 
@@ -200,7 +201,41 @@ Result<Checkpoint> RocksDbStateStore::load_checkpoint() {
   return checkpoint;
 }
 
+Status RocksDbStateStore::load_timer_count() {
+  std::string value;
+  auto s = database_->db()->Get(rocksdb::ReadOptions(), database_->meta(),
+                                prefix_ + std::string(kTimerCountKey), &value);
+  if (s.ok()) {
+    codec::Reader in(value);
+    uint64_t count = 0;
+    if (!in.varint(count)) return make_error("corrupt timer count record");
+    timer_count_ = count;
+    return ok_status();
+  }
+  if (!s.IsNotFound()) return make_error("reading timer count: " + s.ToString());
+  rocksdb::Slice upper(next_prefix_);
+  rocksdb::ReadOptions read_options;
+  read_options.iterate_upper_bound = &upper;
+  read_options.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(read_options, database_->timers()));
+  uint64_t count = 0;
+  for (it->Seek(prefix_); it->Valid(); it->Next()) ++count;
+  if (!it->status().ok()) return make_error("counting timers: " + it->status().ToString());
+  timer_count_ = count;
+  return ok_status();
+}
+
+Result<uint64_t> RocksDbStateStore::pending_timers() {
+  if (!timer_count_) {
+    if (auto s = load_timer_count(); !s.ok()) return s.error();
+  }
+  return *timer_count_;
+}
+
 Status RocksDbStateStore::commit(StateBatch& batch) {
+  if (!timer_count_) {
+    if (auto s = load_timer_count(); !s.ok()) return s;
+  }
   rocksdb::WriteBatch wb;
   for (const auto& [id, bytes] : batch.cases) wb.Put(database_->cases(), case_key(id), bytes);
   // Each timer key is written once and deleted once, the case SingleDelete is made for.
@@ -233,10 +268,19 @@ Status RocksDbStateStore::commit(StateBatch& batch) {
     codec::put_varint(v, batch.checkpoint->next_outbox_seq);
     wb.Put(database_->meta(), prefix_ + std::string(kCheckpointKey), v);
   }
+  const uint64_t timer_count = *timer_count_ + batch.timer_puts.size() - batch.timer_deletes.size();
+  if (!batch.timer_puts.empty() || !batch.timer_deletes.empty()) {
+    std::string v;
+    codec::put_varint(v, timer_count);
+    wb.Put(database_->meta(), prefix_ + std::string(kTimerCountKey), v);
+  }
   rocksdb::WriteOptions write_options;
   write_options.sync = database_->sync_writes();
   auto status = to_status(database_->db()->Write(write_options, &wb), "committing state");
-  if (status.ok()) batch = StateBatch{};
+  if (status.ok()) {
+    timer_count_ = timer_count;
+    batch = StateBatch{};
+  }
   return status;
 }
 

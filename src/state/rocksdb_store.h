@@ -4,6 +4,7 @@
 //   timers  [partition u16][due u64 BE][case id]     -> empty (byte order = due order)
 //   outbox  [partition u16][seq u64 BE]              -> channel, key, payload
 //   meta    [partition u16]"checkpoint"              -> encoded Checkpoint
+//           [partition u16]"timer_count"             -> varint, keys in timers
 // Every key starts with the Kafka partition the case belongs to, so the state of
 // a partition is one contiguous key range in every column family and can be
 // handed over or dropped on its own. One instance serves one partition and is
@@ -59,6 +60,7 @@ class RocksDbStateStore final : public StateStore {
   Result<std::vector<TimerKey>> scan_timers(Instant after, size_t limit) override;
   Result<std::vector<OutboxEntry>> load_outbox() override;
   Result<Checkpoint> load_checkpoint() override;
+  Result<uint64_t> pending_timers() override;
   Status commit(StateBatch& batch) override;
   Status for_each_case(
       const std::function<bool(const CaseId&, std::string_view)>& fn) override;
@@ -66,6 +68,13 @@ class RocksDbStateStore final : public StateStore {
  private:
   std::string case_key(const CaseId& id) const;
   std::string timer_key(const TimerKey& key) const;
+  Status load_timer_count();
+
+  // Kept in step with the timers column family by commit(): the engine puts
+  // only absent keys and deletes only present ones, so the batch's net change
+  // is exact. Loaded on first use; state written before the counter existed is
+  // counted once by a scan.
+  std::optional<uint64_t> timer_count_;
 
   std::shared_ptr<RocksDbDatabase> database_;
   std::string prefix_;  // partition, big-endian

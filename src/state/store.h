@@ -72,6 +72,8 @@ class StateStore {
   virtual Result<std::vector<TimerKey>> scan_timers(Instant after, size_t limit) = 0;
   virtual Result<std::vector<OutboxEntry>> load_outbox() = 0;
   virtual Result<Checkpoint> load_checkpoint() = 0;
+  // Committed timers of this store (for the pending-timers gauge); cheap to call.
+  virtual Result<uint64_t> pending_timers() = 0;
   virtual Status commit(StateBatch& batch) = 0;
   // Visits every committed case (for summaries and reports); stops when fn returns false.
   virtual Status for_each_case(
@@ -85,6 +87,7 @@ class MemoryStateStore final : public StateStore {
   Result<std::vector<TimerKey>> scan_timers(Instant after, size_t limit) override;
   Result<std::vector<OutboxEntry>> load_outbox() override;
   Result<Checkpoint> load_checkpoint() override;
+  Result<uint64_t> pending_timers() override { return uint64_t{timers_.size()}; }
   Status commit(StateBatch& batch) override;
   Status for_each_case(
       const std::function<bool(const CaseId&, std::string_view)>& fn) override;

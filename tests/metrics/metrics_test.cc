@@ -417,10 +417,26 @@ TEST(MetricsHub, SampleCopiesThePipelineGauges) {
   metrics->sample(7);
   EXPECT_EQ(value(h.registry, "slawatch_outbox_depth", {{"partition", "0"}}), 2);  // two alerts, not committed
   EXPECT_EQ(value(h.registry, "slawatch_input_lag_records", {{"partition", "0"}}), 7);
+  EXPECT_EQ(value(h.registry, "slawatch_pending_timers", {{"partition", "0"}}), 0);  // nothing committed yet
   EXPECT_EQ(value(h.registry, "slawatch_timers_fired_total"), static_cast<double>(h.engine.counters().timers_fired));
   EXPECT_GT(h.engine.counters().timers_fired, 0u);
   metrics->sample(0);  // no new timers: the counter does not move
   EXPECT_EQ(value(h.registry, "slawatch_timers_fired_total"), static_cast<double>(h.engine.counters().timers_fired));
+}
+
+TEST(MetricsHub, PendingTimersCountCommittedCasesWithAPendingStage) {
+  PipelineHarness h;
+  auto metrics = h.hub.attach(h.pipeline, "0");
+  ASSERT_TRUE(h.pipeline.on_record_live(record(kDispatched)).ok());
+  ASSERT_TRUE(h.pipeline.maybe_commit("1", true).ok());
+  metrics->sample(0);
+  EXPECT_EQ(value(h.registry, "slawatch_pending_timers", {{"partition", "0"}}), 1);  // the warning's timer
+  ASSERT_TRUE(h.pipeline.advance(at("2026-03-03T09:40:00Z")).ok());  // every stage of the day fires
+  ASSERT_TRUE(h.pipeline.maybe_commit("1", true).ok());
+  metrics->sample(0);
+  EXPECT_EQ(value(h.registry, "slawatch_pending_timers", {{"partition", "0"}}),
+            static_cast<double>(h.store.timer_count()));
+  EXPECT_EQ(h.store.timer_count(), 0u);
 }
 
 TEST(MetricsHub, EveryFamilyHasHelpAndCountersEndInTotal) {

@@ -5,6 +5,7 @@
 #include "state/rocksdb_store.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include <filesystem>
 #include <string>
@@ -77,6 +78,53 @@ TEST_F(RocksDbStoreTest, CommitSurvivesReopen) {
   EXPECT_EQ(checkpoint->clock, at(1500));
   EXPECT_EQ(checkpoint->source_position, "42");
   EXPECT_EQ(checkpoint->next_outbox_seq, 8u);
+}
+
+TEST_F(RocksDbStoreTest, PendingTimersFollowCommitsAcrossReopen) {
+  {
+    auto db = open();
+    RocksDbStateStore store(db, 1);
+    RocksDbStateStore other(db, 2);
+    EXPECT_EQ(store.pending_timers().value(), 0u);
+    StateBatch batch;
+    batch.timer_puts = {TimerKey{at(1), CaseId{"A"}}, TimerKey{at(2), CaseId{"B"}}, TimerKey{at(3), CaseId{"C"}}};
+    ASSERT_TRUE(store.commit(batch).ok());
+    batch.timer_deletes = {TimerKey{at(2), CaseId{"B"}}};
+    batch.timer_puts = {TimerKey{at(9), CaseId{"B"}}, TimerKey{at(4), CaseId{"D"}}};
+    ASSERT_TRUE(store.commit(batch).ok());
+    EXPECT_EQ(store.pending_timers().value(), 4u);
+    batch.timer_puts = {TimerKey{at(1), CaseId{"X"}}};
+    ASSERT_TRUE(other.commit(batch).ok());
+    EXPECT_EQ(other.pending_timers().value(), 1u);
+  }
+  auto db = open();
+  RocksDbStateStore store(db, 1);
+  EXPECT_EQ(store.pending_timers().value(), 4u);
+  StateBatch batch;
+  batch.timer_deletes = {TimerKey{at(1), CaseId{"A"}}};
+  ASSERT_TRUE(store.commit(batch).ok());
+  EXPECT_EQ(store.pending_timers().value(), 3u);
+  EXPECT_EQ(store.scan_timers(kMinInstant, 100).value().size(), 3u);
+}
+
+TEST_F(RocksDbStoreTest, PendingTimersAreCountedOnceForStateWithoutTheCounter) {
+  {
+    auto db = open();
+    RocksDbStateStore store(db, 5);
+    StateBatch batch;
+    batch.timer_puts = {TimerKey{at(1), CaseId{"A"}}, TimerKey{at(2), CaseId{"B"}}};
+    ASSERT_TRUE(store.commit(batch).ok());
+    // State written before the counter existed: only the timers are there.
+    const std::string counter_key = std::string("\0\5", 2) + "timer_count";
+    ASSERT_TRUE(db->db()->Delete(rocksdb::WriteOptions(), db->meta(), counter_key).ok());
+  }
+  auto db = open();
+  RocksDbStateStore store(db, 5);
+  EXPECT_EQ(store.pending_timers().value(), 2u);
+  StateBatch batch;
+  batch.timer_puts = {TimerKey{at(3), CaseId{"C"}}};
+  ASSERT_TRUE(store.commit(batch).ok());
+  EXPECT_EQ(store.pending_timers().value(), 3u);
 }
 
 TEST_F(RocksDbStoreTest, PartitionsAreSeparateKeyRanges) {
