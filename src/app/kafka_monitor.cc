@@ -182,7 +182,8 @@ class KafkaMonitor final : public PartitionListener {
       // Alerts leave only after a commit: commit soon when there are some, so
       // the firing delay stays small; otherwise batch records for throughput.
       const bool due = force || (pipeline.has_uncommitted_output() && since >= std::chrono::milliseconds(20)) ||
-                       (pipeline.has_uncommitted() && since >= std::chrono::milliseconds(200));
+                       ((pipeline.has_uncommitted() || pipeline.has_delivered_to_record()) &&
+                        since >= std::chrono::milliseconds(200));
       const uint64_t commits = pipeline.counters().commits;
       const auto started = SteadyClock::now();
       if (auto s = pipeline.commit_if_due(worker->position(), due); !s.ok()) return s;
@@ -190,37 +191,49 @@ class KafkaMonitor final : public PartitionListener {
       committed = committed || pipeline.counters().commits != commits;
     }
     if (committed) last_commit_ = now;
-    if (committed || now >= next_delivery_attempt_) deliver(now);
+    if (now >= next_delivery_attempt_) deliver(now);
     if (committed) tell_kafka_offsets(source, false);
     return ok_status();
   }
 
-  // A broker outage is not an error: the output stays in the outbox and
-  // delivery is retried with backoff while consuming and firing go on.
+  // A broker outage is not an error: the output stays in the outbox and is
+  // sent again with backoff while consuming and firing go on. Delivery never
+  // waits for acknowledgements; it is stuck only when nothing was acknowledged
+  // for a while although records are pending.
   void deliver(SteadyClock::time_point now) {
-    bool all_delivered = true;
+    if (pending_at_last_delivery_ == 0) last_progress_ = now;  // the wait starts now, not at the last idle moment
+    bool refused = false;
+    size_t pending = 0;
+    std::string last_error;
     for (auto& [partition, worker] : workers_) {
-      if (worker->pipeline.pending_deliveries() == 0) continue;
-      if (auto s = worker->pipeline.deliver_pending(); !s.ok()) {
-        all_delivered = false;
-        // A first acknowledgement can take a moment (connection, producer id);
-        // only a delivery blocked for seconds is worth a warning.
-        if (!blocked_since_) blocked_since_ = now;
-        if (now - *blocked_since_ >= std::chrono::seconds(5) && now >= next_delivery_warning_) {
-          log_.warn("partition {}: delivery pending ({} record(s)), will retry: {}", partition,
-                    worker->pipeline.pending_deliveries(), s.error().message);
-          next_delivery_warning_ = now + std::chrono::seconds(10);
-        }
+      Pipeline& pipeline = worker->pipeline;
+      if (pipeline.pending_deliveries() == 0) continue;
+      const size_t before = pipeline.pending_deliveries();
+      if (auto s = pipeline.deliver_available(); !s.ok()) {
+        refused = true;
+        last_error = s.error().message;
       }
+      if (pipeline.pending_deliveries() < before) last_progress_ = now;
+      pending += pipeline.pending_deliveries();
     }
-    if (all_delivered) {
-      if (blocked_since_ && now - *blocked_since_ >= std::chrono::seconds(5)) log_.info("delivery resumed");
-      blocked_since_.reset();
-      delivery_backoff_ = std::chrono::milliseconds(0);
-      next_delivery_attempt_ = now;
-    } else {
+    pending_at_last_delivery_ = pending;
+    if (pending == 0) {
+      if (stuck_) log_.info("delivery resumed");
+      stuck_ = false;
+      last_progress_ = now;
+    } else if (now - last_progress_ >= std::chrono::seconds(5) && now >= next_delivery_warning_) {
+      stuck_ = true;
+      log_.warn("delivery pending ({} record(s)), nothing acknowledged for {} s, will retry{}{}", pending,
+                std::chrono::duration_cast<std::chrono::seconds>(now - last_progress_).count(),
+                last_error.empty() ? "" : ": ", last_error);
+      next_delivery_warning_ = now + std::chrono::seconds(10);
+    }
+    if (refused) {
       delivery_backoff_ = std::clamp(delivery_backoff_ * 2, std::chrono::milliseconds(100), std::chrono::milliseconds(5000));
       next_delivery_attempt_ = now + delivery_backoff_;
+    } else {
+      delivery_backoff_ = std::chrono::milliseconds(0);
+      next_delivery_attempt_ = now;
     }
   }
 
@@ -302,7 +315,9 @@ class KafkaMonitor final : public PartitionListener {
   SteadyClock::time_point next_delivery_attempt_ = SteadyClock::now();
   SteadyClock::time_point next_delivery_warning_ = SteadyClock::now();
   std::chrono::milliseconds delivery_backoff_{0};
-  std::optional<SteadyClock::time_point> blocked_since_;
+  SteadyClock::time_point last_progress_ = SteadyClock::now();
+  bool stuck_ = false;
+  size_t pending_at_last_delivery_ = 0;
   uint64_t consumed_ = 0;
   SteadyClock::time_point first_record_at_{};
   SteadyClock::time_point last_record_at_{};

@@ -5,8 +5,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "model/record_header.h"
 #include "model/result.h"
@@ -51,6 +53,16 @@ class RecordSink {
   virtual Status write(const OutboundRecord& record) = 0;
   // Ok once everything written so far is durable or acknowledged.
   virtual Status flush() = 0;
+  // The non-blocking half of delivery: appends to `acknowledged` those of
+  // `written` (seqs given to write() earlier) that are durable or acknowledged
+  // by now, without waiting for the rest. A record the far side refused is
+  // forgotten, so writing it again resends it; the error says so. A local sink
+  // never waits on anyone, so by default it flushes and acknowledges them all.
+  virtual Status collect_acknowledged(std::span<const uint64_t> written, std::vector<uint64_t>& acknowledged) {
+    if (auto s = flush(); !s.ok()) return s;
+    acknowledged.insert(acknowledged.end(), written.begin(), written.end());
+    return ok_status();
+  }
 };
 
 // JSON Lines from a file or from stdin ("-"). Positions are byte offsets;

@@ -158,17 +158,31 @@ Status KafkaSink::flush() {
   };
   producer_.poll();
   if (waiting() > 0) producer_.flush(delivery_wait_);
-  if (tracker_->failed > 0) {
-    const std::string reason = tracker_->last_error;
-    const size_t failed = tracker_->failed;
-    tracker_->failed = 0;
-    return make_error(std::to_string(failed) + " record(s) to " + topic_ + " were refused: " + reason);
-  }
+  if (auto s = take_refusals(); !s.ok()) return s;
   if (const size_t n = waiting(); n > 0) {
     return make_error(std::to_string(n) + " record(s) to " + topic_ + " still await the broker's acknowledgement");
   }
   tracker_->in_flight.clear();
   return ok_status();
+}
+
+Status KafkaSink::collect_acknowledged(std::span<const uint64_t> written, std::vector<uint64_t>& acknowledged) {
+  producer_.poll();
+  for (const uint64_t seq : written) {
+    auto it = tracker_->in_flight.find(seq);
+    if (it == tracker_->in_flight.end() || !it->second) continue;  // waiting, or refused (resent by the next write)
+    acknowledged.push_back(seq);
+    tracker_->in_flight.erase(it);
+  }
+  return take_refusals();
+}
+
+Status KafkaSink::take_refusals() {
+  if (tracker_->failed == 0) return ok_status();
+  const std::string reason = tracker_->last_error;
+  const size_t failed = tracker_->failed;
+  tracker_->failed = 0;
+  return make_error(std::to_string(failed) + " record(s) to " + topic_ + " were refused: " + reason);
 }
 
 }  // namespace slawatch

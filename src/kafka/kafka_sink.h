@@ -59,6 +59,8 @@ class KafkaSink final : public RecordSink {
   // Ok once every record written is acknowledged; an error names how many are
   // still waiting or why the broker refused them (they are retried on the next write).
   Status flush() override;
+  // Serves delivery reports and reports the acknowledged records at once.
+  Status collect_acknowledged(std::span<const uint64_t> written, std::vector<uint64_t>& acknowledged) override;
 
   // Shared with in-flight delivery reports, which may outlive the sink.
   struct Tracker {
@@ -73,6 +75,7 @@ class KafkaSink final : public RecordSink {
   KafkaPayloadMode mode_;
   Duration delivery_wait_;
   std::shared_ptr<Tracker> tracker_;
+  Status take_refusals();
 };
 
 }  // namespace slawatch

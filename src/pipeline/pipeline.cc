@@ -1,5 +1,6 @@
 #include "pipeline/pipeline.h"
 
+#include <algorithm>
 #include <iterator>
 
 #include "io/alert_json.h"
@@ -159,6 +160,39 @@ Status Pipeline::deliver_pending() {
   for (const auto& entry : undelivered_) delivered_.push_back(entry.seq);
   undelivered_.clear();
   return ok_status();
+}
+
+Status Pipeline::deliver_available() {
+  if (undelivered_.empty()) return ok_status();
+  std::vector<uint64_t> written_alerts;
+  std::vector<uint64_t> written_dead;
+  Status status = ok_status();
+  for (const auto& entry : undelivered_) {
+    const bool is_alert = entry.channel == OutboxEntry::Channel::alerts;
+    auto& sink = is_alert ? alert_sink_ : dead_letter_sink_;
+    // Stop at the first refusal (a full producer queue): later records must not overtake it.
+    status = sink.write(OutboundRecord{entry.seq, entry.key, entry.payload, &entry.headers});
+    if (!status.ok()) break;
+    (is_alert ? written_alerts : written_dead).push_back(entry.seq);
+  }
+  std::vector<uint64_t> acknowledged;
+  if (!written_alerts.empty()) {
+    if (auto s = alert_sink_.collect_acknowledged(written_alerts, acknowledged); !s.ok() && status.ok()) status = s;
+  }
+  if (!written_dead.empty()) {
+    if (auto s = dead_letter_sink_.collect_acknowledged(written_dead, acknowledged); !s.ok() && status.ok()) {
+      status = s;
+    }
+  }
+  if (!acknowledged.empty()) {
+    std::sort(acknowledged.begin(), acknowledged.end());
+    std::erase_if(undelivered_, [&](const OutboxEntry& entry) {
+      return std::binary_search(acknowledged.begin(), acknowledged.end(), entry.seq);
+    });
+    delivered_.insert(delivered_.end(), acknowledged.begin(), acknowledged.end());
+  }
+  if (!status.ok()) ++counters_.delivery_failures;
+  return status;
 }
 
 }  // namespace slawatch

@@ -65,9 +65,17 @@ class Pipeline {
   // Delivers committed output not yet delivered, in outbox order. On failure
   // the records stay pending for the next call; nothing is dropped.
   Status deliver_pending();
+  // Delivery that never waits: sends what is pending (records still in flight
+  // are not sent twice) and retires what the sinks acknowledged so far. The
+  // live monitor calls it every loop, so a slow acknowledgement delays only the
+  // outbox cleanup, never consuming or firing. An error (a refused record)
+  // leaves the records pending, like deliver_pending.
+  Status deliver_available();
   size_t pending_deliveries() const { return undelivered_.size(); }
   bool has_uncommitted() const { return uncommitted_records_ > 0 || !outbox_.empty(); }
   bool has_uncommitted_output() const { return !outbox_.empty(); }
+  // Delivered output whose removal from the outbox the next commit records.
+  bool has_delivered_to_record() const { return !delivered_.empty(); }
   // Produced output not yet committed plus committed output not yet delivered.
   size_t outbox_depth() const { return outbox_.size() + undelivered_.size(); }
   // Stage timers committed to the store (uncommitted changes are not counted).

@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -42,6 +44,33 @@ class RecordingSink final : public RecordSink {
   std::vector<Written> written;
   std::vector<Written> delivered;
   int failures = 0;
+};
+
+// Acknowledges asynchronously, like a broker: written records are in flight
+// until the test acknowledges or refuses them; a record in flight is not sent twice.
+class AsyncSink final : public RecordSink {
+ public:
+  Status write(const OutboundRecord& record) override {
+    if (!in_flight.emplace(record.seq, State::waiting).second) return ok_status();
+    sent.push_back(record.seq);
+    return ok_status();
+  }
+  Status flush() override { return make_error("the live path must not wait"); }
+  Status collect_acknowledged(std::span<const uint64_t> written, std::vector<uint64_t>& acknowledged) override {
+    size_t refused = 0;
+    for (const uint64_t seq : written) {
+      auto it = in_flight.find(seq);
+      if (it == in_flight.end()) continue;
+      if (it->second == State::acked) acknowledged.push_back(seq);
+      if (it->second == State::refused) ++refused;
+      if (it->second != State::waiting) in_flight.erase(it);
+    }
+    if (refused > 0) return make_error(std::to_string(refused) + " refused");
+    return ok_status();
+  }
+  enum class State { waiting, acked, refused };
+  std::map<uint64_t, State> in_flight;
+  std::vector<uint64_t> sent;
 };
 
 // The shipped rule set: first response 30 min after a dispatch, stages
@@ -135,6 +164,62 @@ TEST(Pipeline, FailedDeliveryStaysPendingAndIsRetriedInOrder) {
   EXPECT_EQ(h.pipeline.pending_deliveries(), 0u);
   ASSERT_TRUE(h.pipeline.commit_if_due("3", true).ok());
   EXPECT_TRUE(store.load_outbox()->empty());
+}
+
+TEST(Pipeline, AsynchronousDeliveryRetiresOnlyAcknowledgedRecords) {
+  MemoryStateStore store;
+  AsyncSink alerts;
+  NullSink dead;
+  Engine engine(rules(), store, EngineOptions{});
+  ASSERT_TRUE(engine.open().ok());
+  Pipeline pipeline(engine, store, alerts, dead, Harness::options(100));
+  ASSERT_TRUE(pipeline.on_record_replay(record(kCreated)).ok());
+  ASSERT_TRUE(pipeline.on_record_replay(record(kDispatched)).ok());
+  ASSERT_TRUE(pipeline.on_record_replay(record(kLater)).ok());
+  ASSERT_TRUE(pipeline.commit_if_due("3", true).ok());
+  ASSERT_TRUE(pipeline.deliver_available().ok());  // sends, does not wait
+  ASSERT_EQ(alerts.sent.size(), 3u);
+  EXPECT_EQ(pipeline.pending_deliveries(), 3u);
+  const uint64_t first = alerts.sent[0], second = alerts.sent[1], third = alerts.sent[2];
+
+  alerts.in_flight[second] = AsyncSink::State::acked;
+  ASSERT_TRUE(pipeline.deliver_available().ok());
+  EXPECT_EQ(alerts.sent.size(), 3u) << "records in flight are not sent again";
+  EXPECT_EQ(pipeline.pending_deliveries(), 2u);
+  EXPECT_TRUE(pipeline.has_delivered_to_record());
+  ASSERT_TRUE(pipeline.commit_if_due("3", true).ok());
+  EXPECT_EQ(store.load_outbox()->size(), 2u) << "the acknowledged record leaves the outbox with the next commit";
+
+  alerts.in_flight[first] = AsyncSink::State::refused;
+  EXPECT_FALSE(pipeline.deliver_available().ok());
+  EXPECT_EQ(pipeline.counters().delivery_failures, 1u);
+  EXPECT_EQ(pipeline.pending_deliveries(), 2u);
+  ASSERT_TRUE(pipeline.deliver_available().ok());  // the refused record goes out again, same seq
+  ASSERT_EQ(alerts.sent.size(), 4u);
+  EXPECT_EQ(alerts.sent[3], first);
+
+  alerts.in_flight[first] = AsyncSink::State::acked;
+  alerts.in_flight[third] = AsyncSink::State::acked;
+  ASSERT_TRUE(pipeline.deliver_available().ok());
+  EXPECT_EQ(pipeline.pending_deliveries(), 0u);
+  ASSERT_TRUE(pipeline.commit_if_due("3", true).ok());
+  EXPECT_TRUE(store.load_outbox()->empty());
+}
+
+TEST(Pipeline, AsynchronousDeliveryToALocalSinkCompletesAtOnce) {
+  MemoryStateStore store;
+  Harness h(store);
+  ASSERT_TRUE(h.pipeline.on_record_replay(record(kCreated)).ok());
+  ASSERT_TRUE(h.pipeline.on_record_replay(record(kDispatched)).ok());
+  ASSERT_TRUE(h.pipeline.on_record_replay(record(kLater)).ok());
+  ASSERT_TRUE(h.pipeline.commit_if_due("3", true).ok());
+  h.alerts.failures = 1;
+  EXPECT_FALSE(h.pipeline.deliver_available().ok());
+  EXPECT_EQ(h.pipeline.pending_deliveries(), 3u);
+  ASSERT_TRUE(h.pipeline.deliver_available().ok());
+  EXPECT_EQ(h.pipeline.pending_deliveries(), 0u);
+  ASSERT_EQ(h.alerts.delivered.size(), 3u);
+  EXPECT_LT(h.alerts.delivered[0].seq, h.alerts.delivered[2].seq);
 }
 
 TEST(Pipeline, RestartDeliversWhatACrashLeftInTheOutboxFirst) {
