@@ -99,6 +99,23 @@ Result<bool> Engine::advance(Instant now, std::vector<Alert>& out, size_t max_ti
   return true;
 }
 
+Result<bool> Engine::repair(const CaseId& id, std::vector<Alert>& out) {
+  auto cached = load(id);
+  if (!cached.ok()) return cached.error();
+  CaseRecord& record = (*cached)->second.record;
+  const auto timer_before = record.timer_due;
+  const auto marks_before = record.marks;
+  const size_t alerts_before = out.size();
+  const Instant threshold = clock_ - options_.grace;
+  ReconcileContext context{id, *rules_, clock_, threshold, threshold, nullptr};
+  context.keep_closed_outcomes = true;
+  reconcile(context, evaluate_case(record.events, *rules_), record, out);
+  if (record.timer_due == timer_before && record.marks == marks_before && out.size() == alerts_before) return false;
+  mark_dirty(**cached);
+  reschedule(id, timer_before, record.timer_due);
+  return true;
+}
+
 void Engine::flush_into(StateBatch& batch) {
   for (CacheEntry* entry : dirty_) {
     batch.cases[entry->first] = encode_case_record(entry->second.record);

@@ -52,6 +52,16 @@ class Engine {
   // timers. Returns true when more timers are due (call again).
   Result<bool> advance(Instant now, std::vector<Alert>& out, size_t max_timers = SIZE_MAX);
 
+  // Puts a new rule set in force for every event and timer from now on.
+  // Stored cases still reflect the old set until repair() visits them
+  // (Pipeline::reload_rules visits them all).
+  void replace_rules(std::shared_ptr<const RuleSet> rules) { rules_ = std::move(rules); }
+
+  // Recomputes one case under the rules in force: retracts stages they no
+  // longer breach, fires stages now overdue, moves the case's timer. A cycle
+  // that closed keeps the outcome it had. Returns whether the case changed.
+  Result<bool> repair(const CaseId& id, std::vector<Alert>& out);
+
   // Moves every uncommitted change (case records, timers) into `batch`; the
   // caller adds its outbox entries and checkpoint and commits the batch.
   void flush_into(StateBatch& batch);
@@ -59,6 +69,7 @@ class Engine {
   Instant clock() const { return clock_; }
   const EngineCounters& counters() const { return counters_; }
   const RuleSet& rules() const { return *rules_; }
+  std::shared_ptr<const RuleSet> rules_ptr() const { return rules_; }
   size_t cached_cases() const { return cache_.size(); }
 
  private:

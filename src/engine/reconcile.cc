@@ -54,6 +54,7 @@ void reconcile(const ReconcileContext& ctx, const CaseEvaluation& evaluation, Ca
                std::vector<Alert>& out) {
   // 1. Retract marks that the log no longer supports.
   std::erase_if(record.marks, [&](const FiredMark& mark) {
+    if (ctx.keep_closed_outcomes && mark.resolved) return false;
     const StageResult* stage = evaluation.find(mark.rule, mark.cycle, mark.stage);
     // A stage still breached but now due at another instant (a late pause, a
     // late earlier start renumbering the cycles) is retracted and fired again
@@ -91,6 +92,7 @@ void reconcile(const ReconcileContext& ctx, const CaseEvaluation& evaluation, Ca
       }
       continue;
     }
+    if (ctx.keep_closed_outcomes && cycle.closed_at) continue;
     if (stage.due_at <= ctx.fire_up_to) {
       to_fire.push_back(&stage);
     } else if (!record.timer_due || stage.due_at < *record.timer_due) {

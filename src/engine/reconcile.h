@@ -18,6 +18,9 @@ struct ReconcileContext {
   Instant fire_up_to;      // fire unfired stages with due_at <= fire_up_to
   Instant breached_up_to;  // a fired stage stays fired while its due_at <= breached_up_to
   const EventId* trigger = nullptr;  // the event being applied, if any
+  // Repair after a rule change: a cycle that closed keeps the outcome it had
+  // (its resolved alerts stay, a breach the new rules would find is not fired).
+  bool keep_closed_outcomes = false;
 };
 
 // Updates record.marks and record.timer_due; appends alert events to `out`

@@ -19,6 +19,7 @@ Result<std::string> Pipeline::recover() {
   auto checkpoint = store_.load_checkpoint();
   if (!checkpoint.ok()) return checkpoint.error();
   next_outbox_seq_ = checkpoint->next_outbox_seq;
+  stored_rules_version_ = checkpoint->rules_version;
   auto leftovers = store_.load_outbox();
   if (!leftovers.ok()) return leftovers.error();
   // Delivered before anything new, at the next maybe_commit or deliver_pending.
@@ -121,7 +122,7 @@ Status Pipeline::commit_if_due(const std::string& source_position, bool force) {
   batch.outbox_puts = outbox_;
   batch.outbox_deletes = std::move(delivered_);
   delivered_.clear();
-  batch.checkpoint = Checkpoint{engine_.clock(), source_position, next_outbox_seq_};
+  batch.checkpoint = Checkpoint{engine_.clock(), source_position, next_outbox_seq_, engine_.rules().version};
   if (auto s = store_.commit(batch); !s.ok()) return s;
   ++counters_.commits;
   uncommitted_records_ = 0;
@@ -160,6 +161,52 @@ Status Pipeline::deliver_pending() {
   for (const auto& entry : undelivered_) delivered_.push_back(entry.seq);
   undelivered_.clear();
   return ok_status();
+}
+
+Result<RepairReport> Pipeline::reload_rules(std::shared_ptr<const RuleSet> rules,
+                                           const std::string& source_position) {
+  RepairReport report;
+  report.from_version = stored_rules_version_.empty() ? engine_.rules().version : stored_rules_version_;
+  report.to_version = rules->version;
+  // Everything before the reload is committed under the old set first.
+  if (auto s = commit_if_due(source_position, true); !s.ok()) return s.error();
+  engine_.replace_rules(std::move(rules));
+  Status failure = ok_status();
+  std::vector<Alert> alerts;
+  auto visit = [&](const CaseId& id, std::string_view) {
+    ++report.cases;
+    alerts.clear();
+    auto changed = engine_.repair(id, alerts);
+    if (!changed.ok()) {
+      failure = changed.error();
+      return false;
+    }
+    if (*changed) {
+      ++report.changed;
+      for (const auto& alert : alerts) {
+        switch (alert.kind) {
+          case AlertKind::fired: ++report.fired; break;
+          case AlertKind::resolved: ++report.resolved; break;
+          case AlertKind::retracted: ++report.retracted; break;
+        }
+      }
+      emit(alerts);
+    }
+    // Commit in slices: the engine's cache (where repaired cases wait) is
+    // trimmed at each commit, so millions of cases never sit in memory at once.
+    if (report.cases % options_.batch_records == 0) {
+      if (auto s = commit_if_due(source_position, true); !s.ok()) {
+        failure = s;
+        return false;
+      }
+    }
+    return true;
+  };
+  if (auto s = store_.for_each_case(visit); !s.ok()) return s.error();
+  if (!failure.ok()) return failure.error();
+  if (auto s = commit_if_due(source_position, true); !s.ok()) return s.error();
+  stored_rules_version_ = report.to_version;
+  return report;
 }
 
 Status Pipeline::deliver_available() {

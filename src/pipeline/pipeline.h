@@ -23,6 +23,17 @@ struct PipelineOptions {
   std::string alert_source = "/slawatch";
 };
 
+// What a rule reload changed.
+struct RepairReport {
+  std::string from_version;
+  std::string to_version;
+  uint64_t cases = 0;    // cases examined
+  uint64_t changed = 0;  // cases whose alerts or timer changed
+  uint64_t fired = 0;
+  uint64_t resolved = 0;
+  uint64_t retracted = 0;
+};
+
 struct PipelineCounters {
   uint64_t records = 0;
   uint64_t applied = 0;
@@ -48,6 +59,15 @@ class Pipeline {
   // maybe_commit or deliver_pending) and returns the input position of the
   // last commit ("" for a fresh state).
   Result<std::string> recover();
+  // The rule set version the stored cases were computed under (after
+  // recover(); empty for a fresh state or one from before versions were kept).
+  const std::string& stored_rules_version() const { return stored_rules_version_; }
+
+  // Puts `rules` in force and repairs every stored case under them (see
+  // Engine::repair), committing as it goes; the alerts the repair produces
+  // leave like any other output. Passing the rules already in force repairs
+  // state computed under another version (a start after the files changed).
+  Result<RepairReport> reload_rules(std::shared_ptr<const RuleSet> rules, const std::string& source_position);
 
   // Replay clock: applies the record, then moves the clock to its event time.
   Status on_record_replay(const RawRecord& record);
@@ -103,6 +123,7 @@ class Pipeline {
   std::vector<Alert> scratch_alerts_;
 
   uint64_t next_outbox_seq_ = 1;
+  std::string stored_rules_version_;
   size_t uncommitted_records_ = 0;
   std::vector<OutboxEntry> outbox_;            // produced in this batch, not committed yet
   std::vector<OutboxEntry> undelivered_;       // committed, waiting for (re)delivery

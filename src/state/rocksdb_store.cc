@@ -34,7 +34,8 @@ Status to_status(const rocksdb::Status& s, std::string_view what) {
 }
 
 constexpr std::string_view kCheckpointKey = "checkpoint";
-constexpr uint8_t kCheckpointFormat = 1;
+// Format 1 had no rules version; it is still read.
+constexpr uint8_t kCheckpointFormat = 2;
 constexpr std::string_view kTimerCountKey = "timer_count";
 
 }  // namespace
@@ -192,8 +193,9 @@ Result<Checkpoint> RocksDbStateStore::load_checkpoint() {
   uint8_t format = 0;
   int64_t clock = 0;
   uint64_t seq = 0;
-  if (!in.byte(format) || format != kCheckpointFormat || !in.signed_varint(clock) ||
-      !in.string(checkpoint.source_position) || !in.varint(seq)) {
+  if (!in.byte(format) || format < 1 || format > kCheckpointFormat || !in.signed_varint(clock) ||
+      !in.string(checkpoint.source_position) || !in.varint(seq) ||
+      (format >= 2 && !in.string(checkpoint.rules_version))) {
     return make_error("corrupt checkpoint record");
   }
   checkpoint.clock = from_millis(clock);
@@ -266,6 +268,7 @@ Status RocksDbStateStore::commit(StateBatch& batch) {
     codec::put_signed(v, to_millis(batch.checkpoint->clock));
     codec::put_string(v, batch.checkpoint->source_position);
     codec::put_varint(v, batch.checkpoint->next_outbox_seq);
+    codec::put_string(v, batch.checkpoint->rules_version);
     wb.Put(database_->meta(), prefix_ + std::string(kCheckpointKey), v);
   }
   const uint64_t timer_count = *timer_count_ + batch.timer_puts.size() - batch.timer_deletes.size();

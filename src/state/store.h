@@ -44,6 +44,9 @@ struct Checkpoint {
   Instant clock = kMinInstant;
   std::string source_position;  // opaque to the state layer (file offset, Kafka offsets...)
   uint64_t next_outbox_seq = 1;
+  // The rule set the stored cases were last computed under; a start with
+  // another set repairs them first. Empty for state from before versions were kept.
+  std::string rules_version;
   bool operator==(const Checkpoint&) const = default;
 };
 

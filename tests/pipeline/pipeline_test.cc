@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "records.h"
 #include "rules/rules.h"
 
 namespace slawatch {
@@ -79,19 +80,6 @@ std::shared_ptr<const RuleSet> rules() {
   auto loaded = load_rules(SLAWATCH_SOURCE_DIR "/rules");
   EXPECT_TRUE(loaded.diagnostics.empty()) << loaded.diagnostics.front().to_string();
   return loaded.rules;
-}
-
-std::string event_line(const std::string& id, const std::string& type, const std::string& case_id,
-                       const std::string& time, const std::string& data) {
-  return R"({"specversion":"1.0","id":")" + id + R"(","source":"/test","type":"hotline.case.)" + type +
-         R"(","subject":")" + case_id + R"(","time":")" + time + R"(","data":)" + data + "}";
-}
-
-RawRecord record(std::string bytes, std::string origin = "test:1") {
-  RawRecord r;
-  r.bytes = std::move(bytes);
-  r.origin = std::move(origin);
-  return r;
 }
 
 const std::string kCreated = event_line("e1", "created", "C-1", "2026-03-02T09:00:00.000+08:00",

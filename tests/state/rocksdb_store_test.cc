@@ -127,6 +127,27 @@ TEST_F(RocksDbStoreTest, PendingTimersAreCountedOnceForStateWithoutTheCounter) {
   EXPECT_EQ(store.pending_timers().value(), 3u);
 }
 
+TEST_F(RocksDbStoreTest, CheckpointKeepsTheRulesVersionAndReadsTheOldFormat) {
+  {
+    auto db = open();
+    RocksDbStateStore store(db, 0);
+    StateBatch batch;
+    batch.checkpoint = Checkpoint{at(1500), "42", 8, "3f2a9c0d41be"};
+    ASSERT_TRUE(store.commit(batch).ok());
+    EXPECT_EQ(*store.load_checkpoint(), (Checkpoint{at(1500), "42", 8, "3f2a9c0d41be"}));
+    // Format 1, written before rule versions were kept: clock, position, next outbox seq.
+    std::string old_format(1, '\1');
+    codec::put_signed(old_format, 1500);
+    codec::put_string(old_format, "42");
+    codec::put_varint(old_format, 8);
+    ASSERT_TRUE(db->db()->Put(rocksdb::WriteOptions(), db->meta(), std::string("\0\0", 2) + "checkpoint",
+                              old_format).ok());
+  }
+  auto db = open();
+  RocksDbStateStore store(db, 0);
+  EXPECT_EQ(*store.load_checkpoint(), (Checkpoint{at(1500), "42", 8, ""}));
+}
+
 TEST_F(RocksDbStoreTest, PartitionsAreSeparateKeyRanges) {
   auto db = open();
   RocksDbStateStore p0(db, 0), p1(db, 1);
