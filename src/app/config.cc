@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <set>
 
 namespace slawatch {
@@ -87,23 +88,51 @@ void check_listen_address(const std::string& listen) {
   if (!ipv4 && !ipv6) throw bad("host must be an IPv4 address or [IPv6]");
 }
 
-HttpConfig load_http(const std::string& path, const YAML::Node& section) {
-  HttpConfig http;
-  if (section.IsNull()) return http;
-  if (!section.IsMap()) throw ConfigError("'http' must be a map");
+// Visits each key of a small section (`name:`, a map or empty), naming the
+// file, line and key in every error; `known` lists the keys for the message.
+void for_each_key(const std::string& path, const YAML::Node& section, const std::string& name,
+                  const std::set<std::string>& known,
+                  const std::function<void(const std::string&, const YAML::Node&)>& take) {
+  if (section.IsNull()) return;
+  if (!section.IsMap()) throw ConfigError("'" + name + "' must be a map");
   for (const auto& kv : section) {
     const auto key = kv.first.as<std::string>();
     try {
-      if (key != "listen") throw ConfigError("unknown key 'http." + key + "' (listen)");
-      http.listen = kv.second.as<std::string>();
-      check_listen_address(http.listen);
+      if (!known.contains(key)) {
+        std::string list;
+        for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+        throw ConfigError("unknown key '" + name + "." + key + "' (" + list + ")");
+      }
+      take(key, kv.second);
     } catch (const YAML::Exception& e) {
-      throw ConfigError(where(path, kv.second) + ": 'http." + key + "': wrong type (" + e.msg + ")");
+      throw ConfigError(where(path, kv.second) + ": '" + name + "." + key + "': wrong type (" + e.msg + ")");
     } catch (const ConfigError& e) {
       throw ConfigError(where(path, kv.first) + ": " + e.what());
     }
   }
+}
+
+HttpConfig load_http(const std::string& path, const YAML::Node& section) {
+  HttpConfig http;
+  for_each_key(path, section, "http", {"listen"}, [&](const std::string&, const YAML::Node& value) {
+    http.listen = value.as<std::string>();
+    check_listen_address(http.listen);
+  });
   return http;
+}
+
+ReloadConfig load_reload(const std::string& path, const YAML::Node& section) {
+  ReloadConfig reload;
+  for_each_key(path, section, "reload", {"watch", "token"}, [&](const std::string& key, const YAML::Node& value) {
+    if (key == "watch") {
+      reload.watch_interval = duration_value(value);
+      if (reload.watch_interval.count() < 0) throw ConfigError("'reload.watch' must not be negative");
+    } else {
+      reload.token = value.as<std::string>();
+      if (reload.token.size() < 16) throw ConfigError("'reload.token' must be at least 16 characters");
+    }
+  });
+  return reload;
 }
 
 }  // namespace
@@ -126,7 +155,7 @@ Config load_config(const std::string& path) {
   static const std::set<std::string> kKnown = {
       "rules", "calendars", "state_dir", "sync_writes", "grace", "batch_records",
       "max_timers_per_tick", "max_timers_per_second", "input", "alerts_output", "dead_letter_output", "alert_source",
-      "kafka", "http", "roster"};
+      "kafka", "http", "roster", "reload"};
   for (const auto& kv : root) {
     const auto key = kv.first.as<std::string>();
     const auto& value = kv.second;
@@ -141,6 +170,7 @@ Config load_config(const std::string& path) {
       else if (key == "max_timers_per_second") config.max_timers_per_second = value.as<size_t>();
       else if (key == "kafka") config.kafka = load_kafka(path, value);
       else if (key == "http") config.http = load_http(path, value);
+      else if (key == "reload") config.reload = load_reload(path, value);
       else if (key == "batch_records") config.batch_records = value.as<size_t>();
       else if (key == "max_timers_per_tick") config.max_timers_per_tick = value.as<size_t>();
       else if (key == "input") config.input = resolve(value.as<std::string>());

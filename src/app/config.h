@@ -21,6 +21,13 @@ struct HttpConfig {
   std::string listen = "127.0.0.1:9464";  // IP:port ("[::1]:9464" for IPv6); port 0 picks a free one
 };
 
+// The `reload:` section: how a new rule set is taken without a restart
+// (SIGHUP always works).
+struct ReloadConfig {
+  Duration watch_interval = std::chrono::seconds{2};  // poll the rule files; 0 turns watching off
+  std::string token;  // enables POST /-/reload (with an http: section); empty: the endpoint refuses
+};
+
 struct Config {
   std::string rules_path = "rules";
   std::vector<std::string> calendar_paths;
@@ -37,6 +44,7 @@ struct Config {
   std::optional<KafkaConfig> kafka;
   // Present when the config has an `http:` section (an empty one takes the defaults).
   std::optional<HttpConfig> http;
+  ReloadConfig reload;
   std::string input = "-";            // JSON Lines file or "-" (stdin) for `run`
   std::string alerts_output = "-";
   std::string dead_letter_output;  // empty: dead letters are logged to stderr only

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 
+#include "app/rule_reloader.h"
 #include "app/runtime.h"
 #include "http/http_server.h"
 #include "metrics/metrics_hub.h"
@@ -75,7 +76,7 @@ class KafkaMonitor final : public PartitionListener {
  public:
   KafkaMonitor(const Config& config, std::shared_ptr<const RuleSet> rules,
                std::shared_ptr<RocksDbDatabase> database, KafkaProducer& producer, spdlog::logger& log,
-               MetricsHub& hub, HealthState& health)
+               MetricsHub& hub, HealthState& health, RuleReloader& reloader)
       : config_(config),
         rules_(std::move(rules)),
         database_(std::move(database)),
@@ -83,6 +84,7 @@ class KafkaMonitor final : public PartitionListener {
         log_(log),
         hub_(hub),
         health_(health),
+        reloader_(reloader),
         budget_(config.max_timers_per_tick, config.max_timers_per_second) {}
 
   Result<std::optional<int64_t>> on_partition_assigned(int32_t partition) override {
@@ -92,6 +94,15 @@ class KafkaMonitor final : public PartitionListener {
     if (auto s = worker->engine.open(); !s.ok()) return s.error();
     auto position = worker->pipeline.recover();
     if (!position.ok()) return position.error();
+    const std::string& stored_version = worker->pipeline.stored_rules_version();
+    if (!stored_version.empty() && stored_version != rules_->version) {
+      // The rules changed since this partition's state was written: repair it first.
+      auto repaired = worker->pipeline.reload_rules(rules_, *position);
+      if (!repaired.ok()) return repaired.error();
+      log_.info("partition {}: rules changed since its state was written ({} -> {}): repaired {} case(s), {} "
+                "changed", partition, repaired->from_version, repaired->to_version, repaired->cases,
+                repaired->changed);
+    }
     worker->committed_position = *position;
     PipelineObservers log_rejects;
     log_rejects.reject = [this, partition](const RawRecord& record, const std::string& reason) {
@@ -154,11 +165,32 @@ class KafkaMonitor final : public PartitionListener {
       if (auto s = commit_and_deliver(source, false); !s.ok()) return s;
       producer_.poll();
       sample_health(source);
+      auto reload = [this](const std::shared_ptr<const RuleSet>& next) { return reload_everywhere(next); };
+      if (auto s = reloader_.serve(take_reload_signal(), reload); !s.ok()) return s;
     }
     return shutdown(source);
   }
 
  private:
+  Result<RepairReport> reload_everywhere(const std::shared_ptr<const RuleSet>& next) {
+    RepairReport total;
+    total.from_version = rules_->version;
+    total.to_version = next->version;
+    for (auto& [partition, worker] : workers_) {
+      auto repaired = worker->pipeline.reload_rules(next, worker->position());
+      if (!repaired.ok()) return repaired.error();
+      worker->metrics->rules_replaced();
+      total.cases += repaired->cases;
+      total.changed += repaired->changed;
+      total.fired += repaired->fired;
+      total.resolved += repaired->resolved;
+      total.retracted += repaired->retracted;
+    }
+    rules_ = next;  // partitions assigned later start with it
+    hub_.rules_version(next->version);
+    return total;
+  }
+
   Status fire_due_timers(Instant now) {
     size_t budget = budget_.take(SteadyClock::now());
     size_t fired = 0;
@@ -309,6 +341,7 @@ class KafkaMonitor final : public PartitionListener {
   spdlog::logger& log_;
   MetricsHub& hub_;
   HealthState& health_;
+  RuleReloader& reloader_;
   FiringBudget budget_;
   std::map<int32_t, std::unique_ptr<PartitionWorker>> workers_;
   SteadyClock::time_point last_commit_ = SteadyClock::now();
@@ -355,13 +388,17 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
   hub.watch_database(*database);
   HealthState health;
   health.set_state_open(true);
-  auto server = serve_http(config, hub, health);
+  RuleReloader reloader(config.rules_path, config.calendar_paths, rules, hub.rules(), log);
+  reloader.watch_files(config.reload.watch_interval);
+  auto server = serve_http(config, hub, health, [&](HttpRoutes& routes) {
+    reloader.add_routes(routes, config.reload.token, std::chrono::seconds(30));
+  });
   if (!server.ok()) return fail(server.error());
   if (*server) log.info("serving {}/metrics, /livez, /readyz", (*server)->url());
 
   auto producer = KafkaProducer::create(kafka, on_client_error);
   if (!producer.ok()) return fail(producer.error());
-  KafkaMonitor monitor(config, rules, *database, **producer, log, hub, health);
+  KafkaMonitor monitor(config, rules, *database, **producer, log, hub, health, reloader);
   auto source = KafkaSource::create(kafka, monitor, on_client_error);
   if (!source.ok()) return fail(source.error());
 
@@ -370,6 +407,7 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
            kafka.events_topic, kafka.brokers, kafka.group_id, rules->deadlines.size(), rules->counts.size(),
            rules->version, kafka.alerts_topic, kafka.dead_letter_topic);
   install_stop_signals();
+  install_reload_signal();
   if (auto s = monitor.run(**source, stop_requested(), exit_when_idle); !s.ok()) return fail(s.error());
   log.info("stopped cleanly");
   return 0;

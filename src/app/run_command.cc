@@ -5,9 +5,13 @@
 #include <mutex>
 #include <thread>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include "app/commands.h"
 #include "app/config.h"
 #include "app/kafka_monitor.h"
+#include "app/rule_reloader.h"
 #include "app/runtime.h"
 #include "http/http_server.h"
 #include "io/io.h"
@@ -160,7 +164,21 @@ int run_live(const RunArgs& args) {
   if (state->database) hub.watch_database(state->database);
   HealthState health;
   health.set_partitions_assigned(true);  // a file has no partitions to wait for
-  auto server = serve_http(config, hub, health);
+  spdlog::logger log("slawatch", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  RuleReloader reloader(config.rules_path, config.calendar_paths, rules, hub.rules(), log);
+  reloader.watch_files(config.reload.watch_interval);
+  std::string last_position;
+  auto reload_everywhere = [&](const std::shared_ptr<const RuleSet>& next) -> Result<RepairReport> {
+    auto repaired = pipeline.reload_rules(next, last_position);
+    if (repaired.ok()) {
+      metrics->rules_replaced();
+      hub.rules_version(next->version);
+    }
+    return repaired;
+  };
+  auto server = serve_http(config, hub, health, [&](HttpRoutes& routes) {
+    reloader.add_routes(routes, config.reload.token, std::chrono::seconds(30));
+  });
   if (!server.ok()) return fail(server.error());
   if (*server) std::cerr << "slawatch: serving " << (*server)->url() << "/metrics, /livez, /readyz\n";
   if (auto s = engine.open(); !s.ok()) return fail(s.error());
@@ -169,11 +187,19 @@ int run_live(const RunArgs& args) {
   if (!position->empty()) {
     if (auto s = (*source)->seek(*position); !s.ok()) return fail(s.error());
   }
+  last_position = *position;
+  if (!pipeline.stored_rules_version().empty() && pipeline.stored_rules_version() != rules->version) {
+    // The rule files changed while the monitor was down: bring the cases up to them first.
+    auto repaired = reload_everywhere(rules);
+    if (!repaired.ok()) return fail(repaired.error());
+    log.info("rules changed since the last run ({} -> {}): repaired {} case(s), {} changed",
+             repaired->from_version, repaired->to_version, repaired->cases, repaired->changed);
+  }
   health.set_state_open(true);
 
   install_stop_signals();
+  install_reload_signal();
   RecordReader reader(std::move(source).value());
-  std::string last_position = *position;
   std::vector<std::pair<RawRecord, std::string>> taken;
   auto last_commit = std::chrono::steady_clock::now();
   bool input_open = true;
@@ -203,6 +229,7 @@ int run_live(const RunArgs& args) {
     metrics->after_commit(std::chrono::steady_clock::now() - now);
     metrics->sample(static_cast<int64_t>(waiting));
     if (due) last_commit = now;
+    if (auto s = reloader.serve(take_reload_signal(), reload_everywhere); !s.ok()) return fail(s.error());
   }
   for (int i = 0; i < 2; ++i) {
     if (auto s = pipeline.maybe_commit(last_position, true); !s.ok()) return fail(s.error());

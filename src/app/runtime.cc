@@ -37,21 +37,25 @@ Result<OpenedState> open_state(const std::string& dir, bool sync_writes) {
   return opened;
 }
 
-Result<std::unique_ptr<HttpServer>> serve_http(const Config& config, MetricsHub& hub, const HealthState& health) {
+Result<std::unique_ptr<HttpServer>> serve_http(const Config& config, MetricsHub& hub, const HealthState& health,
+                                               const std::function<void(HttpRoutes&)>& more) {
   if (!config.http) return std::unique_ptr<HttpServer>();
   HttpRoutes routes;
   hub.add_routes(routes);
   add_health_routes(routes, health);
+  if (more) more(routes);
   HttpServerOptions options;
   options.listen = config.http->listen;
   return HttpServer::start(options, std::move(routes));
 }
 
 namespace {
-// Signal handlers can only reach process-wide state; this flag is the one
-// place slawatch has any, and only the handler writes it.
+// Signal handlers can only reach process-wide state; these flags are the one
+// place slawatch has any, and only the handlers set them.
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
 extern "C" void on_stop_signal(int) { g_stop.store(true); }
+extern "C" void on_reload_signal(int) { g_reload.store(true); }
 }  // namespace
 
 const std::atomic<bool>& stop_requested() { return g_stop; }
@@ -60,5 +64,9 @@ void install_stop_signals() {
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
 }
+
+void install_reload_signal() { std::signal(SIGHUP, on_reload_signal); }
+
+bool take_reload_signal() { return g_reload.exchange(false); }
 
 }  // namespace slawatch

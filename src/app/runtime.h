@@ -2,6 +2,7 @@
 // Start-up helpers shared by the commands: rules loading with diagnostics,
 // opening the state (RocksDB or in memory), a stop flag set by signals.
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,10 +30,15 @@ Result<OpenedState> open_state(const std::string& dir, bool sync_writes);
 
 // The HTTP endpoints (/metrics, /livez, /readyz) when the config has an
 // `http:` section; null otherwise. `hub` and `health` must outlive the server.
-Result<std::unique_ptr<HttpServer>> serve_http(const Config& config, MetricsHub& hub, const HealthState& health);
+// `more` adds the caller's routes (the reload endpoint, the case API).
+Result<std::unique_ptr<HttpServer>> serve_http(const Config& config, MetricsHub& hub, const HealthState& health,
+                                               const std::function<void(HttpRoutes&)>& more = {});
 
 // Set by SIGINT/SIGTERM once install_stop_signals() ran.
 const std::atomic<bool>& stop_requested();
 void install_stop_signals();
+// SIGHUP asks for a rule reload; true once per signal received since the last call.
+void install_reload_signal();
+bool take_reload_signal();
 
 }  // namespace slawatch

@@ -10,6 +10,12 @@ namespace {
 std::string_view reason_phrase(int status) {
   switch (status) {
     case 200: return "OK";
+    case 202: return "Accepted";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 413: return "Payload Too Large";
+    case 422: return "Unprocessable Entity";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 500: return "Internal Server Error";
@@ -43,6 +49,16 @@ HttpRoutes& HttpRoutes::get(std::string path, HttpHandler handler) {
 HttpRoutes& HttpRoutes::get_prefix(std::string prefix, HttpHandler handler) {
   prefixes_.insert_or_assign(std::move(prefix), std::move(handler));
   return *this;
+}
+
+HttpRoutes& HttpRoutes::post(std::string path, HttpHandler handler) {
+  post_.insert_or_assign(std::move(path), std::move(handler));
+  return *this;
+}
+
+const HttpHandler* HttpRoutes::find_post(std::string_view path) const {
+  auto it = post_.find(path);
+  return it == post_.end() ? nullptr : &it->second;
 }
 
 const HttpHandler* HttpRoutes::find(std::string_view path) const {
@@ -110,15 +126,37 @@ int HttpServer::handle(mg_connection* connection, void* self) {
   const mg_request_info* request = mg_get_request_info(connection);
   const std::string_view method = request->request_method ? request->request_method : "";
   const bool head = method == "HEAD";
-  if (method != "GET" && !head) {
-    send(connection, HttpResponse{405, "text/plain; charset=utf-8", "only GET and HEAD\n"}, true,
-         "Allow: GET, HEAD\r\n");
+  const bool post = method == "POST";
+  if (method != "GET" && !head && !post) {
+    send(connection, HttpResponse{405, "text/plain; charset=utf-8", "only GET, HEAD and POST\n"}, true,
+         "Allow: GET, HEAD, POST\r\n");
     return 405;
   }
   HttpRequest parsed;
+  parsed.method = method;
   parsed.path = request->local_uri ? request->local_uri : "/";
   parsed.query = request->query_string ? request->query_string : "";
-  const HttpHandler* handler = server.routes_.find(parsed.path);
+  parsed.remote_address = request->remote_addr;
+  if (const char* authorization = mg_get_header(connection, "Authorization")) parsed.authorization = authorization;
+  std::string body;
+  if (post) {
+    if (request->content_length > static_cast<long long>(kMaxRequestBody)) {
+      send(connection, HttpResponse{413, "text/plain; charset=utf-8", "request body too large\n"}, true);
+      return 413;
+    }
+    char buffer[4096];
+    int got = 0;
+    while (body.size() < kMaxRequestBody && (got = mg_read(connection, buffer, sizeof(buffer))) > 0) {
+      body.append(buffer, static_cast<size_t>(got));
+    }
+    parsed.body = body;
+  }
+  const HttpHandler* handler = post ? server.routes_.find_post(parsed.path) : server.routes_.find(parsed.path);
+  if (handler == nullptr && post && server.routes_.find(parsed.path) != nullptr) {
+    send(connection, HttpResponse{405, "text/plain; charset=utf-8", "only GET and HEAD here\n"}, true,
+         "Allow: GET, HEAD\r\n");
+    return 405;
+  }
   HttpResponse response{404, "text/plain; charset=utf-8", "not found\n"};
   if (handler != nullptr) {
     try {

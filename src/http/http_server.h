@@ -1,8 +1,8 @@
 #pragma once
 // A small embedded HTTP server (civetweb) for the operational endpoints:
-// /metrics, /livez, /readyz. Only GET and HEAD; handlers are registered by
-// exact path or by path prefix before the server starts and never change
-// afterwards. Handlers run on civetweb's worker threads, several at a time,
+// /metrics, /livez, /readyz, the case API, and POST /-/reload. Handlers are
+// registered per method by exact path (GET also by path prefix) before the
+// server starts and never change afterwards. Handlers run on civetweb's worker threads, several at a time,
 // so everything they touch must be thread-safe.
 #include <atomic>
 #include <cstdint>
@@ -20,9 +20,15 @@ struct mg_connection;
 namespace slawatch {
 
 struct HttpRequest {
-  std::string_view path;   // decoded, without the query
-  std::string_view query;  // after '?', empty when absent
+  std::string_view method;  // GET, HEAD or POST
+  std::string_view path;    // decoded, without the query
+  std::string_view query;   // after '?', empty when absent
+  std::string_view authorization;  // the Authorization header, empty when absent
+  std::string_view remote_address;
+  std::string_view body;    // POST only, at most kMaxRequestBody bytes
 };
+
+inline constexpr size_t kMaxRequestBody = 64 * 1024;
 
 struct HttpResponse {
   int status = 200;
@@ -37,10 +43,13 @@ class HttpRoutes {
  public:
   HttpRoutes& get(std::string path, HttpHandler handler);
   HttpRoutes& get_prefix(std::string prefix, HttpHandler handler);
-  // Null when no route matches.
+  HttpRoutes& post(std::string path, HttpHandler handler);
+  // Null when no route matches (GET and HEAD share the GET routes).
   const HttpHandler* find(std::string_view path) const;
+  const HttpHandler* find_post(std::string_view path) const;
 
  private:
+  std::map<std::string, HttpHandler, std::less<>> post_;
   std::map<std::string, HttpHandler, std::less<>> exact_;
   std::map<std::string, HttpHandler, std::less<>> prefixes_;
 };

@@ -2,8 +2,8 @@
 
 namespace slawatch {
 
-CaseTracker::CaseTracker(const RuleSet& rules, BusinessProbe& probe, size_t capacity)
-    : rules_(rules), probe_(probe), capacity_(capacity == 0 ? 1 : capacity) {
+CaseTracker::CaseTracker(std::shared_ptr<const RuleSet> rules, BusinessProbe& probe, size_t capacity)
+    : rules_ptr_(std::move(rules)), rules_(*rules_ptr_), probe_(probe), capacity_(capacity == 0 ? 1 : capacity) {
   for (const auto& rule : rules_.deadlines) {
     std::string breach;
     for (const auto& stage : rule.stages) {

@@ -10,6 +10,7 @@
 // engine's alerts stay the exact record; these metrics show the trend.
 // Single-threaded: one tracker per pipeline.
 #include <list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -24,7 +25,8 @@ namespace slawatch {
 
 class CaseTracker {
  public:
-  CaseTracker(const RuleSet& rules, BusinessProbe& probe, size_t capacity = 100000);
+  // Keeps `rules` alive: a rule reload replaces the tracker, not the set under it.
+  CaseTracker(std::shared_ptr<const RuleSet> rules, BusinessProbe& probe, size_t capacity = 100000);
   ~CaseTracker();
   CaseTracker(const CaseTracker&) = delete;
   CaseTracker& operator=(const CaseTracker&) = delete;
@@ -52,6 +54,7 @@ class CaseTracker {
   void forget(Track& track);
   void close_cycle(size_t rule, OpenCycle& cycle);
 
+  std::shared_ptr<const RuleSet> rules_ptr_;
   const RuleSet& rules_;
   BusinessProbe& probe_;
   size_t capacity_;

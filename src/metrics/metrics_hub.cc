@@ -12,7 +12,9 @@ PipelineMetrics::PipelineMetrics(Pipeline& pipeline, std::string partition, Busi
       partition_(std::move(partition)),
       engine_(engine),
       clock_(clock),
-      tracker_(pipeline.engine().rules(), business, tracked_cases),
+      business_(business),
+      tracked_cases_(tracked_cases),
+      tracker_(std::make_unique<CaseTracker>(pipeline.engine().rules_ptr(), business, tracked_cases)),
       commits_seen_(pipeline.counters().commits),
       records_at_last_commit_(pipeline.counters().records),
       timers_fired_seen_(pipeline.engine().counters().timers_fired),
@@ -22,12 +24,17 @@ void PipelineMetrics::on_event(const CaseEvent& event, ApplyOutcome outcome) {
   engine_.event(event.type, outcome);
   if (outcome == ApplyOutcome::case_full) return;
   engine_.event_lag(clock_.now() - event.time);
-  if (outcome == ApplyOutcome::applied) tracker_.on_event(event);
+  if (outcome == ApplyOutcome::applied) tracker_->on_event(event);
 }
 
 void PipelineMetrics::on_alert(const Alert& alert) {
   if (alert.kind == AlertKind::fired) engine_.timer_fire_delay(alert.emitted_at - alert.due_at);
-  tracker_.on_alert(alert);
+  tracker_->on_alert(alert);
+}
+
+void PipelineMetrics::rules_replaced() {
+  tracker_.reset();  // forgets the open cycles it followed first
+  tracker_ = std::make_unique<CaseTracker>(pipeline_.engine().rules_ptr(), business_, tracked_cases_);
 }
 
 void PipelineMetrics::on_reject(const std::string& reason) { engine_.dead_letter(reason); }
@@ -56,7 +63,8 @@ void PipelineMetrics::sample(int64_t input_lag_records) {
 }
 
 MetricsHub::MetricsHub(prometheus::Registry& registry, const Clock& clock, BuildInfo build)
-    : registry_(registry), clock_(clock), business_(registry), engine_(registry) {
+    : registry_(registry), clock_(clock), business_(registry), engine_(registry), rules_(registry) {
+  build_version_ = build.version;
   engine_.build_info(build.version, build.rules_version);
 }
 

@@ -80,14 +80,20 @@ class PipelineMetrics {
   // delivery failures) and the input lag the caller knows; call once per loop.
   void sample(int64_t input_lag_records);
 
-  const CaseTracker& tracker() const { return tracker_; }
+  // After a rule reload: cycles are followed under the new set from here on
+  // (the open cycles followed so far are forgotten, as on a hand-over).
+  void rules_replaced();
+
+  const CaseTracker& tracker() const { return *tracker_; }
 
  private:
   Pipeline& pipeline_;
   std::string partition_;
   EngineProbe& engine_;
   const Clock& clock_;
-  CaseTracker tracker_;
+  BusinessProbe& business_;
+  size_t tracked_cases_;
+  std::unique_ptr<CaseTracker> tracker_;
   uint64_t commits_seen_ = 0;
   uint64_t records_at_last_commit_ = 0;
   uint64_t timers_fired_seen_ = 0;
@@ -112,12 +118,17 @@ class MetricsHub {
 
   BusinessProbe& business() { return business_; }
   EngineProbe& engine() { return engine_; }
+  RulesProbe& rules() { return rules_; }
+  // slawatch_build_info names the rule set in force.
+  void rules_version(std::string_view version) { engine_.build_info(build_version_, version); }
 
  private:
   prometheus::Registry& registry_;
   const Clock& clock_;
   BusinessProbe business_;
   EngineProbe engine_;
+  RulesProbe rules_;
+  std::string build_version_;
   std::mutex databases_mutex_;
   std::vector<std::shared_ptr<const RocksDbDatabase>> databases_;
 };

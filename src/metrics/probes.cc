@@ -258,7 +258,34 @@ void EngineProbe::rocksdb(uint64_t live_data_bytes, bool write_stalled) {
 }
 
 void EngineProbe::build_info(std::string_view version, std::string_view rules_version) {
-  build_info_.Add({{"version", str(version)}, {"rules_version", str(rules_version)}}).Set(1);
+  std::lock_guard lock(build_info_mutex_);
+  if (current_build_info_ != nullptr) build_info_.Remove(current_build_info_);
+  current_build_info_ = &build_info_.Add({{"version", str(version)}, {"rules_version", str(rules_version)}});
+  current_build_info_->Set(1);
+}
+
+RulesProbe::RulesProbe(prometheus::Registry& registry)
+    : reloads_(counter(registry, "slawatch_rules_reloads_total",
+                       "Rule reload attempts by result: accepted (a new set is in force), rejected (invalid, "
+                       "the old set stays), unchanged (same content).")),
+      repair_seconds_(gauge(registry, "slawatch_rules_repair_duration_seconds",
+                            "Time the last accepted reload took to repair the stored cases.")
+                          .Add({})),
+      repair_cases_(gauge(registry, "slawatch_rules_repair_cases",
+                          "Cases the last accepted reload examined.")
+                        .Add({})),
+      repair_changed_(gauge(registry, "slawatch_rules_repair_changed_cases",
+                            "Cases whose alerts or timer the last accepted reload changed.")
+                          .Add({})) {
+  for (const char* result : {"accepted", "rejected", "unchanged"}) reloads_.Add({{"result", result}});
+}
+
+void RulesProbe::reload(std::string_view result) { reloads_.Add({{"result", str(result)}}).Increment(); }
+
+void RulesProbe::repaired(double seconds, uint64_t cases, uint64_t changed) {
+  repair_seconds_.Set(seconds);
+  repair_cases_.Set(static_cast<double>(cases));
+  repair_changed_.Set(static_cast<double>(changed));
 }
 
 }  // namespace slawatch

@@ -130,6 +130,24 @@ class EngineProbe {
   prometheus::Gauge& rocksdb_live_bytes_;
   prometheus::Gauge& rocksdb_write_stalled_;
   prometheus::Family<prometheus::Gauge>& build_info_;
+  prometheus::Gauge* current_build_info_ = nullptr;  // replaced when the rules change
+  std::mutex build_info_mutex_;
+};
+
+// Rule reloads: whether a new set was taken, and what repairing the open
+// cases under it cost. Thread-safe like the other probes.
+class RulesProbe {
+ public:
+  explicit RulesProbe(prometheus::Registry& registry);
+  // result: accepted, rejected or unchanged.
+  void reload(std::string_view result);
+  void repaired(double seconds, uint64_t cases, uint64_t changed);
+
+ private:
+  prometheus::Family<prometheus::Counter>& reloads_;
+  prometheus::Gauge& repair_seconds_;
+  prometheus::Gauge& repair_cases_;
+  prometheus::Gauge& repair_changed_;
 };
 
 }  // namespace slawatch

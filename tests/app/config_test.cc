@@ -86,6 +86,19 @@ TEST_F(ConfigTest, MistakesNameFileLineColumnAndKey) {
   EXPECT_NE(error_of("grace: soon\n").find("slawatch.yaml:1:1"), std::string::npos) << error_of("grace: soon\n");
 }
 
+TEST_F(ConfigTest, ReloadSectionWatchesByDefaultAndNeedsALongToken) {
+  EXPECT_EQ(load_config(write("grace: 5s\n")).reload.watch_interval, std::chrono::seconds{2});
+  EXPECT_TRUE(load_config(write("grace: 5s\n")).reload.token.empty());
+  const Config config = load_config(write("reload:\n  watch: 0s\n  token: abcdefghijklmnopqrstuvwxyz\n"));
+  EXPECT_EQ(config.reload.watch_interval, Duration{0});
+  EXPECT_EQ(config.reload.token, "abcdefghijklmnopqrstuvwxyz");
+  EXPECT_NE(error_of("reload:\n  token: short\n").find("slawatch.yaml:2:3: 'reload.token' must be at least 16"),
+            std::string::npos)
+      << error_of("reload:\n  token: short\n");
+  EXPECT_NE(error_of("reload:\n  wach: 1s\n").find("unknown key 'reload.wach' (token, watch)"), std::string::npos)
+      << error_of("reload:\n  wach: 1s\n");
+}
+
 // The shipped config files are what a new operator starts from: they must load.
 TEST(ShippedConfig, FileAndKafkaConfigsLoad) {
   const std::string config_dir = std::string(SLAWATCH_SOURCE_DIR) + "/config/";

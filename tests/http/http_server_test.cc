@@ -21,7 +21,8 @@ struct Reply {
 };
 
 // One request over a fresh connection; the server closes it after the reply.
-Reply request(uint16_t port, const std::string& method, const std::string& path) {
+Reply request(uint16_t port, const std::string& method, const std::string& path, const std::string& headers = {},
+              const std::string& body = {}) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   EXPECT_GE(fd, 0);
   sockaddr_in address{};
@@ -29,7 +30,8 @@ Reply request(uint16_t port, const std::string& method, const std::string& path)
   address.sin_port = htons(port);
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-  const std::string text = method + " " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  const std::string text = method + " " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n" + headers +
+                           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   EXPECT_EQ(::send(fd, text.data(), text.size(), 0), static_cast<ssize_t>(text.size()));
   std::string received;
   char buffer[4096];
@@ -89,6 +91,20 @@ TEST(HttpServer, HeadAnswersHeadersOnlyAndOtherMethodsAreRefused) {
   const auto post = request(server->port(), "POST", "/m");
   EXPECT_EQ(post.status, 405);
   EXPECT_NE(post.head.find("Allow: GET, HEAD"), std::string::npos) << post.head;
+}
+
+TEST(HttpServer, PostRouteSeesBodyAuthorizationAndMethod) {
+  HttpRoutes routes;
+  routes.post("/-/do", [](const HttpRequest& r) {
+    return HttpResponse{202, "text/plain",
+                        std::string(r.method) + "|" + std::string(r.authorization) + "|" + std::string(r.body)};
+  });
+  auto server = start(std::move(routes));
+  const auto reply = request(server->port(), "POST", "/-/do", "Authorization: Bearer s3cret\r\n", "payload");
+  EXPECT_EQ(reply.status, 202);
+  EXPECT_EQ(reply.body, "POST|Bearer s3cret|payload");
+  EXPECT_EQ(request(server->port(), "GET", "/-/do").status, 404);  // POST-only route
+  EXPECT_EQ(request(server->port(), "PUT", "/-/do").status, 405);
 }
 
 TEST(HttpServer, StatusAndContentTypeComeFromTheHandler) {

@@ -103,7 +103,7 @@ Alert make_alert(AlertKind kind, const std::string& case_id, const std::string& 
 
 struct TrackerHarness {
   explicit TrackerHarness(size_t capacity = 100) : rules(shipped_rules()), probe(registry),
-                                                   tracker(*rules, probe, capacity) {}
+                                                   tracker(rules, probe, capacity) {}
   prometheus::Registry registry;
   std::shared_ptr<const RuleSet> rules;
   BusinessProbe probe;
