@@ -226,7 +226,10 @@ def engine():
     d.stat("RocksDB size", "Approximate on-disk size of the state.", "bytes", "sum(slawatch_rocksdb_live_data_bytes)")
     d.stat("RocksDB write stalls", "1 while RocksDB delays or stops writes.", "bool",
            "max(slawatch_rocksdb_write_stalled)")
-    d.stat("Cached cases", "Case records in the engine caches.", "short", "sum(slawatch_cached_cases)")
+    d.panel("stat", "Cached cases and pending timers",
+            "Case records in the engine caches, and stage timers waiting to fire (one per case with a pending "
+            "stage).", "short",
+            [("sum(slawatch_cached_cases)", "cached cases"), ("sum(slawatch_pending_timers)", "pending timers")])
     d.panel("table", "Build", "Running version and rule-set version.", "none",
             [("max by (version, rules_version) (slawatch_build_info)", "")], width=6, height=6)
     return d

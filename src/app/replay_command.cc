@@ -96,6 +96,20 @@ int run_replay(const ReplayArgs& args) {
               << ", input position " << (position->empty() ? "none" : *position) << ")\n";
     return 0;
   }
+  if (!pipeline.stored_rules_version().empty() && pipeline.stored_rules_version() != rules->version) {
+    // Resuming under other rules: the stored cases are brought up to them first.
+    const auto started = std::chrono::steady_clock::now();
+    auto repaired = pipeline.reload_rules(rules, *position);
+    if (!repaired.ok()) return fail(repaired.error());
+    if (auto s = pipeline.maybe_commit(*position, true); !s.ok()) return fail(s.error());
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (!args.quiet) {
+      std::cerr << "slawatch: rules changed since the last run (" << repaired->from_version << " -> "
+                << repaired->to_version << "): repaired " << repaired->cases << " cases in " << seconds
+                << " s: " << repaired->changed << " changed, " << repaired->fired << " fired, "
+                << repaired->resolved << " resolved, " << repaired->retracted << " retracted\n";
+    }
+  }
   if (!position->empty()) {
     if (auto s = (*source)->seek(*position); !s.ok()) return fail(s.error());
   }

@@ -6,6 +6,18 @@
 #include "io/alert_json.h"
 
 namespace slawatch {
+namespace {
+
+AlertIndexEntry::State index_state(AlertKind kind) {
+  switch (kind) {
+    case AlertKind::fired: return AlertIndexEntry::State::firing;
+    case AlertKind::resolved: return AlertIndexEntry::State::resolved;
+    case AlertKind::retracted: return AlertIndexEntry::State::retracted;
+  }
+  return AlertIndexEntry::State::firing;
+}
+
+}  // namespace
 
 Pipeline::Pipeline(Engine& engine, StateStore& store, RecordSink& alerts, RecordSink& dead_letters,
                    PipelineOptions options)
@@ -104,6 +116,8 @@ void Pipeline::emit(std::vector<Alert>& alerts) {
     outbox_.push_back(OutboxEntry{next_outbox_seq_++, OutboxEntry::Channel::alerts,
                                   alert.case_id.str(),
                                   encode_alert_cloudevent(alert, options_.alert_source), {}});
+    alert_index_.push_back(AlertIndexEntry{alert.alert_id, index_state(alert.kind), alert.department,
+                                           outbox_.back().payload});
   }
   alerts.clear();
 }
@@ -120,10 +134,15 @@ Status Pipeline::commit_if_due(const std::string& source_position, bool force) {
   StateBatch batch;
   engine_.flush_into(batch);
   batch.outbox_puts = outbox_;
+  batch.alert_index = std::move(alert_index_);
+  alert_index_.clear();
   batch.outbox_deletes = std::move(delivered_);
   delivered_.clear();
   batch.checkpoint = Checkpoint{engine_.clock(), source_position, next_outbox_seq_, engine_.rules().version};
-  if (auto s = store_.commit(batch); !s.ok()) return s;
+  if (auto s = store_.commit(batch); !s.ok()) {
+    alert_index_ = std::move(batch.alert_index);  // kept for the next attempt, like the outbox
+    return s;
+  }
   ++counters_.commits;
   uncommitted_records_ = 0;
   // Committed: now the output may leave. If we crash before the next commit

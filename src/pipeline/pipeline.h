@@ -126,6 +126,7 @@ class Pipeline {
   std::string stored_rules_version_;
   size_t uncommitted_records_ = 0;
   std::vector<OutboxEntry> outbox_;            // produced in this batch, not committed yet
+  std::vector<AlertIndexEntry> alert_index_;   // this batch's alert events, for the case API
   std::vector<OutboxEntry> undelivered_;       // committed, waiting for (re)delivery
   std::vector<uint64_t> delivered_;            // to delete from the outbox in the next commit
   PipelineCounters counters_;

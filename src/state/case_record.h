@@ -50,6 +50,7 @@ class Reader {
   bool string(std::string& s);
   bool byte(uint8_t& b);
   bool done() const { return pos_ == bytes_.size(); }
+  std::string_view rest() const { return bytes_.substr(pos_); }
 
  private:
   std::string_view bytes_;

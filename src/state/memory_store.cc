@@ -2,6 +2,15 @@
 
 namespace slawatch {
 
+std::string_view to_string(AlertIndexEntry::State state) {
+  switch (state) {
+    case AlertIndexEntry::State::firing: return "firing";
+    case AlertIndexEntry::State::resolved: return "resolved";
+    case AlertIndexEntry::State::retracted: return "retracted";
+  }
+  return "firing";
+}
+
 Result<std::optional<std::string>> MemoryStateStore::load_case(const CaseId& id) {
   auto it = cases_.find(id);
   if (it == cases_.end()) return std::optional<std::string>{};
@@ -30,6 +39,7 @@ Status MemoryStateStore::commit(StateBatch& batch) {
   for (auto& [id, bytes] : batch.cases) cases_[id] = std::move(bytes);
   for (const auto& key : batch.timer_deletes) timers_.erase(key);
   for (const auto& key : batch.timer_puts) timers_[key] = true;
+  for (auto& entry : batch.alert_index) alert_index_[entry.alert_id] = std::move(entry);
   for (const auto seq : batch.outbox_deletes) outbox_.erase(seq);
   for (auto& entry : batch.outbox_puts) outbox_[entry.seq] = std::move(entry);
   if (batch.checkpoint) checkpoint_ = *batch.checkpoint;

@@ -82,6 +82,7 @@ Result<std::shared_ptr<RocksDbDatabase>> RocksDbDatabase::open(const RocksDbOpti
       {"timers", timers_cf},
       {"outbox", small_cf},
       {"meta", small_cf},
+      {"alerts", cases_cf},  // point reads by case prefix, scans for listings
   };
   std::shared_ptr<RocksDbDatabase> database(new RocksDbDatabase());
   database->sync_writes_ = options.sync_writes;
@@ -261,6 +262,13 @@ Status RocksDbStateStore::commit(StateBatch& batch) {
       codec::put_string(v, header.value);
     }
     wb.Put(database_->outbox(), k, v);
+  }
+  for (const auto& entry : batch.alert_index) {
+    std::string v;
+    v.push_back(static_cast<char>(entry.state));
+    codec::put_string(v, entry.department);
+    v.append(entry.event);
+    wb.Put(database_->alerts(), prefix_ + entry.alert_id, v);
   }
   if (batch.checkpoint) {
     std::string v;

@@ -3,6 +3,7 @@
 //   cases   [partition u16][case id]                 -> encoded CaseRecord
 //   timers  [partition u16][due u64 BE][case id]     -> empty (byte order = due order)
 //   outbox  [partition u16][seq u64 BE]              -> channel, key, payload
+//   alerts  [partition u16][alert id]                -> state u8, department, alert CloudEvent
 //   meta    [partition u16]"checkpoint"              -> encoded Checkpoint
 //           [partition u16]"timer_count"             -> varint, keys in timers
 // Every key starts with the Kafka partition the case belongs to, so the state of
@@ -41,6 +42,7 @@ class RocksDbDatabase {
   rocksdb::ColumnFamilyHandle* timers() const { return handles_[2]; }
   rocksdb::ColumnFamilyHandle* outbox() const { return handles_[3]; }
   rocksdb::ColumnFamilyHandle* meta() const { return handles_[4]; }
+  rocksdb::ColumnFamilyHandle* alerts() const { return handles_[5]; }
   bool sync_writes() const { return sync_writes_; }
   // Approximate on-disk size of all column families, for metrics and benchmarks.
   uint64_t live_data_bytes() const;

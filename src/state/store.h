@@ -50,17 +50,29 @@ struct Checkpoint {
   bool operator==(const Checkpoint&) const = default;
 };
 
+// The latest alert event of one alert id, for the case API's alert listing.
+struct AlertIndexEntry {
+  enum class State : uint8_t { firing = 0, resolved = 1, retracted = 2 };
+  std::string alert_id;  // {case}/{rule}/{cycle}/{stage}
+  State state = State::firing;
+  std::string department;
+  std::string event;  // the alert CloudEvent (JSON) as delivered
+  bool operator==(const AlertIndexEntry&) const = default;
+};
+std::string_view to_string(AlertIndexEntry::State state);
+
 struct StateBatch {
   std::map<CaseId, std::string> cases;  // case id -> encoded CaseRecord
   std::vector<TimerKey> timer_puts;
   std::vector<TimerKey> timer_deletes;
   std::vector<OutboxEntry> outbox_puts;
   std::vector<uint64_t> outbox_deletes;
+  std::vector<AlertIndexEntry> alert_index;  // in emission order: a later entry of the same id wins
   std::optional<Checkpoint> checkpoint;
 
   bool empty() const {
     return cases.empty() && timer_puts.empty() && timer_deletes.empty() && outbox_puts.empty() &&
-           outbox_deletes.empty() && !checkpoint;
+           outbox_deletes.empty() && alert_index.empty() && !checkpoint;
   }
 };
 
@@ -96,12 +108,14 @@ class MemoryStateStore final : public StateStore {
       const std::function<bool(const CaseId&, std::string_view)>& fn) override;
 
   size_t timer_count() const { return timers_.size(); }
+  const std::map<std::string, AlertIndexEntry>& alert_index() const { return alert_index_; }
   size_t commits() const { return commits_; }
 
  private:
   std::map<CaseId, std::string> cases_;
   std::map<TimerKey, bool> timers_;
   std::map<uint64_t, OutboxEntry> outbox_;
+  std::map<std::string, AlertIndexEntry> alert_index_;
   Checkpoint checkpoint_;
   size_t commits_ = 0;
 };

@@ -1,0 +1,50 @@
+#pragma once
+// A read-only view of a RocksDB state across every partition, for the case
+// API: what the last commits wrote (at most one commit interval behind the
+// engine). Thread-safe: only RocksDB reads, from any number of HTTP threads
+// while the engine's thread writes.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "state/rocksdb_store.h"
+
+namespace slawatch {
+
+class StateReader {
+ public:
+  explicit StateReader(std::shared_ptr<RocksDbDatabase> database) : database_(std::move(database)) {}
+
+  struct StoredCase {
+    uint16_t partition = 0;
+    std::string encoded;  // a CaseRecord
+  };
+  Result<std::optional<StoredCase>> find_case(const CaseId& id) const;
+
+  // The latest event of every alert of one case, in alert id order.
+  Result<std::vector<AlertIndexEntry>> alerts_of_case(uint16_t partition, const CaseId& id) const;
+
+  struct AlertFilter {
+    std::optional<AlertIndexEntry::State> state;
+    std::string department;  // empty: any
+  };
+  struct AlertPage {
+    std::vector<AlertIndexEntry> alerts;
+    std::string next_cursor;  // empty when there is nothing after this page
+  };
+  // Alerts matching `filter` after `cursor` (from an earlier page; empty for
+  // the first), at most `limit`. A page stops early after `scan_budget`
+  // entries looked at, so one request never walks millions of rows; its
+  // cursor then continues the walk.
+  Result<AlertPage> list_alerts(const AlertFilter& filter, std::string_view cursor, size_t limit,
+                                size_t scan_budget = 100000) const;
+
+ private:
+  Result<std::vector<uint16_t>> partitions() const;
+  std::shared_ptr<RocksDbDatabase> database_;
+};
+
+}  // namespace slawatch
