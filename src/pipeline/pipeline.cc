@@ -150,7 +150,7 @@ Status Pipeline::deliver_pending() {
     if (dead) {
       if (auto s = dead_letter_sink_.flush(); !s.ok()) return s;
     }
-    return ok_status();
+    return delivery_observer_ ? delivery_observer_(undelivered_) : ok_status();
   };
   if (auto s = attempt(); !s.ok()) {
     ++counters_.delivery_failures;

@@ -137,6 +137,36 @@ TEST(Pipeline, FailedDeliveryStaysPendingAndIsRetriedInOrder) {
   EXPECT_TRUE(store.load_outbox()->empty());
 }
 
+TEST(Pipeline, DeliveryObserverSeesOnlyDeliveredOutputAndCanKeepItPending) {
+  MemoryStateStore store;
+  Harness h(store);
+  std::vector<std::vector<OutboxEntry>> observed;
+  int refuse = 1;  // the observer (an audit log) fails once: the group stays pending
+  h.pipeline.set_delivery_observer([&](const std::vector<OutboxEntry>& group) -> Status {
+    EXPECT_EQ(h.alerts.written.size(), 0u) << "observed only after the sink flushed";
+    observed.push_back(group);
+    if (refuse-- > 0) return make_error("disk full");
+    return ok_status();
+  });
+  h.alerts.failures = 1;
+  ASSERT_TRUE(h.pipeline.on_record_replay(record(kCreated)).ok());
+  ASSERT_TRUE(h.pipeline.on_record_replay(record(kDispatched)).ok());
+  ASSERT_TRUE(h.pipeline.on_record_replay(record(kLater)).ok());
+  EXPECT_FALSE(h.pipeline.maybe_commit("3", true).ok());  // the sink refuses: not observed
+  EXPECT_TRUE(observed.empty());
+  EXPECT_FALSE(h.pipeline.deliver_pending().ok());  // delivered, the observer refuses
+  ASSERT_EQ(observed.size(), 1u);
+  EXPECT_EQ(h.pipeline.pending_deliveries(), 3u);
+  ASSERT_TRUE(h.pipeline.deliver_pending().ok());
+  ASSERT_EQ(observed.size(), 2u);
+  ASSERT_EQ(observed[1].size(), 3u);
+  EXPECT_NE(observed[1][1].payload.find("C-1/first-response/1/breach"), std::string::npos);
+  EXPECT_EQ(h.pipeline.pending_deliveries(), 0u);
+  // Delivered again after the observer's failure: the same records, same seq.
+  ASSERT_EQ(h.alerts.delivered.size(), 6u);
+  EXPECT_EQ(h.alerts.delivered[0].seq, h.alerts.delivered[3].seq);
+}
+
 TEST(Pipeline, RestartDeliversWhatACrashLeftInTheOutboxFirst) {
   MemoryStateStore store;
   {
