@@ -21,6 +21,12 @@ struct HttpConfig {
   std::string listen = "127.0.0.1:9464";  // IP:port ("[::1]:9464" for IPv6); port 0 picks a free one
 };
 
+// The `audit:` section: the tamper-evident audit log of delivered alerts and
+// loaded rule sets (src/audit; docs/escalation.md, "Audit log").
+struct AuditConfig {
+  std::string path;  // the log; its anchor is written next to it as <path>.head
+};
+
 struct Config {
   std::string rules_path = "rules";
   std::vector<std::string> calendar_paths;
@@ -37,6 +43,8 @@ struct Config {
   std::optional<KafkaConfig> kafka;
   // Present when the config has an `http:` section (an empty one takes the defaults).
   std::optional<HttpConfig> http;
+  // Present when the config has an `audit:` section: `run` appends to that log.
+  std::optional<AuditConfig> audit;
   std::string input = "-";            // JSON Lines file or "-" (stdin) for `run`
   std::string alerts_output = "-";
   std::string dead_letter_output;  // empty: dead letters are logged to stderr only

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 
+#include "app/audit_trail.h"
 #include "app/runtime.h"
 #include "http/http_server.h"
 #include "metrics/metrics_hub.h"
@@ -75,7 +76,7 @@ class KafkaMonitor final : public PartitionListener {
  public:
   KafkaMonitor(const Config& config, std::shared_ptr<const RuleSet> rules,
                std::shared_ptr<RocksDbDatabase> database, KafkaProducer& producer, spdlog::logger& log,
-               MetricsHub& hub, HealthState& health)
+               MetricsHub& hub, HealthState& health, AuditTrail* audit_trail)
       : config_(config),
         rules_(std::move(rules)),
         database_(std::move(database)),
@@ -83,6 +84,7 @@ class KafkaMonitor final : public PartitionListener {
         log_(log),
         hub_(hub),
         health_(health),
+        audit_trail_(audit_trail),
         budget_(config.max_timers_per_tick, config.max_timers_per_second) {}
 
   Result<std::optional<int64_t>> on_partition_assigned(int32_t partition) override {
@@ -98,6 +100,7 @@ class KafkaMonitor final : public PartitionListener {
       log_.warn("partition {}: dead-lettered {}: {}", partition, record.origin, reason);
     };
     worker->metrics = hub_.attach(worker->pipeline, std::to_string(partition), std::move(log_rejects));
+    if (audit_trail_) worker->pipeline.set_delivery_observer(audit_trail_->observer(worker->engine));
     std::optional<int64_t> resume;
     if (!position->empty()) resume = std::stoll(*position);
     log_.info("partition {} assigned: resuming at {}, {} alert(s) left to deliver", partition,
@@ -296,6 +299,7 @@ class KafkaMonitor final : public PartitionListener {
   spdlog::logger& log_;
   MetricsHub& hub_;
   HealthState& health_;
+  AuditTrail* audit_trail_;  // null without an `audit:` section
   FiringBudget budget_;
   std::map<int32_t, std::unique_ptr<PartitionWorker>> workers_;
   SteadyClock::time_point last_commit_ = SteadyClock::now();
@@ -346,7 +350,15 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
 
   auto producer = KafkaProducer::create(kafka, on_client_error);
   if (!producer.ok()) return fail(producer.error());
-  KafkaMonitor monitor(config, rules, *database, **producer, log, hub, health);
+  std::unique_ptr<AuditTrail> audit_trail;
+  if (config.audit) {
+    auto started = AuditTrail::start(
+        config.audit->path, [&log](const std::string& notice) { log.warn("{}", notice); }, *rules,
+        config.rules_path, clock.now(), "run");
+    if (!started.ok()) return fail(started.error());
+    audit_trail = std::move(started).value();
+  }
+  KafkaMonitor monitor(config, rules, *database, **producer, log, hub, health, audit_trail.get());
   auto source = KafkaSource::create(kafka, monitor, on_client_error);
   if (!source.ok()) return fail(source.error());
 

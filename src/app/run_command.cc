@@ -5,6 +5,7 @@
 #include <mutex>
 #include <thread>
 
+#include "app/audit_trail.h"
 #include "app/commands.h"
 #include "app/config.h"
 #include "app/kafka_monitor.h"
@@ -168,6 +169,15 @@ int run_live(const RunArgs& args) {
   if (!position.ok()) return fail(position.error());
   if (!position->empty()) {
     if (auto s = (*source)->seek(*position); !s.ok()) return fail(s.error());
+  }
+  std::unique_ptr<AuditTrail> audit_trail;
+  if (config.audit) {
+    auto started = AuditTrail::start(
+        config.audit->path, [](const std::string& notice) { std::cerr << "slawatch: " << notice << "\n"; },
+        *rules, config.rules_path, clock.now(), "run");
+    if (!started.ok()) return fail(started.error());
+    audit_trail = std::move(started).value();
+    pipeline.set_delivery_observer(audit_trail->observer(engine));
   }
   health.set_state_open(true);
 
