@@ -104,13 +104,9 @@ Status AuditLog::append_batch(std::span<const Record> records) {
   buffer_.clear();
   uint64_t seq = last_seq_;
   std::string head = head_;
-  std::vector<std::pair<const Record*, std::string>> summaries;
-  summaries.reserve(records.size());
   for (const Record& record : records) {
-    auto normalized = detail::validate(record);
-    if (!normalized.ok()) return normalized.error();
+    if (auto s = detail::validate(record); !s.ok()) return s;
     head = detail::append_entry(buffer_, ++seq, head, record);
-    summaries.emplace_back(&record, std::move(normalized).value());
   }
   if (auto s = write_all(fd_, buffer_, path_); !s.ok()) {
     // Never leave part of a group behind: the chain must end at a whole entry.
@@ -119,8 +115,11 @@ Status AuditLog::append_batch(std::span<const Record> records) {
     }
     return s;
   }
-  for (size_t i = 0; i < summaries.size(); ++i) {
-    last_by_kind_[summaries[i].first->kind] = EntrySummary{last_seq_ + 1 + i, std::move(summaries[i].second)};
+  // Only the group's last entry of each kind is summarized (the payload is parsed once per kind).
+  for (size_t i = records.size(); i-- > 0;) {
+    auto& summary = last_by_kind_[records[i].kind];
+    const uint64_t entry_seq = last_seq_ + 1 + i;
+    if (summary.seq < entry_seq) summary = EntrySummary{entry_seq, detail::normalized_payload(records[i].payload)};
   }
   size_ += buffer_.size();
   last_seq_ = seq;

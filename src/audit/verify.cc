@@ -1,3 +1,4 @@
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -9,11 +10,13 @@
 namespace slawatch::audit {
 namespace {
 
+// What a first look at each line keeps (a few words per line, so a large log
+// is verified without holding its entries): where it is and the seq it claims.
 struct Line {
   uint64_t offset = 0;
-  std::string_view text;  // without '\n'
-  bool complete = true;   // ended by '\n'
-  Result<detail::ParsedEntry> entry = make_error("unread");
+  uint64_t size = 0;     // without '\n'
+  bool complete = true;  // ended by '\n'
+  uint64_t seq = 0;      // as peeked; 0 when the line does not start like an entry
 };
 
 std::string seq_text(uint64_t seq) { return "seq " + std::to_string(seq); }
@@ -22,57 +25,66 @@ std::string line_text(uint64_t line, std::optional<uint64_t> seq) {
   return "line " + std::to_string(line) + (seq ? " (" + seq_text(*seq) + ")" : "");
 }
 
+// The first 16 hex digits of a hash as a number: the key of the index of
+// hashes seen (hits are confirmed against the full hash).
+uint64_t hash_key(std::string_view hex) { return std::stoull(std::string(hex.substr(0, 16)), nullptr, 16); }
+
 }  // namespace
 
 std::string Problem::to_string() const { return line_text(line, seq) + ": " + what; }
 
 VerifyReport verify_chain(std::string_view content, const std::optional<Anchor>& anchor) {
   std::vector<Line> lines;
+  std::unordered_map<uint64_t, size_t> line_of_seq;  // first line claiming each seq
   for (size_t pos = 0; pos < content.size();) {
     const size_t end = content.find('\n', pos);
     Line line;
     line.offset = pos;
     line.complete = end != std::string_view::npos;
-    line.text = content.substr(pos, (line.complete ? end : content.size()) - pos);
-    if (line.complete) line.entry = detail::parse_entry(line.text);
+    line.size = (line.complete ? end : content.size()) - pos;
+    line.seq = detail::peek_seq(content.substr(pos, line.size));
+    if (line.seq != 0) line_of_seq.emplace(line.seq, lines.size());
     pos = line.complete ? end + 1 : content.size();
-    lines.push_back(std::move(line));
+    lines.push_back(line);
   }
-  // Where each seq first occurs (for telling a reorder from a removal) and
-  // each hash (for naming inserted entries).
-  std::unordered_map<uint64_t, size_t> line_of_seq;
-  for (size_t i = lines.size(); i-- > 0;) {
-    if (lines[i].entry.ok()) line_of_seq[lines[i].entry->seq] = i;
-  }
-  std::unordered_map<std::string, size_t> line_of_hash;  // valid entries seen so far
+  const auto text_of = [&](size_t i) { return content.substr(lines[i].offset, lines[i].size); };
+  std::unordered_multimap<uint64_t, size_t> line_of_hash;  // valid entries so far
+  const auto find_hash = [&](std::string_view hash) -> std::optional<size_t> {
+    auto [first, last] = line_of_hash.equal_range(hash_key(hash));
+    for (auto it = first; it != last; ++it) {
+      if (detail::stored_hash_of(text_of(it->second)) == hash) return it->second;
+    }
+    return std::nullopt;
+  };
 
   VerifyReport report;
+  std::unordered_map<std::string, size_t> last_line_of_kind;
   bool anchor_found = false;
   std::optional<Problem> anchor_problem;
   auto fail = [&](size_t index, std::optional<uint64_t> seq, std::string what, bool torn = false) {
     report.problem = Problem{index + 1, seq, std::move(what), torn};
   };
-  for (size_t i = 0; i < lines.size() && !report.problem; ++i) {
-    const Line& line = lines[i];
-    if (!line.complete) {
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (!lines[i].complete) {
       fail(i, std::nullopt,
-           "torn entry: the last line is incomplete (" + std::to_string(line.text.size()) +
+           "torn entry: the last line is incomplete (" + std::to_string(lines[i].size) +
                " bytes, no line end): a write was cut off; reopening the log for append cuts it off",
            true);
       break;
     }
-    if (!line.entry.ok()) {
-      fail(i, std::nullopt, line.entry.error().message);
+    auto parsed = detail::parse_entry(text_of(i));
+    if (!parsed.ok()) {
+      fail(i, std::nullopt, parsed.error().message);
       break;
     }
-    const detail::ParsedEntry& e = *line.entry;
+    const detail::ParsedEntry& e = *parsed;
     const uint64_t expected = report.last_seq + 1;
     if (e.computed_hash != e.stored_hash) {
       fail(i, e.seq, "altered: its content does not match its hash");
       break;
     }
-    if (auto copy = line_of_hash.find(e.stored_hash); copy != line_of_hash.end()) {
-      fail(i, e.seq, "inserted: a copy of line " + std::to_string(copy->second + 1));
+    if (auto copy = find_hash(e.stored_hash)) {
+      fail(i, e.seq, "inserted: a copy of line " + std::to_string(*copy + 1));
       break;
     }
     if (e.seq > expected) {
@@ -90,11 +102,11 @@ VerifyReport verify_chain(std::string_view content, const std::optional<Anchor>&
       break;
     }
     if (e.seq < expected) {
-      auto chained = line_of_hash.find(e.prev);
-      if (chained != line_of_hash.end() && chained->second + 1 < i) {
-        fail(chained->second + 1, lines[chained->second + 1].entry->seq,
+      auto chained = find_hash(e.prev);
+      if (chained && *chained + 1 < i) {
+        fail(*chained + 1, lines[*chained + 1].seq,
              "inserted: line " + std::to_string(i + 1) + " (" + seq_text(e.seq) + ") chains to line " +
-                 std::to_string(chained->second + 1) + ", skipping this entry");
+                 std::to_string(*chained + 1) + ", skipping this entry");
       } else {
         fail(i, e.seq, "inserted or reordered: expected " + seq_text(expected) + ", " + seq_text(e.seq) +
                            " is already at line " + std::to_string(line_of_seq[e.seq] + 1));
@@ -111,22 +123,24 @@ VerifyReport verify_chain(std::string_view content, const std::optional<Anchor>&
       }
       break;
     }
-    line_of_hash.emplace(e.stored_hash, i);
+    line_of_hash.emplace(hash_key(e.stored_hash), i);
     report.entries += 1;
     report.last_seq = e.seq;
-    report.head_hash = e.stored_hash;
-    report.good_bytes = line.offset + line.text.size() + 1;
-    report.last_by_kind[e.kind] = EntrySummary{e.seq, e.payload};
-    if (anchor && !anchor_found) {
-      if (anchor->seq ? e.seq == *anchor->seq : e.stored_hash == anchor->hash) {
-        anchor_found = true;
-        if (e.stored_hash != anchor->hash) {
-          anchor_problem = Problem{i + 1, e.seq,
-                                   "altered: hash " + e.stored_hash + " is not the anchored head " +
-                                       anchor->hash + ": the log was rewritten from here or earlier"};
-        }
+    report.head_hash = std::string(e.stored_hash);
+    report.good_bytes = lines[i].offset + lines[i].size + 1;
+    last_line_of_kind[std::string(e.kind)] = i;
+    if (anchor && !anchor_found && (anchor->seq ? e.seq == *anchor->seq : e.stored_hash == anchor->hash)) {
+      anchor_found = true;
+      if (e.stored_hash != anchor->hash) {
+        anchor_problem = Problem{i + 1, e.seq,
+                                 "altered: hash " + report.head_hash + " is not the anchored head " + anchor->hash +
+                                     ": the log was rewritten from here or earlier"};
       }
     }
+  }
+  for (const auto& [kind, i] : last_line_of_kind) {
+    const auto e = detail::parse_entry(text_of(i));
+    report.last_by_kind[kind] = EntrySummary{e->seq, detail::normalized_payload(e->payload)};
   }
   if (anchor && !anchor_found) {
     const std::string named = anchor->seq ? "the anchored head (" + seq_text(*anchor->seq) + ", " + anchor->hash + ")"
