@@ -57,7 +57,7 @@ struct Anchor {
 
 // The first thing wrong with a log.
 struct Problem {
-  uint64_t line = 0;             // 1-based line of the entry named
+  uint64_t line = 0;             // 1-based line of the entry named; 0: the log has no entries
   std::optional<uint64_t> seq;   // that entry's seq when it could be read
   std::string what;
   bool torn_tail = false;        // an incomplete last line (a write cut off)
@@ -91,7 +91,7 @@ std::string sha256_hex(std::string_view bytes);
 // On open, a torn trailing entry left by a crash mid-write is cut off (and
 // reported through `notice`) and the chain continues from the last whole
 // entry; a log damaged anywhere else is refused, never repaired.
-// Single-threaded; one writer per file.
+// Single-threaded; one writer per file (an exclusive flock, held while open).
 class AuditLog {
  public:
   using Notice = std::function<void(const std::string&)>;

@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,6 +59,10 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& path, const 
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return os_error("cannot open audit log", path);
   std::unique_ptr<AuditLog> log(new AuditLog(path, fd));
+  // One writer per file: a second one would fork the chain.
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    return make_error("audit log '" + path + "' is in use by another process (" + std::strerror(errno) + ")");
+  }
   auto content = read_all(fd, path);
   if (!content.ok()) return content.error();
 

@@ -31,7 +31,9 @@ uint64_t hash_key(std::string_view hex) { return std::stoull(std::string(hex.sub
 
 }  // namespace
 
-std::string Problem::to_string() const { return line_text(line, seq) + ": " + what; }
+std::string Problem::to_string() const {
+  return (line == 0 ? std::string("empty log") : line_text(line, seq)) + ": " + what;
+}
 
 VerifyReport verify_chain(std::string_view content, const std::optional<Anchor>& anchor) {
   std::vector<Line> lines;

@@ -211,6 +211,20 @@ TEST_F(AuditLogTest, OpenRefusesALogShorterThanItsHead) {
   expect_open_refused("removed");
 }
 
+TEST_F(AuditLogTest, OpenRefusesALogEmptiedBehindItsHead) {
+  write_entries(2);
+  write("");
+  expect_open_refused("empty log: removed");
+}
+
+TEST_F(AuditLogTest, OnlyOneWriterAtATime) {
+  auto first = AuditLog::open(path_);
+  ASSERT_TRUE(first.ok());
+  expect_open_refused("in use by another process");
+  first->reset();
+  EXPECT_TRUE(AuditLog::open(path_).ok());
+}
+
 TEST_F(AuditLogTest, VerifyNamesAnAlteredPayload) {
   write_entries(6);
   auto ls = lines();
