@@ -75,25 +75,26 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& path, const 
     head = *read;
   }
   VerifyReport report = verify_chain(*content, head);
-  if (report.problem) {
-    const Problem& p = *report.problem;
-    const bool after_synced = head && report.entries > 0 && report.last_seq >= *head->seq;
-    if (!p.torn_tail && !after_synced) {
-      return make_error("audit log '" + path + "' is damaged at " + p.to_string() +
-                        "; refusing to append (check it with slawatch audit verify)");
-    }
+  const Problem* problem = report.problem ? &*report.problem : nullptr;
+  const bool after_synced = head && report.entries > 0 && report.last_seq >= *head->seq;
+  if (problem && !problem->torn_tail && !after_synced) {
+    return make_error("audit log '" + path + "' is damaged at " + problem->to_string() +
+                      "; refusing to append (check it with slawatch audit verify)");
+  }
+  // Checked before any cut: a log shorter than its head is evidence, left as found.
+  if (report.anchor_problem) {
+    return make_error("audit log '" + path + "' does not match its head file " + log->head_path() + ": " +
+                      report.anchor_problem->to_string() + "; refusing to append");
+  }
+  if (problem) {
     if (::ftruncate(fd, static_cast<off_t>(report.good_bytes)) != 0 || ::fsync(fd) != 0) {
       return os_error("cannot cut the torn tail of audit log", path);
     }
     if (notice) {
-      notice("audit log " + path + ": cut off a torn trailing entry at line " + std::to_string(p.line) + " (" +
-             std::to_string(content->size() - report.good_bytes) + " bytes: " + p.what +
+      notice("audit log " + path + ": cut off a torn trailing entry at line " + std::to_string(problem->line) +
+             " (" + std::to_string(content->size() - report.good_bytes) + " bytes: " + problem->what +
              "); the chain continues from seq " + std::to_string(report.last_seq));
     }
-  }
-  if (report.anchor_problem) {
-    return make_error("audit log '" + path + "' does not match its head file " + log->head_path() + ": " +
-                      report.anchor_problem->to_string() + "; refusing to append");
   }
   log->size_ = report.good_bytes;
   log->last_seq_ = report.last_seq;

@@ -211,6 +211,15 @@ TEST_F(AuditLogTest, OpenRefusesALogShorterThanItsHead) {
   expect_open_refused("removed");
 }
 
+TEST_F(AuditLogTest, OpenLeavesALogCutShortMidLineAsFound) {
+  write_entries(4);
+  const std::string whole = read();
+  const std::string cut = whole.substr(0, whole.size() - 40);  // inside the last entry
+  write(cut);
+  expect_open_refused("removed");
+  EXPECT_EQ(read(), cut);  // not repaired: the torn line stays as evidence
+}
+
 TEST_F(AuditLogTest, OpenRefusesALogEmptiedBehindItsHead) {
   write_entries(2);
   write("");
