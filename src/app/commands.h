@@ -2,6 +2,7 @@
 // The command-line commands (contract section 5). Each returns the process
 // exit code: 0 ok, 1 bad input/rules/config, 2 usage.
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@ struct ReplayArgs {
   size_t batch_records = 2000;
   bool quiet = false;
   bool exit_when_ready = false;  // open state, recover, report, exit (restart-time measurement)
+  std::string audit_path;  // empty: no audit log
 };
 int run_replay(const ReplayArgs& args);
 
@@ -56,6 +58,14 @@ struct DemoArgs {
   bool show_warnings = false;
 };
 int run_demo(const DemoArgs& args);
+
+struct AuditVerifyArgs {
+  std::string log_path;
+  std::optional<std::string> expect_head;  // anchor: a head hash recorded elsewhere
+  std::optional<std::string> head_file;    // anchor: a head file ({"seq":N,"hash":"..."})
+};
+// Prints "audit OK: ..." (exit 0) or "audit FAILED: <log>: line L (seq S): ..." (exit 1).
+int run_audit_verify(const AuditVerifyArgs& args, std::ostream& out, std::ostream& err);
 
 int run_rules_check(const std::string& path, const std::vector<std::string>& calendar_paths);
 

@@ -135,6 +135,18 @@ ReloadConfig load_reload(const std::string& path, const YAML::Node& section) {
   return reload;
 }
 
+AuditConfig load_audit(const YAML::Node& section, const std::function<std::string(const std::string&)>& resolve) {
+  if (!section.IsMap()) throw ConfigError("'audit' must be a map with a 'path'");
+  AuditConfig audit;
+  for (const auto& kv : section) {
+    const auto key = kv.first.as<std::string>();
+    if (key != "path") throw ConfigError("unknown key 'audit." + key + "' (path)");
+    audit.path = resolve(kv.second.as<std::string>());
+  }
+  if (audit.path.empty() || audit.path == "-") throw ConfigError("'audit.path' must name a file");
+  return audit;
+}
+
 }  // namespace
 
 Config load_config(const std::string& path) {
@@ -155,7 +167,7 @@ Config load_config(const std::string& path) {
   static const std::set<std::string> kKnown = {
       "rules", "calendars", "state_dir", "sync_writes", "grace", "batch_records",
       "max_timers_per_tick", "max_timers_per_second", "input", "alerts_output", "dead_letter_output", "alert_source",
-      "kafka", "http", "roster", "reload"};
+      "kafka", "http", "roster", "reload", "audit"};
   for (const auto& kv : root) {
     const auto key = kv.first.as<std::string>();
     const auto& value = kv.second;
@@ -171,6 +183,7 @@ Config load_config(const std::string& path) {
       else if (key == "kafka") config.kafka = load_kafka(path, value);
       else if (key == "http") config.http = load_http(path, value);
       else if (key == "reload") config.reload = load_reload(path, value);
+      else if (key == "audit") config.audit = load_audit(value, resolve);
       else if (key == "batch_records") config.batch_records = value.as<size_t>();
       else if (key == "max_timers_per_tick") config.max_timers_per_tick = value.as<size_t>();
       else if (key == "input") config.input = resolve(value.as<std::string>());

@@ -28,6 +28,12 @@ struct ReloadConfig {
   std::string token;  // enables POST /-/reload (with an http: section); empty: the endpoint refuses
 };
 
+// The `audit:` section: the tamper-evident audit log of delivered alerts and
+// loaded rule sets (src/audit; docs/escalation.md, "Audit log").
+struct AuditConfig {
+  std::string path;  // the log; its anchor is written next to it as <path>.head
+};
+
 struct Config {
   std::string rules_path = "rules";
   std::vector<std::string> calendar_paths;
@@ -45,6 +51,8 @@ struct Config {
   // Present when the config has an `http:` section (an empty one takes the defaults).
   std::optional<HttpConfig> http;
   ReloadConfig reload;
+  // Present when the config has an `audit:` section: `run` appends to that log.
+  std::optional<AuditConfig> audit;
   std::string input = "-";            // JSON Lines file or "-" (stdin) for `run`
   std::string alerts_output = "-";
   std::string dead_letter_output;  // empty: dead letters are logged to stderr only

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 
+#include "app/audit_trail.h"
 #include "app/rule_reloader.h"
 #include "app/runtime.h"
 #include "http/http_server.h"
@@ -76,7 +77,7 @@ class KafkaMonitor final : public PartitionListener {
  public:
   KafkaMonitor(const Config& config, std::shared_ptr<const RuleSet> rules,
                std::shared_ptr<RocksDbDatabase> database, KafkaProducer& producer, spdlog::logger& log,
-               MetricsHub& hub, HealthState& health, RuleReloader& reloader)
+               MetricsHub& hub, HealthState& health, RuleReloader& reloader, AuditTrail* audit_trail)
       : config_(config),
         rules_(std::move(rules)),
         database_(std::move(database)),
@@ -85,6 +86,7 @@ class KafkaMonitor final : public PartitionListener {
         hub_(hub),
         health_(health),
         reloader_(reloader),
+        audit_trail_(audit_trail),
         budget_(config.max_timers_per_tick, config.max_timers_per_second) {}
 
   Result<std::optional<int64_t>> on_partition_assigned(int32_t partition) override {
@@ -109,6 +111,7 @@ class KafkaMonitor final : public PartitionListener {
       log_.warn("partition {}: dead-lettered {}: {}", partition, record.origin, reason);
     };
     worker->metrics = hub_.attach(worker->pipeline, std::to_string(partition), std::move(log_rejects));
+    if (audit_trail_) worker->pipeline.set_delivery_observer(audit_trail_->observer(worker->engine));
     std::optional<int64_t> resume;
     if (!position->empty()) resume = std::stoll(*position);
     log_.info("partition {} assigned: resuming at {}, {} alert(s) left to deliver", partition,
@@ -165,14 +168,16 @@ class KafkaMonitor final : public PartitionListener {
       if (auto s = commit_and_deliver(source, false); !s.ok()) return s;
       producer_.poll();
       sample_health(source);
-      auto reload = [this](const std::shared_ptr<const RuleSet>& next) { return reload_everywhere(next); };
+      auto reload = [this](const std::shared_ptr<const RuleSet>& next, const std::string& origin) {
+        return reload_everywhere(next, origin);
+      };
       if (auto s = reloader_.serve(take_reload_signal(), reload); !s.ok()) return s;
     }
     return shutdown(source);
   }
 
  private:
-  Result<RepairReport> reload_everywhere(const std::shared_ptr<const RuleSet>& next) {
+  Result<RepairReport> reload_everywhere(const std::shared_ptr<const RuleSet>& next, const std::string& origin) {
     RepairReport total;
     total.from_version = rules_->version;
     total.to_version = next->version;
@@ -188,6 +193,10 @@ class KafkaMonitor final : public PartitionListener {
     }
     rules_ = next;  // partitions assigned later start with it
     hub_.rules_version(next->version);
+    if (audit_trail_ != nullptr) {
+      auto recorded = audit_trail_->record_rules(*next, config_.rules_path, WallClock().now(), "reload by " + origin);
+      if (!recorded.ok()) return recorded.error();
+    }
     return total;
   }
 
@@ -342,6 +351,7 @@ class KafkaMonitor final : public PartitionListener {
   MetricsHub& hub_;
   HealthState& health_;
   RuleReloader& reloader_;
+  AuditTrail* audit_trail_;  // null without an `audit:` section
   FiringBudget budget_;
   std::map<int32_t, std::unique_ptr<PartitionWorker>> workers_;
   SteadyClock::time_point last_commit_ = SteadyClock::now();
@@ -398,7 +408,15 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
 
   auto producer = KafkaProducer::create(kafka, on_client_error);
   if (!producer.ok()) return fail(producer.error());
-  KafkaMonitor monitor(config, rules, *database, **producer, log, hub, health, reloader);
+  std::unique_ptr<AuditTrail> audit_trail;
+  if (config.audit) {
+    auto started = AuditTrail::start(
+        config.audit->path, [&log](const std::string& notice) { log.warn("{}", notice); }, *rules,
+        config.rules_path, clock.now(), "run");
+    if (!started.ok()) return fail(started.error());
+    audit_trail = std::move(started).value();
+  }
+  KafkaMonitor monitor(config, rules, *database, **producer, log, hub, health, reloader, audit_trail.get());
   auto source = KafkaSource::create(kafka, monitor, on_client_error);
   if (!source.ok()) return fail(source.error());
 

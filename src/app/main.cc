@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--batch", replay.batch_records, "Records per state commit")
       ->check(CLI::PositiveNumber);
   replay_cmd->add_flag("--quiet", replay.quiet, "No per-record rejection messages or summary");
+  replay_cmd->add_option("--audit", replay.audit_path,
+                         "Append delivered alerts and the loaded rule set to this hash-chained audit log");
   replay_cmd->add_flag("--exit-when-ready", replay.exit_when_ready,
                        "Open the state, deliver its outbox, print the time to ready and exit");
 
@@ -44,6 +46,17 @@ int main(int argc, char** argv) {
   auto* check_cmd = rules_cmd->add_subcommand("check", "Validate rules; errors name file:line:column");
   check_cmd->add_option("path", check_path, "Rule file or folder")->required();
   check_cmd->add_option("--calendars", check_calendars, "Extra calendar files or folders");
+
+  auto* audit_cmd = app.add_subcommand("audit", "Audit log tools");
+  audit_cmd->require_subcommand(1);
+  AuditVerifyArgs verify;
+  auto* verify_cmd = audit_cmd->add_subcommand(
+      "verify", "Check an audit log's hash chain; names the first entry altered, removed, inserted or reordered");
+  verify_cmd->add_option("--log", verify.log_path, "Audit log file")->required();
+  auto* expect_head = verify_cmd->add_option(
+      "--expect-head", verify.expect_head, "A head hash recorded earlier: catches entries removed from the end");
+  verify_cmd->add_option("--head-file", verify.head_file, "Anchor from a head file (the log's .head, or a copy)")
+      ->excludes(expect_head);
 
   SimulateArgs simulate;
   auto* sim_cmd = app.add_subcommand("simulate", "Generate seeded hotline traffic as JSON Lines");
@@ -89,6 +102,7 @@ int main(int argc, char** argv) {
   if (*replay_cmd) return run_replay(replay);
   if (*run_cmd) return run_live(run);
   if (*check_cmd) return run_rules_check(check_path, check_calendars);
+  if (*verify_cmd) return run_audit_verify(verify, std::cout, std::cerr);
   if (*sim_cmd) return run_simulate(simulate);
   if (*demo_cmd) {
     demo.color = !no_color;

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "app/commands.h"
+#include "app/audit_trail.h"
 #include "app/config.h"
 #include "app/runtime.h"
 #include "io/io.h"
@@ -112,6 +113,15 @@ int run_replay(const ReplayArgs& args) {
   }
   if (!position->empty()) {
     if (auto s = (*source)->seek(*position); !s.ok()) return fail(s.error());
+  }
+  std::unique_ptr<AuditTrail> audit_trail;
+  if (!args.audit_path.empty()) {
+    auto started = AuditTrail::start(
+        args.audit_path, [](const std::string& notice) { std::cerr << "slawatch: " << notice << "\n"; }, *rules,
+        args.rules_path, engine.clock(), "replay");
+    if (!started.ok()) return fail(started.error());
+    audit_trail = std::move(started).value();
+    pipeline.set_delivery_observer(audit_trail->observer(engine));
   }
 
   RawRecord record;

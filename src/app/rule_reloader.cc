@@ -118,7 +118,7 @@ ReloadOutcome RuleReloader::reload(const std::string& origin, const Apply& apply
     return outcome;
   }
   const auto started = std::chrono::steady_clock::now();
-  auto repaired = apply(loaded.rules);
+  auto repaired = apply(loaded.rules, origin);
   outcome.repair_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!repaired.ok()) {
     // The engines may hold the new set on some partitions: that is a storage

@@ -43,8 +43,9 @@ std::string_view to_string(ReloadOutcome::Kind kind);
 
 class RuleReloader {
  public:
-  // Puts the new set in force on every partition and repairs its cases.
-  using Apply = std::function<Result<RepairReport>(const std::shared_ptr<const RuleSet>&)>;
+  // Puts the new set in force on every partition and repairs its cases;
+  // `origin` says who asked (for the audit log).
+  using Apply = std::function<Result<RepairReport>(const std::shared_ptr<const RuleSet>&, const std::string& origin)>;
 
   RuleReloader(std::string rules_path, std::vector<std::string> calendar_paths,
                std::shared_ptr<const RuleSet> in_force, RulesProbe& probe, spdlog::logger& log);

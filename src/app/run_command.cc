@@ -8,6 +8,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "app/audit_trail.h"
 #include "app/commands.h"
 #include "app/config.h"
 #include "app/kafka_monitor.h"
@@ -167,12 +168,25 @@ int run_live(const RunArgs& args) {
   spdlog::logger log("slawatch", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   RuleReloader reloader(config.rules_path, config.calendar_paths, rules, hub.rules(), log);
   reloader.watch_files(config.reload.watch_interval);
+  std::unique_ptr<AuditTrail> audit_trail;
+  if (config.audit) {
+    auto started = AuditTrail::start(
+        config.audit->path, [](const std::string& notice) { std::cerr << "slawatch: " << notice << "\n"; },
+        *rules, config.rules_path, clock.now(), "run");
+    if (!started.ok()) return fail(started.error());
+    audit_trail = std::move(started).value();
+    pipeline.set_delivery_observer(audit_trail->observer(engine));
+  }
   std::string last_position;
-  auto reload_everywhere = [&](const std::shared_ptr<const RuleSet>& next) -> Result<RepairReport> {
+  auto reload_everywhere = [&](const std::shared_ptr<const RuleSet>& next,
+                               const std::string& origin) -> Result<RepairReport> {
     auto repaired = pipeline.reload_rules(next, last_position);
-    if (repaired.ok()) {
-      metrics->rules_replaced();
-      hub.rules_version(next->version);
+    if (!repaired.ok()) return repaired;
+    metrics->rules_replaced();
+    hub.rules_version(next->version);
+    if (audit_trail) {
+      auto recorded = audit_trail->record_rules(*next, config.rules_path, clock.now(), "reload by " + origin);
+      if (!recorded.ok()) return recorded.error();
     }
     return repaired;
   };
@@ -190,7 +204,7 @@ int run_live(const RunArgs& args) {
   last_position = *position;
   if (!pipeline.stored_rules_version().empty() && pipeline.stored_rules_version() != rules->version) {
     // The rule files changed while the monitor was down: bring the cases up to them first.
-    auto repaired = reload_everywhere(rules);
+    auto repaired = reload_everywhere(rules, "start-up");
     if (!repaired.ok()) return fail(repaired.error());
     log.info("rules changed since the last run ({} -> {}): repaired {} case(s), {} changed",
              repaired->from_version, repaired->to_version, repaired->cases, repaired->changed);

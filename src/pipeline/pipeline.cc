@@ -171,7 +171,7 @@ Status Pipeline::deliver_pending() {
     if (dead) {
       if (auto s = dead_letter_sink_.flush(); !s.ok()) return s;
     }
-    return ok_status();
+    return delivery_observer_ ? delivery_observer_(undelivered_) : ok_status();
   };
   if (auto s = attempt(); !s.ok()) {
     ++counters_.delivery_failures;
@@ -252,10 +252,22 @@ Status Pipeline::deliver_available() {
   }
   if (!acknowledged.empty()) {
     std::sort(acknowledged.begin(), acknowledged.end());
-    std::erase_if(undelivered_, [&](const OutboxEntry& entry) {
+    auto is_acknowledged = [&](const OutboxEntry& entry) {
       return std::binary_search(acknowledged.begin(), acknowledged.end(), entry.seq);
-    });
-    delivered_.insert(delivered_.end(), acknowledged.begin(), acknowledged.end());
+    };
+    Status observed = ok_status();
+    if (delivery_observer_) {
+      std::vector<OutboxEntry> group;
+      std::copy_if(undelivered_.begin(), undelivered_.end(), std::back_inserter(group), is_acknowledged);
+      observed = delivery_observer_(group);
+    }
+    // A failed observer (the audit log) keeps the group pending: it is sent and observed again.
+    if (observed.ok()) {
+      std::erase_if(undelivered_, is_acknowledged);
+      delivered_.insert(delivered_.end(), acknowledged.begin(), acknowledged.end());
+    } else if (status.ok()) {
+      status = observed;
+    }
   }
   if (!status.ok()) ++counters_.delivery_failures;
   return status;

@@ -51,6 +51,10 @@ class Pipeline {
   using AlertObserver = std::function<void(const Alert&)>;
   using EventObserver = std::function<void(const CaseEvent&, ApplyOutcome)>;
   using RejectObserver = std::function<void(const RawRecord&, const std::string& reason)>;
+  // Sees each group of output once the sinks took it (written and flushed),
+  // before it counts as delivered: an error keeps the group pending, so it is
+  // delivered (and observed) again later. The audit log hangs here.
+  using DeliveryObserver = std::function<Status(const std::vector<OutboxEntry>&)>;
 
   Pipeline(Engine& engine, StateStore& store, RecordSink& alerts, RecordSink& dead_letters,
            PipelineOptions options);
@@ -104,6 +108,7 @@ class Pipeline {
   void set_alert_observer(AlertObserver observer) { alert_observer_ = std::move(observer); }
   void set_event_observer(EventObserver observer) { event_observer_ = std::move(observer); }
   void set_reject_observer(RejectObserver observer) { reject_observer_ = std::move(observer); }
+  void set_delivery_observer(DeliveryObserver observer) { delivery_observer_ = std::move(observer); }
   const PipelineCounters& counters() const { return counters_; }
   Engine& engine() { return engine_; }
 
@@ -133,6 +138,7 @@ class Pipeline {
   AlertObserver alert_observer_;
   EventObserver event_observer_;
   RejectObserver reject_observer_;
+  DeliveryObserver delivery_observer_;
 };
 
 }  // namespace slawatch

@@ -100,6 +100,16 @@ TEST_F(ConfigTest, ReloadSectionWatchesByDefaultAndNeedsALongToken) {
 }
 
 // The shipped config files are what a new operator starts from: they must load.
+TEST_F(ConfigTest, AuditSectionNamesTheLogRelativeToTheFile) {
+  EXPECT_FALSE(load_config(write("grace: 5s\n")).audit.has_value());
+  const Config config = load_config(write("audit: {path: ../var/audit.jsonl}\n"));
+  ASSERT_TRUE(config.audit.has_value());
+  EXPECT_EQ(config.audit->path, (dir_.parent_path() / "var/audit.jsonl").string());
+  EXPECT_NE(error_of("audit: {file: x}\n").find("unknown key 'audit.file' (path)"), std::string::npos);
+  EXPECT_NE(error_of("audit: x\n").find("'audit' must be a map"), std::string::npos);
+  EXPECT_NE(error_of("audit: {path: \"-\"}\n").find("'audit.path' must name a file"), std::string::npos);
+}
+
 TEST(ShippedConfig, FileAndKafkaConfigsLoad) {
   const std::string config_dir = std::string(SLAWATCH_SOURCE_DIR) + "/config/";
   const Config file_config = load_config(config_dir + "slawatch.yaml");

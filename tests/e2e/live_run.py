@@ -1,6 +1,7 @@
 """Live mode: `slawatch run --config` on a small file whose case was dispatched
 two hours ago (wall clock) and never acknowledged fires the first-response
-stages within seconds, then stops cleanly on SIGTERM with exit code 0.
+stages within seconds, then stops cleanly on SIGTERM with exit code 0. The
+config's `audit:` log records the rule set and the delivered alerts and verifies.
 
 This test necessarily uses the wall clock: times in the input are computed
 from now, and the alerts file is polled with a short timeout.
@@ -14,7 +15,7 @@ import subprocess
 import time
 from datetime import datetime, timedelta, timezone
 
-from e2e_common import TempDir, check, check_alert_cloudevent, main, parse_json_lines
+from e2e_common import TempDir, check, check_alert_cloudevent, main, parse_json_lines, parse_rfc3339, run
 
 HAIKOU = timezone(timedelta(hours=8))
 POLL_SECONDS = 10
@@ -51,7 +52,7 @@ def test(argv):
         config = os.path.join(work, "slawatch.yaml")
         with open(config, "w", encoding="utf-8") as f:
             f.write(f"rules: {rules}\nstate_dir: state\ngrace: 1s\ninput: events.jsonl\n"
-                    f"alerts_output: alerts.jsonl\ndead_letter_output: dead.jsonl\n")
+                    f"alerts_output: alerts.jsonl\ndead_letter_output: dead.jsonl\naudit: {{path: audit.jsonl}}\n")
 
         stderr_path = os.path.join(work, "stderr.txt")
         with open(stderr_path, "wb") as stderr_file:
@@ -81,7 +82,15 @@ def test(argv):
             check_alert_cloudevent(obj, f"live alerts line {number}")
             check(obj["data"]["department"] == "noise",
                   f"alert {obj['data']['alert_id']} names department {obj['data']['department']!r}, not 'noise'")
-        print(f"live: fired {sorted(fired)}; SIGTERM gave exit 0")
+        audit_log = os.path.join(work, "audit.jsonl")
+        verified = run([slawatch, "audit", "verify", "--log", audit_log, "--head-file", audit_log + ".head"])
+        check(verified.returncode == 0, f"audit verify: {verified.stdout_text}{verified.stderr_text}")
+        audited = [entry for _, entry in parse_json_lines(audit_log)]
+        check(audited[0]["kind"] == "rules.loaded" and parse_rfc3339(audited[0]["time"]) is not None,
+              f"the audit log does not start with a timed rules.loaded: {audited[0]}")
+        audited_fired = {e["payload"]["alert_id"] for e in audited if e["kind"] == "alert.fired"}
+        check(EXPECTED <= audited_fired, f"audit log has fired {sorted(audited_fired)}")
+        print(f"live: fired {sorted(fired)}; SIGTERM gave exit 0; {verified.stdout_text.strip()}")
 
 
 if __name__ == "__main__":

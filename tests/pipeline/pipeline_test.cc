@@ -194,6 +194,36 @@ TEST(Pipeline, AsynchronousDeliveryRetiresOnlyAcknowledgedRecords) {
   EXPECT_TRUE(store.load_outbox()->empty());
 }
 
+TEST(Pipeline, AsynchronousDeliveryShowsOnlyAcknowledgedRecordsToTheObserver) {
+  MemoryStateStore store;
+  AsyncSink alerts;
+  NullSink dead;
+  Engine engine(rules(), store, EngineOptions{});
+  ASSERT_TRUE(engine.open().ok());
+  Pipeline pipeline(engine, store, alerts, dead, Harness::options(100));
+  std::vector<size_t> group_sizes;
+  int refuse = 1;
+  pipeline.set_delivery_observer([&](const std::vector<OutboxEntry>& group) -> Status {
+    group_sizes.push_back(group.size());
+    if (refuse-- > 0) return make_error("audit log full");
+    return ok_status();
+  });
+  ASSERT_TRUE(pipeline.on_record_replay(record(kCreated)).ok());
+  ASSERT_TRUE(pipeline.on_record_replay(record(kDispatched)).ok());
+  ASSERT_TRUE(pipeline.on_record_replay(record(kLater)).ok());
+  ASSERT_TRUE(pipeline.commit_if_due("3", true).ok());
+  ASSERT_TRUE(pipeline.deliver_available().ok());
+  EXPECT_TRUE(group_sizes.empty()) << "nothing acknowledged yet";
+  alerts.in_flight[alerts.sent[0]] = AsyncSink::State::acked;
+  EXPECT_FALSE(pipeline.deliver_available().ok());  // the observer refuses: kept pending
+  EXPECT_EQ(pipeline.pending_deliveries(), 3u);
+  ASSERT_TRUE(pipeline.deliver_available().ok());  // sent again, then acknowledged again below
+  alerts.in_flight[alerts.sent.back()] = AsyncSink::State::acked;
+  ASSERT_TRUE(pipeline.deliver_available().ok());
+  EXPECT_EQ(pipeline.pending_deliveries(), 2u);
+  EXPECT_EQ(group_sizes, (std::vector<size_t>{1, 1}));
+}
+
 TEST(Pipeline, AsynchronousDeliveryToALocalSinkCompletesAtOnce) {
   MemoryStateStore store;
   Harness h(store);
@@ -208,6 +238,36 @@ TEST(Pipeline, AsynchronousDeliveryToALocalSinkCompletesAtOnce) {
   EXPECT_EQ(h.pipeline.pending_deliveries(), 0u);
   ASSERT_EQ(h.alerts.delivered.size(), 3u);
   EXPECT_LT(h.alerts.delivered[0].seq, h.alerts.delivered[2].seq);
+}
+
+TEST(Pipeline, DeliveryObserverSeesOnlyDeliveredOutputAndCanKeepItPending) {
+  MemoryStateStore store;
+  Harness h(store);
+  std::vector<std::vector<OutboxEntry>> observed;
+  int refuse = 1;  // the observer (an audit log) fails once: the group stays pending
+  h.pipeline.set_delivery_observer([&](const std::vector<OutboxEntry>& group) -> Status {
+    EXPECT_EQ(h.alerts.written.size(), 0u) << "observed only after the sink flushed";
+    observed.push_back(group);
+    if (refuse-- > 0) return make_error("disk full");
+    return ok_status();
+  });
+  h.alerts.failures = 1;
+  ASSERT_TRUE(h.pipeline.on_record_replay(record(kCreated)).ok());
+  ASSERT_TRUE(h.pipeline.on_record_replay(record(kDispatched)).ok());
+  ASSERT_TRUE(h.pipeline.on_record_replay(record(kLater)).ok());
+  EXPECT_FALSE(h.pipeline.maybe_commit("3", true).ok());  // the sink refuses: not observed
+  EXPECT_TRUE(observed.empty());
+  EXPECT_FALSE(h.pipeline.deliver_pending().ok());  // delivered, the observer refuses
+  ASSERT_EQ(observed.size(), 1u);
+  EXPECT_EQ(h.pipeline.pending_deliveries(), 3u);
+  ASSERT_TRUE(h.pipeline.deliver_pending().ok());
+  ASSERT_EQ(observed.size(), 2u);
+  ASSERT_EQ(observed[1].size(), 3u);
+  EXPECT_NE(observed[1][1].payload.find("C-1/first-response/1/breach"), std::string::npos);
+  EXPECT_EQ(h.pipeline.pending_deliveries(), 0u);
+  // Delivered again after the observer's failure: the same records, same seq.
+  ASSERT_EQ(h.alerts.delivered.size(), 6u);
+  EXPECT_EQ(h.alerts.delivered[0].seq, h.alerts.delivered[3].seq);
 }
 
 TEST(Pipeline, RestartDeliversWhatACrashLeftInTheOutboxFirst) {
