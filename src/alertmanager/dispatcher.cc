@@ -114,13 +114,16 @@ size_t AlertmanagerDispatcher::run_due() {
     if (result.outcome == PostResult::Outcome::retry) {
       probe_.failed(result.reason);
       backoff(now);
+      if (failures_ == 1 && log_) log_("alertmanager: " + result.message + "; retrying with backoff");
       break;
     }
     if (result.accepted()) {
       probe_.sent(body.size());
       accepted += body.size();
+      if (failures_ > 0 && log_) log_("alertmanager: delivering again after " + std::to_string(failures_) + " failed attempt(s)");
       failures_ = 0;
     } else {
+      if (log_) log_("alertmanager: rejected " + std::to_string(batch.size()) + " alert(s): " + result.message);
       // Sending the same payload again would be refused again; the alerts
       // wait for their next resend (a firing one may be fine by then).
       probe_.failed(result.reason);

@@ -46,6 +46,11 @@ class AlertmanagerDispatcher {
   AlertmanagerDispatcher(AlertmanagerOptions options, AlertmanagerClient& client, const Clock& clock,
                          AlertmanagerProbe& probe, RoleLookup roles = {}, uint64_t jitter_seed = 1);
 
+  // Told when delivery starts failing, recovers, or a payload is rejected
+  // (not on every retry). Called on the dispatcher's thread.
+  using Logger = std::function<void(const std::string& message)>;
+  void set_logger(Logger logger) { log_ = std::move(logger); }
+
   void accept(Alert alert);
   // Posts what is due now; returns the number of Alertmanager alerts accepted.
   size_t run_due();
@@ -80,6 +85,7 @@ class AlertmanagerDispatcher {
   const Clock& clock_;
   AlertmanagerProbe& probe_;
   RoleLookup roles_;
+  Logger log_;
   std::mt19937_64 random_;
 
   std::unordered_map<std::string, Entry> active_;

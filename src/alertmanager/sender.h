@@ -45,6 +45,8 @@ class AlertmanagerSender {
   size_t pump();
 
   size_t queued() const;
+  // Before start(): see AlertmanagerDispatcher::set_logger.
+  void set_logger(AlertmanagerDispatcher::Logger logger) { dispatcher_.set_logger(std::move(logger)); }
   const AlertmanagerDispatcher& dispatcher() const { return dispatcher_; }
 
  private:

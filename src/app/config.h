@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "alertmanager/options.h"
 #include "kafka/kafka_config.h"
 #include "model/time.h"
 
@@ -37,6 +38,9 @@ struct Config {
   std::optional<KafkaConfig> kafka;
   // Present when the config has an `http:` section (an empty one takes the defaults).
   std::optional<HttpConfig> http;
+  // Present when the config has an `alertmanager:` section: alerts are also
+  // posted to that Alertmanager (after they are delivered to their sink).
+  std::optional<AlertmanagerOptions> alertmanager;
   std::string input = "-";            // JSON Lines file or "-" (stdin) for `run`
   std::string alerts_output = "-";
   std::string dead_letter_output;  // empty: dead letters are logged to stderr only

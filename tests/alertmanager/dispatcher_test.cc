@@ -160,6 +160,8 @@ TEST_F(DispatcherTest, RedeliveredAlertStaysOneActiveAlert) {
 }
 
 TEST_F(DispatcherTest, FailuresBackOffExponentiallyWithJitterThenRecover) {
+  std::vector<std::string> logged;
+  dispatcher.set_logger([&](const std::string& message) { logged.push_back(message); });
   for (int i = 0; i < 8; ++i) client.answers.push_back(refused());
   dispatcher.accept(fired_alert());
   const Duration expected_max[] = {seconds{1}, seconds{2}, seconds{4}, seconds{8},
@@ -182,6 +184,10 @@ TEST_F(DispatcherTest, FailuresBackOffExponentiallyWithJitterThenRecover) {
   EXPECT_EQ(dispatcher.run_due(), 2u);  // Alertmanager is back
   EXPECT_EQ(dispatcher.failures(), 0);
   EXPECT_EQ(metric(registry, "slawatch_alertmanager_alerts_sent_total"), 2);
+  // Logged when it starts failing and when it recovers, not on every retry.
+  ASSERT_EQ(logged.size(), 2u);
+  EXPECT_NE(logged[0].find("connection refused; retrying with backoff"), std::string::npos) << logged[0];
+  EXPECT_NE(logged[1].find("after 8 failed attempt(s)"), std::string::npos) << logged[1];
   EXPECT_EQ(metric(registry, "slawatch_alertmanager_dropped_total", {{"reason", "rejected"}}), 0);
 }
 
