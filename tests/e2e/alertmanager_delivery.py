@@ -13,7 +13,8 @@ stands in for the notification channels. Checked:
 - a resolved case and a retracted stage (a late acknowledgement) end: gone
   from /api/v2/alerts, and their routes are notified with status resolved,
   endsAt at the close time (retracted: at startsAt);
-- slawatch's own metrics count what it sent, with no failures or drops.
+- slawatch's own metrics count what it sent, with no failures or drops;
+- `replay --config` with the same section posts its alerts too.
 
 Skips (exit 77) only when no alertmanager binary is installed; CI installs
 it with scripts/setup. Ports: Alertmanager 127.0.0.1:19093, webhook
@@ -345,6 +346,24 @@ def test(argv):
             process.stdin.close()
             code = process.wait(timeout=15)
             check(code == 0, f"slawatch exited with {code} after SIGTERM\n{details()}")
+
+            # 7. `replay --config` posts too: historical startsAt, a lease on the wall clock.
+            history = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
+            replay_events = os.path.join(work, "replay.jsonl")
+            with open(replay_events, "w", encoding="utf-8") as f:
+                f.write(event("X-1-c", "X-1", "created", history, {"category": "roads", "priority": "normal",
+                                                                     "channel": "app"}))
+                f.write(event("X-1-d", "X-1", "dispatched", history, {"department": "roads"}))
+            replay = subprocess.run([slawatch, "replay", "--rules", rules, "--events", replay_events, "--until",
+                                     "2026-03-02T03:00:00Z", "--config", config, "--alerts",
+                                     os.path.join(work, "replay-alerts.jsonl")], capture_output=True, timeout=60)
+            check(replay.returncode == 0, f"replay failed: {replay.stderr.decode(errors='replace')}")
+            replayed = by_key(am_alerts())
+            key = ("X-1", "first-response", "escalated", "city.discipline_inspection")
+            check(key in replayed, f"replay's alerts did not reach Alertmanager: {sorted(replayed)}")
+            check(replayed[key]["startsAt"] == "2026-03-02T02:00:00.000Z", f"startsAt: {replayed[key]}")
+            check(parse_rfc3339(replayed[key]["endsAt"]) > datetime.now(timezone.utc),
+                  f"endsAt is a lease on the wall clock: {replayed[key]['endsAt']}")
         finally:
             for p in (process, am):
                 if p is not None and p.poll() is None:
