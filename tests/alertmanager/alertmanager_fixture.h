@@ -2,6 +2,7 @@
 // Shared by the Alertmanager tests: alerts of every kind and a recording
 // client whose answers the test scripts.
 #include <deque>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,15 @@ class RecordingClient final : public AlertmanagerClient {
   std::vector<nlohmann::json> posts;
   std::deque<PostResult> answers;
 };
+
+// "stage/role" -> Alertmanager alert.
+inline std::map<std::string, nlohmann::json> by_role(const std::vector<nlohmann::json>& alerts) {
+  std::map<std::string, nlohmann::json> out;
+  for (const auto& a : alerts) {
+    out[a["labels"]["stage"].get<std::string>() + "/" + a["labels"].value("role", "")] = a;
+  }
+  return out;
+}
 
 inline PostResult refused() { return PostResult{PostResult::Outcome::retry, "connect", "connection refused"}; }
 
