@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 namespace slawatch {
@@ -61,8 +62,11 @@ Result<std::unique_ptr<AlertmanagerDelivery>> start_alertmanager(const Config& c
   delivery->probe = std::make_unique<AlertmanagerProbe>(registry);
   delivery->sender = std::make_unique<AlertmanagerSender>(options, *delivery->client, clock, *delivery->probe,
                                                           notify_roles_from(std::move(rules)));
-  // spdlog's stderr sinks are thread-safe; the sender thread logs only state changes.
-  delivery->sender->set_logger([](const std::string& message) { spdlog::warn("{}", message); });
+  // Its own stderr logger (stdout may carry the alerts; the sink is thread-safe):
+  // the sender thread logs only state changes (failing, recovered, rejected).
+  auto log = std::make_shared<spdlog::logger>("slawatch", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  log->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  delivery->sender->set_logger([log](const std::string& message) { log->warn("{}", message); });
   delivery->sender->start();
   return delivery;
 }

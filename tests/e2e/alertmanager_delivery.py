@@ -3,6 +3,8 @@ on the wall clock posts its alerts to Alertmanager (shipped routing,
 config/alertmanager.yml, with short group timings), and a webhook receiver
 stands in for the notification channels. Checked:
 
+- slawatch starts before Alertmanager: its posts fail (counted) and are
+  retried with backoff until Alertmanager is up;
 - every fired stage arrives as one Alertmanager alert per notified role, with
   the identifying labels, annotations, startsAt = due time, a future endsAt
   that moves ahead as slawatch re-sends, and generatorURL to the case API;
@@ -201,25 +203,31 @@ def test(argv):
         stderr_path = os.path.join(work, "slawatch.stderr")
         details = lambda: summary_of(stderr_path, am_log_path)
         webhooks = Webhooks()
-        with open(am_log_path, "wb") as am_log:
-            am = subprocess.Popen([binary, f"--config.file={am_config}", f"--storage.path={work}/am-data",
-                                   f"--web.listen-address=127.0.0.1:{AM_PORT}", "--cluster.listen-address="],
-                                  stdout=am_log, stderr=am_log)
-        process = None
+        process = am = None
         try:
-            poll("Alertmanager to be ready", lambda: http_text(f"{AM}/-/ready") is not None, details=details)
             config = os.path.join(work, "slawatch.yaml")
             with open(config, "w", encoding="utf-8") as f:
                 f.write(f"rules: {rules}\nstate_dir: state\ngrace: 1s\nalerts_output: alerts.jsonl\n"
                         f"dead_letter_output: dead.jsonl\nhttp: {{listen: \"127.0.0.1:{SLAWATCH_PORT}\"}}\n"
                         f"alertmanager:\n  url: {AM}\n  resend: 2s\n  resolved_resend_for: 20s\n"
-                        f"  timeout: 2s\n  generator_base_url: http://127.0.0.1:{SLAWATCH_PORT}\n")
+                        f"  timeout: 2s\n  retry_initial: 200ms\n  retry_max: 1s\n"
+                        f"  generator_base_url: http://127.0.0.1:{SLAWATCH_PORT}\n")
+            # slawatch starts first: Alertmanager is down, so its first posts fail and are retried.
             with open(stderr_path, "wb") as stderr_file:
                 process = subprocess.Popen([slawatch, "run", "--config", config, "--events", "-"],
                                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr_file)
             now = datetime.now(timezone.utc)
             process.stdin.write(opening_events(now).encode())
             process.stdin.flush()
+            failures_metric = lambda: metric_value(http_text(f"http://127.0.0.1:{SLAWATCH_PORT}/metrics"),
+                                                   "slawatch_alertmanager_post_failures_total", '{reason="connect"}')
+            poll("failed posts while Alertmanager is down", lambda: (failures_metric() or 0) >= 2, details=details)
+
+            with open(am_log_path, "wb") as am_log:
+                am = subprocess.Popen([binary, f"--config.file={am_config}", f"--storage.path={work}/am-data",
+                                       f"--web.listen-address=127.0.0.1:{AM_PORT}", "--cluster.listen-address="],
+                                      stdout=am_log, stderr=am_log)
+            poll("Alertmanager to be ready", lambda: http_text(f"{AM}/-/ready") is not None, details=details)
 
             # 1. Every fired stage, once per role, with its labels and annotations.
             expected = expected_opening()
@@ -333,7 +341,9 @@ def test(argv):
             metrics = http_text(f"http://127.0.0.1:{SLAWATCH_PORT}/metrics")
             sent = metric_value(metrics, "slawatch_alertmanager_alerts_sent_total")
             check(sent is not None and sent >= len(expected) + len(ended), f"alerts sent: {sent}")
-            for reason in ("connect", "timeout", "transport", "http_4xx", "http_5xx"):
+            check(metric_value(metrics, "slawatch_alertmanager_post_failures_total", '{reason="connect"}') >= 2,
+                  "the posts made while Alertmanager was down are counted")
+            for reason in ("timeout", "transport", "http_4xx", "http_5xx"):
                 check(metric_value(metrics, "slawatch_alertmanager_post_failures_total",
                                    f'{{reason="{reason}"}}') == 0, f"post failures ({reason}) in:\n{metrics}")
             for reason in ("queue_full", "active_full", "rejected", "undecodable"):
@@ -346,6 +356,10 @@ def test(argv):
             process.stdin.close()
             code = process.wait(timeout=15)
             check(code == 0, f"slawatch exited with {code} after SIGTERM\n{details()}")
+            with open(stderr_path, encoding="utf-8", errors="replace") as f:
+                log = f.read()
+            check("retrying with backoff" in log and "delivering again after" in log,
+                  f"the outage and the recovery are logged once each:\n{log[-3000:]}")
 
             # 7. `replay --config` posts too: historical startsAt, a lease on the wall clock.
             history = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
