@@ -147,6 +147,65 @@ AuditConfig load_audit(const YAML::Node& section, const std::function<std::strin
   return audit;
 }
 
+// "http://host:port[/path]", no query: alerts go to url + /api/v2/alerts.
+void check_http_url(const std::string& key, const std::string& url, bool allow_empty) {
+  if (url.empty() && allow_empty) return;
+  const auto scheme_end = url.find("://");
+  const std::string scheme = scheme_end == std::string::npos ? "" : url.substr(0, scheme_end);
+  if ((scheme != "http" && scheme != "https") || url.size() == scheme_end + 3 ||
+      url.find_first_of("?# ") != std::string::npos) {
+    throw ConfigError("'" + key + "' must be an http:// or https:// URL without query, e.g. http://127.0.0.1:9093: '" +
+                      url + "'");
+  }
+}
+
+AlertmanagerOptions load_alertmanager(const std::string& path, const YAML::Node& section) {
+  AlertmanagerOptions am;
+  if (section.IsNull()) return am;
+  if (!section.IsMap()) throw ConfigError("'alertmanager' must be a map");
+  static const std::set<std::string> kKnown = {"url", "resend", "resolved_resend_for", "queue", "max_active",
+                                               "timeout", "generator_base_url", "batch", "retry_initial",
+                                               "retry_max"};
+  for (const auto& kv : section) {
+    const auto key = kv.first.as<std::string>();
+    const auto& value = kv.second;
+    const std::string full = "alertmanager." + key;
+    auto positive = [&](Duration d) {
+      if (d <= Duration{0}) throw ConfigError("'" + full + "' must be more than 0");
+      return d;
+    };
+    auto at_least_one = [&](size_t n) {
+      if (n == 0) throw ConfigError("'" + full + "' must be at least 1");
+      return n;
+    };
+    try {
+      if (!kKnown.contains(key)) throw ConfigError("unknown key '" + full + "'");
+      if (key == "url") {
+        am.url = value.as<std::string>();
+        check_http_url(full, am.url, false);
+      } else if (key == "generator_base_url") {
+        am.generator_base_url = value.as<std::string>();
+        check_http_url(full, am.generator_base_url, true);
+      } else if (key == "resend") am.resend = positive(duration_value(value));
+      else if (key == "resolved_resend_for") am.resolved_resend_for = positive(duration_value(value));
+      else if (key == "timeout") am.timeout = positive(duration_value(value));
+      else if (key == "retry_initial") am.retry_initial = positive(duration_value(value));
+      else if (key == "retry_max") am.retry_max = positive(duration_value(value));
+      else if (key == "queue") am.queue = at_least_one(value.as<size_t>());
+      else if (key == "max_active") am.max_active = at_least_one(value.as<size_t>());
+      else if (key == "batch") am.batch = at_least_one(value.as<size_t>());
+    } catch (const YAML::Exception& e) {
+      throw ConfigError(where(path, value) + ": '" + full + "': wrong type (" + e.msg + ")");
+    } catch (const ConfigError& e) {
+      throw ConfigError(where(path, kv.first) + ": " + e.what());
+    }
+  }
+  if (am.retry_initial > am.retry_max) {
+    throw ConfigError(path + ": 'alertmanager.retry_initial' must not exceed 'alertmanager.retry_max'");
+  }
+  return am;
+}
+
 }  // namespace
 
 Config load_config(const std::string& path) {
@@ -167,7 +226,7 @@ Config load_config(const std::string& path) {
   static const std::set<std::string> kKnown = {
       "rules", "calendars", "state_dir", "sync_writes", "grace", "batch_records",
       "max_timers_per_tick", "max_timers_per_second", "input", "alerts_output", "dead_letter_output", "alert_source",
-      "kafka", "http", "roster", "reload", "audit"};
+      "kafka", "http", "roster", "reload", "audit", "alertmanager"};
   for (const auto& kv : root) {
     const auto key = kv.first.as<std::string>();
     const auto& value = kv.second;
@@ -184,6 +243,7 @@ Config load_config(const std::string& path) {
       else if (key == "http") config.http = load_http(path, value);
       else if (key == "reload") config.reload = load_reload(path, value);
       else if (key == "audit") config.audit = load_audit(value, resolve);
+      else if (key == "alertmanager") config.alertmanager = load_alertmanager(path, value);
       else if (key == "batch_records") config.batch_records = value.as<size_t>();
       else if (key == "max_timers_per_tick") config.max_timers_per_tick = value.as<size_t>();
       else if (key == "input") config.input = resolve(value.as<std::string>());

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "alertmanager/options.h"
 #include "kafka/kafka_config.h"
 #include "model/time.h"
 
@@ -53,6 +54,9 @@ struct Config {
   ReloadConfig reload;
   // Present when the config has an `audit:` section: `run` appends to that log.
   std::optional<AuditConfig> audit;
+  // Present when the config has an `alertmanager:` section: alerts are also
+  // posted to that Alertmanager (after they are delivered to their sink).
+  std::optional<AlertmanagerOptions> alertmanager;
   std::string input = "-";            // JSON Lines file or "-" (stdin) for `run`
   std::string alerts_output = "-";
   std::string dead_letter_output;  // empty: dead letters are logged to stderr only

@@ -27,7 +27,8 @@ using SteadyClock = std::chrono::steady_clock;
 // partition). Created on assignment, dropped on revocation.
 struct PartitionWorker {
   PartitionWorker(std::shared_ptr<RocksDbDatabase> database, uint16_t partition,
-                  std::shared_ptr<const RuleSet> rules, const Config& config, KafkaProducer& producer)
+                  std::shared_ptr<const RuleSet> rules, const Config& config, KafkaProducer& producer,
+                  AlertmanagerSender* alertmanager)
       : store(std::move(database), partition),
         engine(std::move(rules), store, EngineOptions{.grace = config.grace}),
         alerts(producer, config.kafka->alerts_topic,
@@ -35,7 +36,8 @@ struct PartitionWorker {
                config.kafka->delivery_wait),
         dead_letters(producer, config.kafka->dead_letter_topic, KafkaPayloadMode::as_is,
                      config.kafka->delivery_wait),
-        pipeline(engine, store, alerts, dead_letters,
+        alertmanager_tee(alertmanager ? std::make_unique<AlertmanagerTeeSink>(alerts, *alertmanager) : nullptr),
+        pipeline(engine, store, alertmanager_tee ? static_cast<RecordSink&>(*alertmanager_tee) : alerts, dead_letters,
                  PipelineOptions{.batch_records = config.batch_records, .alert_source = config.alert_source}) {}
 
   std::string position() const { return next_offset ? std::to_string(*next_offset) : committed_position; }
@@ -44,6 +46,8 @@ struct PartitionWorker {
   Engine engine;
   KafkaSink alerts;
   KafkaSink dead_letters;
+  // Alerts acknowledged by Kafka also go to Alertmanager (null without it).
+  std::unique_ptr<AlertmanagerTeeSink> alertmanager_tee;
   Pipeline pipeline;
   std::unique_ptr<PipelineMetrics> metrics;  // declared after the pipeline: gone before it
   std::string committed_position;     // from the checkpoint at assignment
@@ -77,7 +81,8 @@ class KafkaMonitor final : public PartitionListener {
  public:
   KafkaMonitor(const Config& config, std::shared_ptr<const RuleSet> rules,
                std::shared_ptr<RocksDbDatabase> database, KafkaProducer& producer, spdlog::logger& log,
-               MetricsHub& hub, HealthState& health, RuleReloader& reloader, AuditTrail* audit_trail)
+               MetricsHub& hub, HealthState& health, RuleReloader& reloader, AuditTrail* audit_trail,
+               AlertmanagerSender* alertmanager)
       : config_(config),
         rules_(std::move(rules)),
         database_(std::move(database)),
@@ -87,12 +92,13 @@ class KafkaMonitor final : public PartitionListener {
         health_(health),
         reloader_(reloader),
         audit_trail_(audit_trail),
+        alertmanager_(alertmanager),
         budget_(config.max_timers_per_tick, config.max_timers_per_second) {}
 
   Result<std::optional<int64_t>> on_partition_assigned(int32_t partition) override {
     if (partition < 0 || partition >= 0xffff) return make_error("partition " + std::to_string(partition) + " out of range");
     auto worker = std::make_unique<PartitionWorker>(database_, static_cast<uint16_t>(partition), rules_, config_,
-                                                    producer_);
+                                                    producer_, alertmanager_);
     if (auto s = worker->engine.open(); !s.ok()) return s.error();
     auto position = worker->pipeline.recover();
     if (!position.ok()) return position.error();
@@ -352,6 +358,7 @@ class KafkaMonitor final : public PartitionListener {
   HealthState& health_;
   RuleReloader& reloader_;
   AuditTrail* audit_trail_;  // null without an `audit:` section
+  AlertmanagerSender* alertmanager_;  // null without an `alertmanager:` section
   FiringBudget budget_;
   std::map<int32_t, std::unique_ptr<PartitionWorker>> workers_;
   SteadyClock::time_point last_commit_ = SteadyClock::now();
@@ -406,6 +413,10 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
   if (!server.ok()) return fail(server.error());
   if (*server) log.info("serving {}/metrics, /livez, /readyz", (*server)->url());
 
+  auto alertmanager = start_alertmanager(config, registry, rules, clock);
+  if (!alertmanager.ok()) return fail(alertmanager.error());
+  if (*alertmanager) log.info("alerts also go to Alertmanager at {}", config.alertmanager->url);
+
   auto producer = KafkaProducer::create(kafka, on_client_error);
   if (!producer.ok()) return fail(producer.error());
   std::unique_ptr<AuditTrail> audit_trail;
@@ -416,7 +427,8 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
     if (!started.ok()) return fail(started.error());
     audit_trail = std::move(started).value();
   }
-  KafkaMonitor monitor(config, rules, *database, **producer, log, hub, health, reloader, audit_trail.get());
+  KafkaMonitor monitor(config, rules, *database, **producer, log, hub, health, reloader, audit_trail.get(),
+                       *alertmanager ? (*alertmanager)->sender.get() : nullptr);
   auto source = KafkaSource::create(kafka, monitor, on_client_error);
   if (!source.ok()) return fail(source.error());
 
@@ -427,6 +439,10 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
   install_stop_signals();
   install_reload_signal();
   if (auto s = monitor.run(**source, stop_requested(), exit_when_idle); !s.ok()) return fail(s.error());
+  if (*alertmanager) {
+    (*alertmanager)->sender->stop();  // one last attempt for the alerts just delivered
+    log.info("{} alert(s) accepted by Alertmanager", (*alertmanager)->probe->sent_total());
+  }
   log.info("stopped cleanly");
   return 0;
 }

@@ -14,9 +14,10 @@ int run_replay(const ReplayArgs& args) {
   const auto process_start = std::chrono::steady_clock::now();
   std::vector<std::string> calendar_paths = args.calendar_paths;
   std::string alert_source = "/slawatch";
+  Config config;
   if (args.config_path) {
     try {
-      const Config config = load_config(*args.config_path);
+      config = load_config(*args.config_path);
       calendar_paths.insert(calendar_paths.end(), config.calendar_paths.begin(),
                             config.calendar_paths.end());
       alert_source = config.alert_source;
@@ -72,13 +73,24 @@ int run_replay(const ReplayArgs& args) {
     dead_letters = std::make_unique<DeadLetterJsonSink>(std::move(opened).value());
   }
 
+  // With an `alertmanager:` section in --config, the replayed alerts are posted
+  // too; resends and endsAt follow the wall clock, not event time.
+  WallClock wall_clock;
+  prometheus::Registry registry;
+  auto alertmanager = start_alertmanager(config, registry, rules, wall_clock);
+  if (!alertmanager.ok()) {
+    std::cerr << "slawatch: " << alertmanager.error().message << "\n";
+    return 1;
+  }
+  RecordSink& alert_sink = *alertmanager ? (*alertmanager)->wrap(**alerts) : **alerts;
+
   EngineOptions engine_options;
   engine_options.grace = Duration{0};  // contract: replay has no grace
   Engine engine(rules, store, engine_options);
   PipelineOptions pipeline_options;
   pipeline_options.batch_records = args.batch_records;
   pipeline_options.alert_source = alert_source;
-  Pipeline pipeline(engine, store, **alerts, *dead_letters, pipeline_options);
+  Pipeline pipeline(engine, store, alert_sink, *dead_letters, pipeline_options);
   pipeline.set_reject_observer([&](const RawRecord& record, const std::string& reason) {
     if (!args.quiet) std::cerr << "slawatch: rejected " << record.origin << ": " << reason << "\n";
   });
@@ -144,6 +156,7 @@ int run_replay(const ReplayArgs& args) {
   for (int i = 0; i < 2; ++i) {
     if (auto s = pipeline.maybe_commit((*source)->position(), true); !s.ok()) return fail(s.error());
   }
+  if (*alertmanager) (*alertmanager)->sender->stop();  // posts what is left, once
   const auto& c = pipeline.counters();
   if (!args.quiet) {
     std::cerr << "slawatch: replayed " << c.records << " records: " << c.applied << " applied, "

@@ -146,6 +146,12 @@ int run_live(const RunArgs& args) {
     dead_letters = std::make_unique<DeadLetterJsonSink>(std::move(opened).value());
   }
 
+  WallClock clock;
+  prometheus::Registry registry;
+  auto alertmanager = start_alertmanager(config, registry, rules, clock);
+  if (!alertmanager.ok()) return fail(alertmanager.error());
+  RecordSink& alert_sink = *alertmanager ? (*alertmanager)->wrap(**alerts) : **alerts;
+
   StateStore& store = *state->store;
   EngineOptions engine_options;
   engine_options.grace = config.grace;
@@ -153,9 +159,7 @@ int run_live(const RunArgs& args) {
   PipelineOptions pipeline_options;
   pipeline_options.batch_records = config.batch_records;
   pipeline_options.alert_source = config.alert_source;
-  Pipeline pipeline(engine, store, **alerts, *dead_letters, pipeline_options);
-  WallClock clock;
-  prometheus::Registry registry;
+  Pipeline pipeline(engine, store, alert_sink, *dead_letters, pipeline_options);
   MetricsHub hub(registry, clock, BuildInfo{SLAWATCH_VERSION, rules->version});
   PipelineObservers log_rejects;
   log_rejects.reject = [](const RawRecord& record, const std::string& reason) {
@@ -217,6 +221,7 @@ int run_live(const RunArgs& args) {
   std::vector<std::pair<RawRecord, std::string>> taken;
   auto last_commit = std::chrono::steady_clock::now();
   bool input_open = true;
+  if (*alertmanager) std::cerr << "slawatch: alerts also go to Alertmanager at " << config.alertmanager->url << "\n";
   std::cerr << "slawatch: monitoring " << config.input << " with " << rules->deadlines.size()
             << " deadline and " << rules->counts.size() << " count rules (version "
             << rules->version << ")\n";
@@ -247,6 +252,11 @@ int run_live(const RunArgs& args) {
   }
   for (int i = 0; i < 2; ++i) {
     if (auto s = pipeline.maybe_commit(last_position, true); !s.ok()) return fail(s.error());
+  }
+  if (*alertmanager) {
+    (*alertmanager)->sender->stop();  // one last attempt for the alerts just delivered
+    std::cerr << "slawatch: " << (*alertmanager)->probe->sent_total() << " alert(s) accepted by Alertmanager at "
+              << config.alertmanager->url << "\n";
   }
   std::cerr << "slawatch: stopped after " << pipeline.counters().records << " records\n";
   return 0;

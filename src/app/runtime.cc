@@ -4,6 +4,9 @@
 #include <filesystem>
 #include <iostream>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 namespace slawatch {
 
 std::shared_ptr<const RuleSet> load_rules_or_report(const std::string& path,
@@ -47,6 +50,27 @@ Result<std::unique_ptr<HttpServer>> serve_http(const Config& config, MetricsHub&
   HttpServerOptions options;
   options.listen = config.http->listen;
   return HttpServer::start(options, std::move(routes));
+}
+
+Result<std::unique_ptr<AlertmanagerDelivery>> start_alertmanager(const Config& config, prometheus::Registry& registry,
+                                                                 std::shared_ptr<const RuleSet> rules,
+                                                                 const Clock& clock) {
+  if (!config.alertmanager) return std::unique_ptr<AlertmanagerDelivery>();
+  const AlertmanagerOptions& options = *config.alertmanager;
+  auto client = CurlAlertmanagerClient::create(options.url, options.timeout);
+  if (!client.ok()) return client.error();
+  auto delivery = std::make_unique<AlertmanagerDelivery>();
+  delivery->client = std::move(client).value();
+  delivery->probe = std::make_unique<AlertmanagerProbe>(registry);
+  delivery->sender = std::make_unique<AlertmanagerSender>(options, *delivery->client, clock, *delivery->probe,
+                                                          notify_roles_from(std::move(rules)));
+  // Its own stderr logger (stdout may carry the alerts; the sink is thread-safe):
+  // the sender thread logs only state changes (failing, recovered, rejected).
+  auto log = std::make_shared<spdlog::logger>("slawatch", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  log->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  delivery->sender->set_logger([log](const std::string& message) { log->warn("{}", message); });
+  delivery->sender->start();
+  return delivery;
 }
 
 namespace {

@@ -7,6 +7,12 @@
 #include <string>
 #include <vector>
 
+#include <prometheus/registry.h>
+
+#include "alertmanager/client.h"
+#include "alertmanager/probe.h"
+#include "alertmanager/sender.h"
+#include "alertmanager/tee_sink.h"
 #include "app/config.h"
 #include "http/http_server.h"
 #include "metrics/metrics_hub.h"
@@ -33,6 +39,26 @@ Result<OpenedState> open_state(const std::string& dir, bool sync_writes);
 // `more` adds the caller's routes (the reload endpoint, the case API).
 Result<std::unique_ptr<HttpServer>> serve_http(const Config& config, MetricsHub& hub, const HealthState& health,
                                                const std::function<void(HttpRoutes&)>& more = {});
+
+// Alertmanager delivery for a config with an `alertmanager:` section: the
+// libcurl client, the metrics (on `registry`) and the running sender thread.
+// Members are destroyed sender first, so its final flush still has the client.
+struct AlertmanagerDelivery {
+  std::unique_ptr<CurlAlertmanagerClient> client;
+  std::unique_ptr<AlertmanagerProbe> probe;
+  std::unique_ptr<AlertmanagerSender> sender;
+
+  // The pipeline's alert sink: `inner`, teed to Alertmanager once flushed.
+  RecordSink& wrap(RecordSink& inner) {
+    tees.push_back(std::make_unique<AlertmanagerTeeSink>(inner, *sender));
+    return *tees.back();
+  }
+  std::vector<std::unique_ptr<AlertmanagerTeeSink>> tees;
+};
+// Null without an `alertmanager:` section. `registry`, `clock` must outlive it.
+Result<std::unique_ptr<AlertmanagerDelivery>> start_alertmanager(const Config& config, prometheus::Registry& registry,
+                                                                 std::shared_ptr<const RuleSet> rules,
+                                                                 const Clock& clock);
 
 // Set by SIGINT/SIGTERM once install_stop_signals() ran.
 const std::atomic<bool>& stop_requested();

@@ -1,5 +1,6 @@
 #include "io/alert_json.h"
 
+#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -141,6 +142,124 @@ std::string encode_dead_letter(std::string_view original, std::string_view reaso
   }
   w.EndObject();
   return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+}  // namespace slawatch
+
+namespace slawatch {
+namespace {
+
+using JsonValue = rapidjson::Value;
+
+Result<std::string> string_field(const JsonValue& object, const char* name) {
+  auto it = object.FindMember(name);
+  if (it == object.MemberEnd() || !it->value.IsString()) {
+    return make_error(std::string("alert field '") + name + "' is missing or not a string");
+  }
+  return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+Result<Instant> time_field(const JsonValue& object, const char* name) {
+  auto text = string_field(object, name);
+  if (!text.ok()) return text.error();
+  auto parsed = parse_rfc3339(*text);
+  if (!parsed.ok()) return make_error(std::string("alert field '") + name + "': " + parsed.error().message);
+  return *parsed;
+}
+
+bool is_null(const JsonValue& object, const char* name) {
+  auto it = object.FindMember(name);
+  return it == object.MemberEnd() || it->value.IsNull();
+}
+
+}  // namespace
+
+Result<Alert> decode_alert_cloudevent(std::string_view json) {
+  rapidjson::Document document;
+  document.Parse(json.data(), json.size());
+  if (document.HasParseError() || !document.IsObject()) return make_error("alert is not a JSON object");
+  Alert alert;
+  auto type = string_field(document, "type");
+  if (!type.ok()) return type.error();
+  if (*type == "slawatch.alert.fired") alert.kind = AlertKind::fired;
+  else if (*type == "slawatch.alert.resolved") alert.kind = AlertKind::resolved;
+  else if (*type == "slawatch.alert.retracted") alert.kind = AlertKind::retracted;
+  else return make_error("not an alert type: '" + *type + "'");
+  auto emitted = time_field(document, "time");
+  if (!emitted.ok()) return emitted.error();
+  alert.emitted_at = *emitted;
+  auto data_it = document.FindMember("data");
+  if (data_it == document.MemberEnd() || !data_it->value.IsObject()) return make_error("alert has no data object");
+  const JsonValue& data = data_it->value;
+
+  for (auto [name, target] : {std::pair{"alert_id", &alert.alert_id}, std::pair{"stage", &alert.stage},
+                              std::pair{"severity", &alert.severity}, std::pair{"department", &alert.department},
+                              std::pair{"rule_version", &alert.rule_version}}) {
+    auto value = string_field(data, name);
+    if (!value.ok()) return value.error();
+    *target = std::move(value).value();
+  }
+  auto case_id = string_field(data, "case_id");
+  if (!case_id.ok()) return case_id.error();
+  alert.case_id = CaseId(std::move(case_id).value());
+  auto rule = string_field(data, "rule");
+  if (!rule.ok()) return rule.error();
+  alert.rule = RuleId(std::move(rule).value());
+  auto cycle = data.FindMember("cycle");
+  if (cycle == data.MemberEnd() || !cycle->value.IsInt()) return make_error("alert field 'cycle' is not an integer");
+  alert.cycle = cycle->value.GetInt();
+  auto due = time_field(data, "due_at");
+  if (!due.ok()) return due.error();
+  alert.due_at = *due;
+
+  switch (alert.kind) {
+    case AlertKind::fired: {
+      auto fired = time_field(data, "fired_at");
+      if (!fired.ok()) return fired.error();
+      alert.fired_at = *fired;
+      auto started = time_field(data, "started_at");
+      if (!started.ok()) return started.error();
+      alert.started_at = *started;
+      auto notify = data.FindMember("notify");
+      if (notify == data.MemberEnd() || !notify->value.IsArray()) return make_error("alert field 'notify' is not a list");
+      for (const auto& target : notify->value.GetArray()) {
+        if (!target.IsObject()) return make_error("alert field 'notify' holds a non-object");
+        auto role = string_field(target, "role");
+        if (!role.ok()) return role.error();
+        NotifyTarget decoded{std::move(role).value(), ""};
+        if (!is_null(target, "person")) {
+          auto person = string_field(target, "person");
+          if (!person.ok()) return person.error();
+          decoded.person = std::move(person).value();
+        }
+        alert.notify.push_back(std::move(decoded));
+      }
+      break;
+    }
+    case AlertKind::resolved: {
+      auto closed = time_field(data, "closed_at");
+      if (!closed.ok()) return closed.error();
+      alert.closed_at = *closed;
+      break;
+    }
+    case AlertKind::retracted: {
+      if (!is_null(data, "closed_at")) {
+        auto closed = time_field(data, "closed_at");
+        if (!closed.ok()) return closed.error();
+        alert.closed_at = *closed;
+      }
+      auto reason = string_field(data, "reason");
+      if (!reason.ok()) return reason.error();
+      alert.reason = std::move(reason).value();
+      if (!is_null(data, "event_id")) {
+        auto event_id = string_field(data, "event_id");
+        if (!event_id.ok()) return event_id.error();
+        alert.event_id = EventId(std::move(event_id).value());
+      }
+      break;
+    }
+  }
+  return alert;
 }
 
 }  // namespace slawatch

@@ -4,11 +4,17 @@
 #include <string_view>
 
 #include "model/alert.h"
+#include "model/result.h"
 
 namespace slawatch {
 
 // A CloudEvents 1.0 structured-mode JSON object, one line.
 std::string encode_alert_cloudevent(const Alert& alert, std::string_view source);
+
+// The inverse of encode_alert_cloudevent, for consumers inside slawatch that
+// take alerts as delivered (the Alertmanager tee): every field the encoder
+// writes comes back; `department` stays "unassigned" when it was empty.
+Result<Alert> decode_alert_cloudevent(std::string_view json);
 
 // The dead-letter envelope: the reason, where the record came from and its
 // original bytes ("original" as a JSON string when the bytes are valid UTF-8,

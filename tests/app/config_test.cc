@@ -99,6 +99,52 @@ TEST_F(ConfigTest, ReloadSectionWatchesByDefaultAndNeedsALongToken) {
       << error_of("reload:\n  wach: 1s\n");
 }
 
+TEST_F(ConfigTest, AlertmanagerSectionWithDefaultsAndValidation) {
+  EXPECT_FALSE(load_config(write("grace: 5s\n")).alertmanager.has_value());
+  const Config defaults = load_config(write("alertmanager: {}\n"));
+  ASSERT_TRUE(defaults.alertmanager.has_value());
+  EXPECT_EQ(defaults.alertmanager->url, "http://127.0.0.1:9093");
+  EXPECT_EQ(defaults.alertmanager->resend, std::chrono::minutes(1));
+  EXPECT_EQ(defaults.alertmanager->resolved_resend_for, std::chrono::minutes(15));
+  EXPECT_EQ(defaults.alertmanager->queue, 10000u);
+  EXPECT_EQ(defaults.alertmanager->timeout, std::chrono::seconds(5));
+  const Config set = load_config(write(
+      "alertmanager:\n"
+      "  url: https://am.city.example:9093/prefix\n"
+      "  resend: 30s\n"
+      "  resolved_resend_for: 5m\n"
+      "  queue: 50\n"
+      "  max_active: 70\n"
+      "  timeout: 2s\n"
+      "  generator_base_url: ''\n"
+      "  batch: 10\n"
+      "  retry_initial: 200ms\n"
+      "  retry_max: 10s\n"));
+  const AlertmanagerOptions& am = *set.alertmanager;
+  EXPECT_EQ(am.url, "https://am.city.example:9093/prefix");
+  EXPECT_EQ(am.resend, std::chrono::seconds(30));
+  EXPECT_EQ(am.resolved_resend_for, std::chrono::minutes(5));
+  EXPECT_EQ(am.queue, 50u);
+  EXPECT_EQ(am.max_active, 70u);
+  EXPECT_EQ(am.timeout, std::chrono::seconds(2));
+  EXPECT_EQ(am.generator_base_url, "");
+  EXPECT_EQ(am.batch, 10u);
+  EXPECT_EQ(am.retry_initial, std::chrono::milliseconds(200));
+  EXPECT_EQ(am.retry_max, std::chrono::seconds(10));
+
+  EXPECT_NE(error_of("alertmanager:\n  urll: x\n").find("slawatch.yaml:2:3: unknown key 'alertmanager.urll'"),
+            std::string::npos);
+  EXPECT_NE(error_of("alertmanager:\n  url: 127.0.0.1:9093\n").find("must be an http:// or https:// URL"),
+            std::string::npos);
+  EXPECT_NE(error_of("alertmanager:\n  resend: 0s\n").find("'alertmanager.resend' must be more than 0"),
+            std::string::npos);
+  EXPECT_NE(error_of("alertmanager:\n  queue: 0\n").find("'alertmanager.queue' must be at least 1"),
+            std::string::npos);
+  EXPECT_NE(error_of("alertmanager:\n  timeout: soon\n").find("slawatch.yaml:2:"), std::string::npos);
+  EXPECT_NE(error_of("alertmanager:\n  retry_initial: 2m\n").find("must not exceed"), std::string::npos);
+  EXPECT_NE(error_of("alertmanager: [x]\n").find("'alertmanager' must be a map"), std::string::npos);
+}
+
 // The shipped config files are what a new operator starts from: they must load.
 TEST_F(ConfigTest, AuditSectionNamesTheLogRelativeToTheFile) {
   EXPECT_FALSE(load_config(write("grace: 5s\n")).audit.has_value());
@@ -119,6 +165,28 @@ TEST(ShippedConfig, FileAndKafkaConfigsLoad) {
   EXPECT_EQ(kafka_config.kafka->events_topic, "hotline.case-events");
   EXPECT_EQ(kafka_config.max_timers_per_second, 20000u);
   EXPECT_TRUE(kafka_config.http.has_value());
+}
+
+// config/slawatch.yaml documents the `alertmanager:` section commented out;
+// uncommented, it must load as written.
+TEST_F(ConfigTest, ShippedAlertmanagerExampleLoadsUncommented) {
+  std::ifstream shipped(std::string(SLAWATCH_SOURCE_DIR) + "/config/slawatch.yaml");
+  std::string line, section;
+  bool inside = false;
+  while (std::getline(shipped, line)) {
+    if (line.starts_with("# alertmanager:")) inside = true;
+    else if (inside && !line.starts_with("#   ")) break;
+    if (inside) section += line.substr(2) + "\n";
+  }
+  ASSERT_FALSE(section.empty()) << "no '# alertmanager:' block in config/slawatch.yaml";
+  const Config config = load_config(write(section));
+  ASSERT_TRUE(config.alertmanager.has_value()) << section;
+  EXPECT_EQ(config.alertmanager->url, "http://127.0.0.1:9093");
+  EXPECT_EQ(config.alertmanager->resend, std::chrono::minutes(1));
+  EXPECT_EQ(config.alertmanager->resolved_resend_for, std::chrono::minutes(15));
+  EXPECT_EQ(config.alertmanager->queue, 10000u);
+  EXPECT_EQ(config.alertmanager->timeout, std::chrono::seconds(5));
+  EXPECT_EQ(config.alertmanager->generator_base_url, "http://127.0.0.1:9464");
 }
 
 }  // namespace

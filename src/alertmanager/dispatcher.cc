@@ -1,0 +1,151 @@
+#include "alertmanager/dispatcher.h"
+
+#include <algorithm>
+
+namespace slawatch {
+
+RoleLookup notify_roles_from(std::shared_ptr<const RuleSet> rules) {
+  return [rules = std::move(rules)](const RuleId& rule, const std::string& stage) -> std::vector<std::string> {
+    for (const auto& deadline : rules->deadlines) {
+      if (deadline.id != rule) continue;
+      for (const auto& s : deadline.stages) {
+        if (s.name == stage) return s.notify;
+      }
+    }
+    for (const auto& count : rules->counts) {
+      if (count.id == rule) return count.notify;
+    }
+    return {};
+  };
+}
+
+AlertmanagerDispatcher::AlertmanagerDispatcher(AlertmanagerOptions options, AlertmanagerClient& client,
+                                               const Clock& clock, AlertmanagerProbe& probe, RoleLookup roles,
+                                               uint64_t jitter_seed)
+    : options_(std::move(options)),
+      mapping_{options_.generator_base_url, options_.resend},
+      client_(client),
+      clock_(clock),
+      probe_(probe),
+      roles_(std::move(roles)),
+      random_(jitter_seed) {}
+
+void AlertmanagerDispatcher::schedule(Entry& entry, const std::string& id, Instant at) {
+  schedule_.erase({entry.next_send, id});
+  entry.next_send = at;
+  schedule_.insert({at, id});
+}
+
+void AlertmanagerDispatcher::forget(const std::string& id) {
+  auto it = active_.find(id);
+  if (it == active_.end()) return;
+  schedule_.erase({it->second.next_send, id});
+  if (it->second.alert.kind != AlertKind::fired) --resolved_;
+  active_.erase(it);
+}
+
+void AlertmanagerDispatcher::report_active() { probe_.active(firing(), resolved_); }
+
+void AlertmanagerDispatcher::accept(Alert alert) {
+  const Instant now = clock_.now();
+  auto it = active_.find(alert.alert_id);
+  if (it == active_.end()) {
+    if (active_.size() >= options_.max_active) {
+      probe_.dropped("active_full");
+      return;
+    }
+    if (alert.kind != AlertKind::fired && alert.notify.empty() && roles_) {
+      for (auto& role : roles_(alert.rule, alert.stage)) alert.notify.push_back(NotifyTarget{std::move(role), ""});
+    }
+    const std::string id = alert.alert_id;
+    it = active_.emplace(id, Entry{std::move(alert), kMinInstant}).first;
+    schedule_.insert({kMinInstant, id});
+    if (it->second.alert.kind != AlertKind::fired) ++resolved_;
+  } else {
+    Entry& entry = it->second;
+    const bool was_firing = entry.alert.kind == AlertKind::fired;
+    // Resolved and retracted events carry no roles: keep the firing event's
+    // roles and people, so the same Alertmanager alerts end.
+    if (alert.kind != AlertKind::fired && alert.notify.empty()) alert.notify = std::move(entry.alert.notify);
+    entry.alert = std::move(alert);
+    const bool is_firing = entry.alert.kind == AlertKind::fired;
+    if (was_firing && !is_firing) ++resolved_;
+    if (!was_firing && is_firing) --resolved_;
+  }
+  Entry& entry = it->second;
+  entry.forget_at = entry.alert.kind == AlertKind::fired ? kMaxInstant : now + options_.resolved_resend_for;
+  schedule(entry, it->first, now);  // changed: send at once
+  report_active();
+}
+
+void AlertmanagerDispatcher::backoff(Instant now) {
+  ++failures_;
+  Duration wait = options_.retry_initial;
+  for (int i = 1; i < failures_ && wait < options_.retry_max; ++i) wait *= 2;
+  wait = std::min(wait, options_.retry_max);
+  // Jitter: 50-100% of the exponential wait.
+  std::uniform_int_distribution<int64_t> jitter(wait.count() / 2, wait.count());
+  last_backoff_ = Duration{jitter(random_)};
+  backoff_until_ = now + last_backoff_;
+}
+
+size_t AlertmanagerDispatcher::run_due() {
+  const Instant now = clock_.now();
+  if (now < backoff_until_) return 0;
+  size_t accepted = 0;
+  std::vector<std::string> batch;
+  for (;;) {
+    batch.clear();
+    nlohmann::json body = nlohmann::json::array();
+    std::vector<std::string> expired;
+    for (auto it = schedule_.begin(); it != schedule_.end() && it->first <= now && batch.size() < options_.batch;
+         ++it) {
+      const Entry& entry = active_.at(it->second);
+      if (now >= entry.forget_at) {
+        expired.push_back(it->second);
+        continue;
+      }
+      append_alertmanager_alerts(entry.alert, now, mapping_, body);
+      batch.push_back(it->second);
+    }
+    for (const auto& id : expired) forget(id);
+    if (batch.empty()) break;
+    const PostResult result = client_.post(body.dump());
+    if (result.outcome == PostResult::Outcome::retry) {
+      probe_.failed(result.reason);
+      backoff(now);
+      if (failures_ == 1 && log_) log_("alertmanager: " + result.message + "; retrying with backoff");
+      break;
+    }
+    if (result.accepted()) {
+      probe_.sent(body.size());
+      accepted += body.size();
+      if (failures_ > 0 && log_) log_("alertmanager: delivering again after " + std::to_string(failures_) + " failed attempt(s)");
+      failures_ = 0;
+    } else {
+      if (log_) log_("alertmanager: rejected " + std::to_string(batch.size()) + " alert(s): " + result.message);
+      // Sending the same payload again would be refused again; the alerts
+      // wait for their next resend (a firing one may be fine by then).
+      probe_.failed(result.reason);
+      probe_.dropped("rejected", batch.size());
+    }
+    for (const auto& id : batch) {
+      Entry& entry = active_.at(id);
+      const Instant next = now + options_.resend;
+      if (entry.alert.kind != AlertKind::fired && next >= entry.forget_at) {
+        forget(id);
+      } else {
+        schedule(entry, id, next);
+      }
+    }
+  }
+  report_active();
+  return accepted;
+}
+
+Instant AlertmanagerDispatcher::next_due() const {
+  if (schedule_.empty()) return kMaxInstant;
+  return std::max(schedule_.begin()->first, backoff_until_);
+}
+
+}  // namespace slawatch
