@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "app/commands.h"
+#include "roster/roster.h"
 #include "rules/rules.h"
 
 int main(int argc, char** argv) {
@@ -23,6 +24,8 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--state", replay.state_dir,
                          "Durable state directory (RocksDB); resumes where a killed run stopped");
   replay_cmd->add_option("--calendars", replay.calendar_paths, "Extra calendar files or folders");
+  replay_cmd->add_option("--roster", replay.roster_path,
+                         "Duty roster: name the people behind notify roles (default: the config's roster)");
   replay_cmd->add_option("--batch", replay.batch_records, "Records per state commit")
       ->check(CLI::PositiveNumber);
   replay_cmd->add_flag("--quiet", replay.quiet, "No per-record rejection messages or summary");
@@ -44,6 +47,14 @@ int main(int argc, char** argv) {
   auto* check_cmd = rules_cmd->add_subcommand("check", "Validate rules; errors name file:line:column");
   check_cmd->add_option("path", check_path, "Rule file or folder")->required();
   check_cmd->add_option("--calendars", check_calendars, "Extra calendar files or folders");
+
+  auto* roster_cmd = app.add_subcommand("roster", "Duty roster tools");
+  roster_cmd->require_subcommand(1);
+  std::string roster_check_path, roster_check_rules;
+  auto* roster_check_cmd = roster_cmd->add_subcommand(
+      "check", "Validate a duty roster (and that it covers the rules); errors name file:line:column");
+  roster_check_cmd->add_option("--roster", roster_check_path, "Roster file")->required();
+  roster_check_cmd->add_option("--rules", roster_check_rules, "Rule file or folder to check the roster against");
 
   SimulateArgs simulate;
   auto* sim_cmd = app.add_subcommand("simulate", "Generate seeded hotline traffic as JSON Lines");
@@ -77,6 +88,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   demo_cmd->add_option("--seed", demo.seed, "Random seed");
   demo_cmd->add_option("--rules", demo.rules_path, "Rule file or folder");
+  demo_cmd->add_option("--roster", demo.roster_path, "Duty roster (\"\" for none)");
   demo_cmd->add_flag("--no-color", no_color, "Plain output");
   demo_cmd->add_flag("--warnings", demo.show_warnings, "Also print warning stages");
 
@@ -89,6 +101,7 @@ int main(int argc, char** argv) {
   if (*replay_cmd) return run_replay(replay);
   if (*run_cmd) return run_live(run);
   if (*check_cmd) return run_rules_check(check_path, check_calendars);
+  if (*roster_check_cmd) return check_roster_command(roster_check_path, roster_check_rules, std::cout, std::cerr);
   if (*sim_cmd) return run_simulate(simulate);
   if (*demo_cmd) {
     demo.color = !no_color;

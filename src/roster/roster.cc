@@ -76,4 +76,9 @@ std::string_view Roster::resolve(std::string_view role, std::string_view departm
   return it == holders->end() ? std::string_view{} : it->second.person_at(t);
 }
 
+void resolve_notify(const Roster& roster, Alert& alert) {
+  if (alert.kind != AlertKind::fired) return;
+  for (auto& target : alert.notify) target.person = roster.resolve(target.role, alert.department, alert.due_at);
+}
+
 }  // namespace slawatch

@@ -15,6 +15,7 @@
 
 #include <date/tz.h>
 
+#include "model/alert.h"
 #include "model/time.h"
 #include "rules/rules.h"
 
@@ -87,6 +88,11 @@ class Roster {
   std::map<std::string, Assignment, std::less<>> city_;
   std::string source_;
 };
+
+// Names the person behind each notify role of a fired alert, as on duty at
+// its due time for its department (contract section 3). Other alert kinds
+// carry no notify list and are left alone.
+void resolve_notify(const Roster& roster, Alert& alert);
 
 struct LoadedRoster {
   std::shared_ptr<const Roster> roster;  // null when errors is not empty
