@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "app/commands.h"
+#include "report/accountability.h"
 #include "roster/roster.h"
 #include "rules/rules.h"
 
@@ -56,6 +57,20 @@ int main(int argc, char** argv) {
   roster_check_cmd->add_option("--roster", roster_check_path, "Roster file")->required();
   roster_check_cmd->add_option("--rules", roster_check_rules, "Rule file or folder to check the roster against");
 
+  auto* report_cmd = app.add_subcommand("report", "Reports from replayed history");
+  report_cmd->require_subcommand(1);
+  AccountabilityArgs accountability;
+  auto* accountability_cmd = report_cmd->add_subcommand(
+      "accountability", "Breached stages per department and duty officer on duty (replay-based)");
+  accountability_cmd->add_option("--events", accountability.events, "Events file (JSON Lines), or - for stdin")->required();
+  accountability_cmd->add_option("--rules", accountability.rules, "Rule file or folder")->required();
+  accountability_cmd->add_option("--roster", accountability.roster, "Duty roster file")->required();
+  accountability_cmd->add_option("--from", accountability.from, "Stages due from this RFC 3339 time")->required();
+  accountability_cmd->add_option("--to", accountability.to, "... up to this one (excluded)")->required();
+  accountability_cmd->add_option("--format", accountability.format, "md, csv or html")
+      ->check(CLI::IsMember({"md", "csv", "html"}));
+  accountability_cmd->add_option("--out", accountability.out, "Output file, or - for stdout");
+
   SimulateArgs simulate;
   auto* sim_cmd = app.add_subcommand("simulate", "Generate seeded hotline traffic as JSON Lines");
   sim_cmd->add_option("--seed", simulate.seed, "Random seed");
@@ -101,6 +116,7 @@ int main(int argc, char** argv) {
   if (*replay_cmd) return run_replay(replay);
   if (*run_cmd) return run_live(run);
   if (*check_cmd) return run_rules_check(check_path, check_calendars);
+  if (*accountability_cmd) return accountability_command(accountability);
   if (*roster_check_cmd) return check_roster_command(roster_check_path, roster_check_rules, std::cout, std::cerr);
   if (*sim_cmd) return run_simulate(simulate);
   if (*demo_cmd) {
