@@ -363,6 +363,7 @@ class RosterReader {
       DepartmentRoster d;
       d.id = *id;
       if (const Field* f = mapping->find("name")) d.name = checker_.text(*f).value_or("");
+      const size_t errors_before_roles = checker_.error_count();
       if (const Field* f = mapping->find("head")) {
         if (auto a = assignment(*f, *id + ".head")) d.roles.emplace("head", std::move(*a));
       }
@@ -382,7 +383,8 @@ class RosterReader {
         }
       }
       if (d.roles.empty()) {
-        checker_.error(mapping->location(), context + " names nobody: give 'head', 'duty_officers' or 'roles'");
+        // A role that was given but wrong has been reported already.
+        if (checker_.error_count() == errors_before_roles) checker_.error(mapping->location(), context + " names nobody: give 'head', 'duty_officers' or 'roles'");
         continue;
       }
       departments.emplace(d.id, std::move(d));
