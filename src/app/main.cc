@@ -62,7 +62,11 @@ int main(int argc, char** argv) {
   AccountabilityArgs accountability;
   auto* accountability_cmd = report_cmd->add_subcommand(
       "accountability", "Breached stages per department and duty officer on duty (replay-based)");
-  accountability_cmd->add_option("--events", accountability.events, "Events file (JSON Lines), or - for stdin")->required();
+  auto* report_events = accountability_cmd->add_option("--events", accountability.events,
+                                                       "Events file (JSON Lines), or - for stdin");
+  accountability_cmd->add_option("--state", accountability.state,
+                                 "Instead of --events: a state directory written by `replay --state`")
+      ->excludes(report_events);
   accountability_cmd->add_option("--rules", accountability.rules, "Rule file or folder")->required();
   accountability_cmd->add_option("--roster", accountability.roster, "Duty roster file")->required();
   accountability_cmd->add_option("--from", accountability.from, "Stages due from this RFC 3339 time")->required();

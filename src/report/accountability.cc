@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "engine/engine.h"
+#include "engine/evaluator.h"
+#include "state/case_record.h"
 #include "pipeline/pipeline.h"
 #include "state/store.h"
 
@@ -145,6 +147,53 @@ Result<AccountabilityReport> replay_accountability(std::shared_ptr<const RuleSet
     if (!*more) break;
   }
   return ledger.build(engine.clock());
+}
+
+Result<AccountabilityReport> state_accountability(std::shared_ptr<const RuleSet> rules,
+                                                  std::shared_ptr<const Roster> roster, StateStore& store,
+                                                  Instant from, Instant to) {
+  auto checkpoint = store.load_checkpoint();
+  if (!checkpoint.ok()) return checkpoint.error();
+  const Instant clock = checkpoint->clock;
+  AccountabilityLedger ledger(rules, roster, from, to);
+  std::optional<Error> failure;
+  auto status = store.for_each_case([&](const CaseId& id, std::string_view bytes) {
+    auto record = decode_case_record(bytes, id);
+    if (!record.ok()) {
+      failure = record.error();
+      return false;
+    }
+    const auto& log = record->events;
+    for (const auto& event : log) ledger.on_event(event);
+    const CaseEvaluation evaluation = evaluate_case(log, *rules);
+    // What the engine has fired by `clock` (replay: no grace), as alerts.
+    for (const auto& stage : evaluation.stages) {
+      if (stage.status != StageStatus::due || stage.due_at > clock) continue;
+      const CycleResult& cycle = evaluation.cycle_of(stage);
+      Alert a;
+      a.kind = AlertKind::fired;
+      a.alert_id = make_alert_id(id, cycle.rule, cycle.cycle, stage.stage);
+      a.case_id = id;
+      a.rule = cycle.rule;
+      a.cycle = cycle.cycle;
+      a.stage = std::string(stage.stage);
+      a.department = attributes_at(log, stage.due_at).department;
+      a.due_at = stage.due_at;
+      if (stage.notify != nullptr) {
+        for (const auto& role : *stage.notify) a.notify.push_back(NotifyTarget{role, {}});
+      }
+      ledger.on_alert(a);
+      if (cycle.closed_at && *cycle.closed_at <= clock) {
+        a.kind = AlertKind::resolved;
+        a.closed_at = cycle.closed_at;
+        ledger.on_alert(a);
+      }
+    }
+    return true;
+  });
+  if (failure) return *failure;
+  if (!status.ok()) return status.error();
+  return ledger.build(clock);
 }
 
 }  // namespace slawatch

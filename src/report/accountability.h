@@ -17,6 +17,7 @@
 #include "model/event.h"
 #include "roster/roster.h"
 #include "rules/rules.h"
+#include "state/store.h"
 
 namespace slawatch {
 
@@ -91,12 +92,20 @@ Result<AccountabilityReport> replay_accountability(std::shared_ptr<const RuleSet
                                                    std::shared_ptr<const Roster> roster, RecordSource& events,
                                                    Instant from, Instant to);
 
+// The same report from a durable replay's state directory (`replay --state`):
+// every case's stored event log is evaluated again (the engine's pure
+// evaluator), up to the state's clock; no events file is needed.
+Result<AccountabilityReport> state_accountability(std::shared_ptr<const RuleSet> rules,
+                                                  std::shared_ptr<const Roster> roster, StateStore& store,
+                                                  Instant from, Instant to);
+
 std::string render_markdown(const AccountabilityReport& report);
 std::string render_csv(const AccountabilityReport& report);
 std::string render_html(const AccountabilityReport& report);
 
 struct AccountabilityArgs {
-  std::string events, rules, roster, from, to;
+  std::string events, state;  // exactly one: an events file or a state directory
+  std::string rules, roster, from, to;
   std::string format = "md";  // md, csv or html
   std::string out = "-";
 };

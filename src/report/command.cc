@@ -1,9 +1,11 @@
 // `slawatch report accountability`: loads rules and roster, replays the
 // events and writes the report in the asked format.
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "report/accountability.h"
+#include "state/rocksdb_store.h"
 
 namespace slawatch {
 
@@ -17,6 +19,10 @@ int accountability_command(const AccountabilityArgs& args) {
   const auto from = time_arg("--from", args.from);
   const auto to = time_arg("--to", args.to);
   if (!from || !to) return 2;
+  if (args.events.empty() == args.state.empty()) {
+    std::cerr << "slawatch: give either --events or --state\n";
+    return 2;
+  }
   if (*to <= *from) {
     std::cerr << "slawatch: --to must be after --from\n";
     return 2;
@@ -34,12 +40,20 @@ int accountability_command(const AccountabilityArgs& args) {
   auto roster = load_roster(args.roster);
   for (const auto& d : roster.errors) std::cerr << d.to_string() << "\n";
   if (!rules.rules || !roster.roster) return 1;
-  auto source = JsonLinesSource::open(args.events);
-  if (!source.ok()) {
-    std::cerr << "slawatch: " << source.error().message << "\n";
-    return 1;
-  }
-  auto report = replay_accountability(rules.rules, roster.roster, **source, *from, *to);
+  auto report = [&]() -> Result<AccountabilityReport> {
+    if (!args.state.empty()) {
+      if (!std::filesystem::is_directory(args.state)) return make_error("no state directory '" + args.state + "'");
+      RocksDbOptions options;
+      options.path = args.state;
+      auto database = RocksDbDatabase::open(options);
+      if (!database.ok()) return database.error();
+      RocksDbStateStore store(*database, 0);
+      return state_accountability(rules.rules, roster.roster, store, *from, *to);
+    }
+    auto source = JsonLinesSource::open(args.events);
+    if (!source.ok()) return source.error();
+    return replay_accountability(rules.rules, roster.roster, **source, *from, *to);
+  }();
   if (!report.ok()) {
     std::cerr << "slawatch: " << report.error().message << "\n";
     return 1;

@@ -108,9 +108,22 @@ def test(argv):
         check(outputs["html"].count("<svg") == 2 and "<script" not in outputs["html"], "html charts")
         print(f"report: {headline.group(0)}")
 
+        # The same report from a durable replay's state directory instead of the events.
+        state = os.path.join(tmp, "state")
+        run_ok([slawatch, "replay", "--rules", rules, "--events", events, "--until", "2026-03-03T00:00:00+08:00",
+                "--alerts", os.path.join(tmp, "state-alerts.jsonl"), "--state", state, "--quiet"], "replay --state")
+        from_state = run_ok([slawatch, "report", "accountability", "--state", state, "--rules", rules, "--roster", roster,
+                             "--from", "2026-03-02T00:00:00+08:00", "--to", "2026-03-03T00:00:00+08:00",
+                             "--format", "csv"], "report --state")
+        check(from_state.stdout_text == outputs["csv"],
+              f"report from --state differs from --events:\n{from_state.stdout_text[:800]}\n---\n{outputs['csv'][:800]}")
+
         usage = run([slawatch, "report", "accountability", "--events", events, "--rules", rules, "--roster", roster,
                      "--from", "2026-03-03T00:00:00+08:00", "--to", "2026-03-02T00:00:00+08:00"])
         check(usage.returncode == 2, f"--to before --from: exit {usage.returncode}")
+        neither = run([slawatch, "report", "accountability", "--rules", rules, "--roster", roster,
+                       "--from", "2026-03-02T00:00:00+08:00", "--to", "2026-03-03T00:00:00+08:00"])
+        check(neither.returncode == 2, f"neither --events nor --state: exit {neither.returncode}")
 
 
 if __name__ == "__main__":
