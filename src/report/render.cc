@@ -119,7 +119,7 @@ std::string svg_bars(const std::string& title, const std::vector<std::pair<std::
   const size_t n = std::min(bars.size(), limit);
   int64_t max = 1;
   for (size_t i = 0; i < n; ++i) max = std::max(max, bars[i].second);
-  constexpr int kLabel = 260, kWidth = 420, kBar = 18, kGap = 6;
+  constexpr int kLabel = 340, kWidth = 420, kBar = 18, kGap = 6;
   const int height = static_cast<int>(n) * (kBar + kGap) + 30;
   std::string svg = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" role=\"img\" aria-label=\"{}\">\n"
