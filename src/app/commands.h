@@ -20,6 +20,7 @@ struct ReplayArgs {
   std::string alerts = "-";
   std::string dead_letter;
   std::string state_dir;  // empty: in-memory state
+  std::string roster_path;  // empty: the config's, else none
   size_t batch_records = 2000;
   bool quiet = false;
   bool exit_when_ready = false;  // open state, recover, report, exit (restart-time measurement)
@@ -54,6 +55,7 @@ struct DemoArgs {
   int64_t cases = 2400;
   double seconds = 60;  // wall time for the simulated day
   std::string rules_path = "rules";
+  std::string roster_path = "config/roster.yaml";  // empty: alerts name roles only
   bool color = true;
   bool show_warnings = false;
 };

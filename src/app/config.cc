@@ -250,6 +250,7 @@ Config load_config(const std::string& path) {
       else if (key == "alerts_output") config.alerts_output = resolve(value.as<std::string>());
       else if (key == "dead_letter_output") config.dead_letter_output = resolve(value.as<std::string>());
       else if (key == "alert_source") config.alert_source = value.as<std::string>();
+      else if (key == "roster") config.roster_path = resolve(value.as<std::string>());
     } catch (const YAML::Exception& e) {
       throw ConfigError(where(path, value) + ": '" + key + "': wrong type (" + e.msg + ")");
     } catch (const ConfigError& e) {

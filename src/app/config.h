@@ -61,6 +61,9 @@ struct Config {
   std::string alerts_output = "-";
   std::string dead_letter_output;  // empty: dead letters are logged to stderr only
   std::string alert_source = "/slawatch";
+  // Duty roster file naming the people behind notify roles; empty: none
+  // (every alert's `person` is null).
+  std::string roster_path;
 };
 
 // Relative paths in the file are taken relative to the file's folder.

@@ -66,6 +66,14 @@ std::string local_time(Instant t, const date::time_zone* zone, const char* forma
   return date::format(format, date::make_zoned(zone, std::chrono::floor<std::chrono::seconds>(t)));
 }
 
+// "Li Lei (duty officer)", or the role itself when nobody is named.
+std::string describe_target(const NotifyTarget& target) {
+  if (target.person.empty()) return target.role;
+  std::string role = target.role.substr(target.role.find('.') + 1);
+  std::replace(role.begin(), role.end(), '_', ' ');
+  return target.person + " (" + role + ")";
+}
+
 struct DepartmentSummary {
   int64_t cycles = 0;
   int64_t met = 0;
@@ -171,6 +179,8 @@ void print_summary(StateStore& store, const RuleSet& rules, Instant clock, const
 int run_demo(const DemoArgs& args) {
   auto rules = load_rules_or_report(args.rules_path, {});
   if (!rules) return 1;
+  std::shared_ptr<const Roster> roster;
+  if (!load_roster_or_report(args.roster_path, roster)) return 1;
   const bool color = args.color && ::isatty(STDOUT_FILENO);
   const Palette p = Palette::make(color);
   const date::time_zone* zone = date::locate_zone("Asia/Shanghai");
@@ -186,7 +196,7 @@ int run_demo(const DemoArgs& args) {
   EngineOptions engine_options;
   engine_options.grace = std::chrono::seconds{30};
   Engine engine(rules, *state->store, engine_options);
-  Pipeline pipeline(engine, *state->store, alerts_sink, dead_sink, PipelineOptions{});
+  Pipeline pipeline(engine, *state->store, alerts_sink, dead_sink, PipelineOptions{.roster = roster});
   (void)engine.open();
 
   SimulatorOptions sim_options;
@@ -205,7 +215,8 @@ int run_demo(const DemoArgs& args) {
   std::cout << p.bold << "slawatch demo" << p.reset << ": a simulated day of the Haikou 12345 hotline ("
             << args.cases << " cases, 91 member units), one day in about " << args.seconds
             << " s.\nRules: " << args.rules_path << " (version " << rules->version
-            << "). Times are Asia/Shanghai. Warnings are counted"
+            << ")" << (roster ? ", roster " + args.roster_path : std::string(", no roster"))
+            << ". Times are Asia/Shanghai. Warnings are counted"
             << (args.show_warnings ? " and shown" : ", not shown (--warnings shows them)") << ".\n\n";
   std::cout << p.bold
             << fmt::format("{:<6} {:<9} {:<9} {:<8} {:<19} {:<22} {:<20} {}", "time", "event", "stage",
@@ -225,7 +236,7 @@ int run_demo(const DemoArgs& args) {
       detail = "due " + local_time(a.due_at, zone, "%H:%M");
       if (!a.notify.empty()) {
         detail += " -> ";
-        for (size_t i = 0; i < a.notify.size(); ++i) detail += (i ? ", " : "") + a.notify[i].role;
+        for (size_t i = 0; i < a.notify.size(); ++i) detail += (i ? ", " : "") + describe_target(a.notify[i]);
       }
     } else {
       detail = a.reason;

@@ -27,8 +27,8 @@ using SteadyClock = std::chrono::steady_clock;
 // partition). Created on assignment, dropped on revocation.
 struct PartitionWorker {
   PartitionWorker(std::shared_ptr<RocksDbDatabase> database, uint16_t partition,
-                  std::shared_ptr<const RuleSet> rules, const Config& config, KafkaProducer& producer,
-                  AlertmanagerSender* alertmanager)
+                  std::shared_ptr<const RuleSet> rules, std::shared_ptr<const Roster> roster, const Config& config,
+                  KafkaProducer& producer, AlertmanagerSender* alertmanager)
       : store(std::move(database), partition),
         engine(std::move(rules), store, EngineOptions{.grace = config.grace}),
         alerts(producer, config.kafka->alerts_topic,
@@ -38,7 +38,8 @@ struct PartitionWorker {
                      config.kafka->delivery_wait),
         alertmanager_tee(alertmanager ? std::make_unique<AlertmanagerTeeSink>(alerts, *alertmanager) : nullptr),
         pipeline(engine, store, alertmanager_tee ? static_cast<RecordSink&>(*alertmanager_tee) : alerts, dead_letters,
-                 PipelineOptions{.batch_records = config.batch_records, .alert_source = config.alert_source}) {}
+                 PipelineOptions{.batch_records = config.batch_records, .alert_source = config.alert_source,
+                                 .roster = std::move(roster)}) {}
 
   std::string position() const { return next_offset ? std::to_string(*next_offset) : committed_position; }
 
@@ -79,12 +80,13 @@ class FiringBudget {
 // rebalance callbacks run inside KafkaSource::poll on this thread.
 class KafkaMonitor final : public PartitionListener {
  public:
-  KafkaMonitor(const Config& config, std::shared_ptr<const RuleSet> rules,
+  KafkaMonitor(const Config& config, std::shared_ptr<const RuleSet> rules, std::shared_ptr<const Roster> roster,
                std::shared_ptr<RocksDbDatabase> database, KafkaProducer& producer, spdlog::logger& log,
                MetricsHub& hub, HealthState& health, RuleReloader& reloader, AuditTrail* audit_trail,
                AlertmanagerSender* alertmanager)
       : config_(config),
         rules_(std::move(rules)),
+        roster_(std::move(roster)),
         database_(std::move(database)),
         producer_(producer),
         log_(log),
@@ -97,8 +99,8 @@ class KafkaMonitor final : public PartitionListener {
 
   Result<std::optional<int64_t>> on_partition_assigned(int32_t partition) override {
     if (partition < 0 || partition >= 0xffff) return make_error("partition " + std::to_string(partition) + " out of range");
-    auto worker = std::make_unique<PartitionWorker>(database_, static_cast<uint16_t>(partition), rules_, config_,
-                                                    producer_, alertmanager_);
+    auto worker = std::make_unique<PartitionWorker>(database_, static_cast<uint16_t>(partition), rules_, roster_,
+                                                    config_, producer_, alertmanager_);
     if (auto s = worker->engine.open(); !s.ok()) return s.error();
     auto position = worker->pipeline.recover();
     if (!position.ok()) return position.error();
@@ -351,6 +353,7 @@ class KafkaMonitor final : public PartitionListener {
 
   const Config& config_;
   std::shared_ptr<const RuleSet> rules_;
+  std::shared_ptr<const Roster> roster_;
   std::shared_ptr<RocksDbDatabase> database_;
   KafkaProducer& producer_;
   spdlog::logger& log_;
@@ -375,7 +378,7 @@ class KafkaMonitor final : public PartitionListener {
 
 }  // namespace
 
-int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules,
+int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules, std::shared_ptr<const Roster> roster,
                       std::optional<Duration> exit_when_idle) {
   spdlog::logger log("slawatch", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   log.set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
@@ -427,7 +430,7 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
     if (!started.ok()) return fail(started.error());
     audit_trail = std::move(started).value();
   }
-  KafkaMonitor monitor(config, rules, *database, **producer, log, hub, health, reloader, audit_trail.get(),
+  KafkaMonitor monitor(config, rules, roster, *database, **producer, log, hub, health, reloader, audit_trail.get(),
                        *alertmanager ? (*alertmanager)->sender.get() : nullptr);
   auto source = KafkaSource::create(kafka, monitor, on_client_error);
   if (!source.ok()) return fail(source.error());

@@ -4,13 +4,14 @@
 #include <optional>
 
 #include "app/config.h"
+#include "roster/roster.h"
 #include "rules/rules.h"
 
 namespace slawatch {
 
 // Runs until SIGINT/SIGTERM (or, with `exit_when_idle`, until no record came
 // for that long after the first one); returns the process exit code.
-int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules,
+int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules, std::shared_ptr<const Roster> roster,
                       std::optional<Duration> exit_when_idle = std::nullopt);
 
 }  // namespace slawatch

@@ -4,6 +4,8 @@
 #include <iostream>
 
 #include "app/commands.h"
+#include "report/accountability.h"
+#include "roster/roster.h"
 #include "rules/rules.h"
 
 int main(int argc, char** argv) {
@@ -23,6 +25,8 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--state", replay.state_dir,
                          "Durable state directory (RocksDB); resumes where a killed run stopped");
   replay_cmd->add_option("--calendars", replay.calendar_paths, "Extra calendar files or folders");
+  replay_cmd->add_option("--roster", replay.roster_path,
+                         "Duty roster: name the people behind notify roles (default: the config's roster)");
   replay_cmd->add_option("--batch", replay.batch_records, "Records per state commit")
       ->check(CLI::PositiveNumber);
   replay_cmd->add_flag("--quiet", replay.quiet, "No per-record rejection messages or summary");
@@ -57,6 +61,31 @@ int main(int argc, char** argv) {
       "--expect-head", verify.expect_head, "A head hash recorded earlier: catches entries removed from the end");
   verify_cmd->add_option("--head-file", verify.head_file, "Anchor from a head file (the log's .head, or a copy)")
       ->excludes(expect_head);
+  auto* roster_cmd = app.add_subcommand("roster", "Duty roster tools");
+  roster_cmd->require_subcommand(1);
+  std::string roster_check_path, roster_check_rules;
+  auto* roster_check_cmd = roster_cmd->add_subcommand(
+      "check", "Validate a duty roster (and that it covers the rules); errors name file:line:column");
+  roster_check_cmd->add_option("--roster", roster_check_path, "Roster file")->required();
+  roster_check_cmd->add_option("--rules", roster_check_rules, "Rule file or folder to check the roster against");
+
+  auto* report_cmd = app.add_subcommand("report", "Reports from replayed history");
+  report_cmd->require_subcommand(1);
+  AccountabilityArgs accountability;
+  auto* accountability_cmd = report_cmd->add_subcommand(
+      "accountability", "Breached stages per department and duty officer on duty (replay-based)");
+  auto* report_events = accountability_cmd->add_option("--events", accountability.events,
+                                                       "Events file (JSON Lines), or - for stdin");
+  accountability_cmd->add_option("--state", accountability.state,
+                                 "Instead of --events: a state directory written by `replay --state`")
+      ->excludes(report_events);
+  accountability_cmd->add_option("--rules", accountability.rules, "Rule file or folder")->required();
+  accountability_cmd->add_option("--roster", accountability.roster, "Duty roster file")->required();
+  accountability_cmd->add_option("--from", accountability.from, "Stages due from this RFC 3339 time")->required();
+  accountability_cmd->add_option("--to", accountability.to, "... up to this one (excluded)")->required();
+  accountability_cmd->add_option("--format", accountability.format, "md, csv or html")
+      ->check(CLI::IsMember({"md", "csv", "html"}));
+  accountability_cmd->add_option("--out", accountability.out, "Output file, or - for stdout");
 
   SimulateArgs simulate;
   auto* sim_cmd = app.add_subcommand("simulate", "Generate seeded hotline traffic as JSON Lines");
@@ -90,6 +119,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   demo_cmd->add_option("--seed", demo.seed, "Random seed");
   demo_cmd->add_option("--rules", demo.rules_path, "Rule file or folder");
+  demo_cmd->add_option("--roster", demo.roster_path, "Duty roster (\"\" for none)");
   demo_cmd->add_flag("--no-color", no_color, "Plain output");
   demo_cmd->add_flag("--warnings", demo.show_warnings, "Also print warning stages");
 
@@ -103,6 +133,8 @@ int main(int argc, char** argv) {
   if (*run_cmd) return run_live(run);
   if (*check_cmd) return run_rules_check(check_path, check_calendars);
   if (*verify_cmd) return run_audit_verify(verify, std::cout, std::cerr);
+  if (*accountability_cmd) return accountability_command(accountability);
+  if (*roster_check_cmd) return check_roster_command(roster_check_path, roster_check_rules, std::cout, std::cerr);
   if (*sim_cmd) return run_simulate(simulate);
   if (*demo_cmd) {
     demo.color = !no_color;

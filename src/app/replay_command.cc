@@ -15,12 +15,14 @@ int run_replay(const ReplayArgs& args) {
   std::vector<std::string> calendar_paths = args.calendar_paths;
   std::string alert_source = "/slawatch";
   Config config;
+  std::string roster_path = args.roster_path;
   if (args.config_path) {
     try {
       config = load_config(*args.config_path);
       calendar_paths.insert(calendar_paths.end(), config.calendar_paths.begin(),
                             config.calendar_paths.end());
       alert_source = config.alert_source;
+      if (roster_path.empty()) roster_path = config.roster_path;
     } catch (const ConfigError& e) {
       std::cerr << "slawatch: bad config: " << e.what() << "\n";
       return 1;
@@ -37,6 +39,8 @@ int run_replay(const ReplayArgs& args) {
   }
   auto rules = load_rules_or_report(args.rules_path, calendar_paths);
   if (!rules) return 1;
+  std::shared_ptr<const Roster> roster;
+  if (!load_roster_or_report(roster_path, roster)) return 1;
 
   auto state = open_state(args.state_dir, false);
   if (!state.ok()) {
@@ -90,6 +94,7 @@ int run_replay(const ReplayArgs& args) {
   PipelineOptions pipeline_options;
   pipeline_options.batch_records = args.batch_records;
   pipeline_options.alert_source = alert_source;
+  pipeline_options.roster = roster;
   Pipeline pipeline(engine, store, alert_sink, *dead_letters, pipeline_options);
   pipeline.set_reject_observer([&](const RawRecord& record, const std::string& reason) {
     if (!args.quiet) std::cerr << "slawatch: rejected " << record.origin << ": " << reason << "\n";

@@ -117,6 +117,8 @@ int run_live(const RunArgs& args) {
   }
   auto rules = load_rules_or_report(config.rules_path, config.calendar_paths);
   if (!rules) return 1;
+  std::shared_ptr<const Roster> roster;
+  if (!load_roster_or_report(config.roster_path, roster)) return 1;
   if (config.kafka) {
     std::optional<Duration> idle;
     if (args.exit_when_idle) {
@@ -127,7 +129,7 @@ int run_live(const RunArgs& args) {
       }
       idle = *parsed;
     }
-    return run_kafka_monitor(config, rules, idle);
+    return run_kafka_monitor(config, rules, roster, idle);
   }
   auto fail = [](const Error& e) {
     std::cerr << "slawatch: " << e.message << "\n";
@@ -159,6 +161,7 @@ int run_live(const RunArgs& args) {
   PipelineOptions pipeline_options;
   pipeline_options.batch_records = config.batch_records;
   pipeline_options.alert_source = config.alert_source;
+  pipeline_options.roster = roster;
   Pipeline pipeline(engine, store, alert_sink, *dead_letters, pipeline_options);
   MetricsHub hub(registry, clock, BuildInfo{SLAWATCH_VERSION, rules->version});
   PipelineObservers log_rejects;

@@ -16,6 +16,15 @@ std::shared_ptr<const RuleSet> load_rules_or_report(const std::string& path,
   return loaded.diagnostics.empty() ? loaded.rules : nullptr;
 }
 
+bool load_roster_or_report(const std::string& path, std::shared_ptr<const Roster>& roster) {
+  roster.reset();
+  if (path.empty()) return true;
+  auto loaded = load_roster(path);
+  for (const auto& d : loaded.errors) std::cerr << d.to_string() << "\n";
+  roster = loaded.roster;
+  return roster != nullptr;
+}
+
 Status ensure_directory(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

@@ -16,6 +16,7 @@
 #include "app/config.h"
 #include "http/http_server.h"
 #include "metrics/metrics_hub.h"
+#include "roster/roster.h"
 #include "rules/rules.h"
 #include "state/rocksdb_store.h"
 #include "state/store.h"
@@ -25,6 +26,10 @@ namespace slawatch {
 // Prints every diagnostic to stderr; null when the rules are not usable.
 std::shared_ptr<const RuleSet> load_rules_or_report(const std::string& path,
                                                     const std::vector<std::string>& calendar_paths);
+
+// The duty roster at `path` (empty path: none). Prints every error to stderr
+// and returns false when the file is not usable.
+bool load_roster_or_report(const std::string& path, std::shared_ptr<const Roster>& roster);
 
 struct OpenedState {
   std::shared_ptr<RocksDbDatabase> database;  // null for in-memory state

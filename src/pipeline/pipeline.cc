@@ -106,7 +106,8 @@ Result<bool> Pipeline::advance(Instant now, size_t max_timers) {
 }
 
 void Pipeline::emit(std::vector<Alert>& alerts) {
-  for (const auto& alert : alerts) {
+  for (auto& alert : alerts) {
+    if (options_.roster) resolve_notify(*options_.roster, alert);
     switch (alert.kind) {
       case AlertKind::fired: ++counters_.alerts_fired; break;
       case AlertKind::resolved: ++counters_.alerts_resolved; break;

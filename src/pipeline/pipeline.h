@@ -14,6 +14,7 @@
 #include "engine/engine.h"
 #include "intake/cloudevent.h"
 #include "io/io.h"
+#include "roster/roster.h"
 #include "state/store.h"
 
 namespace slawatch {
@@ -21,6 +22,9 @@ namespace slawatch {
 struct PipelineOptions {
   size_t batch_records = 2000;  // records per commit
   std::string alert_source = "/slawatch";
+  // Names the people behind fired alerts' notify roles; without it every
+  // `person` stays empty (null in the JSON).
+  std::shared_ptr<const Roster> roster;
 };
 
 // What a rule reload changed.

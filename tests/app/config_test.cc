@@ -1,6 +1,7 @@
 // The config file: parsed once into typed values; every mistake names the
 // file, line and column and the key; the `kafka:` section switches `run` to Kafka.
 #include "app/config.h"
+#include "roster/roster.h"
 
 #include <gtest/gtest.h>
 
@@ -165,6 +166,10 @@ TEST(ShippedConfig, FileAndKafkaConfigsLoad) {
   EXPECT_EQ(kafka_config.kafka->events_topic, "hotline.case-events");
   EXPECT_EQ(kafka_config.max_timers_per_second, 20000u);
   EXPECT_TRUE(kafka_config.http.has_value());
+  // Both name the shipped duty roster (relative to the config folder), and it loads.
+  EXPECT_EQ(file_config.roster_path, config_dir + "roster.yaml");
+  EXPECT_EQ(kafka_config.roster_path, config_dir + "roster.yaml");
+  EXPECT_EQ(load_roster_or_throw(file_config.roster_path)->departments().size(), 91u);
 }
 
 // config/slawatch.yaml documents the `alertmanager:` section commented out;

@@ -45,6 +45,9 @@ def test(argv):
     cycles = int(re.match(r"TOTAL \(\d+ departments\)\s+(\d+)", total[0]).group(1))
     check(cycles > 0, f"demo's TOTAL row counts no cycles: {total[0]!r}")
     check("Day over" in out, "demo did not print its 'Day over' line")
+    # Alerts name the people on duty from config/roster.yaml, not just roles.
+    check(re.search(r"-> [A-Z][a-z]+ [A-Z][a-z]+ \((duty officer|hotline office)\)", out) is not None,
+          f"demo alerts name nobody from the roster; stdout head:\n{out[:3000]}")
     print(f"demo: {total[0].strip()}")
 
 

@@ -7,6 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <span>
 #include <string>
@@ -91,13 +95,14 @@ const std::string kLater =
                R"({"category":"noise","priority":"normal","channel":"phone"})");
 
 struct Harness {
-  explicit Harness(MemoryStateStore& s, size_t batch = 100)
-      : store(s), engine(rules(), store, EngineOptions{}), pipeline(engine, store, alerts, dead, options(batch)) {
+  explicit Harness(MemoryStateStore& s, size_t batch = 100, std::shared_ptr<const Roster> roster = nullptr)
+      : store(s), engine(rules(), store, EngineOptions{}), pipeline(engine, store, alerts, dead, options(batch, roster)) {
     EXPECT_TRUE(engine.open().ok());
   }
-  static PipelineOptions options(size_t batch) {
+  static PipelineOptions options(size_t batch, std::shared_ptr<const Roster> roster) {
     PipelineOptions o;
     o.batch_records = batch;
+    o.roster = std::move(roster);
     return o;
   }
   MemoryStateStore& store;
@@ -127,6 +132,36 @@ TEST(Pipeline, OutputLeavesOnlyAfterTheCommitThatRecordedIt) {
   EXPECT_EQ(store.load_outbox()->size(), 3u);
   ASSERT_TRUE(h.pipeline.maybe_commit("3", true).ok());
   EXPECT_TRUE(store.load_outbox()->empty());
+}
+
+// The notify roles of fired alerts name the people on duty at due_at (for
+// the case's department); without a roster they stay null.
+TEST(Pipeline, RosterNamesThePeopleOnDutyAtTheDueTime) {
+  const auto path = std::filesystem::temp_directory_path() / ("slawatch-pipeline-roster-" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(path) << "defaults: {time_zone: Asia/Shanghai, handover: \"09:20\", period: 1d, starts: 2026-03-01}\n"
+                         "city: {hotline_office: Hu Min, discipline_inspection: {order: [Ma Li, Zhou Bo]}}\n"
+                         "departments: [{id: noise, head: Liu Jun, duty_officers: {order: [Chen Wei, Li Na]}}]\n";
+  auto roster = load_roster_or_throw(path.string());
+  std::filesystem::remove(path);
+  MemoryStateStore with_store, without_store;
+  Harness with(with_store, 100, roster), without(without_store);
+  for (Harness* h : {&with, &without}) {
+    for (const auto& line : {kCreated, kDispatched, kLater}) ASSERT_TRUE(h->pipeline.on_record_replay(record(line)).ok());
+    ASSERT_TRUE(h->pipeline.maybe_commit("3", true).ok());
+    ASSERT_EQ(h->alerts.delivered.size(), 3u);
+  }
+  // warning due 09:24 (day 2 of the rotation from 03-01 09:20: Li Na); breach 09:30; escalated 10:00.
+  EXPECT_NE(with.alerts.delivered[0].payload.find(R"("notify":[{"role":"department.duty_officer","person":"Li Na"}])"),
+            std::string::npos) << with.alerts.delivered[0].payload;
+  EXPECT_NE(with.alerts.delivered[1].payload.find(
+                R"("notify":[{"role":"department.duty_officer","person":"Li Na"},{"role":"department.head","person":"Liu Jun"}])"),
+            std::string::npos) << with.alerts.delivered[1].payload;
+  EXPECT_NE(with.alerts.delivered[2].payload.find(
+                R"("notify":[{"role":"city.hotline_office","person":"Hu Min"},{"role":"city.discipline_inspection","person":"Zhou Bo"}])"),
+            std::string::npos) << with.alerts.delivered[2].payload;
+  EXPECT_NE(without.alerts.delivered[1].payload.find(
+                R"("notify":[{"role":"department.duty_officer","person":null},{"role":"department.head","person":null}])"),
+            std::string::npos) << without.alerts.delivered[1].payload;
 }
 
 TEST(Pipeline, FailedDeliveryStaysPendingAndIsRetriedInOrder) {
@@ -160,7 +195,7 @@ TEST(Pipeline, AsynchronousDeliveryRetiresOnlyAcknowledgedRecords) {
   NullSink dead;
   Engine engine(rules(), store, EngineOptions{});
   ASSERT_TRUE(engine.open().ok());
-  Pipeline pipeline(engine, store, alerts, dead, Harness::options(100));
+  Pipeline pipeline(engine, store, alerts, dead, Harness::options(100, nullptr));
   ASSERT_TRUE(pipeline.on_record_replay(record(kCreated)).ok());
   ASSERT_TRUE(pipeline.on_record_replay(record(kDispatched)).ok());
   ASSERT_TRUE(pipeline.on_record_replay(record(kLater)).ok());
@@ -200,7 +235,7 @@ TEST(Pipeline, AsynchronousDeliveryShowsOnlyAcknowledgedRecordsToTheObserver) {
   NullSink dead;
   Engine engine(rules(), store, EngineOptions{});
   ASSERT_TRUE(engine.open().ok());
-  Pipeline pipeline(engine, store, alerts, dead, Harness::options(100));
+  Pipeline pipeline(engine, store, alerts, dead, Harness::options(100, nullptr));
   std::vector<size_t> group_sizes;
   int refuse = 1;
   pipeline.set_delivery_observer([&](const std::vector<OutboxEntry>& group) -> Status {
