@@ -57,6 +57,20 @@ struct DemoArgs {
 };
 int run_demo(const DemoArgs& args);
 
+struct BacktestArgs {
+  std::string baseline_path;
+  std::string candidate_path;
+  std::vector<std::string> calendar_paths;
+  std::string events;
+  std::optional<std::string> until;
+  std::string format = "md";  // md | json | html
+  std::string out = "-";
+  std::string store = "rocksdb";  // rocksdb (temporary directories) | memory
+  std::string temp_dir;           // parent of the temporary RocksDB directories
+  size_t samples = 20;
+};
+int run_backtest_command(const BacktestArgs& args);
+
 int run_rules_check(const std::string& path, const std::vector<std::string>& calendar_paths);
 
 }  // namespace slawatch
