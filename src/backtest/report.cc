@@ -216,8 +216,8 @@ std::string departments_svg(const StageComparison& stage, size_t limit) {
   s.precision(1);
   s << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H << "\" viewBox=\"0 0 " << W
     << " " << H << "\" role=\"img\" aria-label=\"breach change by department\">\n";
-  s << "<text x=\"0\" y=\"14\" font-size=\"13\">Change in " << html_escape(stage.name)
-    << " breaches by department (candidate - baseline), " << shown << " of " << departments.size()
+  s << "<text x=\"0\" y=\"14\" font-size=\"13\">Standing '" << html_escape(stage.name)
+    << "' alerts by department, candidate - baseline (green: fewer), " << shown << " of " << departments.size()
     << " departments that change</text>\n";
   s << "<line x1=\"" << zero << "\" y1=\"" << top - 4 << "\" x2=\"" << zero << "\" y2=\"" << H - 6
     << "\" stroke=\"#333\"/>\n";
@@ -232,8 +232,9 @@ std::string departments_svg(const StageComparison& stage, size_t limit) {
     s << "<rect x=\"" << x << "\" y=\"" << y + 2 << "\" width=\"" << std::max(w, 1.0) << "\" height=\"" << row - 5
       << "\" fill=\"" << (diff < 0 ? "#2a7" : "#c33") << "\"><title>" << html_escape(department_name(name)) << ": "
       << grouped(c.baseline) << " -> " << grouped(c.candidate) << "</title></rect>\n";
-    s << "<text x=\"" << (diff < 0 ? x - 4 : x + w + 4) << "\" y=\"" << y + 12 << "\" font-size=\"11\" text-anchor=\""
-      << (diff < 0 ? "end" : "start") << "\">" << signed_grouped(diff) << " (" << grouped(c.baseline) << " -> "
+    // The number sits on the other side of the zero line, clear of the bar and the names.
+    s << "<text x=\"" << (diff < 0 ? zero + 4 : zero - 4) << "\" y=\"" << y + 12 << "\" font-size=\"11\" text-anchor=\""
+      << (diff < 0 ? "start" : "end") << "\">" << signed_grouped(diff) << " (" << grouped(c.baseline) << " -> "
       << grouped(c.candidate) << ")</text>\n";
   }
   s << "</svg>\n";
