@@ -344,9 +344,9 @@ std::string render_markdown(const BacktestReport& r) {
     }
     if (rule.kind != "deadline") continue;
     s << "\nResponse times (cycle start to stop, as the rule counts time):\n\n"
-         "| side | closed cycles | open at end | p50 | p90 | p99 | within "
-      << opt_duration(rule.baseline_target) << " | within " << opt_duration(rule.candidate_target)
-      << " |\n|---|---:|---:|---:|---:|---:|---:|---:|\n";
+         "| side | closed cycles | open at end | p50 | p90 | p99 | within baseline target ("
+      << opt_duration(rule.baseline_target) << ") | within candidate target (" << opt_duration(rule.candidate_target)
+      << ") |\n|---|---:|---:|---:|---:|---:|---:|---:|\n";
     for (const auto* t : {&rule.baseline_times, &rule.candidate_times}) {
       if (!*t) continue;
       const ResponseTimes& x = **t;
