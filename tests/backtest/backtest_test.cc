@@ -198,6 +198,24 @@ TEST_F(BacktestTest, BusinessCalendarCountsOnlyWorkingTime) {
   EXPECT_EQ(fr.stages[0].gone_cases, std::vector<std::string>{"x"});
 }
 
+TEST_F(BacktestTest, PausedTimeIsNotResponseTime) {
+  write(dir_ / "baseline" / "fr.yaml", first_response("30m"));
+  write(dir_ / "candidate" / "fr.yaml", first_response("45m"));
+  // 10 minutes running, an hour suspended, 20 more running: 30 minutes exactly, met by both.
+  event("p-d", "p", "dispatched", "2026-03-02T09:00:00.000Z", "water");
+  event("p-s", "p", "suspended", "2026-03-02T09:10:00.000Z");
+  event("p-r", "p", "resumed", "2026-03-02T10:10:00.000Z");
+  event("p-a", "p", "acknowledged", "2026-03-02T10:30:00.000Z", "water");
+  auto report = run();
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  const auto& fr = rule(*report, "first-response");
+  ASSERT_TRUE(fr.baseline_times);
+  EXPECT_EQ(fr.baseline_times->closed, 1u);
+  EXPECT_EQ(fr.baseline_times->max, Duration{30min});
+  EXPECT_EQ(fr.baseline_times->within_baseline, 1u);
+  EXPECT_EQ(fr.stages[0].total.baseline, 0u);
+}
+
 TEST_F(BacktestTest, RocksDbStateGivesTheSameReportAndCleansUp) {
   thirty_vs_forty_five();
   auto memory = run(BacktestStore::memory);
