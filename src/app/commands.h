@@ -68,6 +68,19 @@ struct AuditVerifyArgs {
 };
 // Prints "audit OK: ..." (exit 0) or "audit FAILED: <log>: line L (seq S): ..." (exit 1).
 int run_audit_verify(const AuditVerifyArgs& args, std::ostream& out, std::ostream& err);
+struct BacktestArgs {
+  std::string baseline_path;
+  std::string candidate_path;
+  std::vector<std::string> calendar_paths;
+  std::string events;
+  std::optional<std::string> until;
+  std::string format = "md";  // md | json | html
+  std::string out = "-";
+  std::string store = "rocksdb";  // rocksdb (temporary directories) | memory
+  std::string temp_dir;           // parent of the temporary RocksDB directories
+  size_t samples = 20;
+};
+int run_backtest_command(const BacktestArgs& args);
 
 int run_rules_check(const std::string& path, const std::vector<std::string>& calendar_paths);
 

@@ -123,6 +123,22 @@ int main(int argc, char** argv) {
   demo_cmd->add_flag("--no-color", no_color, "Plain output");
   demo_cmd->add_flag("--warnings", demo.show_warnings, "Also print warning stages");
 
+  BacktestArgs backtest;
+  auto* backtest_cmd =
+      app.add_subcommand("backtest", "Replay a history through two rule sets and compare their breaches");
+  backtest_cmd->add_option("--baseline", backtest.baseline_path, "Current rule file or folder")->required();
+  backtest_cmd->add_option("--candidate", backtest.candidate_path, "Proposed rule file or folder")->required();
+  backtest_cmd->add_option("--events", backtest.events, "Case events (JSON Lines)")->required();
+  backtest_cmd->add_option("--until", backtest.until, "Move the clock to this RFC 3339 time at the end");
+  backtest_cmd->add_option("--format", backtest.format, "Report format")
+      ->check(CLI::IsMember({"md", "json", "html"}));
+  backtest_cmd->add_option("--out", backtest.out, "Report file, or - for stdout");
+  backtest_cmd->add_option("--calendars", backtest.calendar_paths, "Extra calendar files or folders");
+  backtest_cmd->add_option("--store", backtest.store, "State of each side: rocksdb (temporary dirs) or memory")
+      ->check(CLI::IsMember({"rocksdb", "memory"}));
+  backtest_cmd->add_option("--temp-dir", backtest.temp_dir, "Parent of the temporary RocksDB dirs");
+  backtest_cmd->add_option("--samples", backtest.samples, "Case ids listed per rule, stage and direction");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -135,6 +151,7 @@ int main(int argc, char** argv) {
   if (*verify_cmd) return run_audit_verify(verify, std::cout, std::cerr);
   if (*accountability_cmd) return accountability_command(accountability);
   if (*roster_check_cmd) return check_roster_command(roster_check_path, roster_check_rules, std::cout, std::cerr);
+  if (*backtest_cmd) return run_backtest_command(backtest);
   if (*sim_cmd) return run_simulate(simulate);
   if (*demo_cmd) {
     demo.color = !no_color;

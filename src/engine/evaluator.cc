@@ -89,7 +89,9 @@ class DeadlineEvaluator {
                                                    : *intervals_.back().end);
     Duration running{0};
     for (const auto& iv : intervals_) {
-      if (iv.end) running += *iv.end - iv.begin;
+      if (!iv.end) continue;
+      running += *iv.end - iv.begin;
+      cycle.elapsed += rule_.calendar->counted(iv.begin, *iv.end);
     }
     if (closed_at || cycle.paused_at_end) cycle.paused = (horizon - started_at_) - running;
     const size_t cycle_index = out_.cycles.size();

@@ -22,6 +22,10 @@ struct CycleResult {
   std::optional<Instant> closed_at;
   EventId closed_by;       // the stop (or next start) event that closed the cycle
   Duration paused{0};      // total paused time inside the cycle so far
+  // Time the cycle's clock ran, as its stages count it (calendar time only,
+  // pauses excluded), up to its close (or its last pause if still open).
+  // What a backtest reports as the response time of a closed cycle.
+  Duration elapsed{0};
   bool paused_at_end = false;
 };
 
