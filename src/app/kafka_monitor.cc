@@ -184,6 +184,13 @@ class KafkaMonitor final : public PartitionListener {
     return shutdown(source);
   }
 
+ public:
+  // A reloaded roster: every partition names people from it from now on.
+  void set_roster(const std::shared_ptr<const Roster>& roster) {
+    roster_ = roster;
+    for (auto& [partition, worker] : workers_) worker->pipeline.set_roster(roster);
+  }
+
  private:
   Result<RepairReport> reload_everywhere(const std::shared_ptr<const RuleSet>& next, const std::string& origin) {
     RepairReport total;
@@ -432,6 +439,10 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
   }
   KafkaMonitor monitor(config, rules, roster, *database, **producer, log, hub, health, reloader, audit_trail.get(),
                        *alertmanager ? (*alertmanager)->sender.get() : nullptr);
+  if (!config.roster_path.empty()) {
+    reloader.watch_roster(config.roster_path,
+                          [&monitor](const std::shared_ptr<const Roster>& next) { monitor.set_roster(next); });
+  }
   auto source = KafkaSource::create(kafka, monitor, on_client_error);
   if (!source.ok()) return fail(source.error());
 

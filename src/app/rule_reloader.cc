@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <fstream>
+#include <iterator>
 #include <system_error>
 
 namespace slawatch {
@@ -21,6 +23,7 @@ std::string ReloadOutcome::to_json() const {
   nlohmann::json out{{"result", to_string(kind)}, {"origin", origin}, {"from_version", from_version},
                      {"version", version}};
   if (!diagnostics.empty()) out["errors"] = diagnostics;
+  out["roster_reloaded"] = roster_reloaded;
   if (kind == Kind::accepted) {
     out["repair"] = {{"cases", repair.cases},   {"changed", repair.changed},     {"fired", repair.fired},
                      {"resolved", repair.resolved}, {"retracted", repair.retracted}, {"seconds", repair_seconds}};
@@ -35,6 +38,20 @@ RuleReloader::RuleReloader(std::string rules_path, std::vector<std::string> cale
       in_force_(std::move(in_force)),
       probe_(probe),
       log_(log) {}
+
+namespace {
+std::string file_content(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+}  // namespace
+
+void RuleReloader::watch_roster(std::string path, ApplyRoster apply) {
+  roster_path_ = std::move(path);
+  apply_roster_ = std::move(apply);
+  roster_content_ = file_content(roster_path_);
+  if (watch_interval_.count() > 0) last_fingerprint_ = fingerprint();
+}
 
 std::future<ReloadOutcome> RuleReloader::request(std::string origin) {
   std::lock_guard lock(mutex_);
@@ -66,6 +83,7 @@ RuleReloader::Fingerprint RuleReloader::fingerprint() const {
   };
   add(rules_path_);
   for (const auto& path : calendar_paths_) add(path);
+  if (!roster_path_.empty()) add(roster_path_);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -102,17 +120,34 @@ ReloadOutcome RuleReloader::reload(const std::string& origin, const Apply& apply
   outcome.from_version = in_force_->version;
   outcome.version = in_force_->version;
   auto loaded = load_rules(rules_path_, calendar_paths_);
-  if (!loaded.diagnostics.empty()) {
+  LoadedRoster roster;
+  std::string roster_content;
+  if (!roster_path_.empty()) {
+    roster_content = file_content(roster_path_);
+    if (roster_content != roster_content_) roster = load_roster(roster_path_);
+  }
+  if (!loaded.diagnostics.empty() || !roster.errors.empty()) {
     outcome.kind = ReloadOutcome::Kind::rejected;
     for (const auto& d : loaded.diagnostics) outcome.diagnostics.push_back(d.to_string());
+    for (const auto& d : roster.errors) outcome.diagnostics.push_back(d.to_string());
     probe_.reload("rejected");
     log_.error("rules reload ({}) rejected, version {} stays in force: {} error(s)", origin, in_force_->version,
                outcome.diagnostics.size());
     for (const auto& line : outcome.diagnostics) log_.error("  {}", line);
     return outcome;
   }
+  if (roster.roster) {
+    apply_roster_(roster.roster);
+    roster_content_ = std::move(roster_content);
+    outcome.roster_reloaded = true;
+    log_.info("roster reload ({}): {} in force for alerts from now on", origin, roster_path_);
+  }
   if (loaded.rules->version == in_force_->version) {
-    outcome.kind = ReloadOutcome::Kind::unchanged;
+    outcome.kind = outcome.roster_reloaded ? ReloadOutcome::Kind::accepted : ReloadOutcome::Kind::unchanged;
+    if (outcome.roster_reloaded) {
+      probe_.reload("accepted");
+      return outcome;
+    }
     probe_.reload("unchanged");
     log_.info("rules reload ({}): version {} unchanged", origin, in_force_->version);
     return outcome;

@@ -5,6 +5,8 @@
 // engine. A new set is validated completely first: a bad one is rejected with
 // the same file:line:column messages as `rules check`, and the old set stays.
 // An accepted set is put in force and every stored case is repaired under it.
+// The duty roster (when configured) reloads by the same mechanism: validated
+// with the rules, and put in force for alerts emitted from then on.
 //
 // Threading: request() and add_routes()' handler from any thread; serve() and
 // in_force() from the processing thread only.
@@ -20,6 +22,7 @@
 #include "http/http_server.h"
 #include "metrics/probes.h"
 #include "pipeline/pipeline.h"
+#include "roster/roster.h"
 #include "rules/rules.h"
 
 namespace spdlog {
@@ -35,6 +38,7 @@ struct ReloadOutcome {
   std::string from_version;
   std::string version;                   // in force afterwards
   std::vector<std::string> diagnostics;  // rejected: file:line:column: message; failed: the error
+  bool roster_reloaded = false;          // the roster file changed and its new content is in force
   RepairReport repair;                   // accepted: summed over the partitions
   double repair_seconds = 0;
   std::string to_json() const;
@@ -47,8 +51,13 @@ class RuleReloader {
   // `origin` says who asked (for the audit log).
   using Apply = std::function<Result<RepairReport>(const std::shared_ptr<const RuleSet>&, const std::string& origin)>;
 
+  using ApplyRoster = std::function<void(const std::shared_ptr<const Roster>&)>;
+
   RuleReloader(std::string rules_path, std::vector<std::string> calendar_paths,
                std::shared_ptr<const RuleSet> in_force, RulesProbe& probe, spdlog::logger& log);
+
+  // Also reload the roster at `path` (its file is watched too); `apply` puts a new one in force.
+  void watch_roster(std::string path, ApplyRoster apply);
 
   // Any thread. The future is ready once the processing thread has served it.
   std::future<ReloadOutcome> request(std::string origin);
@@ -73,6 +82,9 @@ class RuleReloader {
   Fingerprint fingerprint() const;
   ReloadOutcome reload(const std::string& origin, const Apply& apply);
 
+  std::string roster_path_;
+  ApplyRoster apply_roster_;
+  std::string roster_content_;  // of the roster in force: a reload applies a roster only when it changed
   std::string rules_path_;
   std::vector<std::string> calendar_paths_;
   std::shared_ptr<const RuleSet> in_force_;

@@ -175,6 +175,10 @@ int run_live(const RunArgs& args) {
   spdlog::logger log("slawatch", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   RuleReloader reloader(config.rules_path, config.calendar_paths, rules, hub.rules(), log);
   reloader.watch_files(config.reload.watch_interval);
+  if (!config.roster_path.empty()) {
+    reloader.watch_roster(config.roster_path,
+                          [&pipeline](const std::shared_ptr<const Roster>& next) { pipeline.set_roster(next); });
+  }
   std::unique_ptr<AuditTrail> audit_trail;
   if (config.audit) {
     auto started = AuditTrail::start(

@@ -109,6 +109,8 @@ class Pipeline {
   // Stage timers committed to the store (uncommitted changes are not counted).
   Result<uint64_t> pending_timers() { return store_.pending_timers(); }
 
+  // A reloaded duty roster names the people of alerts emitted from now on.
+  void set_roster(std::shared_ptr<const Roster> roster) { options_.roster = std::move(roster); }
   void set_alert_observer(AlertObserver observer) { alert_observer_ = std::move(observer); }
   void set_event_observer(EventObserver observer) { event_observer_ = std::move(observer); }
   void set_reject_observer(RejectObserver observer) { reject_observer_ = std::move(observer); }
