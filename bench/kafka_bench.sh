@@ -11,7 +11,7 @@
 #     breach due a few seconds after its record is sent; delay = the alert
 #     record's Kafka timestamp - due_at - grace, p50/p99/max.
 #
-# Usage: bench/kafka_bench.sh [CASES] [RATE] [SECONDS]   (defaults 100000 10000 60)
+# Usage: bench/kafka_bench.sh [CASES] [RATE] [SECONDS]   (defaults 100000 10000 60; CASES=0: only part 2)
 # Needs: scripts/build done, kcat, python3. Starts (and stops) the broker itself
 # unless one is already running.
 set -euo pipefail
@@ -46,7 +46,8 @@ EOF
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); broker on the same machine; $(date -u +%FT%TZ)"
 
-# 1. Throughput.
+# 1. Throughput (CASES=0 skips it).
+if [ "$cases" -gt 0 ]; then
 tag="tp-$(date +%s)"
 config "$tag"
 rm -rf "$work/$tag.state"
@@ -71,6 +72,7 @@ replay_alerts=$(grep -o '[0-9]* fired' "$work/replay.log" | awk '{print $1}')
 replay_rate=$(awk -v e="$replay_records" -v s="$replay_secs" 'BEGIN {printf "%.0f", e/s}')
 echo "throughput: $cases cases, $kafka_records records from Kafka at $kafka_rate records/s, $kafka_alerts alerts fired (peak RSS ${kafka_rss} MiB);" \
      "replay of the same $replay_records records: $replay_rate records/s, $replay_alerts alerts fired; ratio $(awk -v a="$kafka_rate" -v b="$replay_rate" 'BEGIN {printf "%.2f", a/b}')"
+fi
 
 # 2. Firing delay under a steady timer-heavy load.
 tag="fd-$(date +%s)"

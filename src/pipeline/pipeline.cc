@@ -219,6 +219,12 @@ Result<RepairReport> Pipeline::reload_rules(std::shared_ptr<const RuleSet> rules
         failure = s;
         return false;
       }
+      // Hand each slice's alerts on without waiting, so a repair that changes
+      // millions of stages does not hold them all in memory. A refusal is not
+      // the repair's failure: the output stays pending for the caller's loop.
+      if (auto s = deliver_available(); !s.ok()) {
+        // Kept pending; counted in delivery_failures by deliver_available.
+      }
     }
     return true;
   };
