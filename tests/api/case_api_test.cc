@@ -3,11 +3,14 @@
 // breach as of the committed clock, its alerts' latest states (fired,
 // resolved, retracted); the alert listing with filters and paging; 404 for an
 // unknown case; 400 naming each bad parameter; evaluation under the rules in
-// force after a reload.
+// force after a reload; several threads reading while the pipeline commits.
 #include "api/case_api.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <thread>
 
 #include "../engine/engine_fixture.h"
 #include "../pipeline/records.h"
@@ -63,13 +66,23 @@ class CaseApiTest : public ::testing::Test {
     temp_.reset();
   }
 
-  void write_state() {
-    RocksDbStateStore store(db_, 0);
+  // A live pipeline on partition 0 of the state (the engine's side of the API).
+  struct Writer {
+    Writer(std::shared_ptr<RocksDbDatabase> db, std::shared_ptr<const RuleSet> rules)
+        : store(std::move(db), 0), engine(std::move(rules), store, EngineOptions{}),
+          pipeline(engine, store, sink, sink, PipelineOptions{}) {
+      EXPECT_TRUE(engine.open().ok());
+      EXPECT_TRUE(pipeline.recover().ok());
+    }
+    RocksDbStateStore store;
     NullSink sink;
-    Engine engine(rules_, store, EngineOptions{});
-    Pipeline pipeline(engine, store, sink, sink, PipelineOptions{});
-    ASSERT_TRUE(engine.open().ok());
-    ASSERT_TRUE(pipeline.recover().ok());
+    Engine engine;
+    Pipeline pipeline;
+  };
+
+  void write_state() {
+    Writer writer(db_, rules_);
+    Pipeline& pipeline = writer.pipeline;
     auto feed = [&](RawRecord r) { ASSERT_TRUE(pipeline.on_record_live(r).ok()); };
     feed(ev("c1-d", "dispatched", "c1", kT0 + minutes{1}));
     feed(ev("c1-c", "created", "c1", kT0, R"({"category":"pothole","priority":"normal","channel":"phone"})"));
@@ -281,6 +294,43 @@ TEST_F(CaseApiTest, EvaluatesUnderTheRulesInForceAfterAReload) {
   EXPECT_EQ(stage(cycle, "breach")["breached"], false);
   EXPECT_EQ(stage(cycle, "warning")["due_at"], iso(kT0 + minutes{48}));
   EXPECT_EQ(stage(cycle, "warning")["breached"], false);
+}
+
+TEST_F(CaseApiTest, ServesFromSeveralThreadsWhileThePipelineCommitsAndRulesChange) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> failed{0}, served{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        const auto one = api_->get_case(get("/api/v1/cases/c3"));
+        const auto page = api_->list_alerts(get("/api/v1/alerts", "limit=3"));
+        if (one.status != 200 || page.status != 200) ++failed;
+        ++served;
+      }
+    });
+  }
+  // In a lambda so that a failed ASSERT still stops and joins the readers below.
+  [&] {
+    Writer writer(db_, rules_);
+    for (int i = 0; i < 40; ++i) {
+      // Interleave: at least one more read has been served since the previous commit.
+      while (served.load() < i && failed.load() == 0) std::this_thread::yield();
+      const Instant at = kT0 + minutes{45 + i};
+      const std::string id = "n" + std::to_string(i);
+      ASSERT_TRUE(writer.pipeline.on_record_live(ev(id, "dispatched", id, at)).ok());
+      ASSERT_TRUE(writer.pipeline.advance(at).ok());
+      ASSERT_TRUE(writer.pipeline.maybe_commit("pos", true).ok());
+      in_force_->set(pausable_first_response(minutes{i % 2 == 0 ? 30 : 45}));
+    }
+  }();
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_GE(served.load(), 39);
+  // The cases written meanwhile are there: n0 (dispatched 00:45) is past its warning (01:09) and breach (01:15).
+  EXPECT_EQ(case_json("n0")["alerts"].size(), 2u);
+  EXPECT_EQ(case_json("n0")["as_of"], iso(kT0 + minutes{84}));
 }
 
 TEST_F(CaseApiTest, RoutesAreRegistered) {
