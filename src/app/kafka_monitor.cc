@@ -7,6 +7,8 @@
 #include <chrono>
 #include <map>
 
+#include "api/case_api.h"
+#include "api/rules_in_force.h"
 #include "app/audit_trail.h"
 #include "app/rule_reloader.h"
 #include "app/runtime.h"
@@ -82,8 +84,8 @@ class KafkaMonitor final : public PartitionListener {
  public:
   KafkaMonitor(const Config& config, std::shared_ptr<const RuleSet> rules, std::shared_ptr<const Roster> roster,
                std::shared_ptr<RocksDbDatabase> database, KafkaProducer& producer, spdlog::logger& log,
-               MetricsHub& hub, HealthState& health, RuleReloader& reloader, AuditTrail* audit_trail,
-               AlertmanagerSender* alertmanager)
+               MetricsHub& hub, HealthState& health, RuleReloader& reloader, RulesInForce& rules_in_force,
+               AuditTrail* audit_trail, AlertmanagerSender* alertmanager)
       : config_(config),
         rules_(std::move(rules)),
         roster_(std::move(roster)),
@@ -93,6 +95,7 @@ class KafkaMonitor final : public PartitionListener {
         hub_(hub),
         health_(health),
         reloader_(reloader),
+        rules_in_force_(rules_in_force),
         audit_trail_(audit_trail),
         alertmanager_(alertmanager),
         budget_(config.max_timers_per_tick, config.max_timers_per_second) {}
@@ -207,6 +210,7 @@ class KafkaMonitor final : public PartitionListener {
       total.retracted += repaired->retracted;
     }
     rules_ = next;  // partitions assigned later start with it
+    rules_in_force_.set(next);
     hub_.rules_version(next->version);
     if (audit_trail_ != nullptr) {
       auto recorded = audit_trail_->record_rules(*next, config_.rules_path, WallClock().now(), "reload by " + origin);
@@ -367,6 +371,7 @@ class KafkaMonitor final : public PartitionListener {
   MetricsHub& hub_;
   HealthState& health_;
   RuleReloader& reloader_;
+  RulesInForce& rules_in_force_;  // what the case API evaluates under
   AuditTrail* audit_trail_;  // null without an `audit:` section
   AlertmanagerSender* alertmanager_;  // null without an `alertmanager:` section
   FiringBudget budget_;
@@ -417,11 +422,17 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
   health.set_state_open(true);
   RuleReloader reloader(config.rules_path, config.calendar_paths, rules, hub.rules(), log);
   reloader.watch_files(config.reload.watch_interval);
+  RulesInForce rules_in_force(rules);
+  StateReader state_reader(*database);
+  CaseApi case_api(state_reader, rules_in_force);
   auto server = serve_http(config, hub, health, [&](HttpRoutes& routes) {
     reloader.add_routes(routes, config.reload.token, std::chrono::seconds(30));
+    case_api.add_routes(routes);
   });
   if (!server.ok()) return fail(server.error());
-  if (*server) log.info("serving {}/metrics, /livez, /readyz", (*server)->url());
+  if (*server) {
+    log.info("serving {}/metrics, /livez, /readyz, /api/v1/cases/{{id}}, /api/v1/alerts", (*server)->url());
+  }
 
   auto alertmanager = start_alertmanager(config, registry, rules, clock);
   if (!alertmanager.ok()) return fail(alertmanager.error());
@@ -437,7 +448,8 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
     if (!started.ok()) return fail(started.error());
     audit_trail = std::move(started).value();
   }
-  KafkaMonitor monitor(config, rules, roster, *database, **producer, log, hub, health, reloader, audit_trail.get(),
+  KafkaMonitor monitor(config, rules, roster, *database, **producer, log, hub, health, reloader, rules_in_force,
+                       audit_trail.get(),
                        *alertmanager ? (*alertmanager)->sender.get() : nullptr);
   if (!config.roster_path.empty()) {
     reloader.watch_roster(config.roster_path,

@@ -8,6 +8,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "api/case_api.h"
+#include "api/rules_in_force.h"
 #include "app/audit_trail.h"
 #include "app/commands.h"
 #include "app/config.h"
@@ -189,10 +191,19 @@ int run_live(const RunArgs& args) {
     pipeline.set_delivery_observer(audit_trail->observer(engine));
   }
   std::string last_position;
+  // The case API (RocksDB state only: it reads what the commits wrote, from the HTTP threads).
+  RulesInForce rules_in_force(rules);
+  std::unique_ptr<StateReader> state_reader;
+  std::unique_ptr<CaseApi> case_api;
+  if (state->database) {
+    state_reader = std::make_unique<StateReader>(state->database);
+    case_api = std::make_unique<CaseApi>(*state_reader, rules_in_force);
+  }
   auto reload_everywhere = [&](const std::shared_ptr<const RuleSet>& next,
                                const std::string& origin) -> Result<RepairReport> {
     auto repaired = pipeline.reload_rules(next, last_position);
     if (!repaired.ok()) return repaired;
+    rules_in_force.set(next);
     metrics->rules_replaced();
     hub.rules_version(next->version);
     if (audit_trail) {
@@ -203,9 +214,13 @@ int run_live(const RunArgs& args) {
   };
   auto server = serve_http(config, hub, health, [&](HttpRoutes& routes) {
     reloader.add_routes(routes, config.reload.token, std::chrono::seconds(30));
+    if (case_api) case_api->add_routes(routes);
   });
   if (!server.ok()) return fail(server.error());
-  if (*server) std::cerr << "slawatch: serving " << (*server)->url() << "/metrics, /livez, /readyz\n";
+  if (*server) {
+    std::cerr << "slawatch: serving " << (*server)->url() << "/metrics, /livez, /readyz"
+              << (case_api ? ", /api/v1/cases/{id}, /api/v1/alerts" : "") << "\n";
+  }
   if (auto s = engine.open(); !s.ok()) return fail(s.error());
   auto position = pipeline.recover();
   if (!position.ok()) return fail(position.error());

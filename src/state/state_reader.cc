@@ -52,6 +52,13 @@ Result<AlertIndexEntry> decode_entry(std::string_view key, std::string_view valu
 
 }  // namespace
 
+bool StateReader::valid_cursor(std::string_view cursor) { return from_hex(cursor).has_value(); }
+
+Result<Checkpoint> StateReader::checkpoint(uint16_t partition) const {
+  // A store instance only for its checkpoint decoding: load_checkpoint is one RocksDB read.
+  return RocksDbStateStore(database_, partition).load_checkpoint();
+}
+
 Result<std::vector<uint16_t>> StateReader::partitions() const {
   std::vector<uint16_t> out;
   std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(rocksdb::ReadOptions(), database_->meta()));

@@ -41,6 +41,13 @@ class StateReader {
   // cursor then continues the walk.
   Result<AlertPage> list_alerts(const AlertFilter& filter, std::string_view cursor, size_t limit,
                                 size_t scan_budget = 100000) const;
+  // Whether `cursor` could have come from list_alerts (so a caller can tell a
+  // client's mistake from a storage error).
+  static bool valid_cursor(std::string_view cursor);
+
+  // The last committed checkpoint of `partition`: its clock is what the
+  // stored cases are "as of".
+  Result<Checkpoint> checkpoint(uint16_t partition) const;
 
  private:
   Result<std::vector<uint16_t>> partitions() const;

@@ -1,0 +1,348 @@
+// The case API over a real RocksDB state written by a Pipeline: a case's
+// events in event-time order, its cycles and stages with their status and
+// breach as of the committed clock, its alerts' latest states (fired,
+// resolved, retracted); the alert listing with filters and paging; 404 for an
+// unknown case; 400 naming each bad parameter; evaluation under the rules in
+// force after a reload; several threads reading while the pipeline commits.
+#include "api/case_api.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include "../engine/engine_fixture.h"
+#include "../pipeline/records.h"
+#include "../state/temp_database.h"
+#include "pipeline/pipeline.h"
+#include "state/rocksdb_store.h"
+
+namespace slawatch {
+namespace {
+
+using nlohmann::json;
+using std::chrono::minutes;
+using testing::kT0;
+
+std::string iso(Instant t) { return format_rfc3339_utc(t); }
+
+RawRecord ev(const std::string& id, const std::string& type, const std::string& case_id, Instant t,
+             const std::string& data = R"({"department":"roads"})") {
+  return record(event_line(id, type, case_id, iso(t), data));
+}
+
+std::shared_ptr<const RuleSet> pausable_first_response(minutes target = minutes{30}) {
+  auto rule = testing::first_response_rule(true);
+  rule.target = target;
+  for (auto& stage : rule.stages) stage.offset = target * stage.percent / 100;
+  auto set = testing::rule_set({rule});
+  std::const_pointer_cast<RuleSet>(set)->version = "v" + std::to_string(target.count());
+  return set;
+}
+
+// A RocksDB state in a temp dir, written by a live Pipeline:
+//   c1 created 00:00, dispatched 00:01 (fed first), acknowledged 00:40: warning and breach fired, then resolved
+//   c2 dispatched 00:05, warning and breach fired at 00:35, then a late acknowledgement at 00:20 retracts them
+//   c3 dispatched 00:00, never acknowledged: warning and breach firing, escalation due 01:00
+//   c4 dispatched 00:10, suspended 00:12-00:17, suspended again at 00:20: paused, nothing due
+// committed with the clock at 00:45.
+class CaseApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    temp_ = std::make_unique<testing::TempDatabase>("slawatch-api-test");
+    db_ = temp_->database;
+    ASSERT_NE(db_, nullptr);
+    rules_ = pausable_first_response();
+    in_force_ = std::make_unique<RulesInForce>(rules_);
+    reader_ = std::make_unique<StateReader>(db_);
+    api_ = std::make_unique<CaseApi>(*reader_, *in_force_);
+    write_state();
+  }
+  void TearDown() override {
+    api_.reset();
+    reader_.reset();
+    db_.reset();
+    temp_.reset();
+  }
+
+  // A live pipeline on partition 0 of the state (the engine's side of the API).
+  struct Writer {
+    Writer(std::shared_ptr<RocksDbDatabase> db, std::shared_ptr<const RuleSet> rules)
+        : store(std::move(db), 0), engine(std::move(rules), store, EngineOptions{}),
+          pipeline(engine, store, sink, sink, PipelineOptions{}) {
+      EXPECT_TRUE(engine.open().ok());
+      EXPECT_TRUE(pipeline.recover().ok());
+    }
+    RocksDbStateStore store;
+    NullSink sink;
+    Engine engine;
+    Pipeline pipeline;
+  };
+
+  void write_state() {
+    Writer writer(db_, rules_);
+    Pipeline& pipeline = writer.pipeline;
+    auto feed = [&](RawRecord r) { ASSERT_TRUE(pipeline.on_record_live(r).ok()); };
+    feed(ev("c1-d", "dispatched", "c1", kT0 + minutes{1}));
+    feed(ev("c1-c", "created", "c1", kT0, R"({"category":"pothole","priority":"normal","channel":"phone"})"));
+    feed(ev("c2-d", "dispatched", "c2", kT0 + minutes{5}, R"({"department":"water"})"));
+    feed(ev("c3-d", "dispatched", "c3", kT0));
+    feed(ev("c4-d", "dispatched", "c4", kT0 + minutes{10}, R"({"department":"parks"})"));
+    feed(ev("c4-s1", "suspended", "c4", kT0 + minutes{12}, R"({"reason":"waiting for the citizen"})"));
+    feed(ev("c4-r1", "resumed", "c4", kT0 + minutes{17}, "{}"));
+    feed(ev("c4-s2", "suspended", "c4", kT0 + minutes{20}, "{}"));
+    ASSERT_TRUE(pipeline.advance(kT0 + minutes{35}).ok());
+    feed(ev("c1-a", "acknowledged", "c1", kT0 + minutes{40}));
+    feed(ev("c2-a", "acknowledged", "c2", kT0 + minutes{20}, R"({"department":"water"})"));
+    ASSERT_TRUE(pipeline.advance(kT0 + minutes{45}).ok());
+    ASSERT_TRUE(pipeline.maybe_commit("pos", true).ok());
+  }
+
+  static HttpRequest get(std::string_view path, std::string_view query = "") {
+    HttpRequest r;
+    r.method = "GET";
+    r.path = path;
+    r.query = query;
+    return r;
+  }
+  json case_json(const std::string& id, int status = 200) {
+    const std::string path = "/api/v1/cases/" + id;
+    auto response = api_->get_case(get(path));
+    EXPECT_EQ(response.status, status) << response.body;
+    EXPECT_EQ(response.content_type, "application/json");
+    return json::parse(response.body);
+  }
+  json alerts_json(std::string_view query, int status = 200) {
+    auto response = api_->list_alerts(get("/api/v1/alerts", query));
+    EXPECT_EQ(response.status, status) << response.body;
+    EXPECT_EQ(response.content_type, "application/json");
+    return json::parse(response.body);
+  }
+  static const json& stage(const json& cycle, const std::string& name) {
+    for (const auto& s : cycle["stages"]) {
+      if (s["stage"] == name) return s;
+    }
+    static const json none;
+    ADD_FAILURE() << "no stage " << name << " in " << cycle.dump();
+    return none;
+  }
+
+  std::unique_ptr<testing::TempDatabase> temp_;
+  std::shared_ptr<RocksDbDatabase> db_;
+  std::shared_ptr<const RuleSet> rules_;
+  std::unique_ptr<RulesInForce> in_force_;
+  std::unique_ptr<StateReader> reader_;
+  std::unique_ptr<CaseApi> api_;
+};
+
+TEST_F(CaseApiTest, CaseHasEventsInTimeOrderCyclesStagesAndResolvedAlerts) {
+  const json c1 = case_json("c1");
+  EXPECT_EQ(c1["case_id"], "c1");
+  EXPECT_EQ(c1["as_of"], iso(kT0 + minutes{45}));
+  EXPECT_EQ(c1["rules_version"], rules_->version);
+  ASSERT_EQ(c1["events"].size(), 3u);
+  EXPECT_EQ(c1["events"][0]["id"], "c1-c");  // fed second, happened first
+  EXPECT_EQ(c1["events"][0]["type"], "hotline.case.created");
+  EXPECT_EQ(c1["events"][0]["time"], iso(kT0));
+  EXPECT_EQ(c1["events"][0]["data"], (json{{"category", "pothole"}, {"priority", "normal"}, {"channel", "phone"}}));
+  EXPECT_EQ(c1["events"][1]["id"], "c1-d");
+  EXPECT_EQ(c1["events"][2]["id"], "c1-a");
+  EXPECT_EQ(c1["events"][2]["data"]["department"], "roads");
+
+  ASSERT_EQ(c1["rules"].size(), 1u);
+  EXPECT_EQ(c1["rules"][0]["rule"], "first-response");
+  ASSERT_EQ(c1["rules"][0]["cycles"].size(), 1u);
+  const json& cycle = c1["rules"][0]["cycles"][0];
+  EXPECT_EQ(cycle["cycle"], 1);
+  EXPECT_EQ(cycle["started_at"], iso(kT0 + minutes{1}));
+  EXPECT_EQ(cycle["closed_at"], iso(kT0 + minutes{40}));
+  EXPECT_EQ(cycle["closed_by"], "c1-a");
+  EXPECT_EQ(cycle["paused_now"], false);
+  EXPECT_EQ(cycle["paused_total_ms"], 0);
+  EXPECT_EQ(cycle["elapsed"], "39m");
+  ASSERT_EQ(cycle["stages"].size(), 3u);
+  EXPECT_EQ(stage(cycle, "warning")["status"], "due");
+  EXPECT_EQ(stage(cycle, "warning")["due_at"], iso(kT0 + minutes{25}));
+  EXPECT_EQ(stage(cycle, "warning")["breached"], true);
+  EXPECT_EQ(stage(cycle, "breach")["due_at"], iso(kT0 + minutes{31}));
+  EXPECT_EQ(stage(cycle, "breach")["severity"], "major");
+  EXPECT_EQ(stage(cycle, "breach")["notify"], (json{"department.duty_officer", "department.head"}));
+  EXPECT_EQ(stage(cycle, "escalated")["status"], "met");  // closed before 01:01
+  EXPECT_EQ(stage(cycle, "escalated")["due_at"], nullptr);
+  EXPECT_EQ(stage(cycle, "escalated")["breached"], false);
+
+  ASSERT_EQ(c1["alerts"].size(), 2u);  // in alert id order
+  EXPECT_EQ(c1["alerts"][0]["alert_id"], "c1/first-response/1/breach");
+  EXPECT_EQ(c1["alerts"][0]["state"], "resolved");
+  EXPECT_EQ(c1["alerts"][0]["department"], "roads");
+  EXPECT_EQ(c1["alerts"][0]["event"]["type"], "slawatch.alert.resolved");
+  EXPECT_EQ(c1["alerts"][0]["event"]["data"]["due_at"], iso(kT0 + minutes{31}));
+  EXPECT_EQ(c1["alerts"][1]["alert_id"], "c1/first-response/1/warning");
+  EXPECT_EQ(c1["alerts"][1]["state"], "resolved");
+}
+
+TEST_F(CaseApiTest, RetractedAlertsAndOpenCyclesBreachedAsOfTheClock) {
+  const json c2 = case_json("c2");
+  ASSERT_EQ(c2["alerts"].size(), 2u);
+  EXPECT_EQ(c2["alerts"][0]["alert_id"], "c2/first-response/1/breach");
+  EXPECT_EQ(c2["alerts"][1]["alert_id"], "c2/first-response/1/warning");
+  for (const auto& alert : c2["alerts"]) {
+    EXPECT_EQ(alert["state"], "retracted");
+    EXPECT_EQ(alert["department"], "water");
+    EXPECT_EQ(alert["event"]["type"], "slawatch.alert.retracted");
+  }
+  const json& closed = c2["rules"][0]["cycles"][0];
+  EXPECT_EQ(closed["closed_at"], iso(kT0 + minutes{20}));
+  for (const auto& s : closed["stages"]) {
+    EXPECT_EQ(s["status"], "met") << s.dump();
+    EXPECT_EQ(s["breached"], false) << s.dump();
+  }
+
+  const json c3 = case_json("c3");
+  const json& open = c3["rules"][0]["cycles"][0];
+  EXPECT_EQ(open["closed_at"], nullptr);
+  EXPECT_EQ(open["closed_by"], nullptr);
+  EXPECT_EQ(stage(open, "breach")["status"], "due");
+  EXPECT_EQ(stage(open, "breach")["breached"], true);  // due 00:30, clock 00:45
+  EXPECT_EQ(stage(open, "escalated")["status"], "due");
+  EXPECT_EQ(stage(open, "escalated")["due_at"], iso(kT0 + minutes{60}));
+  EXPECT_EQ(stage(open, "escalated")["breached"], false);
+  ASSERT_EQ(c3["alerts"].size(), 2u);
+  EXPECT_EQ(c3["alerts"][0]["state"], "firing");
+  EXPECT_EQ(c3["alerts"][0]["event"]["type"], "slawatch.alert.fired");
+  EXPECT_EQ(c3["alerts"][1]["state"], "firing");
+}
+
+TEST_F(CaseApiTest, PausedCycleShowsItsPausesAndNoDueTimes) {
+  const json c4 = case_json("c4");
+  ASSERT_EQ(c4["events"].size(), 4u);
+  EXPECT_EQ(c4["events"][1]["data"]["reason"], "waiting for the citizen");
+  const json& cycle = c4["rules"][0]["cycles"][0];
+  EXPECT_EQ(cycle["paused_now"], true);
+  EXPECT_EQ(cycle["paused_total"], "5m");  // the finished pause 00:12-00:17
+  EXPECT_EQ(cycle["paused_total_ms"], 5 * 60 * 1000);
+  EXPECT_EQ(cycle["elapsed"], "5m");  // 00:10-00:12 and 00:17-00:20
+  for (const auto& s : cycle["stages"]) {
+    EXPECT_EQ(s["status"], "paused") << s.dump();
+    EXPECT_EQ(s["due_at"], nullptr);
+    EXPECT_EQ(s["breached"], false);
+  }
+  EXPECT_TRUE(c4["alerts"].empty());
+}
+
+TEST_F(CaseApiTest, UnknownCaseIs404WithAJsonError) {
+  const json missing = case_json("c9", 404);
+  EXPECT_NE(missing["error"].get<std::string>().find("c9"), std::string::npos);
+  EXPECT_TRUE(case_json("", 404).contains("error"));
+  EXPECT_TRUE(case_json("c1/extra", 404).contains("error"));
+}
+
+TEST_F(CaseApiTest, ListsAlertsFilteredAndPagedAcrossThreePages) {
+  const json all = alerts_json("");
+  ASSERT_EQ(all["alerts"].size(), 6u);
+  EXPECT_EQ(all["next_cursor"], nullptr);
+
+  std::vector<std::string> ids;
+  std::vector<size_t> sizes;
+  std::string query = "limit=2";
+  for (int page = 0; page < 10; ++page) {
+    const json body = alerts_json(query);
+    sizes.push_back(body["alerts"].size());
+    for (const auto& a : body["alerts"]) ids.push_back(a["alert_id"]);
+    if (body["next_cursor"].is_null()) break;
+    query = "limit=2&cursor=" + body["next_cursor"].get<std::string>();
+  }
+  EXPECT_EQ(sizes, (std::vector<size_t>{2, 2, 2}));
+  EXPECT_EQ(ids, (std::vector<std::string>{"c1/first-response/1/breach", "c1/first-response/1/warning",
+                                           "c2/first-response/1/breach", "c2/first-response/1/warning",
+                                           "c3/first-response/1/breach", "c3/first-response/1/warning"}));
+
+  const json firing = alerts_json("state=firing");
+  ASSERT_EQ(firing["alerts"].size(), 2u);
+  EXPECT_EQ(firing["alerts"][0]["alert_id"], "c3/first-response/1/breach");
+  EXPECT_EQ(firing["alerts"][0]["event"]["data"]["case_id"], "c3");
+  const json water = alerts_json("department=water");
+  ASSERT_EQ(water["alerts"].size(), 2u);
+  EXPECT_EQ(water["alerts"][0]["state"], "retracted");
+  EXPECT_EQ(alerts_json("state=resolved&department=roads")["alerts"].size(), 2u);
+  EXPECT_TRUE(alerts_json("state=resolved&department=water")["alerts"].empty());
+  EXPECT_EQ(alerts_json("state=retracted&department=%77ater")["alerts"].size(), 2u);  // percent-decoded
+  EXPECT_TRUE(alerts_json("state=retracted&department=roads")["alerts"].empty());
+}
+
+TEST_F(CaseApiTest, BadParametersAre400NamingTheParameter) {
+  auto error_of = [&](std::string_view query) { return alerts_json(query, 400)["error"].get<std::string>(); };
+  EXPECT_NE(error_of("state=open").find("'state'"), std::string::npos);
+  for (const char* limit : {"limit=0", "limit=-1", "limit=1001", "limit=ten", "limit=5x", "limit="}) {
+    EXPECT_NE(error_of(limit).find("'limit'"), std::string::npos) << limit;
+  }
+  EXPECT_EQ(alerts_json("limit=1000")["alerts"].size(), 6u);
+  EXPECT_NE(error_of("cursor=zz").find("'cursor'"), std::string::npos);
+  EXPECT_NE(error_of("cursor=abc").find("'cursor'"), std::string::npos);
+  EXPECT_NE(error_of("colour=red").find("'colour'"), std::string::npos);
+  EXPECT_NE(error_of("department=%zz").find("percent"), std::string::npos);
+  EXPECT_EQ(api_->get_case(get("/api/v1/cases/c1", "x=1")).status, 400);
+}
+
+TEST_F(CaseApiTest, EvaluatesUnderTheRulesInForceAfterAReload) {
+  in_force_->set(pausable_first_response(minutes{60}));
+  const json c3 = case_json("c3");
+  EXPECT_EQ(c3["rules_version"], "v60");
+  const json& cycle = c3["rules"][0]["cycles"][0];
+  EXPECT_EQ(stage(cycle, "breach")["due_at"], iso(kT0 + minutes{60}));
+  EXPECT_EQ(stage(cycle, "breach")["breached"], false);
+  EXPECT_EQ(stage(cycle, "warning")["due_at"], iso(kT0 + minutes{48}));
+  EXPECT_EQ(stage(cycle, "warning")["breached"], false);
+}
+
+TEST_F(CaseApiTest, ServesFromSeveralThreadsWhileThePipelineCommitsAndRulesChange) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> failed{0}, served{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        const auto one = api_->get_case(get("/api/v1/cases/c3"));
+        const auto page = api_->list_alerts(get("/api/v1/alerts", "limit=3"));
+        if (one.status != 200 || page.status != 200) ++failed;
+        ++served;
+      }
+    });
+  }
+  // In a lambda so that a failed ASSERT still stops and joins the readers below.
+  [&] {
+    Writer writer(db_, rules_);
+    for (int i = 0; i < 40; ++i) {
+      // Interleave: at least one more read has been served since the previous commit.
+      while (served.load() < i && failed.load() == 0) std::this_thread::yield();
+      const Instant at = kT0 + minutes{45 + i};
+      const std::string id = "n" + std::to_string(i);
+      ASSERT_TRUE(writer.pipeline.on_record_live(ev(id, "dispatched", id, at)).ok());
+      ASSERT_TRUE(writer.pipeline.advance(at).ok());
+      ASSERT_TRUE(writer.pipeline.maybe_commit("pos", true).ok());
+      in_force_->set(pausable_first_response(minutes{i % 2 == 0 ? 30 : 45}));
+    }
+  }();
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_GE(served.load(), 39);
+  // The cases written meanwhile are there: n0 (dispatched 00:45) is past its warning (01:09) and breach (01:15).
+  EXPECT_EQ(case_json("n0")["alerts"].size(), 2u);
+  EXPECT_EQ(case_json("n0")["as_of"], iso(kT0 + minutes{84}));
+}
+
+TEST_F(CaseApiTest, RoutesAreRegistered) {
+  HttpRoutes routes;
+  api_->add_routes(routes);
+  const HttpHandler* cases = routes.find("/api/v1/cases/c1");
+  ASSERT_NE(cases, nullptr);
+  EXPECT_EQ((*cases)(get("/api/v1/cases/c1")).status, 200);
+  const HttpHandler* alerts = routes.find("/api/v1/alerts");
+  ASSERT_NE(alerts, nullptr);
+  EXPECT_EQ((*alerts)(get("/api/v1/alerts", "limit=1")).status, 200);
+}
+
+}  // namespace
+}  // namespace slawatch

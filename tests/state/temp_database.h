@@ -1,0 +1,41 @@
+#pragma once
+// Test support: a RocksDB state in a fresh temp folder named after the
+// running test, removed again at the end.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "state/rocksdb_store.h"
+
+namespace slawatch::testing {
+
+class TempDatabase {
+ public:
+  explicit TempDatabase(const std::string& prefix)
+      : dir_(std::filesystem::temp_directory_path() /
+             (prefix + "-" + std::to_string(::getpid()) + "-" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
+    std::filesystem::remove_all(dir_);
+    RocksDbOptions options;
+    options.path = dir_.string();
+    auto db = RocksDbDatabase::open(options);
+    EXPECT_TRUE(db.ok()) << (db.ok() ? "" : db.error().message);
+    if (db.ok()) database = *db;
+  }
+  ~TempDatabase() {
+    database.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  TempDatabase(const TempDatabase&) = delete;
+  TempDatabase& operator=(const TempDatabase&) = delete;
+
+  std::shared_ptr<RocksDbDatabase> database;
+
+ private:
+  std::filesystem::path dir_;
+};
+
+}  // namespace slawatch::testing
