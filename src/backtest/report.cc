@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "model/html.h"
 #include "backtest/backtest.h"
 
 namespace slawatch {
@@ -73,20 +74,6 @@ bool changes(const RuleComparison& rule) {
     if (s.total.gone > 0 || s.total.added > 0 || s.baseline_offset != s.candidate_offset) return true;
   }
   return false;
-}
-
-std::string html_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 nlohmann::json duration_json(const std::optional<Duration>& d) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "model/html.h"
 #include "report/accountability.h"
 
 namespace slawatch {
@@ -97,20 +98,6 @@ std::string csv_cell(const std::string& s) {
   std::string out = "\"";
   for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
-}
-
-std::string html_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 // A horizontal bar chart of breaches, at most `limit` bars, as inline SVG.
