@@ -206,6 +206,53 @@ AlertmanagerOptions load_alertmanager(const std::string& path, const YAML::Node&
   return am;
 }
 
+ShadowConfig load_shadow(const std::string& path, const YAML::Node& section,
+                         const std::function<std::string(const std::string&)>& resolve) {
+  ShadowConfig shadow;
+  if (section.IsNull()) throw ConfigError("'shadow' needs at least 'rules'");
+  for_each_key(path, section, "shadow", {"rules", "calendars", "state_dir", "alerts_output", "alerts_topic"},
+               [&](const std::string& key, const YAML::Node& value) {
+                 if (key == "rules") shadow.rules_path = resolve(value.as<std::string>());
+                 else if (key == "calendars") {
+                   shadow.own_calendars = true;
+                   for (const auto& c : value) shadow.calendar_paths.push_back(resolve(c.as<std::string>()));
+                 } else if (key == "state_dir") shadow.state_dir = resolve(value.as<std::string>());
+                 else if (key == "alerts_output") {
+                   shadow.alerts_output = resolve(value.as<std::string>());
+                   if (shadow.alerts_output == "-") {
+                     throw ConfigError("'shadow.alerts_output' must name a file (stdout carries the active alerts)");
+                   }
+                 } else if (key == "alerts_topic") {
+                   shadow.alerts_topic = value.as<std::string>();
+                   if (shadow.alerts_topic.empty()) throw ConfigError("'shadow.alerts_topic' is empty");
+                 }
+               });
+  if (shadow.rules_path.empty()) throw ConfigError(where(path, section) + ": 'shadow.rules' is required");
+  return shadow;
+}
+
+// Defaults of the shadow section that depend on the rest of the config, and
+// the checks that need both.
+void complete_shadow(const std::string& path, Config& config) {
+  if (!config.shadow) return;
+  ShadowConfig& shadow = *config.shadow;
+  if (!shadow.own_calendars) shadow.calendar_paths = config.calendar_paths;
+  if (shadow.state_dir.empty() && !config.state_dir.empty()) shadow.state_dir = config.state_dir + "-shadow";
+  if (!shadow.state_dir.empty() && shadow.state_dir == config.state_dir) {
+    throw ConfigError(path + ": 'shadow.state_dir' must differ from 'state_dir'");
+  }
+  if (!config.kafka && shadow.alerts_output.empty()) {
+    throw ConfigError(path + ": 'shadow.alerts_output' is required for file input (the shadow's alert file)");
+  }
+  if (config.kafka) {
+    if (shadow.alerts_topic.empty()) shadow.alerts_topic = config.kafka->alerts_topic + "-shadow";
+    if (shadow.alerts_topic == config.kafka->alerts_topic || shadow.alerts_topic == config.kafka->events_topic ||
+        shadow.alerts_topic == config.kafka->dead_letter_topic) {
+      throw ConfigError(path + ": 'shadow.alerts_topic' must be a topic of its own, not '" + shadow.alerts_topic + "'");
+    }
+  }
+}
+
 }  // namespace
 
 Config load_config(const std::string& path) {
@@ -226,7 +273,7 @@ Config load_config(const std::string& path) {
   static const std::set<std::string> kKnown = {
       "rules", "calendars", "state_dir", "sync_writes", "grace", "batch_records",
       "max_timers_per_tick", "max_timers_per_second", "input", "alerts_output", "dead_letter_output", "alert_source",
-      "kafka", "http", "roster", "reload", "audit", "alertmanager"};
+      "kafka", "http", "roster", "reload", "audit", "alertmanager", "shadow"};
   for (const auto& kv : root) {
     const auto key = kv.first.as<std::string>();
     const auto& value = kv.second;
@@ -244,6 +291,7 @@ Config load_config(const std::string& path) {
       else if (key == "reload") config.reload = load_reload(path, value);
       else if (key == "audit") config.audit = load_audit(value, resolve);
       else if (key == "alertmanager") config.alertmanager = load_alertmanager(path, value);
+      else if (key == "shadow") config.shadow = load_shadow(path, value, resolve);
       else if (key == "batch_records") config.batch_records = value.as<size_t>();
       else if (key == "max_timers_per_tick") config.max_timers_per_tick = value.as<size_t>();
       else if (key == "input") config.input = resolve(value.as<std::string>());
@@ -261,6 +309,7 @@ Config load_config(const std::string& path) {
   if (config.max_timers_per_second == 0) throw ConfigError(path + ": max_timers_per_second must be at least 1");
   if (config.batch_records == 0) throw ConfigError(path + ": batch_records must be at least 1");
   if (config.max_timers_per_tick == 0) throw ConfigError(path + ": max_timers_per_tick must be at least 1");
+  complete_shadow(path, config);
   return config;
 }
 

@@ -35,6 +35,19 @@ struct AuditConfig {
   std::string path;  // the log; its anchor is written next to it as <path>.head
 };
 
+// The `shadow:` section: a candidate rule set the live monitor runs beside
+// the active one (src/shadow; docs/rule-editing.md, "Shadow"). Its alerts go
+// to their own file or topic; it notifies nobody.
+struct ShadowConfig {
+  std::string rules_path;                   // required
+  std::vector<std::string> calendar_paths;
+  bool own_calendars = false;  // false: calendar_paths are the active set's
+  // Its own RocksDB state; default: <state_dir>-shadow (in memory when the active state is).
+  std::string state_dir;
+  std::string alerts_output;  // file input: required, a file (not stdout)
+  std::string alerts_topic;   // Kafka: default <kafka.topics.alerts>-shadow
+};
+
 struct Config {
   std::string rules_path = "rules";
   std::vector<std::string> calendar_paths;
@@ -57,6 +70,8 @@ struct Config {
   // Present when the config has an `alertmanager:` section: alerts are also
   // posted to that Alertmanager (after they are delivered to their sink).
   std::optional<AlertmanagerOptions> alertmanager;
+  // Present when the config has a `shadow:` section.
+  std::optional<ShadowConfig> shadow;
   std::string input = "-";            // JSON Lines file or "-" (stdin) for `run`
   std::string alerts_output = "-";
   std::string dead_letter_output;  // empty: dead letters are logged to stderr only

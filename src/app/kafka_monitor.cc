@@ -17,12 +17,31 @@
 #include "kafka/kafka_sink.h"
 #include "kafka/kafka_source.h"
 #include "pipeline/pipeline.h"
+#include "shadow/shadow_lane.h"
 #include "state/rocksdb_store.h"
 
 namespace slawatch {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
+
+// A partition's shadow lane: the candidate rules over the partition's slice
+// of the shadow state, alerts to the shadow topic.
+struct PartitionShadow {
+  PartitionShadow(std::shared_ptr<RocksDbDatabase> database, uint16_t partition,
+                  std::shared_ptr<const RuleSet> candidate, const Config& config, KafkaProducer& producer)
+      : store(std::move(database), partition),
+        alerts(producer, config.shadow->alerts_topic,
+               config.kafka->alerts_binary_mode ? KafkaPayloadMode::cloudevent_binary : KafkaPayloadMode::as_is,
+               config.kafka->delivery_wait),
+        lane(std::move(candidate), store, alerts, EngineOptions{.grace = config.grace},
+             PipelineOptions{.batch_records = config.batch_records, .alert_source = config.alert_source}) {}
+
+  RocksDbStateStore store;
+  KafkaSink alerts;
+  ShadowLane lane;
+  std::unique_ptr<ShadowPipelineMetrics> metrics;  // declared after the lane: gone before it
+};
 
 // One assigned partition: its slice of the state, its engine and pipeline,
 // and its own sinks (delivery is tracked per outbox, and outboxes are per
@@ -53,6 +72,7 @@ struct PartitionWorker {
   std::unique_ptr<AlertmanagerTeeSink> alertmanager_tee;
   Pipeline pipeline;
   std::unique_ptr<PipelineMetrics> metrics;  // declared after the pipeline: gone before it
+  std::unique_ptr<PartitionShadow> shadow;   // with a `shadow:` section
   std::string committed_position;     // from the checkpoint at assignment
   std::optional<int64_t> next_offset;  // after the last record read in this assignment
   std::optional<int64_t> offset_told_to_kafka;
@@ -85,7 +105,8 @@ class KafkaMonitor final : public PartitionListener {
   KafkaMonitor(const Config& config, std::shared_ptr<const RuleSet> rules, std::shared_ptr<const Roster> roster,
                std::shared_ptr<RocksDbDatabase> database, KafkaProducer& producer, spdlog::logger& log,
                MetricsHub& hub, HealthState& health, RuleReloader& reloader, RulesInForce& rules_in_force,
-               AuditTrail* audit_trail, AlertmanagerSender* alertmanager)
+               AuditTrail* audit_trail, AlertmanagerSender* alertmanager,
+               std::shared_ptr<RocksDbDatabase> shadow_database, std::shared_ptr<const RuleSet> candidate)
       : config_(config),
         rules_(std::move(rules)),
         roster_(std::move(roster)),
@@ -98,7 +119,9 @@ class KafkaMonitor final : public PartitionListener {
         rules_in_force_(rules_in_force),
         audit_trail_(audit_trail),
         alertmanager_(alertmanager),
-        budget_(config.max_timers_per_tick, config.max_timers_per_second) {}
+        budget_(config.max_timers_per_tick, config.max_timers_per_second),
+        shadow_database_(std::move(shadow_database)),
+        candidate_(std::move(candidate)) {}
 
   Result<std::optional<int64_t>> on_partition_assigned(int32_t partition) override {
     if (partition < 0 || partition >= 0xffff) return make_error("partition " + std::to_string(partition) + " out of range");
@@ -117,6 +140,14 @@ class KafkaMonitor final : public PartitionListener {
                 repaired->changed);
     }
     worker->committed_position = *position;
+    if (shadow_database_) {
+      worker->shadow = std::make_unique<PartitionShadow>(shadow_database_, static_cast<uint16_t>(partition),
+                                                         candidate_, config_, producer_);
+      worker->shadow->metrics = hub_.attach_shadow(worker->shadow->lane.pipeline());
+      auto started = worker->shadow->lane.open(worker->store);
+      if (!started.ok()) return started.error();
+      log_.info("partition {}: shadow rules (version {}): {}", partition, candidate_->version, describe(*started));
+    }
     PipelineObservers log_rejects;
     log_rejects.reject = [this, partition](const RawRecord& record, const std::string& reason) {
       log_.warn("partition {}: dead-lettered {}: {}", partition, record.origin, reason);
@@ -139,9 +170,16 @@ class KafkaMonitor final : public PartitionListener {
     if (auto s = worker.pipeline.commit_if_due(worker.position(), true); !s.ok()) {
       log_.error("partition {}: commit on revocation failed: {}", partition, s.error().message);
     }
-    if (auto s = worker.pipeline.deliver_pending(); !s.ok()) {
-      log_.warn("partition {}: revoked with undelivered output (kept in the outbox): {}", partition,
-                s.error().message);
+    if (worker.shadow) {
+      if (auto s = worker.shadow->lane.commit(worker.position()); !s.ok()) {
+        log_.error("partition {}: shadow commit on revocation failed: {}", partition, s.error().message);
+      }
+    }
+    for (Pipeline* pipeline : pipelines(worker)) {
+      if (auto s = pipeline->deliver_pending(); !s.ok()) {
+        log_.warn("partition {}: revoked with undelivered output (kept in the outbox): {}", partition,
+                  s.error().message);
+      }
     }
     log_.info("partition {} revoked after offset {}", partition, worker.position());
     workers_.erase(it);
@@ -173,6 +211,9 @@ class KafkaMonitor final : public PartitionListener {
         if (it == workers_.end()) continue;  // revoked while fetched; the next owner reads it again
         PartitionWorker& worker = *it->second;
         if (auto s = worker.pipeline.on_record_live(consumed.record); !s.ok()) return s;
+        if (worker.shadow) {
+          if (auto s = worker.shadow->lane.pipeline().on_record_live(consumed.record); !s.ok()) return s;
+        }
         worker.next_offset = consumed.offset + 1;
       }
       if (auto s = fire_due_timers(clock.now()); !s.ok()) return s;
@@ -182,12 +223,22 @@ class KafkaMonitor final : public PartitionListener {
       auto reload = [this](const std::shared_ptr<const RuleSet>& next, const std::string& origin) {
         return reload_everywhere(next, origin);
       };
-      if (auto s = reloader_.serve(take_reload_signal(), reload); !s.ok()) return s;
+      const bool hangup = take_reload_signal();
+      if (auto s = reloader_.serve(hangup, reload); !s.ok()) return s;
+      if (shadow_reloader_ != nullptr) {
+        auto reload_candidate = [this](const std::shared_ptr<const RuleSet>& next, const std::string&) {
+          return reload_shadow(next);
+        };
+        if (auto s = shadow_reloader_->serve(hangup, reload_candidate); !s.ok()) return s;
+      }
     }
     return shutdown(source);
   }
 
  public:
+  // Watches the candidate's files; set once before run() when there is a shadow.
+  void set_shadow_reloader(RuleReloader* reloader) { shadow_reloader_ = reloader; }
+
   // A reloaded roster: every partition names people from it from now on.
   void set_roster(const std::shared_ptr<const Roster>& roster) {
     roster_ = roster;
@@ -195,6 +246,34 @@ class KafkaMonitor final : public PartitionListener {
   }
 
  private:
+  // The active pipeline, then the shadow's when there is one.
+  static std::vector<Pipeline*> pipelines(PartitionWorker& worker) {
+    std::vector<Pipeline*> out{&worker.pipeline};
+    if (worker.shadow) out.push_back(&worker.shadow->lane.pipeline());
+    return out;
+  }
+
+  // A new candidate: each partition's active lane commits first, so both
+  // lanes repair from, and commit at, the same position.
+  Result<RepairReport> reload_shadow(const std::shared_ptr<const RuleSet>& next) {
+    RepairReport total;
+    total.from_version = candidate_->version;
+    total.to_version = next->version;
+    for (auto& [partition, worker] : workers_) {
+      if (auto s = worker->pipeline.commit_if_due(worker->position(), true); !s.ok()) return s.error();
+      auto repaired = worker->shadow->lane.pipeline().reload_rules(next, worker->position());
+      if (!repaired.ok()) return repaired.error();
+      worker->shadow->metrics->rules_replaced();
+      total.cases += repaired->cases;
+      total.changed += repaired->changed;
+      total.fired += repaired->fired;
+      total.resolved += repaired->resolved;
+      total.retracted += repaired->retracted;
+    }
+    candidate_ = next;  // partitions assigned later start with it
+    return total;
+  }
+
   Result<RepairReport> reload_everywhere(const std::shared_ptr<const RuleSet>& next, const std::string& origin) {
     RepairReport total;
     total.from_version = rules_->version;
@@ -202,6 +281,10 @@ class KafkaMonitor final : public PartitionListener {
     for (auto& [partition, worker] : workers_) {
       auto repaired = worker->pipeline.reload_rules(next, worker->position());
       if (!repaired.ok()) return repaired.error();
+      // The repair committed at this position: the shadow commits there too, so both stay in step.
+      if (worker->shadow) {
+        if (auto s = worker->shadow->lane.commit(worker->position()); !s.ok()) return s.error();
+      }
       worker->metrics->rules_replaced();
       total.cases += repaired->cases;
       total.changed += repaired->changed;
@@ -228,6 +311,13 @@ class KafkaMonitor final : public PartitionListener {
       auto more = worker->pipeline.advance(now, budget - fired);
       if (!more.ok()) return more.error();
       fired += worker->engine.counters().timers_fired - before;
+      // The shadow notifies nobody, so the budget (which protects people) does not bound it.
+      if (worker->shadow) {
+        if (auto shadow_more = worker->shadow->lane.pipeline().advance(now, config_.max_timers_per_tick);
+            !shadow_more.ok()) {
+          return shadow_more.error();
+        }
+      }
     }
     budget_.spend(fired);
     return ok_status();
@@ -248,7 +338,11 @@ class KafkaMonitor final : public PartitionListener {
       const auto started = SteadyClock::now();
       if (auto s = pipeline.commit_if_due(worker->position(), due); !s.ok()) return s;
       worker->metrics->after_commit(SteadyClock::now() - started);
-      committed = committed || pipeline.counters().commits != commits;
+      const bool worker_committed = pipeline.counters().commits != commits;
+      if (worker_committed && worker->shadow) {
+        if (auto s = worker->shadow->lane.commit(worker->position()); !s.ok()) return s;
+      }
+      committed = committed || worker_committed;
     }
     if (committed) last_commit_ = now;
     if (now >= next_delivery_attempt_) deliver(now);
@@ -266,15 +360,16 @@ class KafkaMonitor final : public PartitionListener {
     size_t pending = 0;
     std::string last_error;
     for (auto& [partition, worker] : workers_) {
-      Pipeline& pipeline = worker->pipeline;
-      if (pipeline.pending_deliveries() == 0) continue;
-      const size_t before = pipeline.pending_deliveries();
-      if (auto s = pipeline.deliver_available(); !s.ok()) {
-        refused = true;
-        last_error = s.error().message;
+      for (Pipeline* pipeline : pipelines(*worker)) {
+        if (pipeline->pending_deliveries() == 0) continue;
+        const size_t before = pipeline->pending_deliveries();
+        if (auto s = pipeline->deliver_available(); !s.ok()) {
+          refused = true;
+          last_error = s.error().message;
+        }
+        if (pipeline->pending_deliveries() < before) last_progress_ = now;
+        pending += pipeline->pending_deliveries();
       }
-      if (pipeline.pending_deliveries() < before) last_progress_ = now;
-      pending += pipeline.pending_deliveries();
     }
     pending_at_last_delivery_ = pending;
     if (pending == 0) {
@@ -344,18 +439,23 @@ class KafkaMonitor final : public PartitionListener {
     log_.info("stopping: committing state and delivering output");
     for (auto& [partition, worker] : workers_) {
       if (auto s = worker->pipeline.commit_if_due(worker->position(), true); !s.ok()) return s;
+      if (worker->shadow) {
+        if (auto s = worker->shadow->lane.commit(worker->position()); !s.ok()) return s;
+      }
     }
     const auto give_up = SteadyClock::now() + std::chrono::seconds(10);
     for (auto& [partition, worker] : workers_) {
-      while (worker->pipeline.pending_deliveries() > 0 && SteadyClock::now() < give_up) {
-        if (worker->pipeline.deliver_pending().ok()) break;
+      for (Pipeline* pipeline : pipelines(*worker)) {
+        while (pipeline->pending_deliveries() > 0 && SteadyClock::now() < give_up) {
+          if (pipeline->deliver_pending().ok()) break;
+        }
+        if (pipeline->pending_deliveries() > 0) {
+          log_.warn("partition {}: {} record(s) stay in the outbox for the next start", partition,
+                    pipeline->pending_deliveries());
+        }
+        // Record the deletion of what was delivered, so a restart does not send it again.
+        if (auto s = pipeline->commit_if_due(worker->position(), true); !s.ok()) return s;
       }
-      if (worker->pipeline.pending_deliveries() > 0) {
-        log_.warn("partition {}: {} record(s) stay in the outbox for the next start", partition,
-                  worker->pipeline.pending_deliveries());
-      }
-      // Record the deletion of what was delivered, so a restart does not send it again.
-      if (auto s = worker->pipeline.commit_if_due(worker->position(), true); !s.ok()) return s;
     }
     tell_kafka_offsets(source, true);
     source.close();
@@ -375,6 +475,9 @@ class KafkaMonitor final : public PartitionListener {
   AuditTrail* audit_trail_;  // null without an `audit:` section
   AlertmanagerSender* alertmanager_;  // null without an `alertmanager:` section
   FiringBudget budget_;
+  std::shared_ptr<RocksDbDatabase> shadow_database_;  // null without a `shadow:` section
+  std::shared_ptr<const RuleSet> candidate_;          // the shadow's rules
+  RuleReloader* shadow_reloader_ = nullptr;
   std::map<int32_t, std::unique_ptr<PartitionWorker>> workers_;
   SteadyClock::time_point last_commit_ = SteadyClock::now();
   SteadyClock::time_point next_delivery_attempt_ = SteadyClock::now();
@@ -406,6 +509,18 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
   if (!state_dir.ok()) return fail(state_dir.error());
   auto database = RocksDbDatabase::open(state_options);
   if (!database.ok()) return fail(database.error());
+  std::shared_ptr<RocksDbDatabase> shadow_database;
+  std::shared_ptr<const RuleSet> candidate;
+  if (config.shadow) {
+    candidate = load_rules_or_report(config.shadow->rules_path, config.shadow->calendar_paths);
+    if (!candidate) return 1;
+    RocksDbOptions shadow_options = state_options;
+    shadow_options.path = config.shadow->state_dir;
+    if (auto s = ensure_directory(shadow_options.path); !s.ok()) return fail(s.error());
+    auto opened = RocksDbDatabase::open(shadow_options);
+    if (!opened.ok()) return fail(opened.error());
+    shadow_database = *opened;
+  }
 
   auto on_client_error = [&log](const std::string& message, bool fatal) {
     if (fatal) {
@@ -418,6 +533,7 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
   prometheus::Registry registry;
   MetricsHub hub(registry, clock, BuildInfo{SLAWATCH_VERSION, rules->version});
   hub.watch_database(*database);
+  if (shadow_database) hub.watch_database(shadow_database);
   HealthState health;
   health.set_state_open(true);
   RuleReloader reloader(config.rules_path, config.calendar_paths, rules, hub.rules(), log);
@@ -450,7 +566,16 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
   }
   KafkaMonitor monitor(config, rules, roster, *database, **producer, log, hub, health, reloader, rules_in_force,
                        audit_trail.get(),
-                       *alertmanager ? (*alertmanager)->sender.get() : nullptr);
+                       *alertmanager ? (*alertmanager)->sender.get() : nullptr, shadow_database, candidate);
+  std::unique_ptr<RuleReloader> shadow_reloader;
+  if (config.shadow) {
+    shadow_reloader = std::make_unique<RuleReloader>(config.shadow->rules_path, config.shadow->calendar_paths,
+                                                     candidate, hub.shadow_rules(), log, "shadow rules");
+    shadow_reloader->watch_files(config.reload.watch_interval);
+    monitor.set_shadow_reloader(shadow_reloader.get());
+    log.info("shadow rules {} (version {}): alerts to {}, notifying nobody", config.shadow->rules_path,
+             candidate->version, config.shadow->alerts_topic);
+  }
   if (!config.roster_path.empty()) {
     reloader.watch_roster(config.roster_path,
                           [&monitor](const std::shared_ptr<const Roster>& next) { monitor.set_roster(next); });

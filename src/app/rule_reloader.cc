@@ -32,8 +32,10 @@ std::string ReloadOutcome::to_json() const {
 }
 
 RuleReloader::RuleReloader(std::string rules_path, std::vector<std::string> calendar_paths,
-                           std::shared_ptr<const RuleSet> in_force, RulesProbe& probe, spdlog::logger& log)
-    : rules_path_(std::move(rules_path)),
+                           std::shared_ptr<const RuleSet> in_force, RulesProbe& probe, spdlog::logger& log,
+                           std::string subject)
+    : subject_(std::move(subject)),
+      rules_path_(std::move(rules_path)),
       calendar_paths_(std::move(calendar_paths)),
       in_force_(std::move(in_force)),
       probe_(probe),
@@ -110,7 +112,7 @@ Status RuleReloader::serve(bool signalled, const Apply& apply) {
   for (size_t i = 1; i < origins.size(); ++i) origin += ", " + origins[i];
   const ReloadOutcome outcome = reload(origin, apply);
   for (auto& [who, promise] : waiting) promise.set_value(outcome);
-  if (outcome.kind == ReloadOutcome::Kind::failed) return make_error("rules reload: " + outcome.diagnostics.front());
+  if (outcome.kind == ReloadOutcome::Kind::failed) return make_error(subject_ + " reload: " + outcome.diagnostics.front());
   return ok_status();
 }
 
@@ -131,7 +133,7 @@ ReloadOutcome RuleReloader::reload(const std::string& origin, const Apply& apply
     for (const auto& d : loaded.diagnostics) outcome.diagnostics.push_back(d.to_string());
     for (const auto& d : roster.errors) outcome.diagnostics.push_back(d.to_string());
     probe_.reload("rejected");
-    log_.error("rules reload ({}) rejected, version {} stays in force: {} error(s)", origin, in_force_->version,
+    log_.error("{} reload ({}) rejected, version {} stays in force: {} error(s)", subject_, origin, in_force_->version,
                outcome.diagnostics.size());
     for (const auto& line : outcome.diagnostics) log_.error("  {}", line);
     return outcome;
@@ -149,7 +151,7 @@ ReloadOutcome RuleReloader::reload(const std::string& origin, const Apply& apply
       return outcome;
     }
     probe_.reload("unchanged");
-    log_.info("rules reload ({}): version {} unchanged", origin, in_force_->version);
+    log_.info("{} reload ({}): version {} unchanged", subject_, origin, in_force_->version);
     return outcome;
   }
   const auto started = std::chrono::steady_clock::now();
@@ -160,7 +162,7 @@ ReloadOutcome RuleReloader::reload(const std::string& origin, const Apply& apply
     // failure, which stops the monitor like any other (the caller checks).
     outcome.kind = ReloadOutcome::Kind::failed;
     outcome.diagnostics.push_back(repaired.error().message);
-    log_.error("rules reload ({}) failed while repairing cases: {}", origin, repaired.error().message);
+    log_.error("{} reload ({}) failed while repairing cases: {}", subject_, origin, repaired.error().message);
     return outcome;
   }
   in_force_ = loaded.rules;
@@ -169,9 +171,9 @@ ReloadOutcome RuleReloader::reload(const std::string& origin, const Apply& apply
   outcome.repair = *repaired;
   probe_.reload("accepted");
   probe_.repaired(outcome.repair_seconds, outcome.repair.cases, outcome.repair.changed);
-  log_.info("rules reload ({}): version {} -> {} in force; repaired {} case(s) in {:.3f} s: {} changed, {} "
+  log_.info("{} reload ({}): version {} -> {} in force; repaired {} case(s) in {:.3f} s: {} changed, {} "
             "fired, {} resolved, {} retracted",
-            origin, outcome.from_version, outcome.version, outcome.repair.cases, outcome.repair_seconds,
+            subject_, origin, outcome.from_version, outcome.version, outcome.repair.cases, outcome.repair_seconds,
             outcome.repair.changed, outcome.repair.fired, outcome.repair.resolved, outcome.repair.retracted);
   return outcome;
 }

@@ -53,8 +53,10 @@ class RuleReloader {
 
   using ApplyRoster = std::function<void(const std::shared_ptr<const Roster>&)>;
 
+  // `subject` names the set in log lines ("rules", or "shadow rules" for a candidate).
   RuleReloader(std::string rules_path, std::vector<std::string> calendar_paths,
-               std::shared_ptr<const RuleSet> in_force, RulesProbe& probe, spdlog::logger& log);
+               std::shared_ptr<const RuleSet> in_force, RulesProbe& probe, spdlog::logger& log,
+               std::string subject = "rules");
 
   // Also reload the roster at `path` (its file is watched too); `apply` puts a new one in force.
   void watch_roster(std::string path, ApplyRoster apply);
@@ -82,6 +84,7 @@ class RuleReloader {
   Fingerprint fingerprint() const;
   ReloadOutcome reload(const std::string& origin, const Apply& apply);
 
+  std::string subject_;
   std::string roster_path_;
   ApplyRoster apply_roster_;
   std::string roster_content_;  // of the roster in force: a reload applies a roster only when it changed

@@ -20,6 +20,7 @@
 #include "io/io.h"
 #include "metrics/metrics_hub.h"
 #include "pipeline/pipeline.h"
+#include "shadow/shadow_lane.h"
 
 namespace slawatch {
 namespace {
@@ -101,6 +102,16 @@ class RecordReader {
   }
 
   std::shared_ptr<Shared> shared_;
+};
+
+// Shadow rules on file input: the candidate's own state, alert file, lane,
+// metrics and reloader. Declared after the active lane's parts it reads.
+struct FileShadow {
+  OpenedState state;
+  std::unique_ptr<RecordSink> alerts;
+  std::unique_ptr<ShadowLane> lane;
+  std::unique_ptr<ShadowPipelineMetrics> metrics;
+  std::unique_ptr<RuleReloader> reloader;
 };
 
 }  // namespace
@@ -199,10 +210,15 @@ int run_live(const RunArgs& args) {
     state_reader = std::make_unique<StateReader>(state->database);
     case_api = std::make_unique<CaseApi>(*state_reader, rules_in_force);
   }
+  std::unique_ptr<FileShadow> shadow;  // with a `shadow:` section, opened once the active state is ready
   auto reload_everywhere = [&](const std::shared_ptr<const RuleSet>& next,
                                const std::string& origin) -> Result<RepairReport> {
     auto repaired = pipeline.reload_rules(next, last_position);
     if (!repaired.ok()) return repaired;
+    // The repair committed at last_position: the shadow commits there too, so both stay in step.
+    if (shadow) {
+      if (auto s = shadow->lane->commit(last_position); !s.ok()) return s.error();
+    }
     rules_in_force.set(next);
     metrics->rules_replaced();
     hub.rules_version(next->version);
@@ -235,6 +251,42 @@ int run_live(const RunArgs& args) {
     log.info("rules changed since the last run ({} -> {}): repaired {} case(s), {} changed",
              repaired->from_version, repaired->to_version, repaired->cases, repaired->changed);
   }
+  if (config.shadow) {
+    const ShadowConfig& wanted = *config.shadow;
+    if (wanted.alerts_output.empty() || wanted.alerts_output == "-") {
+      std::cerr << "slawatch: bad config: 'shadow.alerts_output' must name a file for file input\n";
+      return 1;
+    }
+    auto candidate = load_rules_or_report(wanted.rules_path, wanted.calendar_paths);
+    if (!candidate) return 1;
+    shadow = std::make_unique<FileShadow>();
+    auto shadow_state = open_state(wanted.state_dir, config.sync_writes);
+    if (!shadow_state.ok()) return fail(shadow_state.error());
+    shadow->state = std::move(shadow_state).value();
+    if (shadow->state.database) hub.watch_database(shadow->state.database);
+    auto shadow_alerts = JsonLinesSink::open(wanted.alerts_output, true);
+    if (!shadow_alerts.ok()) return fail(shadow_alerts.error());
+    shadow->alerts = std::move(shadow_alerts).value();
+    shadow->lane = std::make_unique<ShadowLane>(candidate, *shadow->state.store, *shadow->alerts, engine_options,
+                                                pipeline_options);
+    shadow->metrics = hub.attach_shadow(shadow->lane->pipeline());
+    auto started = shadow->lane->open(store);
+    if (!started.ok()) return fail(started.error());
+    log.info("shadow rules {} (version {}): {}; alerts to {}", wanted.rules_path, candidate->version,
+             describe(*started), wanted.alerts_output);
+    if (auto s = shadow->lane->pipeline().deliver_pending(); !s.ok()) return fail(s.error());
+    shadow->reloader = std::make_unique<RuleReloader>(wanted.rules_path, wanted.calendar_paths, candidate,
+                                                      hub.shadow_rules(), log, "shadow rules");
+    shadow->reloader->watch_files(config.reload.watch_interval);
+  }
+  // A new candidate: the active lane commits first, so both repair from the same position.
+  auto reload_shadow = [&](const std::shared_ptr<const RuleSet>& next, const std::string&) -> Result<RepairReport> {
+    if (auto s = pipeline.commit_if_due(last_position, true); !s.ok()) return s.error();
+    auto repaired = shadow->lane->pipeline().reload_rules(next, last_position);
+    if (!repaired.ok()) return repaired;
+    shadow->metrics->rules_replaced();
+    return repaired;
+  };
   health.set_state_open(true);
 
   install_stop_signals();
@@ -256,24 +308,47 @@ int run_live(const RunArgs& args) {
     }
     for (auto& [record, pos] : taken) {
       if (auto s = pipeline.on_record_live(record); !s.ok()) return fail(s.error());
+      if (shadow) {
+        if (auto s = shadow->lane->pipeline().on_record_live(record); !s.ok()) return fail(s.error());
+      }
       last_position = pos;
     }
     // Caught up once a read leaves nothing waiting behind it.
     const size_t waiting = reader.queued();
     health.set_caught_up(!input_open || (taken.size() < config.batch_records && waiting == 0));
     // Fire in bounded batches so input keeps flowing through a backlog.
-    auto more = pipeline.advance(clock.now(), config.max_timers_per_tick);
+    const Instant wall = clock.now();
+    auto more = pipeline.advance(wall, config.max_timers_per_tick);
     if (!more.ok()) return fail(more.error());
+    if (shadow) {
+      if (auto fired = shadow->lane->pipeline().advance(wall, config.max_timers_per_tick); !fired.ok()) {
+        return fail(fired.error());
+      }
+    }
     const auto now = std::chrono::steady_clock::now();
     const bool due = now - last_commit > std::chrono::milliseconds(200);
+    const uint64_t commits_before = pipeline.counters().commits;
     if (auto s = pipeline.maybe_commit(last_position, due); !s.ok()) return fail(s.error());
+    if (shadow && pipeline.counters().commits != commits_before) {
+      if (auto s = shadow->lane->commit(last_position); !s.ok()) return fail(s.error());
+      if (auto s = shadow->lane->pipeline().deliver_pending(); !s.ok()) return fail(s.error());
+    }
     metrics->after_commit(std::chrono::steady_clock::now() - now);
     metrics->sample(static_cast<int64_t>(waiting));
     if (due) last_commit = now;
-    if (auto s = reloader.serve(take_reload_signal(), reload_everywhere); !s.ok()) return fail(s.error());
+    const bool hangup = take_reload_signal();
+    if (auto s = reloader.serve(hangup, reload_everywhere); !s.ok()) return fail(s.error());
+    if (shadow) {
+      if (auto s = shadow->reloader->serve(hangup, reload_shadow); !s.ok()) return fail(s.error());
+      if (auto s = shadow->lane->pipeline().deliver_pending(); !s.ok()) return fail(s.error());
+    }
   }
   for (int i = 0; i < 2; ++i) {
     if (auto s = pipeline.maybe_commit(last_position, true); !s.ok()) return fail(s.error());
+    if (shadow) {
+      if (auto s = shadow->lane->commit(last_position); !s.ok()) return fail(s.error());
+      if (auto s = shadow->lane->pipeline().deliver_pending(); !s.ok()) return fail(s.error());
+    }
   }
   if (*alertmanager) {
     (*alertmanager)->sender->stop();  // one last attempt for the alerts just delivered

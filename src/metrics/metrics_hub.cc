@@ -62,8 +62,26 @@ void PipelineMetrics::sample(int64_t input_lag_records) {
   delivery_failures_seen_ = failures;
 }
 
+ShadowPipelineMetrics::ShadowPipelineMetrics(Pipeline& pipeline, BusinessProbe& shadow_business,
+                                             size_t tracked_cases)
+    : pipeline_(pipeline),
+      business_(shadow_business),
+      tracked_cases_(tracked_cases),
+      tracker_(std::make_unique<CaseTracker>(pipeline.engine().rules_ptr(), shadow_business, tracked_cases)) {}
+
+void ShadowPipelineMetrics::rules_replaced() {
+  tracker_.reset();
+  tracker_ = std::make_unique<CaseTracker>(pipeline_.engine().rules_ptr(), business_, tracked_cases_);
+}
+
 MetricsHub::MetricsHub(prometheus::Registry& registry, const Clock& clock, BuildInfo build)
-    : registry_(registry), clock_(clock), business_(registry), engine_(registry), rules_(registry) {
+    : registry_(registry),
+      clock_(clock),
+      business_(registry),
+      shadow_business_(registry, 500, RuleSetRole::shadow),
+      engine_(registry),
+      rules_(registry),
+      shadow_rules_(registry, RuleSetRole::shadow) {
   build_version_ = build.version;
   engine_.build_info(build.version, build.rules_version);
 }
@@ -80,6 +98,16 @@ std::unique_ptr<PipelineMetrics> MetricsHub::attach(Pipeline& pipeline, std::str
       chain<Pipeline::AlertObserver>([self](const Alert& alert) { self->on_alert(alert); }, std::move(also.alert)));
   pipeline.set_reject_observer(chain<Pipeline::RejectObserver>(
       [self](const RawRecord&, const std::string& reason) { self->on_reject(reason); }, std::move(also.reject)));
+  return metrics;
+}
+
+std::unique_ptr<ShadowPipelineMetrics> MetricsHub::attach_shadow(Pipeline& pipeline, size_t tracked_cases) {
+  auto metrics = std::make_unique<ShadowPipelineMetrics>(pipeline, shadow_business_, tracked_cases);
+  ShadowPipelineMetrics* self = metrics.get();
+  pipeline.set_event_observer([self](const CaseEvent& event, ApplyOutcome outcome) {
+    if (outcome == ApplyOutcome::applied) self->tracker().on_event(event);
+  });
+  pipeline.set_alert_observer([self](const Alert& alert) { self->tracker().on_alert(alert); });
   return metrics;
 }
 

@@ -100,6 +100,24 @@ class PipelineMetrics {
   uint64_t delivery_failures_seen_ = 0;
 };
 
+// Feeds the shadow probe from a shadow lane's pipeline (src/shadow): its
+// alerts and the cycles its rules open and close, labelled ruleset="shadow".
+// Engine and case-level series are left to the active lane's metrics, which
+// see the same records. Single-threaded, like the pipeline.
+class ShadowPipelineMetrics {
+ public:
+  ShadowPipelineMetrics(Pipeline& pipeline, BusinessProbe& shadow_business, size_t tracked_cases);
+  // After the candidate rules changed: cycles are followed under the new set.
+  void rules_replaced();
+  CaseTracker& tracker() { return *tracker_; }
+
+ private:
+  Pipeline& pipeline_;
+  BusinessProbe& business_;
+  size_t tracked_cases_;
+  std::unique_ptr<CaseTracker> tracker_;
+};
+
 class MetricsHub {
  public:
   // `registry` and `clock` must outlive the hub.
@@ -109,6 +127,8 @@ class MetricsHub {
   // `partition` labels the per-partition series ("0" for file input).
   std::unique_ptr<PipelineMetrics> attach(Pipeline& pipeline, std::string partition, PipelineObservers also = {},
                                           size_t tracked_cases = 100000);
+  // Installs the shadow metrics observers on a shadow lane's pipeline.
+  std::unique_ptr<ShadowPipelineMetrics> attach_shadow(Pipeline& pipeline, size_t tracked_cases = 100000);
   // Reads size and write stalls at each scrape; thread-safe properties only.
   void watch_database(std::shared_ptr<const RocksDbDatabase> database);
   // GET /metrics in the Prometheus text format.
@@ -119,6 +139,7 @@ class MetricsHub {
   BusinessProbe& business() { return business_; }
   EngineProbe& engine() { return engine_; }
   RulesProbe& rules() { return rules_; }
+  RulesProbe& shadow_rules() { return shadow_rules_; }
   // slawatch_build_info names the rule set in force.
   void rules_version(std::string_view version) { engine_.build_info(build_version_, version); }
 
@@ -126,8 +147,10 @@ class MetricsHub {
   prometheus::Registry& registry_;
   const Clock& clock_;
   BusinessProbe business_;
+  BusinessProbe shadow_business_;  // ruleset="shadow"
   EngineProbe engine_;
   RulesProbe rules_;
+  RulesProbe shadow_rules_;
   std::string build_version_;
   std::mutex databases_mutex_;
   std::vector<std::shared_ptr<const RocksDbDatabase>> databases_;

@@ -31,6 +31,12 @@ void decrement_to_zero(prometheus::Gauge& gauge) {
 
 std::string str(std::string_view s) { return std::string(s); }
 
+// A shadow's series carry ruleset="shadow"; the active set's carry no such label.
+Labels with_ruleset(RuleSetRole role, Labels labels) {
+  if (role == RuleSetRole::shadow) labels.emplace("ruleset", "shadow");
+  return labels;
+}
+
 }  // namespace
 
 std::string BoundedLabelValues::admit(std::string_view value) {
@@ -42,8 +48,9 @@ std::string BoundedLabelValues::admit(std::string_view value) {
   return str(value);
 }
 
-BusinessProbe::BusinessProbe(prometheus::Registry& registry, size_t department_limit)
-    : departments_(department_limit),
+BusinessProbe::BusinessProbe(prometheus::Registry& registry, size_t department_limit, RuleSetRole role)
+    : role_(role),
+      departments_(department_limit),
       alerts_(counter(registry, "slawatch_alerts_total",
                       "Alert events produced, by rule, stage, department at due time and kind "
                       "(fired, resolved, retracted).")),
@@ -78,9 +85,11 @@ BusinessProbe::BusinessProbe(prometheus::Registry& registry, size_t department_l
 void BusinessProbe::alert(const Alert& alert) {
   const std::string dept = department(alert.department);
   const std::string rule = alert.rule.str();
-  alerts_.Add({{"rule", rule}, {"stage", alert.stage}, {"department", dept}, {"kind", str(to_string(alert.kind))}})
+  alerts_
+      .Add(labelled(
+          {{"rule", rule}, {"stage", alert.stage}, {"department", dept}, {"kind", str(to_string(alert.kind))}}))
       .Increment();
-  auto& overdue = overdue_.Add({{"rule", rule}, {"stage", alert.stage}, {"department", dept}});
+  auto& overdue = overdue_.Add(labelled({{"rule", rule}, {"stage", alert.stage}, {"department", dept}}));
   if (alert.kind == AlertKind::fired) {
     overdue.Increment();
   } else {
@@ -88,59 +97,68 @@ void BusinessProbe::alert(const Alert& alert) {
   }
 }
 
+prometheus::Labels BusinessProbe::labelled(Labels labels) const { return with_ruleset(role_, std::move(labels)); }
+
 void BusinessProbe::alert_notified(const Alert& alert, std::string_view role) {
+  if (shadow()) return;  // a shadow notifies nobody
   notifications_.Add({{"rule", alert.rule.str()}, {"stage", alert.stage}, {"role", str(role)}}).Increment();
 }
 
 void BusinessProbe::cycle_opened(std::string_view rule, std::string_view department_name) {
-  const Labels labels{{"rule", str(rule)}, {"department", department(department_name)}};
+  const Labels labels = labelled({{"rule", str(rule)}, {"department", department(department_name)}});
   cycles_opened_.Add(labels).Increment();
   open_cycles_.Add(labels).Increment();
 }
 
 void BusinessProbe::cycle_closed(std::string_view rule, std::string_view department_name, bool breached) {
-  const Labels labels{{"rule", str(rule)}, {"department", department(department_name)}};
+  const Labels labels = labelled({{"rule", str(rule)}, {"department", department(department_name)}});
   decrement_to_zero(open_cycles_.Add(labels));
   if (!breached) cycles_met_.Add(labels).Increment();
 }
 
 void BusinessProbe::cycle_forgotten(std::string_view rule, std::string_view department_name) {
-  decrement_to_zero(open_cycles_.Add({{"rule", str(rule)}, {"department", department(department_name)}}));
+  decrement_to_zero(open_cycles_.Add(labelled({{"rule", str(rule)}, {"department", department(department_name)}})));
 }
 
 void BusinessProbe::cycle_breached(std::string_view rule, std::string_view department_name) {
-  cycles_breached_.Add({{"rule", str(rule)}, {"department", department(department_name)}}).Increment();
+  cycles_breached_.Add(labelled({{"rule", str(rule)}, {"department", department(department_name)}})).Increment();
 }
 
 void BusinessProbe::cycle_moved(std::string_view rule, std::string_view from_department,
                                 std::string_view to_department) {
   cycle_forgotten(rule, from_department);
-  open_cycles_.Add({{"rule", str(rule)}, {"department", department(to_department)}}).Increment();
+  open_cycles_.Add(labelled({{"rule", str(rule)}, {"department", department(to_department)}})).Increment();
 }
 
 void BusinessProbe::case_created(std::string_view priority) {
+  if (shadow()) return;  // the same under any rule set: counted by the active probe
   const bool known = priority == "normal" || priority == "urgent" || priority == "emergency";
   cases_created_.Add({{"priority", known ? str(priority) : "other"}}).Increment();
 }
 
 void BusinessProbe::first_response(std::string_view department_name, Duration took) {
+  if (shadow()) return;
   first_response_.Add({{"department", department(department_name)}}, kFirstResponseBuckets).Observe(seconds(took));
 }
 
 void BusinessProbe::emergency_handled(std::string_view department_name, Duration took) {
+  if (shadow()) return;
   emergency_handling_.Add({{"department", department(department_name)}}, kEmergencyHandlingBuckets)
       .Observe(seconds(took));
 }
 
 void BusinessProbe::case_returned(std::string_view department_name) {
+  if (shadow()) return;
   returns_.Add({{"department", department(department_name)}}).Increment();
 }
 
 void BusinessProbe::case_transferred(std::string_view from_department) {
+  if (shadow()) return;
   transfers_.Add({{"department", department(from_department)}}).Increment();
 }
 
 void BusinessProbe::feedback(std::string_view department_name, bool satisfied) {
+  if (shadow()) return;
   feedback_.Add({{"department", department(department_name)}, {"satisfied", satisfied ? "true" : "false"}})
       .Increment();
 }
@@ -264,23 +282,26 @@ void EngineProbe::build_info(std::string_view version, std::string_view rules_ve
   current_build_info_->Set(1);
 }
 
-RulesProbe::RulesProbe(prometheus::Registry& registry)
-    : reloads_(counter(registry, "slawatch_rules_reloads_total",
+RulesProbe::RulesProbe(prometheus::Registry& registry, RuleSetRole role)
+    : role_(role),
+      reloads_(counter(registry, "slawatch_rules_reloads_total",
                        "Rule reload attempts by result: accepted (a new set is in force), rejected (invalid, "
                        "the old set stays), unchanged (same content).")),
       repair_seconds_(gauge(registry, "slawatch_rules_repair_duration_seconds",
                             "Time the last accepted reload took to repair the stored cases.")
-                          .Add({})),
+                          .Add(with_ruleset(role, {}))),
       repair_cases_(gauge(registry, "slawatch_rules_repair_cases",
                           "Cases the last accepted reload examined.")
-                        .Add({})),
+                        .Add(with_ruleset(role, {}))),
       repair_changed_(gauge(registry, "slawatch_rules_repair_changed_cases",
                             "Cases whose alerts or timer the last accepted reload changed.")
-                          .Add({})) {
+                          .Add(with_ruleset(role, {}))) {
   for (const char* result : {"accepted", "rejected", "unchanged"}) reloads_.Add({{"result", result}});
 }
 
-void RulesProbe::reload(std::string_view result) { reloads_.Add({{"result", str(result)}}).Increment(); }
+void RulesProbe::reload(std::string_view result) {
+  reloads_.Add(with_ruleset(role_, {{"result", str(result)}})).Increment();
+}
 
 void RulesProbe::repaired(double seconds, uint64_t cases, uint64_t changed) {
   repair_seconds_.Set(seconds);

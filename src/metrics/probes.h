@@ -46,10 +46,20 @@ inline const prometheus::Histogram::BucketBoundaries kFirstResponseBuckets = {
 inline const prometheus::Histogram::BucketBoundaries kEmergencyHandlingBuckets = {
     3600, 21600, 43200, 64800, 79200, 86400, 108000, 129600, 172800, 259200};
 
-// City-level outcomes: what the leadership dashboards show.
+// Which rule set a probe's alert and cycle series come from. The active set's
+// series carry no `ruleset` label (dashboards select `ruleset!="shadow"`); a
+// candidate run beside it (shadow rules) labels its series `ruleset="shadow"`.
+enum class RuleSetRole { active, shadow };
+
+// City-level outcomes: what the leadership dashboards show. A shadow probe
+// shares the active probe's metric families and records only what depends on
+// the rules (alerts, overdue stages, cycles); the case-level series
+// (registrations, response times, returns, transfers, feedback) are the same
+// under any rule set and are counted once, by the active probe.
 class BusinessProbe {
  public:
-  explicit BusinessProbe(prometheus::Registry& registry, size_t department_limit = 500);
+  explicit BusinessProbe(prometheus::Registry& registry, size_t department_limit = 500,
+                         RuleSetRole role = RuleSetRole::active);
 
   void alert(const Alert& alert);  // fired / resolved / retracted, and the overdue gauge
   void alert_notified(const Alert& alert, std::string_view role);
@@ -70,7 +80,11 @@ class BusinessProbe {
 
  private:
   std::string department(std::string_view value) { return departments_.admit(value); }
+  // Adds the `ruleset` label of a shadow probe.
+  prometheus::Labels labelled(prometheus::Labels labels) const;
+  bool shadow() const { return role_ == RuleSetRole::shadow; }
 
+  RuleSetRole role_;
   BoundedLabelValues departments_;
   prometheus::Family<prometheus::Counter>& alerts_;
   prometheus::Family<prometheus::Gauge>& overdue_;
@@ -138,12 +152,13 @@ class EngineProbe {
 // cases under it cost. Thread-safe like the other probes.
 class RulesProbe {
  public:
-  explicit RulesProbe(prometheus::Registry& registry);
+  explicit RulesProbe(prometheus::Registry& registry, RuleSetRole role = RuleSetRole::active);
   // result: accepted, rejected or unchanged.
   void reload(std::string_view result);
   void repaired(double seconds, uint64_t cases, uint64_t changed);
 
  private:
+  RuleSetRole role_;
   prometheus::Family<prometheus::Counter>& reloads_;
   prometheus::Gauge& repair_seconds_;
   prometheus::Gauge& repair_cases_;

@@ -126,6 +126,17 @@ inline std::shared_ptr<const RuleSet> rule_set(std::vector<DeadlineRule> deadlin
   return set;
 }
 
+// The example first-response rule with another target (stages keep their
+// percentages), as a set with the given version: two "editions" of one rule.
+inline std::shared_ptr<const RuleSet> first_response_within(Duration target, std::string version) {
+  auto rule = first_response_rule();
+  rule.target = target;
+  for (auto& stage : rule.stages) stage.offset = target * stage.percent / 100;
+  auto set = rule_set({rule});
+  std::const_pointer_cast<RuleSet>(set)->version = std::move(version);
+  return set;
+}
+
 // ---- events --------------------------------------------------------------
 
 inline CaseEvent event(std::string id, std::string case_id, EventType type, Instant time,

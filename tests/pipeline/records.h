@@ -3,6 +3,7 @@
 #include <string>
 
 #include "io/io.h"
+#include "model/time.h"
 
 namespace slawatch {
 
@@ -17,6 +18,14 @@ inline RawRecord record(std::string bytes, std::string origin = "test:1") {
   r.bytes = std::move(bytes);
   r.origin = std::move(origin);
   return r;
+}
+
+// A first-response pair for department "roads".
+inline RawRecord dispatched(const std::string& id, const std::string& case_id, Instant t) {
+  return record(event_line(id, "dispatched", case_id, format_rfc3339_utc(t), R"({"department":"roads"})"));
+}
+inline RawRecord acknowledged(const std::string& id, const std::string& case_id, Instant t) {
+  return record(event_line(id, "acknowledged", case_id, format_rfc3339_utc(t), R"({"department":"roads"})"));
 }
 
 }  // namespace slawatch

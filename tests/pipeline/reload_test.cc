@@ -11,27 +11,9 @@
 namespace slawatch {
 namespace {
 
-using testing::first_response_rule;
+using testing::first_response_within;
 using testing::kT0;
 using std::chrono::minutes;
-
-std::shared_ptr<const RuleSet> first_response_within(minutes target, std::string version) {
-  auto rule = first_response_rule();
-  rule.target = target;
-  for (auto& stage : rule.stages) stage.offset = target * stage.percent / 100;
-  auto set = testing::rule_set({rule});
-  std::const_pointer_cast<RuleSet>(set)->version = std::move(version);
-  return set;
-}
-
-std::string iso(Instant t) { return format_rfc3339_utc(t); }
-
-RawRecord dispatched(const std::string& id, const std::string& case_id, Instant t) {
-  return record(event_line(id, "dispatched", case_id, iso(t), R"({"department":"roads"})"));
-}
-RawRecord acknowledged(const std::string& id, const std::string& case_id, Instant t) {
-  return record(event_line(id, "acknowledged", case_id, iso(t), R"({"department":"roads"})"));
-}
 
 // Collects every alert as "kind id due" in emission order.
 struct ReloadHarness {
