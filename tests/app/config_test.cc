@@ -157,6 +157,35 @@ TEST_F(ConfigTest, AuditSectionNamesTheLogRelativeToTheFile) {
   EXPECT_NE(error_of("audit: {path: \"-\"}\n").find("'audit.path' must name a file"), std::string::npos);
 }
 
+TEST_F(ConfigTest, ShadowSectionDefaultsFromTheActiveSetAndValidates) {
+  const Config file = load_config(write("state_dir: var/state\ncalendars: [cal]\n"
+                                        "shadow: {rules: candidate, alerts_output: shadow.jsonl}\n"));
+  ASSERT_TRUE(file.shadow.has_value());
+  EXPECT_EQ(file.shadow->rules_path, (dir_ / "candidate").string());
+  EXPECT_EQ(file.shadow->calendar_paths, std::vector<std::string>{(dir_ / "cal").string()});
+  EXPECT_EQ(file.shadow->state_dir, (dir_ / "var/state").string() + "-shadow");
+  EXPECT_EQ(file.shadow->alerts_output, (dir_ / "shadow.jsonl").string());
+
+  const Config kafka = load_config(write("kafka: {brokers: b:9092, group_id: g}\n"
+                                         "shadow: {rules: candidate, calendars: [], state_dir: s2}\n"));
+  ASSERT_TRUE(kafka.shadow.has_value());
+  EXPECT_EQ(kafka.shadow->alerts_topic, kafka.kafka->alerts_topic + "-shadow");
+  EXPECT_TRUE(kafka.shadow->calendar_paths.empty());
+  EXPECT_EQ(kafka.shadow->state_dir, (dir_ / "s2").string());
+
+  EXPECT_NE(error_of("shadow: {alerts_output: x}\n").find("'shadow.rules' is required"), std::string::npos);
+  EXPECT_NE(error_of("shadow: {rules: r}\n").find("'shadow.alerts_output' is required for file input"),
+            std::string::npos);
+  EXPECT_NE(error_of("shadow: {rules: r, alerts_output: '-'}\n").find("must name a file"), std::string::npos);
+  EXPECT_NE(error_of("state_dir: s\nshadow: {rules: r, alerts_output: x, state_dir: s}\n").find("must differ"),
+            std::string::npos);
+  EXPECT_NE(error_of("kafka: {brokers: b:9092, group_id: g, topics: {alerts: a}}\nshadow: {rules: r, alerts_topic: a}\n")
+                .find("a topic of its own"),
+            std::string::npos);
+  const std::string unknown = error_of("shadow:\n  rules: r\n  alerts_output: x\n  notify: everyone\n");
+  EXPECT_NE(unknown.find("slawatch.yaml:4:3: unknown key 'shadow.notify'"), std::string::npos) << unknown;
+}
+
 TEST(ShippedConfig, FileAndKafkaConfigsLoad) {
   const std::string config_dir = std::string(SLAWATCH_SOURCE_DIR) + "/config/";
   const Config file_config = load_config(config_dir + "slawatch.yaml");

@@ -28,6 +28,8 @@ std::shared_ptr<const RuleSet> shipped_rules() {
   return loaded.rules;
 }
 
+// A wanted label with an empty value must be absent (the active rule set's
+// series have no `ruleset` label).
 bool has_labels(const prometheus::ClientMetric& metric, const std::map<std::string, std::string>& wanted) {
   size_t matched = 0;
   for (const auto& label : metric.label) {
@@ -35,6 +37,9 @@ bool has_labels(const prometheus::ClientMetric& metric, const std::map<std::stri
     if (it == wanted.end()) continue;
     if (it->second != label.value) return false;
     ++matched;
+  }
+  for (const auto& [name, wanted_value] : wanted) {
+    if (wanted_value.empty()) ++matched;
   }
   return matched == wanted.size();
 }
@@ -437,6 +442,50 @@ TEST(MetricsHub, PendingTimersCountCommittedCasesWithAPendingStage) {
   EXPECT_EQ(value(h.registry, "slawatch_pending_timers", {{"partition", "0"}}),
             static_cast<double>(h.store.timer_count()));
   EXPECT_EQ(h.store.timer_count(), 0u);
+}
+
+TEST(MetricsHub, AShadowLaneCountsItsAlertsAndCyclesUnderRulesetShadowOnly) {
+  PipelineHarness h;
+  auto metrics = h.hub.attach(h.pipeline, "0");
+  MemoryStateStore shadow_store;
+  NullSink shadow_alerts, shadow_dead;
+  Engine shadow_engine(shipped_rules(), shadow_store, EngineOptions{});
+  ASSERT_TRUE(shadow_engine.open().ok());
+  Pipeline shadow(shadow_engine, shadow_store, shadow_alerts, shadow_dead, PipelineHarness::options());
+  auto shadow_metrics = h.hub.attach_shadow(shadow);
+  const std::string acknowledged =
+      event_line("e2", "acknowledged", "C-1", "2026-03-02T09:40:00Z", R"({"department":"roads"})");
+  for (Pipeline* lane : {&h.pipeline, &shadow}) {
+    ASSERT_TRUE(lane->on_record_live(record(kDispatched)).ok());
+    ASSERT_TRUE(lane->advance(at("2026-03-02T09:30:00Z")).ok());  // warning and breach fall due
+    ASSERT_TRUE(lane->on_record_live(record(acknowledged)).ok());
+  }
+  const std::map<std::string, std::string> breach_fired{{"stage", "breach"}, {"kind", "fired"}};
+  auto with = [](std::map<std::string, std::string> labels, const std::string& ruleset) {
+    labels["ruleset"] = ruleset;
+    return labels;
+  };
+  EXPECT_EQ(value(h.registry, "slawatch_alerts_total", with(breach_fired, "")), 1);
+  EXPECT_EQ(value(h.registry, "slawatch_alerts_total", with(breach_fired, "shadow")), 1);
+  EXPECT_EQ(value(h.registry, "slawatch_cycles_opened_total", {{"department", "roads"}, {"ruleset", ""}}), 1);
+  EXPECT_EQ(value(h.registry, "slawatch_cycles_opened_total", {{"department", "roads"}, {"ruleset", "shadow"}}), 1);
+  EXPECT_EQ(value(h.registry, "slawatch_cycles_breached_total", {{"department", "roads"}, {"ruleset", "shadow"}}),
+            1);
+  // What does not depend on the rules is counted once, by the active lane.
+  EXPECT_EQ(value(h.registry, "slawatch_events_total", {{"type", "dispatched"}, {"outcome", "applied"}}), 1);
+  EXPECT_EQ(value(h.registry, "slawatch_first_response_seconds", {{"department", "roads"}}), 1);
+  EXPECT_EQ(value(h.registry, "slawatch_first_response_seconds", {{"ruleset", "shadow"}}), -1);
+  // A shadow notifies nobody.
+  EXPECT_GT(value(h.registry, "slawatch_alert_notifications_total", {{"stage", "breach"}, {"ruleset", ""}}), 0);
+  EXPECT_EQ(value(h.registry, "slawatch_alert_notifications_total", {{"ruleset", "shadow"}}), -1);
+  // The exposition has one family per name, the shadow's series inside it.
+  const std::string text = h.hub.scrape();
+  size_t type_lines = 0;
+  for (size_t at_pos = 0; (at_pos = text.find("# TYPE slawatch_alerts_total ", at_pos)) != std::string::npos; ++at_pos) {
+    ++type_lines;
+  }
+  EXPECT_EQ(type_lines, 1u);
+  EXPECT_NE(text.find("ruleset=\"shadow\""), std::string::npos);
 }
 
 TEST(MetricsHub, EveryFamilyHasHelpAndCountersEndInTotal) {
