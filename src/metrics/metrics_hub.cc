@@ -80,8 +80,7 @@ MetricsHub::MetricsHub(prometheus::Registry& registry, const Clock& clock, Build
       business_(registry),
       shadow_business_(registry, 500, RuleSetRole::shadow),
       engine_(registry),
-      rules_(registry),
-      shadow_rules_(registry, RuleSetRole::shadow) {
+      rules_(registry) {
   build_version_ = build.version;
   engine_.build_info(build.version, build.rules_version);
 }
@@ -99,6 +98,11 @@ std::unique_ptr<PipelineMetrics> MetricsHub::attach(Pipeline& pipeline, std::str
   pipeline.set_reject_observer(chain<Pipeline::RejectObserver>(
       [self](const RawRecord&, const std::string& reason) { self->on_reject(reason); }, std::move(also.reject)));
   return metrics;
+}
+
+RulesProbe& MetricsHub::shadow_rules() {
+  if (!shadow_rules_) shadow_rules_ = std::make_unique<RulesProbe>(registry_, RuleSetRole::shadow);
+  return *shadow_rules_;
 }
 
 std::unique_ptr<ShadowPipelineMetrics> MetricsHub::attach_shadow(Pipeline& pipeline, size_t tracked_cases) {

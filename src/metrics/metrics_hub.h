@@ -139,7 +139,8 @@ class MetricsHub {
   BusinessProbe& business() { return business_; }
   EngineProbe& engine() { return engine_; }
   RulesProbe& rules() { return rules_; }
-  RulesProbe& shadow_rules() { return shadow_rules_; }
+  // Created on first use, so a monitor without a shadow exports no shadow series.
+  RulesProbe& shadow_rules();
   // slawatch_build_info names the rule set in force.
   void rules_version(std::string_view version) { engine_.build_info(build_version_, version); }
 
@@ -150,7 +151,7 @@ class MetricsHub {
   BusinessProbe shadow_business_;  // ruleset="shadow"
   EngineProbe engine_;
   RulesProbe rules_;
-  RulesProbe shadow_rules_;
+  std::unique_ptr<RulesProbe> shadow_rules_;
   std::string build_version_;
   std::mutex databases_mutex_;
   std::vector<std::shared_ptr<const RocksDbDatabase>> databases_;

@@ -23,15 +23,9 @@ import urllib.request
 from datetime import datetime, timedelta, timezone
 
 from e2e_common import TempDir, check, main
-from rule_reload import TOKEN, Monitor, set_target, wait_for
+from live_monitor import TOKEN, Monitor, case_event, set_target, wait_for
 
 OPEN_CASES = ["K-1", "K-3", "K-4"]
-
-
-def event(event_id, kind, case_id, at, data):
-    return json.dumps({"specversion": "1.0", "id": event_id, "source": "/e2e/case-api",
-                       "type": f"hotline.case.{kind}", "subject": case_id,
-                       "time": at.isoformat(timespec="milliseconds"), "data": data})
 
 
 def get(url):
@@ -58,14 +52,14 @@ def test(argv):
         lines = []
         for case_id, department in [("K-1", "noise"), ("K-3", "roads"), ("K-4", "roads")]:
             # The dispatch first in the file: the API lists events by time, not by arrival.
-            lines.append(event(f"{case_id}-d", "dispatched", case_id, now - timedelta(minutes=40),
+            lines.append(case_event(f"{case_id}-d", "dispatched", case_id, now - timedelta(minutes=40),
                                {"department": department}))
-            lines.append(event(f"{case_id}-c", "created", case_id, now - timedelta(minutes=41),
+            lines.append(case_event(f"{case_id}-c", "created", case_id, now - timedelta(minutes=41),
                                {"category": "noise", "priority": "normal", "channel": "phone"}))
-        lines.append(event("K-2-c", "created", "K-2", now - timedelta(minutes=60),
+        lines.append(case_event("K-2-c", "created", "K-2", now - timedelta(minutes=60),
                            {"category": "roads", "priority": "normal", "channel": "app"}))
-        lines.append(event("K-2-d", "dispatched", "K-2", now - timedelta(minutes=50), {"department": "roads"}))
-        lines.append(event("K-2-a", "acknowledged", "K-2", now - timedelta(minutes=45), {"department": "roads"}))
+        lines.append(case_event("K-2-d", "dispatched", "K-2", now - timedelta(minutes=50), {"department": "roads"}))
+        lines.append(case_event("K-2-a", "acknowledged", "K-2", now - timedelta(minutes=45), {"department": "roads"}))
         with open(os.path.join(work, "events.jsonl"), "w", encoding="utf-8") as f:
             f.write("\n".join(lines) + "\n")
         config = os.path.join(work, "slawatch.yaml")
