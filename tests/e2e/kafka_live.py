@@ -13,6 +13,10 @@ alerts do not depend on arrival order or on the clock that drove them).
   crash           SIGKILL the monitor at several points, restart each time:
                   nothing missing, duplicates only with the same alert_id
   broker_restart  stop the broker mid-run (data kept), start it again: no loss
+  shadow          a candidate rule set (45-minute first response) beside the
+                  active one: its topic stands where a replay under the
+                  candidate stands, the alerts topic where the active replay
+                  does; after SIGKILL and restart both still do
 
 Kafka is read with kcat (Debian's, on the same librdkafka 2.0.2 as slawatch).
 Wall-clock waits are bounded polls on the topics, never fixed sleeps.
@@ -22,6 +26,8 @@ usage: kafka_live.py SLAWATCH RULES_DIR KAFKA_SCRIPT [SCENARIO...]
 import json
 import os
 import random
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -68,11 +74,12 @@ class Kafka:
 class Scenario:
     """Topics, a config and the expected result for one scenario."""
 
-    def __init__(self, name, slawatch, rules, kafka, work, cases, seed):
+    def __init__(self, name, slawatch, rules, kafka, work, cases, seed, shadow_rules=None):
         self.slawatch, self.rules, self.kafka, self.work = slawatch, rules, kafka, work
         tag = f"{name}-{uuid.uuid4().hex[:8]}"
         self.events_topic, self.alerts_topic, self.dlq_topic = f"{tag}.events", f"{tag}.alerts", f"{tag}.dlq"
-        for topic in (self.events_topic, self.alerts_topic, self.dlq_topic):
+        self.shadow_topic = f"{tag}.alerts-shadow"
+        for topic in (self.events_topic, self.alerts_topic, self.dlq_topic) + ((self.shadow_topic,) if shadow_rules else ()):
             kafka.topic(topic, 3)
         self.sim_args = ["--seed", str(seed), "--cases", str(cases), "--span", "6h",
                          "--malformed", "0.02", "--duplicates", "0.02", "--reorder", "0.02"]
@@ -84,11 +91,14 @@ class Scenario:
                     f"alert_source: /e2e/kafka\nkafka:\n  brokers: {kafka.brokers}\n  group_id: {tag}\n"
                     f"  topics:\n    events: {self.events_topic}\n    alerts: {self.alerts_topic}\n"
                     f"    dead_letter: {self.dlq_topic}\n")
+            if shadow_rules:
+                f.write(f"shadow: {{rules: {shadow_rules}, alerts_topic: {self.shadow_topic}}}\n")
         self.log_path = os.path.join(work, "monitor.log")
         self.process = None
 
-    def expected(self, extra_lines=()):
-        """Replays the records (plus extra lines) to get the standing alerts, resolved ids and dead letters."""
+    def expected(self, extra_lines=(), rules=None):
+        """Replays the records (plus extra lines) under the rules (default: the active ones) to get the
+        standing alerts, resolved ids and dead letters."""
         events = self.events_file
         if extra_lines:
             events = os.path.join(self.work, "events-all.jsonl")
@@ -97,7 +107,7 @@ class Scenario:
                 for line in extra_lines:
                     out.write(line.encode() + b"\n")
         alerts, dead = os.path.join(self.work, "expected-alerts.jsonl"), os.path.join(self.work, "expected-dead.jsonl")
-        run_ok([self.slawatch, "replay", "--rules", self.rules, "--events", events, "--until", FAR_FUTURE,
+        run_ok([self.slawatch, "replay", "--rules", rules or self.rules, "--events", events, "--until", FAR_FUTURE,
                 "--alerts", alerts, "--dead-letter", dead], "reference replay")
         objs = [obj for _, obj in parse_json_lines(alerts)]
         standing = standing_alert_ids(objs)
@@ -149,18 +159,18 @@ class Scenario:
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")[-3000:]
 
-    def alert_records(self):
-        records = self.kafka.consume(self.alerts_topic)
+    def alert_records(self, topic=None):
+        records = self.kafka.consume(topic or self.alerts_topic)
         return [json.loads(r["payload"]) for r in records], records
 
-    def wait_for(self, standing_expected, what):
-        """Polls the alerts topic until its standing set equals the expected one."""
+    def wait_for(self, standing_expected, what, topic=None):
+        """Polls the alerts topic (or another) until its standing set equals the expected one."""
         deadline = time.monotonic() + WAIT_SECONDS
         standing = set()
         while time.monotonic() < deadline:
             check(self.process is None or self.process.poll() is None,
                   f"{what}: the monitor exited early:\n{self.log_tail()}")
-            alerts, _ = self.alert_records()
+            alerts, _ = self.alert_records(topic)
             standing = standing_alert_ids(alerts)
             if standing == standing_expected:
                 return alerts
@@ -297,7 +307,40 @@ def broker_restart(slawatch, rules, kafka, work):
     print(f"broker_restart: {len(standing)} standing alerts complete after the broker came back")
 
 
-SCENARIOS = {"end_to_end": end_to_end, "graceful": graceful, "crash": crash, "broker_restart": broker_restart}
+def shadow(slawatch, rules, kafka, work):
+    candidate = os.path.join(work, "candidate")
+    shutil.copytree(rules, candidate)
+    path = os.path.join(candidate, "first-response.yaml")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(re.sub(r"(?m)^target: \S+", "target: 45m", text))
+    s = Scenario("shadow", slawatch, rules, kafka, work, cases=300, seed=15, shadow_rules=candidate)
+    standing, _, _ = s.expected()
+    shadow_standing, _, _ = s.expected(rules=candidate)
+    check(standing != shadow_standing, "scenario: the candidate should change which alerts stand")
+    s.produce()
+    rng = random.Random(15)
+    for _ in range(3):  # crashes mid-stream: between the lanes' commits the shadow is seeded again
+        s.start()
+        time.sleep(rng.uniform(0.5, 2.0))
+        s.stop(signal.SIGKILL, -signal.SIGKILL)
+    s.start()
+    s.wait_for(standing, "active lane after SIGKILLs")
+    shadow_alerts = s.wait_for(shadow_standing, "shadow lane after SIGKILLs", topic=s.shadow_topic)
+    check(all(all(t["person"] is None for t in a["data"].get("notify", [])) for a in shadow_alerts),
+          "the shadow named someone")
+    versions = {a["data"]["rule_version"] for a in shadow_alerts}
+    active_versions = {a["data"]["rule_version"] for a in s.alert_records()[0]}
+    check(len(versions) == 1 and not versions & active_versions, f"shadow rule versions {versions}")
+    s.stop()
+    print(f"shadow: {len(standing)} standing alerts under the active rules, {len(shadow_standing)} under the "
+          f"candidate, both after 3 SIGKILLs; the log says: "
+          f"{[l for l in s.log_tail().splitlines() if 'shadow rules (version' in l][-1:]}")
+
+
+SCENARIOS = {"end_to_end": end_to_end, "graceful": graceful, "crash": crash, "broker_restart": broker_restart,
+             "shadow": shadow}
 
 
 def test(argv):
