@@ -8,6 +8,7 @@ usage: python3 dashboards/generate.py [OUT_DIR]   (default: this folder)
 """
 import json
 import os
+import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -16,6 +17,21 @@ FIRST_RESPONSE_LIMIT = "1800"   # seconds: the 30-minute first-response SLA
 EMERGENCY_LIMIT = "86400"       # seconds: the 24-hour emergency SLA
 DISCIPLINE_ROLE = "city.discipline_inspection"
 BUCK_PASSING_RULES = "repeated-return|repeated-transfer"
+
+
+# Alert and cycle series of a candidate rule set run beside the active one
+# (shadow rules) carry ruleset="shadow"; every panel except the comparison
+# counts the active rules only.
+RULE_DEPENDENT = re.compile(r"\b(slawatch_(?:alerts_total|overdue_alerts|cycles_opened_total|cycles_met_total|"
+                            r"cycles_breached_total|open_cycles|rules_reloads_total))(\{([^}]*)\})?")
+ACTIVE_ONLY = 'ruleset!="shadow"'
+
+
+def active_rules_only(expr):
+    def add(match):
+        inner = match.group(3)
+        return f"{match.group(1)}{{{inner + ',' if inner else ''}{ACTIVE_ONLY}}}"
+    return RULE_DEPENDENT.sub(add, expr)
 
 
 def ratio_within(histogram, limit, window, selector=""):
@@ -37,7 +53,9 @@ class Dashboard:
         self.panels = []
         self.x = self.y = self.row_height = 0
 
-    def panel(self, kind, title, description, unit, targets, width=6, height=6, **options):
+    def panel(self, kind, title, description, unit, targets, width=6, height=6, all_rulesets=False, **options):
+        if not all_rulesets:
+            targets = [(active_rules_only(expr), legend) for expr, legend in targets]
         if self.x + width > 24:
             self.x, self.y = 0, self.y + self.row_height
             self.row_height = 0
@@ -136,8 +154,9 @@ def leadership():
 def department():
     variable = {
         "name": "department", "label": "Department", "type": "query", "datasource": DATASOURCE,
-        "query": {"query": "label_values(slawatch_cycles_opened_total, department)", "refId": "department"},
-        "definition": "label_values(slawatch_cycles_opened_total, department)",
+        "query": {"query": active_rules_only("label_values(slawatch_cycles_opened_total, department)"),
+                  "refId": "department"},
+        "definition": active_rules_only("label_values(slawatch_cycles_opened_total, department)"),
         "refresh": 2, "sort": 1, "current": {}, "hide": 0, "includeAll": False, "multi": False, "options": [],
     }
     d = Dashboard("slawatch-department", "slawatch / Department drill-down",
@@ -232,6 +251,14 @@ def engine():
             [("sum(slawatch_cached_cases)", "cached cases"), ("sum(slawatch_pending_timers)", "pending timers")])
     d.panel("table", "Build", "Running version and rule-set version.", "none",
             [("max by (version, rules_version) (slawatch_build_info)", "")], width=6, height=6)
+    by_ruleset = ('label_replace(sum by (ruleset) (increase({metric}[$__rate_interval])), '
+                  '"ruleset", "active", "ruleset", "")')
+    d.timeseries("Shadow rules: breaches, active against candidate",
+                 "Breach stages fired under the active rules and under a candidate run beside them "
+                 "(`shadow:` in the config; docs/rule-editing.md). Empty without a shadow.", "short",
+                 [(by_ruleset.format(metric="slawatch_cycles_breached_total"), "breaches {{ruleset}}"),
+                  (by_ruleset.format(metric='slawatch_alerts_total{kind="retracted"}'), "retractions {{ruleset}}")],
+                 all_rulesets=True)
     return d
 
 
