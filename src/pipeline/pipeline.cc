@@ -62,9 +62,9 @@ void Pipeline::dead_letter(const RawRecord& record, const std::string& reason) {
   outbox_.push_back(std::move(entry));
 }
 
-Status Pipeline::apply(const CaseEvent& event, const RawRecord& record) {
+Status Pipeline::apply(const CaseEvent& event, const RawRecord& record, Engine::Firing firing) {
   scratch_alerts_.clear();
-  auto outcome = engine_.apply(event, scratch_alerts_);
+  auto outcome = engine_.apply(event, scratch_alerts_, firing);
   if (!outcome.ok()) return outcome.error();
   switch (*outcome) {
     case ApplyOutcome::applied: ++counters_.applied; break;
@@ -84,7 +84,7 @@ Status Pipeline::on_record_replay(const RawRecord& record) {
   if (!event.ok()) return event.error();
   if (*event == nullptr) return ok_status();
   const Instant event_time = (*event)->time;
-  if (auto s = apply(**event, record); !s.ok()) return s;
+  if (auto s = apply(**event, record, Engine::Firing::at_once); !s.ok()) return s;
   auto more = advance(event_time);
   if (!more.ok()) return more.error();
   return ok_status();
@@ -94,7 +94,7 @@ Status Pipeline::on_record_live(const RawRecord& record) {
   auto event = intake(record);
   if (!event.ok()) return event.error();
   if (*event == nullptr) return ok_status();
-  return apply(**event, record);
+  return apply(**event, record, Engine::Firing::at_next_advance);
 }
 
 Result<bool> Pipeline::advance(Instant now, size_t max_timers) {

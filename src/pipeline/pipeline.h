@@ -79,7 +79,9 @@ class Pipeline {
 
   // Replay clock: applies the record, then moves the clock to its event time.
   Status on_record_replay(const RawRecord& record);
-  // Live clock: applies the record; the clock moves only with advance().
+  // Live clock: applies the record; the clock moves only with advance(), and
+  // stages the record makes overdue fire there too, after the rest of the
+  // batch was applied (a backlog's acknowledgements then settle them first).
   Status on_record_live(const RawRecord& record);
   // Moves the clock to `now` and fires what is due, at most `max_timers` timers.
   // Returns true when more are due.
@@ -120,7 +122,7 @@ class Pipeline {
 
  private:
   Result<const CaseEvent*> intake(const RawRecord& record);
-  Status apply(const CaseEvent& event, const RawRecord& record);
+  Status apply(const CaseEvent& event, const RawRecord& record, Engine::Firing firing);
   void emit(std::vector<Alert>& alerts);
   void dead_letter(const RawRecord& record, const std::string& reason);
 

@@ -6,6 +6,7 @@
 
 #include "../engine/engine_fixture.h"
 #include "pipeline/pipeline.h"
+#include "live_harness.h"
 #include "records.h"
 
 namespace slawatch {
@@ -14,27 +15,6 @@ namespace {
 using testing::first_response_within;
 using testing::kT0;
 using std::chrono::minutes;
-
-// Collects every alert as "kind id due" in emission order.
-struct ReloadHarness {
-  explicit ReloadHarness(std::shared_ptr<const RuleSet> rules, MemoryStateStore& s)
-      : store(s), engine(std::move(rules), store, EngineOptions{}), pipeline(engine, store, sink, sink, options()) {
-    EXPECT_TRUE(engine.open().ok());
-    EXPECT_TRUE(pipeline.recover().ok());
-    pipeline.set_alert_observer([this](const Alert& a) { alerts.push_back(testing::describe(a)); });
-  }
-  static PipelineOptions options() {
-    PipelineOptions o;
-    o.batch_records = 2;  // small slices: the repair commits several times
-    return o;
-  }
-  std::vector<std::string> take() { return std::exchange(alerts, {}); }
-  MemoryStateStore& store;
-  NullSink sink;
-  Engine engine;
-  Pipeline pipeline;
-  std::vector<std::string> alerts;
-};
 
 const std::string kWarn1 = "c1/first-response/1/warning";
 const std::string kBreach1 = "c1/first-response/1/breach";
@@ -45,7 +25,7 @@ const std::string kWarn3 = "c3/first-response/1/warning";
 
 TEST(RuleReload, LongerTargetRetractsMovesAndKeepsClosedOutcomes) {
   MemoryStateStore store;
-  ReloadHarness h(first_response_within(minutes{30}, "v30"), store);
+  LiveHarness h(first_response_within(minutes{30}, "v30"), store);
   ASSERT_TRUE(h.pipeline.on_record_live(dispatched("d1", "c1", kT0)).ok());               // open, no ack
   ASSERT_TRUE(h.pipeline.on_record_live(dispatched("d2", "c2", kT0)).ok());               // acked late
   ASSERT_TRUE(h.pipeline.on_record_live(dispatched("d3", "c3", kT0 + minutes{10})).ok());  // open, due 00:40
@@ -86,7 +66,7 @@ TEST(RuleReload, LongerTargetRetractsMovesAndKeepsClosedOutcomes) {
 
 TEST(RuleReload, ShorterTargetFiresWhatIsNowOverdueAtOnce) {
   MemoryStateStore store;
-  ReloadHarness h(first_response_within(minutes{45}, "v45"), store);
+  LiveHarness h(first_response_within(minutes{45}, "v45"), store);
   ASSERT_TRUE(h.pipeline.on_record_live(dispatched("d1", "c1", kT0)).ok());
   ASSERT_TRUE(h.pipeline.on_record_live(dispatched("d2", "c2", kT0)).ok());
   ASSERT_TRUE(h.pipeline.on_record_live(acknowledged("a2", "c2", kT0 + minutes{33})).ok());  // met under 45
@@ -104,7 +84,7 @@ TEST(RuleReload, ShorterTargetFiresWhatIsNowOverdueAtOnce) {
 
 TEST(RuleReload, SameRulesChangeNothing) {
   MemoryStateStore store;
-  ReloadHarness h(first_response_within(minutes{30}, "v30"), store);
+  LiveHarness h(first_response_within(minutes{30}, "v30"), store);
   ASSERT_TRUE(h.pipeline.on_record_live(dispatched("d1", "c1", kT0)).ok());
   ASSERT_TRUE(h.pipeline.advance(kT0 + minutes{31}).ok());
   h.take();
@@ -117,12 +97,12 @@ TEST(RuleReload, SameRulesChangeNothing) {
 TEST(RuleReload, TheStoredVersionTellsARestartThatTheRulesChanged) {
   MemoryStateStore store;
   {
-    ReloadHarness first(first_response_within(minutes{30}, "v30"), store);
+    LiveHarness first(first_response_within(minutes{30}, "v30"), store);
     ASSERT_TRUE(first.pipeline.on_record_live(dispatched("d1", "c1", kT0)).ok());
     ASSERT_TRUE(first.pipeline.advance(kT0 + minutes{31}).ok());
     ASSERT_TRUE(first.pipeline.commit_if_due("7", true).ok());
   }
-  ReloadHarness second(first_response_within(minutes{45}, "v45"), store);
+  LiveHarness second(first_response_within(minutes{45}, "v45"), store);
   EXPECT_EQ(second.pipeline.stored_rules_version(), "v30");
   // What the monitor does at start-up when the versions differ: repair under the rules in force.
   auto report = second.pipeline.reload_rules(second.engine.rules_ptr(), "7");

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "../engine/engine_fixture.h"
+#include "../pipeline/live_harness.h"
 #include "../pipeline/records.h"
 #include "../state/temp_database.h"
 #include "shadow/shadow_lane.h"
@@ -22,30 +23,10 @@ using Described = testing::Described;
 using std::chrono::milliseconds;
 using std::chrono::minutes;
 
-PipelineOptions small_batches() {
-  PipelineOptions options;
-  options.batch_records = 2;  // the start-up repair commits in several slices
-  return options;
-}
-
-// The monitor's active lane: engine and pipeline over `store`, alerts collected.
-struct ActiveLane {
-  ActiveLane(std::shared_ptr<const RuleSet> rules, StateStore& store)
-      : engine(std::move(rules), store, EngineOptions{}), pipeline(engine, store, sink, sink, small_batches()) {
-    EXPECT_TRUE(engine.open().ok());
-    EXPECT_TRUE(pipeline.recover().ok());
-    pipeline.set_alert_observer([this](const Alert& a) { alerts.push_back(testing::describe(a)); });
-  }
-  Described take() { return std::exchange(alerts, {}); }
-  NullSink sink;
-  Engine engine;
-  Pipeline pipeline;
-  Described alerts;
-};
 
 struct Shadow {
   Shadow(std::shared_ptr<const RuleSet> candidate, StateStore& store)
-      : lane(std::move(candidate), store, sink, EngineOptions{}, small_batches()) {
+      : lane(std::move(candidate), store, sink, EngineOptions{}, LiveHarness::options()) {
     lane.pipeline().set_alert_observer([this](const Alert& a) { alerts.push_back(testing::describe(a)); });
   }
   Described take() { return std::exchange(alerts, {}); }
@@ -55,15 +36,15 @@ struct Shadow {
 };
 
 // What the live monitor does for each record, tick and commit.
-void feed(ActiveLane& active, Shadow& shadow, const RawRecord& r) {
+void feed(LiveHarness& active, Shadow& shadow, const RawRecord& r) {
   ASSERT_TRUE(active.pipeline.on_record_live(r).ok());
   ASSERT_TRUE(shadow.lane.pipeline().on_record_live(r).ok());
 }
-void tick(ActiveLane& active, Shadow& shadow, Instant now) {
+void tick(LiveHarness& active, Shadow& shadow, Instant now) {
   ASSERT_TRUE(active.pipeline.advance(now).ok());
   ASSERT_TRUE(shadow.lane.pipeline().advance(now).ok());
 }
-void commit(ActiveLane& active, Shadow& shadow, const std::string& position) {
+void commit(LiveHarness& active, Shadow& shadow, const std::string& position) {
   ASSERT_TRUE(active.pipeline.commit_if_due(position, true).ok());
   ASSERT_TRUE(shadow.lane.commit(position).ok());
 }
@@ -76,7 +57,7 @@ const std::string kBreach3 = "c3/first-response/1/breach";
 
 TEST(ShadowLane, SeedingEmitsWhatPromotingTheCandidateWouldChange) {
   MemoryStateStore active_store, shadow_store;
-  ActiveLane active(first_response_within(minutes{30}, "v30"), active_store);
+  LiveHarness active(first_response_within(minutes{30}, "v30"), active_store);
   ASSERT_TRUE(active.pipeline.on_record_live(dispatched("d1", "c1", kT0)).ok());               // open, no ack
   ASSERT_TRUE(active.pipeline.on_record_live(dispatched("d2", "c2", kT0)).ok());               // acked late
   ASSERT_TRUE(active.pipeline.on_record_live(dispatched("d3", "c3", kT0 + minutes{10})).ok());  // due 00:40
@@ -116,7 +97,7 @@ TEST(ShadowLane, SeedingEmitsWhatPromotingTheCandidateWouldChange) {
 
 TEST(ShadowLane, FreshLanesReadTheSameRecordsEachUnderItsOwnRules) {
   MemoryStateStore active_store, shadow_store;
-  ActiveLane active(first_response_within(minutes{30}, "v30"), active_store);
+  LiveHarness active(first_response_within(minutes{30}, "v30"), active_store);
   Shadow shadow(first_response_within(minutes{45}, "v45"), shadow_store);
   auto started = shadow.lane.open(active_store);
   ASSERT_TRUE(started.ok());
@@ -141,7 +122,7 @@ TEST(ShadowLane, FreshLanesReadTheSameRecordsEachUnderItsOwnRules) {
 TEST(ShadowLane, ARestartInStepNeitherSeedsNorRepeatsAnything) {
   MemoryStateStore active_store, shadow_store;
   {
-    ActiveLane active(first_response_within(minutes{30}, "v30"), active_store);
+    LiveHarness active(first_response_within(minutes{30}, "v30"), active_store);
     Shadow shadow(first_response_within(minutes{45}, "v45"), shadow_store);
     ASSERT_TRUE(shadow.lane.open(active_store).ok());
     feed(active, shadow, dispatched("d1", "c1", kT0));
@@ -150,7 +131,7 @@ TEST(ShadowLane, ARestartInStepNeitherSeedsNorRepeatsAnything) {
     ASSERT_TRUE(shadow.lane.pipeline().deliver_pending().ok());
     commit(active, shadow, "p1");  // records that the delivered output left the outbox
   }
-  ActiveLane active(first_response_within(minutes{30}, "v30"), active_store);
+  LiveHarness active(first_response_within(minutes{30}, "v30"), active_store);
   Shadow shadow(first_response_within(minutes{45}, "v45"), shadow_store);
   auto started = shadow.lane.open(active_store);
   ASSERT_TRUE(started.ok());
@@ -168,7 +149,7 @@ TEST(ShadowLane, ARestartInStepNeitherSeedsNorRepeatsAnything) {
 
 TEST(ShadowLane, AShadowThatMissedACommitIsSeededAgainAndRetractsOnlyItsOwnAlerts) {
   MemoryStateStore active_store, shadow_store;
-  ActiveLane active(first_response_within(minutes{30}, "v30"), active_store);
+  LiveHarness active(first_response_within(minutes{30}, "v30"), active_store);
   {
     Shadow shadow(first_response_within(minutes{45}, "v45"), shadow_store);
     ASSERT_TRUE(shadow.lane.open(active_store).ok());
@@ -196,7 +177,7 @@ TEST(ShadowLane, AShadowThatMissedACommitIsSeededAgainAndRetractsOnlyItsOwnAlert
 
 TEST(ShadowLane, AnEditedCandidateIsRepairedWithoutSeeding) {
   MemoryStateStore active_store, shadow_store;
-  ActiveLane active(first_response_within(minutes{30}, "v30"), active_store);
+  LiveHarness active(first_response_within(minutes{30}, "v30"), active_store);
   {
     Shadow shadow(first_response_within(minutes{45}, "v45"), shadow_store);
     ASSERT_TRUE(shadow.lane.open(active_store).ok());
@@ -221,7 +202,7 @@ TEST(ShadowLane, SeedingARocksDbStateKeepsItsTimerCountExact) {
   testing::TempDatabase shadow_db("slawatch-shadow-shadow");
   RocksDbStateStore active_store(active_db.database, 3);
   RocksDbStateStore shadow_store(shadow_db.database, 3);
-  ActiveLane active(first_response_within(minutes{30}, "v30"), active_store);
+  LiveHarness active(first_response_within(minutes{30}, "v30"), active_store);
   for (int i = 0; i < 7; ++i) {
     const std::string id = std::to_string(i);
     ASSERT_TRUE(active.pipeline.on_record_live(dispatched("d" + id, "c" + id, kT0 + minutes{i})).ok());
