@@ -161,14 +161,9 @@ void check_http_url(const std::string& key, const std::string& url, bool allow_e
 
 AlertmanagerOptions load_alertmanager(const std::string& path, const YAML::Node& section) {
   AlertmanagerOptions am;
-  if (section.IsNull()) return am;
-  if (!section.IsMap()) throw ConfigError("'alertmanager' must be a map");
-  static const std::set<std::string> kKnown = {"url", "resend", "resolved_resend_for", "queue", "max_active",
-                                               "timeout", "generator_base_url", "batch", "retry_initial",
-                                               "retry_max"};
-  for (const auto& kv : section) {
-    const auto key = kv.first.as<std::string>();
-    const auto& value = kv.second;
+  const std::set<std::string> known = {"url", "resend", "resolved_resend_for", "queue", "max_active", "timeout",
+                                       "generator_base_url", "batch", "retry_initial", "retry_max"};
+  for_each_key(path, section, "alertmanager", known, [&](const std::string& key, const YAML::Node& value) {
     const std::string full = "alertmanager." + key;
     auto positive = [&](Duration d) {
       if (d <= Duration{0}) throw ConfigError("'" + full + "' must be more than 0");
@@ -178,28 +173,21 @@ AlertmanagerOptions load_alertmanager(const std::string& path, const YAML::Node&
       if (n == 0) throw ConfigError("'" + full + "' must be at least 1");
       return n;
     };
-    try {
-      if (!kKnown.contains(key)) throw ConfigError("unknown key '" + full + "'");
-      if (key == "url") {
-        am.url = value.as<std::string>();
-        check_http_url(full, am.url, false);
-      } else if (key == "generator_base_url") {
-        am.generator_base_url = value.as<std::string>();
-        check_http_url(full, am.generator_base_url, true);
-      } else if (key == "resend") am.resend = positive(duration_value(value));
-      else if (key == "resolved_resend_for") am.resolved_resend_for = positive(duration_value(value));
-      else if (key == "timeout") am.timeout = positive(duration_value(value));
-      else if (key == "retry_initial") am.retry_initial = positive(duration_value(value));
-      else if (key == "retry_max") am.retry_max = positive(duration_value(value));
-      else if (key == "queue") am.queue = at_least_one(value.as<size_t>());
-      else if (key == "max_active") am.max_active = at_least_one(value.as<size_t>());
-      else if (key == "batch") am.batch = at_least_one(value.as<size_t>());
-    } catch (const YAML::Exception& e) {
-      throw ConfigError(where(path, value) + ": '" + full + "': wrong type (" + e.msg + ")");
-    } catch (const ConfigError& e) {
-      throw ConfigError(where(path, kv.first) + ": " + e.what());
-    }
-  }
+    if (key == "url") {
+      am.url = value.as<std::string>();
+      check_http_url(full, am.url, false);
+    } else if (key == "generator_base_url") {
+      am.generator_base_url = value.as<std::string>();
+      check_http_url(full, am.generator_base_url, true);
+    } else if (key == "resend") am.resend = positive(duration_value(value));
+    else if (key == "resolved_resend_for") am.resolved_resend_for = positive(duration_value(value));
+    else if (key == "timeout") am.timeout = positive(duration_value(value));
+    else if (key == "retry_initial") am.retry_initial = positive(duration_value(value));
+    else if (key == "retry_max") am.retry_max = positive(duration_value(value));
+    else if (key == "queue") am.queue = at_least_one(value.as<size_t>());
+    else if (key == "max_active") am.max_active = at_least_one(value.as<size_t>());
+    else if (key == "batch") am.batch = at_least_one(value.as<size_t>());
+  });
   if (am.retry_initial > am.retry_max) {
     throw ConfigError(path + ": 'alertmanager.retry_initial' must not exceed 'alertmanager.retry_max'");
   }
