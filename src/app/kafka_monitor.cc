@@ -537,7 +537,7 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
   HealthState health;
   health.set_state_open(true);
   RuleReloader reloader(config.rules_path, config.calendar_paths, rules, hub.rules(), log);
-  reloader.watch_files(config.reload.watch_interval);
+  reloader.watch_files(config.reload.watch_interval, clock);
   RulesInForce rules_in_force(rules);
   StateReader state_reader(*database);
   CaseApi case_api(state_reader, rules_in_force);
@@ -571,7 +571,7 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
   if (config.shadow) {
     shadow_reloader = std::make_unique<RuleReloader>(config.shadow->rules_path, config.shadow->calendar_paths,
                                                      candidate, hub.shadow_rules(), log, "shadow rules");
-    shadow_reloader->watch_files(config.reload.watch_interval);
+    shadow_reloader->watch_files(config.reload.watch_interval, clock);
     monitor.set_shadow_reloader(shadow_reloader.get());
     log.info("shadow rules {} (version {}): alerts to {}, notifying nobody", config.shadow->rules_path,
              candidate->version, config.shadow->alerts_topic);

@@ -61,10 +61,11 @@ std::future<ReloadOutcome> RuleReloader::request(std::string origin) {
   return queued_.back().second.get_future();
 }
 
-void RuleReloader::watch_files(std::chrono::milliseconds interval) {
+void RuleReloader::watch_files(std::chrono::milliseconds interval, const Clock& clock) {
+  watch_clock_ = &clock;
   watch_interval_ = interval;
   last_fingerprint_ = fingerprint();
-  next_watch_ = std::chrono::steady_clock::now() + interval;
+  next_watch_ = clock.now() + interval;
 }
 
 // Every file the set is loaded from, with its modification time: cheap to
@@ -93,8 +94,8 @@ RuleReloader::Fingerprint RuleReloader::fingerprint() const {
 Status RuleReloader::serve(bool signalled, const Apply& apply) {
   std::vector<std::string> origins;
   if (signalled) origins.emplace_back("SIGHUP");
-  if (watch_interval_.count() > 0 && std::chrono::steady_clock::now() >= next_watch_) {
-    next_watch_ = std::chrono::steady_clock::now() + watch_interval_;
+  if (watch_interval_.count() > 0 && watch_clock_->now() >= next_watch_) {
+    next_watch_ = watch_clock_->now() + watch_interval_;
     auto now = fingerprint();
     if (now != last_fingerprint_) {
       last_fingerprint_ = std::move(now);

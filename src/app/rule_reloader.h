@@ -64,8 +64,9 @@ class RuleReloader {
   // Any thread. The future is ready once the processing thread has served it.
   std::future<ReloadOutcome> request(std::string origin);
 
-  // Processing thread: watch the files for changes, at most every `interval`.
-  void watch_files(std::chrono::milliseconds interval);
+  // Processing thread: watch the files for changes, at most every `interval`
+  // of `clock` (the wall clock; tests move a manual one). `clock` must outlive this.
+  void watch_files(std::chrono::milliseconds interval, const Clock& clock);
 
   // Processing thread, once per loop: serves a SIGHUP (`signalled`), a file
   // change and queued requests, all at once (one reload serves them all).
@@ -95,7 +96,8 @@ class RuleReloader {
   spdlog::logger& log_;
 
   std::chrono::milliseconds watch_interval_{0};
-  std::chrono::steady_clock::time_point next_watch_{};
+  const Clock* watch_clock_ = nullptr;  // set by watch_files
+  Instant next_watch_{};
   Fingerprint last_fingerprint_;
 
   std::mutex mutex_;  // guards queued_

@@ -187,7 +187,7 @@ int run_live(const RunArgs& args) {
   health.set_partitions_assigned(true);  // a file has no partitions to wait for
   spdlog::logger log("slawatch", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   RuleReloader reloader(config.rules_path, config.calendar_paths, rules, hub.rules(), log);
-  reloader.watch_files(config.reload.watch_interval);
+  reloader.watch_files(config.reload.watch_interval, clock);
   if (!config.roster_path.empty()) {
     reloader.watch_roster(config.roster_path,
                           [&pipeline](const std::shared_ptr<const Roster>& next) { pipeline.set_roster(next); });
@@ -277,7 +277,7 @@ int run_live(const RunArgs& args) {
     if (auto s = shadow->lane->pipeline().deliver_pending(); !s.ok()) return fail(s.error());
     shadow->reloader = std::make_unique<RuleReloader>(wanted.rules_path, wanted.calendar_paths, candidate,
                                                       hub.shadow_rules(), log, "shadow rules");
-    shadow->reloader->watch_files(config.reload.watch_interval);
+    shadow->reloader->watch_files(config.reload.watch_interval, clock);
   }
   // A new candidate: the active lane commits first, so both repair from the same position.
   auto reload_shadow = [&](const std::shared_ptr<const RuleSet>& next, const std::string&) -> Result<RepairReport> {

@@ -99,16 +99,20 @@ TEST_F(RuleReloaderTest, AChangedRosterIsPutInForceAndABrokenOneRejected) {
 TEST_F(RuleReloaderTest, TheFileWatchNoticesAnEditedRosterFile) {
   RuleReloader reloader((dir_ / "rules").string(), {}, rules_, probe_, log_);
   std::vector<std::shared_ptr<const Roster>> rosters;
-  reloader.watch_files(std::chrono::milliseconds(1));
+  ManualClock clock(Instant{} + std::chrono::hours(1));
+  reloader.watch_files(std::chrono::minutes(1), clock);
   reloader.watch_roster((dir_ / "roster.yaml").string(),
                         [&](const std::shared_ptr<const Roster>& next) { rosters.push_back(next); });
   append(dir_ / "roster.yaml", "# edited\n");
   const auto later = fs::last_write_time(dir_ / "roster.yaml") + std::chrono::seconds(5);
   fs::last_write_time(dir_ / "roster.yaml", later);
-  // The watch is due after 1 ms of steady time; serve until it was (no sleeping on the wall clock).
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   auto apply = [&](const std::shared_ptr<const RuleSet>&, const std::string&) { return Result<RepairReport>(RepairReport{}); };
-  while (rosters.empty() && std::chrono::steady_clock::now() < give_up) ASSERT_TRUE(reloader.serve(false, apply).ok());
+  // Not yet 1 ms before the watch is due; exactly at it, the edit is seen.
+  clock.advance(std::chrono::minutes(1) - std::chrono::milliseconds(1));
+  ASSERT_TRUE(reloader.serve(false, apply).ok());
+  EXPECT_TRUE(rosters.empty());
+  clock.advance(std::chrono::milliseconds(1));
+  ASSERT_TRUE(reloader.serve(false, apply).ok());
   EXPECT_EQ(rosters.size(), 1u);
 }
 
