@@ -8,30 +8,26 @@
 #include <rocksdb/db.h>
 
 #include <filesystem>
+#include <memory>
 #include <string>
+
+#include "temp_database.h"
 
 namespace slawatch {
 namespace {
 
 class RocksDbStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("slawatch-state-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
+  // A fresh database the first time, the same one reopened after that.
   std::shared_ptr<RocksDbDatabase> open() {
-    RocksDbOptions options;
-    options.path = dir_.string();
-    auto db = RocksDbDatabase::open(options);
-    EXPECT_TRUE(db.ok()) << (db.ok() ? "" : db.error().message);
-    return db.ok() ? *db : nullptr;
+    if (!temp_) {
+      temp_ = std::make_unique<testing::TempDatabase>("slawatch-state-test");
+      return temp_->database;
+    }
+    return temp_->reopen();
   }
 
-  std::filesystem::path dir_;
+  std::unique_ptr<testing::TempDatabase> temp_;
 };
 
 Instant at(int64_t ms) { return from_millis(ms); }

@@ -19,11 +19,7 @@ class TempDatabase {
              (prefix + "-" + std::to_string(::getpid()) + "-" +
               ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
     std::filesystem::remove_all(dir_);
-    RocksDbOptions options;
-    options.path = dir_.string();
-    auto db = RocksDbDatabase::open(options);
-    EXPECT_TRUE(db.ok()) << (db.ok() ? "" : db.error().message);
-    if (db.ok()) database = *db;
+    reopen();
   }
   ~TempDatabase() {
     database.reset();
@@ -31,6 +27,17 @@ class TempDatabase {
   }
   TempDatabase(const TempDatabase&) = delete;
   TempDatabase& operator=(const TempDatabase&) = delete;
+
+  // Closes the database (every other holder must have let go) and opens it again.
+  std::shared_ptr<RocksDbDatabase> reopen() {
+    database.reset();
+    RocksDbOptions options;
+    options.path = dir_.string();
+    auto db = RocksDbDatabase::open(options);
+    EXPECT_TRUE(db.ok()) << (db.ok() ? "" : db.error().message);
+    if (db.ok()) database = *db;
+    return database;
+  }
 
   std::shared_ptr<RocksDbDatabase> database;
 
