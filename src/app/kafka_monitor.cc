@@ -264,11 +264,7 @@ class KafkaMonitor final : public PartitionListener {
       auto repaired = worker->shadow->lane.pipeline().reload_rules(next, worker->position());
       if (!repaired.ok()) return repaired.error();
       worker->shadow->metrics->rules_replaced();
-      total.cases += repaired->cases;
-      total.changed += repaired->changed;
-      total.fired += repaired->fired;
-      total.resolved += repaired->resolved;
-      total.retracted += repaired->retracted;
+      total.add(*repaired);
     }
     candidate_ = next;  // partitions assigned later start with it
     return total;
@@ -286,11 +282,7 @@ class KafkaMonitor final : public PartitionListener {
         if (auto s = worker->shadow->lane.commit(worker->position()); !s.ok()) return s.error();
       }
       worker->metrics->rules_replaced();
-      total.cases += repaired->cases;
-      total.changed += repaired->changed;
-      total.fired += repaired->fired;
-      total.resolved += repaired->resolved;
-      total.retracted += repaired->retracted;
+      total.add(*repaired);
     }
     rules_ = next;  // partitions assigned later start with it
     rules_in_force_.set(next);

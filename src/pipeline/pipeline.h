@@ -36,6 +36,15 @@ struct RepairReport {
   uint64_t fired = 0;
   uint64_t resolved = 0;
   uint64_t retracted = 0;
+
+  // Sums the counts of another part of the same reload (another partition).
+  void add(const RepairReport& part) {
+    cases += part.cases;
+    changed += part.changed;
+    fired += part.fired;
+    resolved += part.resolved;
+    retracted += part.retracted;
+  }
 };
 
 struct PipelineCounters {
