@@ -533,8 +533,17 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
   RulesInForce rules_in_force(rules);
   StateReader state_reader(*database);
   CaseApi case_api(state_reader, rules_in_force);
+  std::unique_ptr<RuleReloader> shadow_reloader;
+  if (config.shadow) {
+    shadow_reloader = std::make_unique<RuleReloader>(config.shadow->rules_path, config.shadow->calendar_paths,
+                                                     candidate, hub.shadow_rules(), log, "shadow rules");
+    shadow_reloader->watch_files(config.reload.watch_interval, clock);
+  }
   auto server = serve_http(config, hub, health, [&](HttpRoutes& routes) {
     reloader.add_routes(routes, config.reload.token, std::chrono::seconds(30));
+    if (shadow_reloader) {
+      shadow_reloader->add_routes(routes, config.reload.token, std::chrono::seconds(30), "/-/reload/shadow");
+    }
     case_api.add_routes(routes);
   });
   if (!server.ok()) return fail(server.error());
@@ -559,11 +568,7 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
   KafkaMonitor monitor(config, rules, roster, *database, **producer, log, hub, health, reloader, rules_in_force,
                        audit_trail.get(),
                        *alertmanager ? (*alertmanager)->sender.get() : nullptr, shadow_database, candidate);
-  std::unique_ptr<RuleReloader> shadow_reloader;
-  if (config.shadow) {
-    shadow_reloader = std::make_unique<RuleReloader>(config.shadow->rules_path, config.shadow->calendar_paths,
-                                                     candidate, hub.shadow_rules(), log, "shadow rules");
-    shadow_reloader->watch_files(config.reload.watch_interval, clock);
+  if (shadow_reloader) {
     monitor.set_shadow_reloader(shadow_reloader.get());
     log.info("shadow rules {} (version {}): alerts to {}, notifying nobody", config.shadow->rules_path,
              candidate->version, config.shadow->alerts_topic);

@@ -179,8 +179,9 @@ ReloadOutcome RuleReloader::reload(const std::string& origin, const Apply& apply
   return outcome;
 }
 
-void RuleReloader::add_routes(HttpRoutes& routes, std::string token, std::chrono::milliseconds wait) {
-  routes.post("/-/reload", [this, token = std::move(token), wait](const HttpRequest& request) {
+void RuleReloader::add_routes(HttpRoutes& routes, std::string token, std::chrono::milliseconds wait,
+                              const std::string& path) {
+  routes.post(path, [this, token = std::move(token), wait](const HttpRequest& request) {
     const std::string json = "application/json";
     if (request.authorization.empty()) {
       return HttpResponse{401, json, R"({"error":"reload needs 'Authorization: Bearer <token>'"})"};

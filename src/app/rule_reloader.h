@@ -78,7 +78,9 @@ class RuleReloader {
   // POST /-/reload, allowed with `Authorization: Bearer <token>` only; waits
   // for the processing thread (up to `wait`) and answers with the outcome:
   // 200 accepted/unchanged, 422 rejected, 500 failed, 401/403 without the token.
-  void add_routes(HttpRoutes& routes, std::string token, std::chrono::milliseconds wait);
+  // `path` is /-/reload for the active rules, /-/reload/shadow for a candidate.
+  void add_routes(HttpRoutes& routes, std::string token, std::chrono::milliseconds wait,
+                  const std::string& path = "/-/reload");
 
  private:
   using Fingerprint = std::vector<std::pair<std::string, std::filesystem::file_time_type>>;

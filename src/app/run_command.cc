@@ -104,14 +104,13 @@ class RecordReader {
   std::shared_ptr<Shared> shared_;
 };
 
-// Shadow rules on file input: the candidate's own state, alert file, lane,
-// metrics and reloader. Declared after the active lane's parts it reads.
+// Shadow rules on file input: the candidate's own state, alert file, lane and
+// metrics. Declared after the active lane's parts it reads.
 struct FileShadow {
   OpenedState state;
   std::unique_ptr<RecordSink> alerts;
   std::unique_ptr<ShadowLane> lane;
   std::unique_ptr<ShadowPipelineMetrics> metrics;
-  std::unique_ptr<RuleReloader> reloader;
 };
 
 }  // namespace
@@ -228,8 +227,25 @@ int run_live(const RunArgs& args) {
     }
     return repaired;
   };
+  // The candidate's reloader exists before the server, so POST /-/reload/shadow is routed from the start.
+  std::unique_ptr<RuleReloader> shadow_reloader;
+  if (config.shadow) {
+    const ShadowConfig& wanted = *config.shadow;
+    if (wanted.alerts_output.empty() || wanted.alerts_output == "-") {
+      std::cerr << "slawatch: bad config: 'shadow.alerts_output' must name a file for file input\n";
+      return 1;
+    }
+    auto candidate = load_rules_or_report(wanted.rules_path, wanted.calendar_paths);
+    if (!candidate) return 1;
+    shadow_reloader = std::make_unique<RuleReloader>(wanted.rules_path, wanted.calendar_paths, candidate,
+                                                     hub.shadow_rules(), log, "shadow rules");
+    shadow_reloader->watch_files(config.reload.watch_interval, clock);
+  }
   auto server = serve_http(config, hub, health, [&](HttpRoutes& routes) {
     reloader.add_routes(routes, config.reload.token, std::chrono::seconds(30));
+    if (shadow_reloader) {
+      shadow_reloader->add_routes(routes, config.reload.token, std::chrono::seconds(30), "/-/reload/shadow");
+    }
     if (case_api) case_api->add_routes(routes);
   });
   if (!server.ok()) return fail(server.error());
@@ -253,12 +269,7 @@ int run_live(const RunArgs& args) {
   }
   if (config.shadow) {
     const ShadowConfig& wanted = *config.shadow;
-    if (wanted.alerts_output.empty() || wanted.alerts_output == "-") {
-      std::cerr << "slawatch: bad config: 'shadow.alerts_output' must name a file for file input\n";
-      return 1;
-    }
-    auto candidate = load_rules_or_report(wanted.rules_path, wanted.calendar_paths);
-    if (!candidate) return 1;
+    const std::shared_ptr<const RuleSet>& candidate = shadow_reloader->in_force();
     shadow = std::make_unique<FileShadow>();
     auto shadow_state = open_state(wanted.state_dir, config.sync_writes);
     if (!shadow_state.ok()) return fail(shadow_state.error());
@@ -275,9 +286,6 @@ int run_live(const RunArgs& args) {
     log.info("shadow rules {} (version {}): {}; alerts to {}", wanted.rules_path, candidate->version,
              describe(*started), wanted.alerts_output);
     if (auto s = shadow->lane->pipeline().deliver_pending(); !s.ok()) return fail(s.error());
-    shadow->reloader = std::make_unique<RuleReloader>(wanted.rules_path, wanted.calendar_paths, candidate,
-                                                      hub.shadow_rules(), log, "shadow rules");
-    shadow->reloader->watch_files(config.reload.watch_interval, clock);
   }
   // A new candidate: the active lane commits first, so both repair from the same position.
   auto reload_shadow = [&](const std::shared_ptr<const RuleSet>& next, const std::string&) -> Result<RepairReport> {
@@ -339,7 +347,7 @@ int run_live(const RunArgs& args) {
     const bool hangup = take_reload_signal();
     if (auto s = reloader.serve(hangup, reload_everywhere); !s.ok()) return fail(s.error());
     if (shadow) {
-      if (auto s = shadow->reloader->serve(hangup, reload_shadow); !s.ok()) return fail(s.error());
+      if (auto s = shadow_reloader->serve(hangup, reload_shadow); !s.ok()) return fail(s.error());
       if (auto s = shadow->lane->pipeline().deliver_pending(); !s.ok()) return fail(s.error());
     }
   }

@@ -57,8 +57,8 @@ class Monitor:
         with open(self.stderr_path, encoding="utf-8", errors="replace") as f:
             return f.read()
 
-    def reload(self, authorization=None):
-        request = urllib.request.Request(self.url + "/-/reload", data=b"", method="POST")
+    def reload(self, authorization=None, path="/-/reload"):
+        request = urllib.request.Request(self.url + path, data=b"", method="POST")
         if authorization:
             request.add_header("Authorization", authorization)
         try:

@@ -11,7 +11,9 @@ acknowledged.
      that are already overdue; then R-2's breach fires on the shadow's own
      timer about 10 seconds later. The active file does not change. Shadow
      alerts name nobody (person null) although the active ones name the
-     roster's people; shadow metrics carry ruleset="shadow".
+     roster's people; shadow metrics carry ruleset="shadow". The candidate
+     edited to 36 minutes and reloaded with POST /-/reload/shadow (the
+     reload token) repairs the shadow only: R-2's breach is retracted again.
   3. Promoting the candidate (copy it over the active rules, SIGHUP) gives
      the active output the same standing alerts, with the same due times, as
      the shadow's.
@@ -19,12 +21,13 @@ acknowledged.
 usage: shadow_rules.py SLAWATCH PROJECT_SOURCE_DIR
 """
 import os
+import re
 import shutil
 import signal
 from datetime import datetime, timedelta, timezone
 
 from e2e_common import TempDir, check, main, parse_json_lines
-from live_monitor import Monitor, case_event, history, kinds, set_target, wait_for
+from live_monitor import TOKEN, Monitor, case_event, history, kinds, set_target, wait_for
 
 BREACH_1 = "R-1/first-response/1/breach"
 BREACH_2 = "R-2/first-response/1/breach"
@@ -64,7 +67,7 @@ def test(argv):
             path = os.path.join(work, "slawatch.yaml")
             with open(path, "w", encoding="utf-8") as f:
                 f.write(f"rules: rules\nstate_dir: state\ngrace: 0s\ninput: events.jsonl\nroster: {roster}\n"
-                        f"alerts_output: alerts.jsonl\nhttp: {{listen: '127.0.0.1:0'}}\nreload: {{watch: 0s}}\n")
+                        f"alerts_output: alerts.jsonl\nhttp: {{listen: '127.0.0.1:0'}}\nreload: {{watch: 0s, token: {TOKEN}}}\n")
                 if with_shadow:
                     f.write("shadow: {rules: candidate, alerts_output: shadow-alerts.jsonl}\n")
             return path
@@ -105,14 +108,27 @@ def test(argv):
                                                            "department": "water"}) == 2,
                   "slawatch_alerts_total{ruleset=\"shadow\"} does not count the shadow's breaches")
 
+            # The candidate edited and reloaded over HTTP: only the shadow is repaired.
+            active_now = history(alerts)
+            set_target(candidate, "36m")
+            status, body = monitor.reload("Bearer wrong-token-0123456789", path="/-/reload/shadow")
+            check(status == 403, f"shadow reload with a wrong token answered {status} {body}")
+            status, body = monitor.reload("Bearer " + TOKEN, path="/-/reload/shadow")
+            check(status == 200 and body["result"] == "accepted", f"shadow reload answered {status} {body}")
+            wait_for(lambda: kinds(shadow_alerts, BREACH_2) == ["retracted", "fired", "retracted"],
+                     "R-2's breach retracted under 36 minutes", monitor)
+            check(history(alerts) == active_now, "the shadow reload changed the active output")
+            check(monitor.metric("slawatch_rules_reloads_total", {"ruleset": "shadow", "result": "accepted"}) == 1,
+                  "the shadow reload is not counted under ruleset=\"shadow\"")
+
             # 3. Promotion is a reload of the active rules with the candidate's content.
             shutil.rmtree(rules)
             shutil.copytree(candidate, rules)
             monitor.process.send_signal(signal.SIGHUP)
             wait_for(lambda: standing(alerts) == standing(shadow_alerts),
                      "the active output standing where the shadow's stands", monitor)
-            check(monitor.metric("slawatch_rules_reloads_total", {"result": "accepted"}) == 1,
-                  "the promotion is not counted as an accepted reload")
+            check(re.search(r"\] rules reload \(SIGHUP\): version \w+ -> \w+ in force", monitor.stderr()),
+                  "the promotion is not logged as an accepted reload of the active rules")
         finally:
             if monitor.process.poll() is None:
                 monitor.stop()
