@@ -3,8 +3,14 @@
 namespace slawatch {
 
 CaseTracker::CaseTracker(std::shared_ptr<const RuleSet> rules, BusinessProbe& probe, size_t capacity)
-    : rules_ptr_(std::move(rules)), rules_(*rules_ptr_), probe_(probe), capacity_(capacity == 0 ? 1 : capacity) {
-  for (const auto& rule : rules_.deadlines) {
+    : probe_(probe), capacity_(capacity == 0 ? 1 : capacity) {
+  use_rules(std::move(rules));
+}
+
+void CaseTracker::use_rules(std::shared_ptr<const RuleSet> rule_set) {
+  rules_ptr_ = std::move(rule_set);
+  breach_stage_.clear();
+  for (const auto& rule : rules().deadlines) {
     std::string breach;
     for (const auto& stage : rule.stages) {
       if (stage.offset >= rule.target) {
@@ -14,6 +20,14 @@ CaseTracker::CaseTracker(std::shared_ptr<const RuleSet> rules, BusinessProbe& pr
     }
     breach_stage_.push_back(std::move(breach));
   }
+}
+
+void CaseTracker::replace_rules(std::shared_ptr<const RuleSet> rules) {
+  for (auto& [id, track] : cases_) {
+    forget(track);
+    track.cycles.assign(rules->deadlines.size(), OpenCycle{});
+  }
+  use_rules(std::move(rules));
 }
 
 CaseTracker::~CaseTracker() {
@@ -28,7 +42,7 @@ CaseTracker::Track& CaseTracker::touch(const CaseId& id) {
     recency_.splice(recency_.begin(), recency_, track.recency);
     return track;
   }
-  track.cycles.resize(rules_.deadlines.size());
+  track.cycles.resize(rules().deadlines.size());
   recency_.push_front(id);
   track.recency = recency_.begin();
   if (cases_.size() > capacity_) {
@@ -42,12 +56,12 @@ CaseTracker::Track& CaseTracker::touch(const CaseId& id) {
 
 void CaseTracker::forget(Track& track) {
   for (size_t i = 0; i < track.cycles.size(); ++i) {
-    if (track.cycles[i].open) probe_.cycle_forgotten(rules_.deadlines[i].id.str(), track.cycles[i].department);
+    if (track.cycles[i].open) probe_.cycle_forgotten(rules().deadlines[i].id.str(), track.cycles[i].department);
   }
 }
 
 void CaseTracker::close_cycle(size_t rule, OpenCycle& cycle) {
-  probe_.cycle_closed(rules_.deadlines[rule].id.str(), cycle.department, cycle.breached);
+  probe_.cycle_closed(rules().deadlines[rule].id.str(), cycle.department, cycle.breached);
   cycle = OpenCycle{};
 }
 
@@ -92,8 +106,8 @@ void CaseTracker::on_event(const CaseEvent& event) {
     default:
       break;
   }
-  for (size_t i = 0; i < rules_.deadlines.size(); ++i) {
-    const DeadlineRule& rule = rules_.deadlines[i];
+  for (size_t i = 0; i < rules().deadlines.size(); ++i) {
+    const DeadlineRule& rule = rules().deadlines[i];
     OpenCycle& cycle = track.cycles[i];
     if (cycle.open && rule.stop.contains(event.type)) close_cycle(i, cycle);
     if (rule.start.contains(event.type)) {
@@ -118,8 +132,8 @@ void CaseTracker::on_alert(const Alert& alert) {
     probe_.cycle_breached(alert.rule.str(), alert.department);
     return;
   }
-  for (size_t i = 0; i < rules_.deadlines.size(); ++i) {
-    if (rules_.deadlines[i].id != alert.rule || alert.stage != breach_stage_[i]) continue;
+  for (size_t i = 0; i < rules().deadlines.size(); ++i) {
+    if (rules().deadlines[i].id != alert.rule || alert.stage != breach_stage_[i]) continue;
     if (alert.kind == AlertKind::fired) probe_.cycle_breached(alert.rule.str(), alert.department);
     // A resolution belongs to a cycle already closed (perhaps replaced by a
     // new one); a retraction means a late event closed it in time after all.

@@ -31,6 +31,12 @@ class CaseTracker {
   CaseTracker(const CaseTracker&) = delete;
   CaseTracker& operator=(const CaseTracker&) = delete;
 
+  // After a rule reload: the open cycles followed so far are forgotten (the
+  // new set decides what a cycle is), while what does not depend on the rules
+  // (dispatches waiting for a first response, open emergencies) is kept, so
+  // a response after the reload is still measured.
+  void replace_rules(std::shared_ptr<const RuleSet> rules);
+
   void on_event(const CaseEvent& event);  // applied events only
   void on_alert(const Alert& alert);
   size_t tracked_cases() const { return cases_.size(); }
@@ -53,9 +59,10 @@ class CaseTracker {
   Track& touch(const CaseId& id);
   void forget(Track& track);
   void close_cycle(size_t rule, OpenCycle& cycle);
+  void use_rules(std::shared_ptr<const RuleSet> rules);
+  const RuleSet& rules() const { return *rules_ptr_; }
 
   std::shared_ptr<const RuleSet> rules_ptr_;
-  const RuleSet& rules_;
   BusinessProbe& probe_;
   size_t capacity_;
   // Per deadline rule: the breach stage's name (first stage at or after 100%).

@@ -12,8 +12,6 @@ PipelineMetrics::PipelineMetrics(Pipeline& pipeline, std::string partition, Busi
       partition_(std::move(partition)),
       engine_(engine),
       clock_(clock),
-      business_(business),
-      tracked_cases_(tracked_cases),
       tracker_(std::make_unique<CaseTracker>(pipeline.engine().rules_ptr(), business, tracked_cases)),
       commits_seen_(pipeline.counters().commits),
       records_at_last_commit_(pipeline.counters().records),
@@ -32,10 +30,7 @@ void PipelineMetrics::on_alert(const Alert& alert) {
   tracker_->on_alert(alert);
 }
 
-void PipelineMetrics::rules_replaced() {
-  tracker_.reset();  // forgets the open cycles it followed first
-  tracker_ = std::make_unique<CaseTracker>(pipeline_.engine().rules_ptr(), business_, tracked_cases_);
-}
+void PipelineMetrics::rules_replaced() { tracker_->replace_rules(pipeline_.engine().rules_ptr()); }
 
 void PipelineMetrics::on_reject(const std::string& reason) { engine_.dead_letter(reason); }
 
@@ -65,14 +60,9 @@ void PipelineMetrics::sample(int64_t input_lag_records) {
 ShadowPipelineMetrics::ShadowPipelineMetrics(Pipeline& pipeline, BusinessProbe& shadow_business,
                                              size_t tracked_cases)
     : pipeline_(pipeline),
-      business_(shadow_business),
-      tracked_cases_(tracked_cases),
       tracker_(std::make_unique<CaseTracker>(pipeline.engine().rules_ptr(), shadow_business, tracked_cases)) {}
 
-void ShadowPipelineMetrics::rules_replaced() {
-  tracker_.reset();
-  tracker_ = std::make_unique<CaseTracker>(pipeline_.engine().rules_ptr(), business_, tracked_cases_);
-}
+void ShadowPipelineMetrics::rules_replaced() { tracker_->replace_rules(pipeline_.engine().rules_ptr()); }
 
 MetricsHub::MetricsHub(prometheus::Registry& registry, const Clock& clock, BuildInfo build)
     : registry_(registry),

@@ -81,7 +81,8 @@ class PipelineMetrics {
   void sample(int64_t input_lag_records);
 
   // After a rule reload: cycles are followed under the new set from here on
-  // (the open cycles followed so far are forgotten, as on a hand-over).
+  // (the open cycles followed so far are forgotten, as on a hand-over); first
+  // responses and emergencies still waiting are measured when they end.
   void rules_replaced();
 
   const CaseTracker& tracker() const { return *tracker_; }
@@ -91,8 +92,6 @@ class PipelineMetrics {
   std::string partition_;
   EngineProbe& engine_;
   const Clock& clock_;
-  BusinessProbe& business_;
-  size_t tracked_cases_;
   std::unique_ptr<CaseTracker> tracker_;
   uint64_t commits_seen_ = 0;
   uint64_t records_at_last_commit_ = 0;
@@ -113,8 +112,6 @@ class ShadowPipelineMetrics {
 
  private:
   Pipeline& pipeline_;
-  BusinessProbe& business_;
-  size_t tracked_cases_;
   std::unique_ptr<CaseTracker> tracker_;
 };
 

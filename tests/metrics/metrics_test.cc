@@ -225,6 +225,23 @@ TEST(Cycles, ForgottenCaseLeavesTheOpenGaugeAndIsNotMeasuredLater) {
   EXPECT_EQ(value(h.registry, "slawatch_first_response_seconds", {{"department", "roads"}}), -1);
 }
 
+TEST(Cycles, ARuleReloadForgetsOpenCyclesButKeepsWaitingFirstResponses) {
+  TrackerHarness h;
+  h.tracker.on_event(make_event("C-1", EventType::dispatched, "2026-03-02T09:00:00Z", "roads"));
+  EXPECT_EQ(value(h.registry, "slawatch_open_cycles", {{"rule", "first-response"}, {"department", "roads"}}), 1);
+  h.tracker.replace_rules(shipped_rules());
+  // The new set decides what a cycle is: the open one is no longer counted (nor measured as met).
+  EXPECT_EQ(value(h.registry, "slawatch_open_cycles", {{"rule", "first-response"}, {"department", "roads"}}), 0);
+  // The response to the dispatch seen before the reload is still measured, exactly on the 30-minute bucket.
+  h.tracker.on_event(make_event("C-1", EventType::acknowledged, "2026-03-02T09:30:00Z", "roads"));
+  EXPECT_EQ(value(h.registry, "slawatch_first_response_seconds", {{"department", "roads"}, {"le", "1800"}}), 1);
+  EXPECT_EQ(value(h.registry, "slawatch_cycles_met_total", {{"rule", "first-response"}, {"department", "roads"}}),
+            -1);
+  // Cycles opened after the reload are followed under the new set.
+  h.tracker.on_event(make_event("C-2", EventType::dispatched, "2026-03-02T10:00:00Z", "parks"));
+  EXPECT_EQ(value(h.registry, "slawatch_open_cycles", {{"rule", "first-response"}, {"department", "parks"}}), 1);
+}
+
 TEST(Alerts, OverdueGaugeCountsFiredUntilResolvedAndNeverGoesNegative) {
   TrackerHarness h;
   const std::map<std::string, std::string> labels{{"rule", "first-response"}, {"stage", "breach"},
