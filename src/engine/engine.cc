@@ -51,7 +51,7 @@ void Engine::reschedule(const CaseId& id, std::optional<Instant> before, std::op
   if (after) timers_.schedule(TimerKey{*after, id});
 }
 
-Result<ApplyOutcome> Engine::apply(const CaseEvent& event, std::vector<Alert>& out, Firing firing) {
+Result<ApplyOutcome> Engine::apply(const CaseEvent& event, std::vector<Alert>& out) {
   auto cached = load(event.case_id);
   if (!cached.ok()) return cached.error();
   CaseRecord& record = (*cached)->second.record;
@@ -68,8 +68,7 @@ Result<ApplyOutcome> Engine::apply(const CaseEvent& event, std::vector<Alert>& o
   mark_dirty(**cached);
 
   const Instant threshold = clock_ - options_.grace;
-  const Instant fire_up_to = firing == Firing::at_once ? threshold : kMinInstant;
-  const ReconcileContext context{event.case_id, *rules_, clock_, fire_up_to, threshold, &event.id};
+  const ReconcileContext context{event.case_id, *rules_, clock_, threshold, threshold, &event.id};
   reconcile(context, evaluate_case(record.events, *rules_), record, out);
   reschedule(event.case_id, timer_before, record.timer_due);
   ++counters_.applied;

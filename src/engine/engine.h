@@ -42,22 +42,10 @@ class Engine {
   // Restores the clock from the store's checkpoint.
   Status open();
 
-  // How apply() treats stages the event makes due at or before the clock.
-  enum class Firing {
-    // Fire them at once (replay: the clock is event time, so this only
-    // happens for late events).
-    at_once,
-    // Leave them to the next advance(), through the case's timer (live mode:
-    // records are applied in batches and the clock is the wall clock, so a
-    // backlog's dispatch would otherwise fire before the acknowledgement a
-    // few records later in the same batch retracts it).
-    at_next_advance,
-  };
-
   // Applies one event to its case. Alerts that the event itself settles (a late
-  // event retracting or resolving, a late start whose stages are already due,
-  // unless `firing` defers them) are appended to `out`.
-  Result<ApplyOutcome> apply(const CaseEvent& event, std::vector<Alert>& out, Firing firing = Firing::at_once);
+  // event retracting or resolving, a late start whose stages are already due)
+  // are appended to `out`.
+  Result<ApplyOutcome> apply(const CaseEvent& event, std::vector<Alert>& out);
 
   // Moves the clock forward to `now` (never backwards) and fires every stage
   // with due_at + grace <= clock, in due order, handling at most `max_timers`

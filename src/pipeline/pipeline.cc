@@ -62,9 +62,9 @@ void Pipeline::dead_letter(const RawRecord& record, const std::string& reason) {
   outbox_.push_back(std::move(entry));
 }
 
-Status Pipeline::apply(const CaseEvent& event, const RawRecord& record, Engine::Firing firing) {
+Status Pipeline::apply(const CaseEvent& event, const RawRecord& record, bool hold) {
   scratch_alerts_.clear();
-  auto outcome = engine_.apply(event, scratch_alerts_, firing);
+  auto outcome = engine_.apply(event, scratch_alerts_);
   if (!outcome.ok()) return outcome.error();
   switch (*outcome) {
     case ApplyOutcome::applied: ++counters_.applied; break;
@@ -75,8 +75,50 @@ Status Pipeline::apply(const CaseEvent& event, const RawRecord& record, Engine::
       break;
   }
   if (event_observer_) event_observer_(event, *outcome);
-  emit(scratch_alerts_);
+  if (hold) {
+    hold_alerts(scratch_alerts_);
+  } else {
+    emit(scratch_alerts_);
+  }
   return ok_status();
+}
+
+void Pipeline::hold_alerts(std::vector<Alert>& alerts) {
+  for (auto& alert : alerts) {
+    std::string key = alert.alert_id + '@' + std::to_string(to_millis(alert.due_at));
+    switch (alert.kind) {
+      case AlertKind::fired:
+        held_fired_[std::move(key)] = held_.size();
+        held_.push_back(std::move(alert));
+        break;
+      case AlertKind::retracted:
+        if (auto it = held_fired_.find(key); it != held_fired_.end()) {
+          // Fired and retracted within one batch: neither leaves.
+          held_[it->second].reset();
+          held_fired_.erase(it);
+          break;
+        }
+        held_.push_back(std::move(alert));
+        break;
+      case AlertKind::resolved:
+        held_fired_.erase(key);  // a real breach: a later retraction must follow its resolution
+        held_.push_back(std::move(alert));
+        break;
+    }
+  }
+  alerts.clear();
+}
+
+void Pipeline::release_held() {
+  if (held_.empty()) return;
+  std::vector<Alert> released;
+  released.reserve(held_.size());
+  for (auto& alert : held_) {
+    if (alert) released.push_back(std::move(*alert));
+  }
+  held_.clear();
+  held_fired_.clear();
+  emit(released);
 }
 
 Status Pipeline::on_record_replay(const RawRecord& record) {
@@ -84,7 +126,7 @@ Status Pipeline::on_record_replay(const RawRecord& record) {
   if (!event.ok()) return event.error();
   if (*event == nullptr) return ok_status();
   const Instant event_time = (*event)->time;
-  if (auto s = apply(**event, record, Engine::Firing::at_once); !s.ok()) return s;
+  if (auto s = apply(**event, record, false); !s.ok()) return s;
   auto more = advance(event_time);
   if (!more.ok()) return more.error();
   return ok_status();
@@ -94,10 +136,11 @@ Status Pipeline::on_record_live(const RawRecord& record) {
   auto event = intake(record);
   if (!event.ok()) return event.error();
   if (*event == nullptr) return ok_status();
-  return apply(**event, record, Engine::Firing::at_next_advance);
+  return apply(**event, record, true);
 }
 
 Result<bool> Pipeline::advance(Instant now, size_t max_timers) {
+  release_held();
   scratch_alerts_.clear();
   auto more = engine_.advance(now, scratch_alerts_, max_timers);
   if (!more.ok()) return more.error();
@@ -129,6 +172,7 @@ Status Pipeline::maybe_commit(const std::string& source_position, bool force) {
 }
 
 Status Pipeline::commit_if_due(const std::string& source_position, bool force) {
+  release_held();
   if (!force && uncommitted_records_ < options_.batch_records && outbox_.size() < options_.batch_records) {
     return ok_status();
   }

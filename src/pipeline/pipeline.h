@@ -8,6 +8,8 @@
 // Single-threaded.
 #include <functional>
 #include <memory>
+#include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -88,9 +90,10 @@ class Pipeline {
 
   // Replay clock: applies the record, then moves the clock to its event time.
   Status on_record_replay(const RawRecord& record);
-  // Live clock: applies the record; the clock moves only with advance(), and
-  // stages the record makes overdue fire there too, after the rest of the
-  // batch was applied (a backlog's acknowledgements then settle them first).
+  // Live clock: applies the record; the clock moves only with advance(). The
+  // alerts the record itself produces are held until the next advance() or
+  // commit, and a stage fired and retracted within that batch (a backlog's
+  // dispatch and, a few records later, its acknowledgement) leaves nothing.
   Status on_record_live(const RawRecord& record);
   // Moves the clock to `now` and fires what is due, at most `max_timers` timers.
   // Returns true when more are due.
@@ -111,12 +114,12 @@ class Pipeline {
   // leaves the records pending, like deliver_pending.
   Status deliver_available();
   size_t pending_deliveries() const { return undelivered_.size(); }
-  bool has_uncommitted() const { return uncommitted_records_ > 0 || !outbox_.empty(); }
-  bool has_uncommitted_output() const { return !outbox_.empty(); }
+  bool has_uncommitted() const { return uncommitted_records_ > 0 || !outbox_.empty() || !held_.empty(); }
+  bool has_uncommitted_output() const { return !outbox_.empty() || !held_.empty(); }
   // Delivered output whose removal from the outbox the next commit records.
   bool has_delivered_to_record() const { return !delivered_.empty(); }
   // Produced output not yet committed plus committed output not yet delivered.
-  size_t outbox_depth() const { return outbox_.size() + undelivered_.size(); }
+  size_t outbox_depth() const { return held_.size() + outbox_.size() + undelivered_.size(); }
   // Stage timers committed to the store (uncommitted changes are not counted).
   Result<uint64_t> pending_timers() { return store_.pending_timers(); }
 
@@ -131,7 +134,11 @@ class Pipeline {
 
  private:
   Result<const CaseEvent*> intake(const RawRecord& record);
-  Status apply(const CaseEvent& event, const RawRecord& record, Engine::Firing firing);
+  // `hold`: keep the alerts for release_held() instead of emitting them.
+  Status apply(const CaseEvent& event, const RawRecord& record, bool hold);
+  void hold_alerts(std::vector<Alert>& alerts);
+  // Emits the held alerts in order, without the fired/retracted pairs.
+  void release_held();
   void emit(std::vector<Alert>& alerts);
   void dead_letter(const RawRecord& record, const std::string& reason);
 
@@ -143,6 +150,11 @@ class Pipeline {
   CloudEventParser parser_;
   CaseEvent scratch_event_;
   std::vector<Alert> scratch_alerts_;
+  // Live mode: alerts of the records applied since the last advance or commit
+  // (a cancelled pair leaves an empty slot), and where each held fired alert
+  // is, by alert id and due time.
+  std::vector<std::optional<Alert>> held_;
+  std::unordered_map<std::string, size_t> held_fired_;
 
   uint64_t next_outbox_seq_ = 1;
   std::string stored_rules_version_;
