@@ -74,7 +74,16 @@ Status Pipeline::apply(const CaseEvent& event, const RawRecord& record, bool hol
                               event.id.str() + " was not applied");
       break;
   }
-  if (event_observer_) event_observer_(event, *outcome);
+  if (event_observer_) {
+    // Observers see events and alerts in the order they happened: behind held
+    // alerts, an event waits with them (a tracker must see a stage fire before
+    // the acknowledgement that closes its cycle).
+    if (hold && !held_.empty()) {
+      held_.push_back(HeldOutput{std::nullopt, event, *outcome});
+    } else {
+      event_observer_(event, *outcome);
+    }
+  }
   if (hold) {
     hold_alerts(scratch_alerts_);
   } else {
@@ -89,20 +98,20 @@ void Pipeline::hold_alerts(std::vector<Alert>& alerts) {
     switch (alert.kind) {
       case AlertKind::fired:
         held_fired_[std::move(key)] = held_.size();
-        held_.push_back(std::move(alert));
+        held_.push_back(HeldOutput{std::move(alert), std::nullopt, ApplyOutcome::applied});
         break;
       case AlertKind::retracted:
         if (auto it = held_fired_.find(key); it != held_fired_.end()) {
           // Fired and retracted within one batch: neither leaves.
-          held_[it->second].reset();
+          held_[it->second].alert.reset();
           held_fired_.erase(it);
           break;
         }
-        held_.push_back(std::move(alert));
+        held_.push_back(HeldOutput{std::move(alert), std::nullopt, ApplyOutcome::applied});
         break;
       case AlertKind::resolved:
         held_fired_.erase(key);  // a real breach: a later retraction must follow its resolution
-        held_.push_back(std::move(alert));
+        held_.push_back(HeldOutput{std::move(alert), std::nullopt, ApplyOutcome::applied});
         break;
     }
   }
@@ -111,14 +120,15 @@ void Pipeline::hold_alerts(std::vector<Alert>& alerts) {
 
 void Pipeline::release_held() {
   if (held_.empty()) return;
-  std::vector<Alert> released;
-  released.reserve(held_.size());
-  for (auto& alert : held_) {
-    if (alert) released.push_back(std::move(*alert));
-  }
-  held_.clear();
+  std::vector<HeldOutput> held = std::exchange(held_, {});
   held_fired_.clear();
-  emit(released);
+  for (auto& output : held) {
+    if (output.event) {
+      event_observer_(*output.event, output.outcome);
+    } else if (output.alert) {
+      emit_one(*output.alert);
+    }
+  }
 }
 
 Status Pipeline::on_record_replay(const RawRecord& record) {
@@ -149,21 +159,22 @@ Result<bool> Pipeline::advance(Instant now, size_t max_timers) {
 }
 
 void Pipeline::emit(std::vector<Alert>& alerts) {
-  for (auto& alert : alerts) {
-    if (options_.roster) resolve_notify(*options_.roster, alert);
-    switch (alert.kind) {
-      case AlertKind::fired: ++counters_.alerts_fired; break;
-      case AlertKind::resolved: ++counters_.alerts_resolved; break;
-      case AlertKind::retracted: ++counters_.alerts_retracted; break;
-    }
-    if (alert_observer_) alert_observer_(alert);
-    outbox_.push_back(OutboxEntry{next_outbox_seq_++, OutboxEntry::Channel::alerts,
-                                  alert.case_id.str(),
-                                  encode_alert_cloudevent(alert, options_.alert_source), {}});
-    alert_index_.push_back(AlertIndexEntry{alert.alert_id, index_state(alert.kind), alert.department,
-                                           outbox_.back().payload});
-  }
+  for (auto& alert : alerts) emit_one(alert);
   alerts.clear();
+}
+
+void Pipeline::emit_one(Alert& alert) {
+  if (options_.roster) resolve_notify(*options_.roster, alert);
+  switch (alert.kind) {
+    case AlertKind::fired: ++counters_.alerts_fired; break;
+    case AlertKind::resolved: ++counters_.alerts_resolved; break;
+    case AlertKind::retracted: ++counters_.alerts_retracted; break;
+  }
+  if (alert_observer_) alert_observer_(alert);
+  outbox_.push_back(OutboxEntry{next_outbox_seq_++, OutboxEntry::Channel::alerts, alert.case_id.str(),
+                                encode_alert_cloudevent(alert, options_.alert_source), {}});
+  alert_index_.push_back(
+      AlertIndexEntry{alert.alert_id, index_state(alert.kind), alert.department, outbox_.back().payload});
 }
 
 Status Pipeline::maybe_commit(const std::string& source_position, bool force) {

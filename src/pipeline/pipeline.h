@@ -119,7 +119,7 @@ class Pipeline {
   // Delivered output whose removal from the outbox the next commit records.
   bool has_delivered_to_record() const { return !delivered_.empty(); }
   // Produced output not yet committed plus committed output not yet delivered.
-  size_t outbox_depth() const { return held_.size() + outbox_.size() + undelivered_.size(); }
+  size_t outbox_depth() const { return outbox_.size() + undelivered_.size(); }
   // Stage timers committed to the store (uncommitted changes are not counted).
   Result<uint64_t> pending_timers() { return store_.pending_timers(); }
 
@@ -140,6 +140,7 @@ class Pipeline {
   // Emits the held alerts in order, without the fired/retracted pairs.
   void release_held();
   void emit(std::vector<Alert>& alerts);
+  void emit_one(Alert& alert);
   void dead_letter(const RawRecord& record, const std::string& reason);
 
   Engine& engine_;
@@ -150,10 +151,16 @@ class Pipeline {
   CloudEventParser parser_;
   CaseEvent scratch_event_;
   std::vector<Alert> scratch_alerts_;
-  // Live mode: alerts of the records applied since the last advance or commit
-  // (a cancelled pair leaves an empty slot), and where each held fired alert
-  // is, by alert id and due time.
-  std::vector<std::optional<Alert>> held_;
+  // Live mode: the output of the records applied since the last advance or
+  // commit, in order: alerts (a cancelled one leaves an empty slot) and the
+  // events observed after the first of them. held_fired_ finds each held
+  // fired alert by alert id and due time.
+  struct HeldOutput {
+    std::optional<Alert> alert;
+    std::optional<CaseEvent> event;
+    ApplyOutcome outcome = ApplyOutcome::applied;
+  };
+  std::vector<HeldOutput> held_;
   std::unordered_map<std::string, size_t> held_fired_;
 
   uint64_t next_outbox_seq_ = 1;

@@ -505,6 +505,27 @@ TEST(MetricsHub, AShadowLaneCountsItsAlertsAndCyclesUnderRulesetShadowOnly) {
   EXPECT_NE(text.find("ruleset=\"shadow\""), std::string::npos);
 }
 
+TEST(MetricsHub, ABacklogBatchCountsEachCycleOnceAsMetOrBreached) {
+  PipelineHarness h;
+  auto metrics = h.hub.attach(h.pipeline, "0");
+  ASSERT_TRUE(h.pipeline.advance(at("2026-03-02T12:00:00Z")).ok());  // the monitor was down since 09:00
+  const std::string roads = R"({"department":"roads"})";
+  for (const auto& line : {event_line("d1", "dispatched", "C-1", "2026-03-02T09:00:00Z", roads),
+                           event_line("d2", "dispatched", "C-2", "2026-03-02T09:00:00Z", roads),
+                           event_line("a1", "acknowledged", "C-1", "2026-03-02T09:20:00Z", roads),
+                           event_line("a2", "acknowledged", "C-2", "2026-03-02T09:40:00Z", roads)}) {
+    ASSERT_TRUE(h.pipeline.on_record_live(record(line)).ok());
+  }
+  ASSERT_TRUE(h.pipeline.advance(at("2026-03-02T12:00:00Z")).ok());
+  // C-1 answered in time: met, and its breach never shows (fired and retracted in the batch).
+  // C-2 answered after 40 minutes: breached and resolved, not met.
+  const std::map<std::string, std::string> cycle{{"rule", "first-response"}, {"department", "roads"}};
+  EXPECT_EQ(value(h.registry, "slawatch_cycles_met_total", cycle), 1);
+  EXPECT_EQ(value(h.registry, "slawatch_cycles_breached_total", cycle), 1);
+  EXPECT_EQ(value(h.registry, "slawatch_alerts_total", {{"stage", "breach"}, {"kind", "retracted"}}), -1);
+  EXPECT_EQ(value(h.registry, "slawatch_alerts_total", {{"stage", "breach"}, {"kind", "resolved"}}), 1);
+}
+
 TEST(MetricsHub, EveryFamilyHasHelpAndCountersEndInTotal) {
   PipelineHarness h;
   auto metrics = h.hub.attach(h.pipeline, "0");
