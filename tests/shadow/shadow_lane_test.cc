@@ -49,6 +49,20 @@ void commit(LiveHarness& active, Shadow& shadow, const std::string& position) {
   ASSERT_TRUE(shadow.lane.commit(position).ok());
 }
 
+// A first run beside `active`: a 45-minute shadow, case c1 dispatched at 00:00, both lanes ticked to
+// `until` and committed at "p1", the output delivered; then the shadow stops (its state stays).
+// Returns the shadow's alerts.
+Described first_run(LiveHarness& active, StateStore& shadow_store, Instant until) {
+  Shadow shadow(first_response_within(minutes{45}, "v45"), shadow_store);
+  EXPECT_TRUE(shadow.lane.open(active.store).ok());
+  feed(active, shadow, dispatched("d1", "c1", kT0));
+  tick(active, shadow, until);
+  commit(active, shadow, "p1");
+  EXPECT_TRUE(shadow.lane.pipeline().deliver_pending().ok());
+  commit(active, shadow, "p1");  // records that the delivered output left the outbox
+  return shadow.take();
+}
+
 const std::string kWarn1 = "c1/first-response/1/warning";
 const std::string kBreach1 = "c1/first-response/1/breach";
 const std::string kEscalated1 = "c1/first-response/1/escalated";
@@ -124,13 +138,7 @@ TEST(ShadowLane, ARestartInStepNeitherSeedsNorRepeatsAnything) {
   MemoryStateStore active_store, shadow_store;
   {
     LiveHarness active(first_response_within(minutes{30}, "v30"), active_store);
-    Shadow shadow(first_response_within(minutes{45}, "v45"), shadow_store);
-    ASSERT_TRUE(shadow.lane.open(active_store).ok());
-    feed(active, shadow, dispatched("d1", "c1", kT0));
-    tick(active, shadow, kT0 + minutes{40});
-    commit(active, shadow, "p1");
-    ASSERT_TRUE(shadow.lane.pipeline().deliver_pending().ok());
-    commit(active, shadow, "p1");  // records that the delivered output left the outbox
+    first_run(active, shadow_store, kT0 + minutes{40});
   }
   LiveHarness active(first_response_within(minutes{30}, "v30"), active_store);
   Shadow shadow(first_response_within(minutes{45}, "v45"), shadow_store);
@@ -151,14 +159,8 @@ TEST(ShadowLane, ARestartInStepNeitherSeedsNorRepeatsAnything) {
 TEST(ShadowLane, AShadowThatMissedACommitIsSeededAgainAndRetractsOnlyItsOwnAlerts) {
   MemoryStateStore active_store, shadow_store;
   LiveHarness active(first_response_within(minutes{30}, "v30"), active_store);
-  {
-    Shadow shadow(first_response_within(minutes{45}, "v45"), shadow_store);
-    ASSERT_TRUE(shadow.lane.open(active_store).ok());
-    feed(active, shadow, dispatched("d1", "c1", kT0));
-    tick(active, shadow, kT0 + minutes{46});
-    EXPECT_EQ(shadow.take(), (Described{fired(kWarn1, kT0 + minutes{36}), fired(kBreach1, kT0 + minutes{45})}));
-    commit(active, shadow, "p1");
-  }
+  EXPECT_EQ(first_run(active, shadow_store, kT0 + minutes{46}),
+            (Described{fired(kWarn1, kT0 + minutes{36}), fired(kBreach1, kT0 + minutes{45})}));
   // A late acknowledgement (event time 00:20) reaches the active lane, which commits; the shadow
   // crashed before it saw the record.
   active.take();
@@ -180,13 +182,7 @@ TEST(ShadowLane, AShadowThatMissedACommitIsSeededAgainAndRetractsOnlyItsOwnAlert
 TEST(ShadowLane, AnEditedCandidateIsRepairedWithoutSeeding) {
   MemoryStateStore active_store, shadow_store;
   LiveHarness active(first_response_within(minutes{30}, "v30"), active_store);
-  {
-    Shadow shadow(first_response_within(minutes{45}, "v45"), shadow_store);
-    ASSERT_TRUE(shadow.lane.open(active_store).ok());
-    feed(active, shadow, dispatched("d1", "c1", kT0));
-    tick(active, shadow, kT0 + minutes{40});
-    commit(active, shadow, "p1");
-  }
+  first_run(active, shadow_store, kT0 + minutes{40});
   Shadow shadow(first_response_within(minutes{20}, "v20"), shadow_store);
   auto started = shadow.lane.open(active_store);
   ASSERT_TRUE(started.ok());
