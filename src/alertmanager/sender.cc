@@ -27,6 +27,24 @@ bool AlertmanagerSender::enqueue(Alert alert) {
   return true;
 }
 
+size_t AlertmanagerSender::enqueue_all(std::vector<Alert> alerts) {
+  size_t taken = 0;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& alert : alerts) {
+      if (queue_.size() >= options_.queue) {
+        probe_.dropped("queue_full");
+        continue;
+      }
+      queue_.push_back(std::move(alert));
+      ++taken;
+    }
+    probe_.queue_depth(queue_.size());
+  }
+  if (taken > 0) wake_.notify_one();
+  return taken;
+}
+
 size_t AlertmanagerSender::queued() const {
   std::lock_guard lock(mutex_);
   return queue_.size();

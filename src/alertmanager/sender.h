@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "alertmanager/dispatcher.h"
 
@@ -33,6 +34,11 @@ class AlertmanagerSender {
 
   // False (and counted as dropped, reason queue_full) when the queue is full.
   bool enqueue(Alert alert);
+  // Alerts delivered together (one commit's) go in at once, so the sender
+  // takes and posts them together: a breach then reaches Alertmanager with the
+  // warning it inhibits, not a moment after it. Those beyond the queue's
+  // capacity are dropped and counted; returns how many went in.
+  size_t enqueue_all(std::vector<Alert> alerts);
   // Counts an alert event that could not be handed over at all.
   void dropped(std::string_view reason) { probe_.dropped(reason); }
 

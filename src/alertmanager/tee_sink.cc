@@ -12,8 +12,10 @@ Status AlertmanagerTeeSink::write(const OutboundRecord& record) {
 
 Status AlertmanagerTeeSink::flush() {
   if (auto s = inner_.flush(); !s.ok()) return s;
-  for (auto& [seq, payload] : written_) hand_over(payload);
+  std::vector<Alert> group;
+  for (auto& [seq, payload] : written_) decode_into(payload, group);
   written_.clear();
+  sender_.enqueue_all(std::move(group));
   return ok_status();
 }
 
@@ -21,22 +23,24 @@ Status AlertmanagerTeeSink::collect_acknowledged(std::span<const uint64_t> writt
                                                  std::vector<uint64_t>& acknowledged) {
   const size_t before = acknowledged.size();
   auto status = inner_.collect_acknowledged(written, acknowledged);
+  std::vector<Alert> group;
   for (size_t i = before; i < acknowledged.size(); ++i) {
     auto it = written_.find(acknowledged[i]);
     if (it == written_.end()) continue;
-    hand_over(it->second);
+    decode_into(it->second, group);
     written_.erase(it);
   }
+  if (!group.empty()) sender_.enqueue_all(std::move(group));
   return status;
 }
 
-void AlertmanagerTeeSink::hand_over(const std::string& payload) {
+void AlertmanagerTeeSink::decode_into(const std::string& payload, std::vector<Alert>& group) {
   auto alert = decode_alert_cloudevent(payload);
   if (!alert.ok()) {
     sender_.dropped("undecodable");
     return;
   }
-  sender_.enqueue(std::move(alert).value());
+  group.push_back(std::move(alert).value());
 }
 
 }  // namespace slawatch

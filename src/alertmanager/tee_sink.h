@@ -10,6 +10,7 @@
 // Single-threaded: the pipeline's thread.
 #include <map>
 #include <string>
+#include <vector>
 
 #include "alertmanager/sender.h"
 #include "io/io.h"
@@ -29,7 +30,8 @@ class AlertmanagerTeeSink final : public RecordSink {
   size_t waiting_for_flush() const { return written_.size(); }
 
  private:
-  void hand_over(const std::string& payload);
+  // Decodes a delivered alert into `group`; one group goes to the sender at once.
+  void decode_into(const std::string& payload, std::vector<Alert>& group);
 
   RecordSink& inner_;
   AlertmanagerSender& sender_;

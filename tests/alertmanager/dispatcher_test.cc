@@ -12,6 +12,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <set>
 
 #include "alertmanager/sender.h"
 #include "alertmanager/tee_sink.h"
@@ -354,6 +355,29 @@ TEST(AlertmanagerTeeSink, HandsOverOnlyWhatTheInnerSinkAcknowledged) {
   EXPECT_EQ(acknowledged, (std::vector<uint64_t>{2}));
   EXPECT_EQ(sender.queued(), 1u);
   EXPECT_EQ(tee.waiting_for_flush(), 1u);  // seq 1 still waits for its acknowledgement
+}
+
+TEST(AlertmanagerTeeSink, AlertsDeliveredTogetherArePostedTogether) {
+  // A case's warning and breach committed together reach Alertmanager in one request, so the
+  // breach is there when Alertmanager decides whether the warning it inhibits is notified.
+  ManualClock clock{at("2026-03-02T10:01:00Z")};
+  prometheus::Registry registry;
+  AlertmanagerProbe probe{registry};
+  RecordingClient client;
+  AlertmanagerSender sender{test_options(), client, clock, probe, {}, 1};
+  ScriptedSink inner;
+  AlertmanagerTeeSink tee{inner, sender};
+  ASSERT_TRUE(tee.write(OutboundRecord{1, "C-1", encode_alert_cloudevent(fired_alert("C-1", "warning"), "/s"), nullptr})
+                  .ok());
+  ASSERT_TRUE(tee.write(OutboundRecord{2, "C-1", encode_alert_cloudevent(fired_alert("C-1", "breach"), "/s"), nullptr})
+                  .ok());
+  ASSERT_TRUE(tee.flush().ok());
+  EXPECT_EQ(sender.queued(), 2u);
+  sender.pump();
+  ASSERT_EQ(client.posts.size(), 1u);
+  std::set<std::string> stages;
+  for (const auto& posted : client.posts[0]) stages.insert(posted["labels"]["stage"].get<std::string>());
+  EXPECT_EQ(stages, (std::set<std::string>{"warning", "breach"}));
 }
 
 TEST(AlertmanagerTeeSink, HandsOverAlertsOnlyOnceTheInnerSinkFlushed) {
