@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <set>
+#include <tuple>
 
 #include "alertmanager/sender.h"
 #include "alertmanager/tee_sink.h"
@@ -334,14 +335,22 @@ class ScriptedSink final : public RecordSink {
   bool flush_ok = true;
 };
 
-TEST(AlertmanagerTeeSink, HandsOverOnlyWhatTheInnerSinkAcknowledged) {
+// A tee over a scripted inner sink, handing over to a sender whose posts are recorded.
+struct TeeHarness {
+  explicit TeeHarness(AlertmanagerOptions options = test_options())
+      : sender{options, client, clock, probe, {}, 1}, tee{inner, sender} {}
   ManualClock clock{at("2026-03-02T10:01:00Z")};
   prometheus::Registry registry;
   AlertmanagerProbe probe{registry};
   RecordingClient client;
-  AlertmanagerSender sender{test_options(), client, clock, probe, {}, 1};
+  AlertmanagerSender sender;
   ScriptedSink inner;
-  AlertmanagerTeeSink tee{inner, sender};
+  AlertmanagerTeeSink tee;
+};
+
+TEST(AlertmanagerTeeSink, HandsOverOnlyWhatTheInnerSinkAcknowledged) {
+  TeeHarness h;
+  auto [tee, sender, inner, client] = std::tie(h.tee, h.sender, h.inner, h.client);
   const std::string payload = encode_alert_cloudevent(fired_alert(), "/slawatch");
   ASSERT_TRUE(tee.write(OutboundRecord{1, "C-1", payload, nullptr}).ok());
   ASSERT_TRUE(tee.write(OutboundRecord{2, "C-1", payload, nullptr}).ok());
@@ -360,13 +369,8 @@ TEST(AlertmanagerTeeSink, HandsOverOnlyWhatTheInnerSinkAcknowledged) {
 TEST(AlertmanagerTeeSink, AlertsDeliveredTogetherArePostedTogether) {
   // A case's warning and breach committed together reach Alertmanager in one request, so the
   // breach is there when Alertmanager decides whether the warning it inhibits is notified.
-  ManualClock clock{at("2026-03-02T10:01:00Z")};
-  prometheus::Registry registry;
-  AlertmanagerProbe probe{registry};
-  RecordingClient client;
-  AlertmanagerSender sender{test_options(), client, clock, probe, {}, 1};
-  ScriptedSink inner;
-  AlertmanagerTeeSink tee{inner, sender};
+  TeeHarness h;
+  auto [tee, sender, inner, client] = std::tie(h.tee, h.sender, h.inner, h.client);
   ASSERT_TRUE(tee.write(OutboundRecord{1, "C-1", encode_alert_cloudevent(fired_alert("C-1", "warning"), "/s"), nullptr})
                   .ok());
   ASSERT_TRUE(tee.write(OutboundRecord{2, "C-1", encode_alert_cloudevent(fired_alert("C-1", "breach"), "/s"), nullptr})
@@ -381,15 +385,11 @@ TEST(AlertmanagerTeeSink, AlertsDeliveredTogetherArePostedTogether) {
 }
 
 TEST(AlertmanagerTeeSink, HandsOverAlertsOnlyOnceTheInnerSinkFlushed) {
-  ManualClock clock{at("2026-03-02T10:01:00Z")};
-  prometheus::Registry registry;
-  AlertmanagerProbe probe{registry};
-  RecordingClient client;
   AlertmanagerOptions options = test_options();
   options.queue = 10;
-  AlertmanagerSender sender{options, client, clock, probe, {}, 1};
-  ScriptedSink inner;
-  AlertmanagerTeeSink tee{inner, sender};
+  TeeHarness h(options);
+  auto [tee, sender, inner, client] = std::tie(h.tee, h.sender, h.inner, h.client);
+  prometheus::Registry& registry = h.registry;
   const std::string payload = encode_alert_cloudevent(fired_alert(), "/slawatch");
   inner.flush_ok = false;
   ASSERT_TRUE(tee.write(OutboundRecord{1, "C-1", payload, nullptr}).ok());
