@@ -69,9 +69,7 @@ class ShadowLane {
   // Commits whenever the active lane committed: same records, same position.
   Status commit(const std::string& source_position) { return pipeline_.commit_if_due(source_position, true); }
 
-  const RuleSet& rules() const { return engine_.rules(); }
   Pipeline& pipeline() { return pipeline_; }
-  Engine& engine() { return engine_; }
 
  private:
   StateStore& store_;
