@@ -25,13 +25,14 @@ struct ReplayArgs {
   bool quiet = false;
   bool exit_when_ready = false;  // open state, recover, report, exit (restart-time measurement)
   std::string audit_path;  // empty: no audit log
+  size_t partitions = 1;   // lanes by case-id hash, each on its own worker thread
 };
 int run_replay(const ReplayArgs& args);
 
 struct RunArgs {
   std::string config_path;
   std::optional<std::string> events;  // overrides the config's input
-  std::optional<std::string> exit_when_idle;  // duration; Kafka only
+  std::optional<std::string> exit_when_idle;  // duration: stop once the input is read to its end and idle that long
 };
 int run_live(const RunArgs& args);
 

@@ -259,7 +259,7 @@ Config load_config(const std::string& path) {
     return (base / p).lexically_normal().string();
   };
   static const std::set<std::string> kKnown = {
-      "rules", "calendars", "state_dir", "sync_writes", "grace", "batch_records",
+      "rules", "calendars", "state_dir", "sync_writes", "grace", "allowed_lateness", "batch_records",
       "max_timers_per_tick", "max_timers_per_second", "input", "alerts_output", "dead_letter_output", "alert_source",
       "kafka", "http", "roster", "reload", "audit", "alertmanager", "shadow"};
   for (const auto& kv : root) {
@@ -273,6 +273,7 @@ Config load_config(const std::string& path) {
       } else if (key == "state_dir") config.state_dir = resolve(value.as<std::string>());
       else if (key == "sync_writes") config.sync_writes = value.as<bool>();
       else if (key == "grace") config.grace = duration_value(value);
+      else if (key == "allowed_lateness") config.lane_clock.allowed_lateness = duration_value(value);
       else if (key == "max_timers_per_second") config.max_timers_per_second = value.as<size_t>();
       else if (key == "kafka") config.kafka = load_kafka(path, value);
       else if (key == "http") config.http = load_http(path, value);

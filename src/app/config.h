@@ -9,6 +9,7 @@
 #include "alertmanager/options.h"
 #include "kafka/kafka_config.h"
 #include "model/time.h"
+#include "pipeline/lane_clock.h"
 
 namespace slawatch {
 
@@ -54,6 +55,9 @@ struct Config {
   std::string state_dir = "var/state";
   bool sync_writes = false;
   Duration grace = std::chrono::seconds{30};
+  // While a partition is behind, its clock is no later than its event-time
+  // watermark minus this (contract section 4, catching up).
+  LaneClockPolicy lane_clock;
   size_t batch_records = 2000;
   size_t max_timers_per_tick = 1000;  // bounded firing between reads of input
   // After downtime the overdue backlog fires at most this fast, so it does not

@@ -198,8 +198,11 @@ class KafkaMonitor final : public PartitionListener {
         last_record_at_ = polled;
         consumed_ += records.size();
       }
-      if (exit_when_idle && consumed_ > 0 && polled - last_record_at_ >= *exit_when_idle) {
-        log_.info("no record for {} ms: stopping", exit_when_idle->count());
+      if (exit_when_idle && consumed_ > 0 && polled - last_record_at_ >= *exit_when_idle &&
+          polled >= next_idle_check_ && (next_idle_check_ = polled + std::chrono::seconds(1), true) &&
+          owns_whole_topic_caught_up(source)) {
+        log_.info("every partition of the topic is assigned here and read to its end, no record for {} ms: "
+                  "stopping", exit_when_idle->count());
         break;
       }
       if (polled >= next_report) {
@@ -216,7 +219,7 @@ class KafkaMonitor final : public PartitionListener {
         }
         worker.next_offset = consumed.offset + 1;
       }
-      if (auto s = fire_due_timers(clock.now()); !s.ok()) return s;
+      if (auto s = fire_due_timers(source, clock.now()); !s.ok()) return s;
       if (auto s = commit_and_deliver(source, false); !s.ok()) return s;
       producer_.poll();
       sample_health(source);
@@ -294,11 +297,35 @@ class KafkaMonitor final : public PartitionListener {
     return total;
   }
 
-  Status fire_due_timers(Instant now) {
+  // A partition is caught up once the consumer has read up to its end offset;
+  // before the first fetch tells the end, it is not.
+  static bool caught_up(const KafkaSource& source, int32_t partition, const PartitionWorker& worker) {
+    const auto end = source.end_offset(partition);
+    if (!end) return false;
+    const int64_t next = worker.next_offset.value_or(
+        worker.committed_position.empty() ? 0 : std::stoll(worker.committed_position));
+    return next >= *end;
+  }
+
+  // --exit-when-idle may stop only when nothing of the topic is left unread:
+  // every partition assigned here (none held by a dead member) and caught up.
+  bool owns_whole_topic_caught_up(const KafkaSource& source) const {
+    if (workers_.empty()) return false;
+    const auto partitions = source.topic_partition_count(std::chrono::seconds(5));
+    if (!partitions || workers_.size() != static_cast<size_t>(*partitions)) return false;
+    return std::all_of(workers_.begin(), workers_.end(),
+                       [&](const auto& entry) { return caught_up(source, entry.first, *entry.second); });
+  }
+
+  // Each partition fires on its own clock: the wall clock once caught up, its
+  // event-time watermark while behind (contract section 4, catching up).
+  Status fire_due_timers(const KafkaSource& source, Instant wall) {
     size_t budget = budget_.take(SteadyClock::now());
     size_t fired = 0;
     for (auto& [partition, worker] : workers_) {
       if (fired >= budget) break;
+      const Instant now =
+          config_.lane_clock.now(wall, caught_up(source, partition, *worker), worker->pipeline.latest_event_time());
       const uint64_t before = worker->engine.counters().timers_fired;
       auto more = worker->pipeline.advance(now, budget - fired);
       if (!more.ok()) return more.error();
@@ -455,6 +482,7 @@ class KafkaMonitor final : public PartitionListener {
   }
 
   const Config& config_;
+  SteadyClock::time_point next_idle_check_{};  // --exit-when-idle asks the broker at most once a second
   std::shared_ptr<const RuleSet> rules_;
   std::shared_ptr<const Roster> roster_;
   std::shared_ptr<RocksDbDatabase> database_;

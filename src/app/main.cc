@@ -29,6 +29,10 @@ int main(int argc, char** argv) {
                          "Duty roster: name the people behind notify roles (default: the config's roster)");
   replay_cmd->add_option("--batch", replay.batch_records, "Records per state commit")
       ->check(CLI::PositiveNumber);
+  replay_cmd->add_option("--partitions", replay.partitions,
+                         "Split the input by case id over N partitions, each on its own core (standing alerts are "
+                         "the same for every N)")
+      ->check(CLI::Range(1, 256));
   replay_cmd->add_flag("--quiet", replay.quiet, "No per-record rejection messages or summary");
   replay_cmd->add_option("--audit", replay.audit_path,
                          "Append delivered alerts and the loaded rule set to this hash-chained audit log");
@@ -40,8 +44,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--config", run.config_path, "Config file")->required();
   run_cmd->add_option("--events", run.events, "Events file or - (overrides the config's input)");
   run_cmd->add_option("--exit-when-idle", run.exit_when_idle,
-                      "Kafka: stop cleanly once no record arrived for this long after the first (e.g. 5s; "
-                      "benchmarks and tests)");
+                      "Stop cleanly once the input is read to its end and no record arrived for this long (e.g. "
+                      "5s; benchmarks and tests). Kafka: only when every partition of the topic is assigned here "
+                      "and caught up");
 
   auto* rules_cmd = app.add_subcommand("rules", "Rule tools");
   rules_cmd->require_subcommand(1);
@@ -92,7 +97,8 @@ int main(int argc, char** argv) {
   sim_cmd->add_option("--seed", simulate.seed, "Random seed");
   sim_cmd->add_option("--cases", simulate.cases, "Number of cases")->check(CLI::PositiveNumber);
   sim_cmd->add_option("--span", simulate.span, "Creation times spread over this duration (e.g. 24h, 30d)");
-  sim_cmd->add_option("--start", simulate.start, "First creation time (RFC 3339)");
+  sim_cmd->add_option("--start", simulate.start,
+                     "First creation time (RFC 3339); default the sample day, or now with --kafka");
   sim_cmd->add_option("--out", simulate.out, "Output file, or - for stdout");
   sim_cmd->add_option("--kafka", simulate.kafka_brokers, "Produce to Kafka at these brokers instead of --out");
   sim_cmd->add_option("--topic", simulate.topic, "Kafka topic (with --kafka)");

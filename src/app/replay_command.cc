@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <chrono>
+#include <mutex>
 #include <iostream>
 
 #include "app/commands.h"
@@ -7,6 +9,7 @@
 #include "app/runtime.h"
 #include "io/io.h"
 #include "pipeline/pipeline.h"
+#include "replay/replay_driver.h"
 
 namespace slawatch {
 
@@ -42,7 +45,15 @@ int run_replay(const ReplayArgs& args) {
   std::shared_ptr<const Roster> roster;
   if (!load_roster_or_report(roster_path, roster)) return 1;
 
-  auto state = open_state(args.state_dir, false);
+  if (args.partitions == 0 || args.partitions > 256) {
+    std::cerr << "slawatch: --partitions must be between 1 and 256\n";
+    return 2;
+  }
+  if (args.partitions > 1 && !args.audit_path.empty()) {
+    std::cerr << "slawatch: --audit needs a single partition (the audit log is one hash chain)\n";
+    return 2;
+  }
+  auto state = open_partitioned_state(args.state_dir, false, args.partitions);
   if (!state.ok()) {
     std::cerr << "slawatch: " << state.error().message << "\n";
     return 1;
@@ -52,14 +63,18 @@ int run_replay(const ReplayArgs& args) {
     std::cerr << "slawatch: " << source.error().message << "\n";
     return 1;
   }
-  StateStore& store = *state->store;
-  auto checkpoint = store.load_checkpoint();
-  if (!checkpoint.ok()) {
-    std::cerr << "slawatch: " << checkpoint.error().message << "\n";
-    return 1;
+  std::vector<std::string> stored_positions;
+  for (auto& store : state->stores) {
+    auto checkpoint = store->load_checkpoint();
+    if (!checkpoint.ok()) {
+      std::cerr << "slawatch: " << checkpoint.error().message << "\n";
+      return 1;
+    }
+    stored_positions.push_back(checkpoint->source_position);
   }
   // Resuming a durable replay appends to the earlier output instead of truncating it.
-  const bool resuming = !checkpoint->source_position.empty();
+  const bool resuming = std::any_of(stored_positions.begin(), stored_positions.end(),
+                                    [](const auto& p) { return !p.empty(); });
   auto alerts = JsonLinesSink::open(args.alerts, resuming);
   if (!alerts.ok()) {
     std::cerr << "slawatch: " << alerts.error().message << "\n";
@@ -86,83 +101,76 @@ int run_replay(const ReplayArgs& args) {
     std::cerr << "slawatch: " << alertmanager.error().message << "\n";
     return 1;
   }
-  RecordSink& alert_sink = *alertmanager ? (*alertmanager)->wrap(**alerts) : **alerts;
+  // Every partition writes to the same files, one record at a time.
+  LockedSink alert_sink(*alertmanager ? (*alertmanager)->wrap(**alerts) : **alerts);
+  LockedSink dead_letter_sink(*dead_letters);
 
   EngineOptions engine_options;
-  engine_options.grace = Duration{0};  // contract: replay has no grace
-  Engine engine(rules, store, engine_options);
+  engine_options.grace = Duration{0};         // contract: replay has no grace
+  engine_options.fire_at_due_time = false;    // contract: a stage fires once the clock has passed it
   PipelineOptions pipeline_options;
   pipeline_options.batch_records = args.batch_records;
   pipeline_options.alert_source = alert_source;
   pipeline_options.roster = roster;
-  Pipeline pipeline(engine, store, alert_sink, *dead_letters, pipeline_options);
-  pipeline.set_reject_observer([&](const RawRecord& record, const std::string& reason) {
-    if (!args.quiet) std::cerr << "slawatch: rejected " << record.origin << ": " << reason << "\n";
-  });
+  std::mutex stderr_mutex;
+  std::vector<std::unique_ptr<Engine>> engines;
+  std::vector<std::unique_ptr<Pipeline>> pipelines;
+  std::vector<Pipeline*> lanes;
+  for (auto& store : state->stores) {
+    engines.push_back(std::make_unique<Engine>(rules, *store, engine_options));
+    pipelines.push_back(
+        std::make_unique<Pipeline>(*engines.back(), *store, alert_sink, dead_letter_sink, pipeline_options));
+    pipelines.back()->set_reject_observer([&](const RawRecord& record, const std::string& reason) {
+      if (args.quiet) return;
+      std::lock_guard lock(stderr_mutex);
+      std::cerr << "slawatch: rejected " << record.origin << ": " << reason << "\n";
+    });
+    lanes.push_back(pipelines.back().get());
+  }
 
   auto fail = [](const Error& e) {
     std::cerr << "slawatch: " << e.message << "\n";
     return 1;
   };
-  if (auto s = engine.open(); !s.ok()) return fail(s.error());
-  auto position = pipeline.recover();
-  if (!position.ok()) return fail(position.error());
   if (args.exit_when_ready) {
+    for (auto& engine : engines) {
+      if (auto s = engine->open(); !s.ok()) return fail(s.error());
+    }
+    for (auto& pipeline : pipelines) {
+      if (auto p = pipeline->recover(); !p.ok()) return fail(p.error());
+    }
     const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                               process_start);
-    std::cout << "ready in " << ms.count() << " ms (clock " << format_rfc3339_utc(engine.clock())
-              << ", input position " << (position->empty() ? "none" : *position) << ")\n";
+    std::cout << "ready in " << ms.count() << " ms (clock " << format_rfc3339_utc(engines[0]->clock())
+              << ", input position " << (stored_positions[0].empty() ? "none" : stored_positions[0]) << ")\n";
     return 0;
-  }
-  if (!pipeline.stored_rules_version().empty() && pipeline.stored_rules_version() != rules->version) {
-    // Resuming under other rules: the stored cases are brought up to them first.
-    const auto started = std::chrono::steady_clock::now();
-    auto repaired = pipeline.reload_rules(rules, *position);
-    if (!repaired.ok()) return fail(repaired.error());
-    if (auto s = pipeline.maybe_commit(*position, true); !s.ok()) return fail(s.error());
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (!args.quiet) {
-      std::cerr << "slawatch: rules changed since the last run (" << repaired->from_version << " -> "
-                << repaired->to_version << "): repaired " << repaired->cases << " cases in " << seconds
-                << " s: " << repaired->changed << " changed, " << repaired->fired << " fired, "
-                << repaired->resolved << " resolved, " << repaired->retracted << " retracted\n";
-    }
-  }
-  if (!position->empty()) {
-    if (auto s = (*source)->seek(*position); !s.ok()) return fail(s.error());
   }
   std::unique_ptr<AuditTrail> audit_trail;
   if (!args.audit_path.empty()) {
+    if (auto s = engines[0]->open(); !s.ok()) return fail(s.error());
     auto started = AuditTrail::start(
         args.audit_path, [](const std::string& notice) { std::cerr << "slawatch: " << notice << "\n"; }, *rules,
-        args.rules_path, engine.clock(), "replay");
+        args.rules_path, engines[0]->clock(), "replay");
     if (!started.ok()) return fail(started.error());
     audit_trail = std::move(started).value();
-    pipeline.set_delivery_observer(audit_trail->observer(engine));
+    pipelines[0]->set_delivery_observer(audit_trail->observer(*engines[0]));
   }
 
-  RawRecord record;
-  for (;;) {
-    auto more = (*source)->next(record);
-    if (!more.ok()) return fail(more.error());
-    if (!*more) break;
-    if (auto s = pipeline.on_record_replay(record); !s.ok()) return fail(s.error());
-    if (auto s = pipeline.maybe_commit((*source)->position()); !s.ok()) return fail(s.error());
-  }
-  if (until) {
-    for (;;) {
-      auto more = pipeline.advance(*until, args.batch_records);
-      if (!more.ok()) return fail(more.error());
-      if (auto s = pipeline.maybe_commit((*source)->position()); !s.ok()) return fail(s.error());
-      if (!*more) break;
-    }
-  }
-  // Twice: the second commit removes what the first one delivered from the outbox.
-  for (int i = 0; i < 2; ++i) {
-    if (auto s = pipeline.maybe_commit((*source)->position(), true); !s.ok()) return fail(s.error());
+  const auto started = std::chrono::steady_clock::now();
+  auto replayed = replay_history(**source, lanes, ReplayOptions{until, args.batch_records});
+  if (!replayed.ok()) return fail(replayed.error());
+  if (!args.quiet && !replayed->repairs.empty()) {
+    RepairReport total = replayed->repairs.front();
+    for (size_t i = 1; i < replayed->repairs.size(); ++i) total.add(replayed->repairs[i]);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::cerr << "slawatch: rules changed since the last run (" << total.from_version << " -> "
+              << total.to_version << "): repaired " << total.cases << " cases in " << seconds
+              << " s: " << total.changed << " changed, " << total.fired << " fired, " << total.resolved
+              << " resolved, " << total.retracted << " retracted\n";
   }
   if (*alertmanager) (*alertmanager)->sender->stop();  // posts what is left, once
-  const auto& c = pipeline.counters();
+  PipelineCounters c;
+  for (const auto& pipeline : pipelines) c += pipeline->counters();
   if (!args.quiet) {
     std::cerr << "slawatch: replayed " << c.records << " records: " << c.applied << " applied, "
               << c.duplicates << " duplicates, " << c.dead_letters << " dead-lettered; alerts: "

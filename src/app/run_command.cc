@@ -131,18 +131,16 @@ int run_live(const RunArgs& args) {
   if (!rules) return 1;
   std::shared_ptr<const Roster> roster;
   if (!load_roster_or_report(config.roster_path, roster)) return 1;
-  if (config.kafka) {
-    std::optional<Duration> idle;
-    if (args.exit_when_idle) {
-      auto parsed = parse_duration(*args.exit_when_idle);
-      if (!parsed.ok()) {
-        std::cerr << "slawatch: --exit-when-idle: " << parsed.error().message << "\n";
-        return 2;
-      }
-      idle = *parsed;
+  std::optional<Duration> idle;
+  if (args.exit_when_idle) {
+    auto parsed = parse_duration(*args.exit_when_idle);
+    if (!parsed.ok()) {
+      std::cerr << "slawatch: --exit-when-idle: " << parsed.error().message << "\n";
+      return 2;
     }
-    return run_kafka_monitor(config, rules, roster, idle);
+    idle = *parsed;
   }
+  if (config.kafka) return run_kafka_monitor(config, rules, roster, idle);
   auto fail = [](const Error& e) {
     std::cerr << "slawatch: " << e.message << "\n";
     return 1;
@@ -307,13 +305,18 @@ int run_live(const RunArgs& args) {
   std::cerr << "slawatch: monitoring " << config.input << " with " << rules->deadlines.size()
             << " deadline and " << rules->counts.size() << " count rules (version "
             << rules->version << ")\n";
+  auto last_record_at = std::chrono::steady_clock::now();
   while (!stop_requested().load()) {
     taken.clear();
     if (input_open) {
       input_open = reader.take(taken, config.batch_records, std::chrono::milliseconds(100));
+    } else if (idle && std::chrono::steady_clock::now() - last_record_at >= *idle) {
+      std::cerr << "slawatch: input read to its end and idle for " << idle->count() << " ms: stopping\n";
+      break;
     } else {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));  // live clock: wait for due timers
     }
+    if (!taken.empty()) last_record_at = std::chrono::steady_clock::now();
     for (auto& [record, pos] : taken) {
       if (auto s = pipeline.on_record_live(record); !s.ok()) return fail(s.error());
       if (shadow) {
@@ -323,27 +326,33 @@ int run_live(const RunArgs& args) {
     }
     // Caught up once a read leaves nothing waiting behind it.
     const size_t waiting = reader.queued();
-    health.set_caught_up(!input_open || (taken.size() < config.batch_records && waiting == 0));
-    // Fire in bounded batches so input keeps flowing through a backlog.
-    const Instant wall = clock.now();
-    auto more = pipeline.advance(wall, config.max_timers_per_tick);
+    const bool caught_up = !input_open || (taken.size() < config.batch_records && waiting == 0);
+    health.set_caught_up(caught_up);
+    // Fire in bounded batches so input keeps flowing through a backlog; while
+    // behind, on the input's event-time watermark (contract section 4).
+    const Instant now = config.lane_clock.now(clock.now(), caught_up, pipeline.latest_event_time());
+    auto more = pipeline.advance(now, config.max_timers_per_tick);
     if (!more.ok()) return fail(more.error());
     if (shadow) {
-      if (auto fired = shadow->lane->pipeline().advance(wall, config.max_timers_per_tick); !fired.ok()) {
+      if (auto fired = shadow->lane->pipeline().advance(now, config.max_timers_per_tick); !fired.ok()) {
         return fail(fired.error());
       }
     }
-    const auto now = std::chrono::steady_clock::now();
-    const bool due = now - last_commit > std::chrono::milliseconds(200);
+    const auto steady_now = std::chrono::steady_clock::now();
+    // Nothing new, nothing to commit: an idle monitor leaves RocksDB alone.
+    // (The shadow commits with the active lane, so its changes count too.)
+    auto changed = [](Pipeline& p) { return p.has_uncommitted() || p.has_delivered_to_record(); };
+    const bool due = steady_now - last_commit > std::chrono::milliseconds(200) &&
+                     (changed(pipeline) || (shadow && changed(shadow->lane->pipeline())));
     const uint64_t commits_before = pipeline.counters().commits;
     if (auto s = pipeline.maybe_commit(last_position, due); !s.ok()) return fail(s.error());
     if (shadow && pipeline.counters().commits != commits_before) {
       if (auto s = shadow->lane->commit(last_position); !s.ok()) return fail(s.error());
       if (auto s = shadow->lane->pipeline().deliver_pending(); !s.ok()) return fail(s.error());
     }
-    metrics->after_commit(std::chrono::steady_clock::now() - now);
+    metrics->after_commit(std::chrono::steady_clock::now() - steady_now);
     metrics->sample(static_cast<int64_t>(waiting));
-    if (due) last_commit = now;
+    if (due) last_commit = steady_now;
     const bool hangup = take_reload_signal();
     if (auto s = reloader.serve(hangup, reload_everywhere); !s.ok()) return fail(s.error());
     if (shadow) {

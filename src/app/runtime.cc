@@ -33,19 +33,29 @@ Status ensure_directory(const std::string& dir) {
 }
 
 Result<OpenedState> open_state(const std::string& dir, bool sync_writes) {
-  OpenedState opened;
-  if (dir.empty()) {
-    opened.store = std::make_unique<MemoryStateStore>();
-    return opened;
+  auto partitioned = open_partitioned_state(dir, sync_writes, 1);
+  if (!partitioned.ok()) return partitioned.error();
+  return OpenedState{std::move(partitioned->database), std::move(partitioned->stores.front())};
+}
+
+Result<PartitionedState> open_partitioned_state(const std::string& dir, bool sync_writes, size_t partitions) {
+  PartitionedState opened;
+  if (!dir.empty()) {
+    if (auto s = ensure_directory(dir); !s.ok()) return s.error();
+    RocksDbOptions options;
+    options.path = dir;
+    options.sync_writes = sync_writes;
+    auto database = RocksDbDatabase::open(options);
+    if (!database.ok()) return database.error();
+    opened.database = *database;
   }
-  if (auto s = ensure_directory(dir); !s.ok()) return s.error();
-  RocksDbOptions options;
-  options.path = dir;
-  options.sync_writes = sync_writes;
-  auto database = RocksDbDatabase::open(options);
-  if (!database.ok()) return database.error();
-  opened.database = *database;
-  opened.store = std::make_unique<RocksDbStateStore>(opened.database, 0);
+  for (size_t p = 0; p < partitions; ++p) {
+    if (opened.database) {
+      opened.stores.push_back(std::make_unique<RocksDbStateStore>(opened.database, static_cast<uint16_t>(p)));
+    } else {
+      opened.stores.push_back(std::make_unique<MemoryStateStore>());
+    }
+  }
   return opened;
 }
 

@@ -38,6 +38,13 @@ struct OpenedState {
 Status ensure_directory(const std::string& dir);
 // An empty dir gives in-memory state.
 Result<OpenedState> open_state(const std::string& dir, bool sync_writes);
+// One store per partition (0 .. partitions-1), over one RocksDB database when
+// `dir` is given, else each in memory.
+struct PartitionedState {
+  std::shared_ptr<RocksDbDatabase> database;  // null for in-memory state
+  std::vector<std::unique_ptr<StateStore>> stores;
+};
+Result<PartitionedState> open_partitioned_state(const std::string& dir, bool sync_writes, size_t partitions);
 
 // The HTTP endpoints (/metrics, /livez, /readyz) when the config has an
 // `http:` section; null otherwise. `hub` and `health` must outlive the server.

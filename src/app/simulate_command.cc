@@ -32,6 +32,10 @@ int run_simulate(const SimulateArgs& args) {
       return 2;
     }
     options.start = *start;
+  } else if (args.kafka_brokers) {
+    // Into a live monitor: a city as it is now, not a backfill of the sample day
+    // (a past-dated history on Kafka is a backlog, caught up on event time).
+    options.start = std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
   }
   auto fail = [](const Error& e) {
     std::cerr << "slawatch: " << e.message << "\n";

@@ -14,6 +14,7 @@
 #include "engine/engine.h"
 #include "io/io.h"
 #include "pipeline/pipeline.h"
+#include "replay/replay_driver.h"
 #include "state/case_record.h"
 #include "state/rocksdb_store.h"
 
@@ -117,33 +118,18 @@ Status replay_side(SideRun& side, const BacktestOptions& options) {
 
   {
     EngineOptions engine_options;
-    engine_options.grace = Duration{0};  // replay semantics: event time, no grace
+    engine_options.grace = Duration{0};  // replay semantics: event time, no grace,
+    engine_options.fire_at_due_time = false;  // a stage fires once the clock has passed it
     Engine engine(side.rules, *store, engine_options);
     NullSink alerts, dead_letters;
     PipelineOptions pipeline_options;
     pipeline_options.batch_records = options.batch_records;
     Pipeline pipeline(engine, *store, alerts, dead_letters, pipeline_options);
     pipeline.set_alert_observer([&side](const Alert& alert) { side.on_alert(alert); });
-    if (auto s = engine.open(); !s.ok()) return s;
-
-    RawRecord record;
-    for (;;) {
-      auto more = (*source)->next(record);
-      if (!more.ok()) return more.error();
-      if (!*more) break;
-      if (auto s = pipeline.on_record_replay(record); !s.ok()) return s;
-      if (auto s = pipeline.maybe_commit((*source)->position()); !s.ok()) return s;
-    }
-    if (options.until) {
-      for (;;) {
-        auto more = pipeline.advance(*options.until, options.batch_records);
-        if (!more.ok()) return more.error();
-        if (auto s = pipeline.maybe_commit((*source)->position()); !s.ok()) return s;
-        if (!*more) break;
-      }
-    }
-    if (auto s = pipeline.maybe_commit((*source)->position(), true); !s.ok()) return s;
-    side.final_clock = engine.clock();
+    Pipeline* lanes[] = {&pipeline};
+    auto replayed = replay_history(**source, lanes, ReplayOptions{options.until, options.batch_records});
+    if (!replayed.ok()) return replayed.error();
+    side.final_clock = replayed->final_clock;
     const auto& c = pipeline.counters();
     side.summary.records = c.records;
     side.summary.applied = c.applied;

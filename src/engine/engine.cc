@@ -67,8 +67,10 @@ Result<ApplyOutcome> Engine::apply(const CaseEvent& event, std::vector<Alert>& o
   record.insert(event);
   mark_dirty(**cached);
 
-  const Instant threshold = clock_ - options_.grace;
-  const ReconcileContext context{event.case_id, *rules_, clock_, threshold, threshold, &event.id};
+  // A stage stays breached up to the clock, but a newly found one fires only
+  // up to the fire horizon (contract section 4, see fire_at_due_time).
+  const ReconcileContext context{event.case_id, *rules_, clock_, fire_horizon(options_.fire_at_due_time),
+                                 clock_ - options_.grace, &event.id};
   reconcile(context, evaluate_case(record.events, *rules_), record, out);
   reschedule(event.case_id, timer_before, record.timer_due);
   ++counters_.applied;
@@ -76,10 +78,19 @@ Result<ApplyOutcome> Engine::apply(const CaseEvent& event, std::vector<Alert>& o
 }
 
 Result<bool> Engine::advance(Instant now, std::vector<Alert>& out, size_t max_timers) {
+  return fire_due(now, out, max_timers, options_.fire_at_due_time);
+}
+
+Result<bool> Engine::settle(Instant now, std::vector<Alert>& out, size_t max_timers) {
+  return fire_due(now, out, max_timers, true);
+}
+
+Result<bool> Engine::fire_due(Instant now, std::vector<Alert>& out, size_t max_timers, bool at_due_time) {
   if (now > clock_) clock_ = now;
   const Instant threshold = clock_ - options_.grace;
+  const Instant horizon = fire_horizon(at_due_time);
   for (size_t handled = 0; handled < max_timers; ++handled) {
-    auto popped = timers_.pop_due(threshold);
+    auto popped = timers_.pop_due(horizon);
     if (!popped.ok()) return popped.error();
     if (!popped->has_value()) return false;
     const TimerKey& key = **popped;
@@ -107,7 +118,7 @@ Result<bool> Engine::repair(const CaseId& id, std::vector<Alert>& out) {
   const auto marks_before = record.marks;
   const size_t alerts_before = out.size();
   const Instant threshold = clock_ - options_.grace;
-  ReconcileContext context{id, *rules_, clock_, threshold, threshold, nullptr};
+  ReconcileContext context{id, *rules_, clock_, fire_horizon(options_.fire_at_due_time), threshold, nullptr};
   context.keep_closed_outcomes = true;
   reconcile(context, evaluate_case(record.events, *rules_), record, out);
   if (record.timer_due == timer_before && record.marks == marks_before && out.size() == alerts_before) return false;

@@ -24,6 +24,12 @@ struct EngineOptions {
   // time (dispatch, acknowledgement, transfer...), so most events find their
   // case here instead of reading and decoding it from the store again.
   size_t case_cache_records = 32768;
+  // Whether a stage fires as soon as the clock reaches its due time (live: the
+  // grace already waits for a stop event of that instant) or only once the
+  // clock has passed it (replay, contract section 4: another event of the
+  // same millisecond may still close the cycle, and then the stage was met).
+  // settle() fires the stages due exactly at the clock at end of input.
+  bool fire_at_due_time = true;
 };
 
 enum class ApplyOutcome : uint8_t { applied, duplicate, case_full };
@@ -51,6 +57,10 @@ class Engine {
   // with due_at + grace <= clock, in due order, handling at most `max_timers`
   // timers. Returns true when more timers are due (call again).
   Result<bool> advance(Instant now, std::vector<Alert>& out, size_t max_timers = SIZE_MAX);
+
+  // advance() at the end of input: no event can follow, so a stage due exactly
+  // at the clock fires too, whatever fire_at_due_time says.
+  Result<bool> settle(Instant now, std::vector<Alert>& out, size_t max_timers = SIZE_MAX);
 
   // Puts a new rule set in force for every event and timer from now on.
   // Stored cases still reflect the old set until repair() visits them
@@ -82,6 +92,12 @@ class Engine {
   Result<CacheEntry*> load(const CaseId& id);
   void mark_dirty(CacheEntry& entry);
   void reschedule(const CaseId& id, std::optional<Instant> before, std::optional<Instant> after);
+  Result<bool> fire_due(Instant now, std::vector<Alert>& out, size_t max_timers, bool at_due_time);
+  // The latest due time that fires at the current clock.
+  Instant fire_horizon(bool at_due_time) const {
+    const Instant threshold = clock_ - options_.grace;
+    return at_due_time ? threshold : threshold - Duration{1};
+  }
 
   std::shared_ptr<const RuleSet> rules_;
   StateStore& store_;

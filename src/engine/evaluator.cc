@@ -61,6 +61,10 @@ class DeadlineEvaluator {
         break;
       case 2:
         if (open_) finish_cycle(e.time, e.id);
+        // A resolved or closed case waits on nobody any more: the pause ends
+        // here too, so suspend, resolve, reopen cannot leave a case with no
+        // deadline at all (contract section 2, amended 2026-12-06).
+        paused_ = false;
         break;
     }
   }

@@ -130,6 +130,20 @@ void KafkaSource::close() {
 
 size_t KafkaSource::assigned_partitions() const { return callbacks_->assigned.size(); }
 
+std::optional<int> KafkaSource::topic_partition_count(Duration timeout) const {
+  RdKafka::Metadata* raw = nullptr;
+  std::unique_ptr<RdKafka::Topic> topic(RdKafka::Topic::create(consumer_.get(), topic_, nullptr, errstr_));
+  if (!topic || consumer_->metadata(false, topic.get(), &raw, static_cast<int>(timeout.count())) !=
+                    RdKafka::ERR_NO_ERROR) {
+    return std::nullopt;
+  }
+  std::unique_ptr<RdKafka::Metadata> metadata(raw);
+  for (const auto* t : *metadata->topics()) {
+    if (t->topic() == topic_ && t->err() == RdKafka::ERR_NO_ERROR) return static_cast<int>(t->partitions()->size());
+  }
+  return std::nullopt;
+}
+
 std::optional<int64_t> KafkaSource::end_offset(int32_t partition) const {
   int64_t low = 0, high = 0;
   if (consumer_->get_watermark_offsets(topic_, partition, &low, &high) != RdKafka::ERR_NO_ERROR || high < 0) {

@@ -56,6 +56,9 @@ class KafkaSource {
   // The partition's end offset as last seen by the consumer (no request to the
   // broker), for lag; nullopt before the first fetch.
   std::optional<int64_t> end_offset(int32_t partition) const;
+  // How many partitions the events topic has (a metadata request, waiting at
+  // most `timeout`); nullopt when the broker did not answer.
+  std::optional<int> topic_partition_count(Duration timeout) const;
 
  private:
   struct Callbacks;
@@ -64,6 +67,7 @@ class KafkaSource {
   std::unique_ptr<Callbacks> callbacks_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   bool closed_ = false;
+  mutable std::string errstr_;
 };
 
 }  // namespace slawatch

@@ -48,6 +48,7 @@ Result<const CaseEvent*> Pipeline::intake(const RawRecord& record) {
     return static_cast<const CaseEvent*>(nullptr);
   }
   scratch_event_ = std::move(parsed).value();
+  if (!latest_event_time_ || scratch_event_.time > *latest_event_time_) latest_event_time_ = scratch_event_.time;
   return &scratch_event_;
 }
 
@@ -149,10 +150,15 @@ Status Pipeline::on_record_live(const RawRecord& record) {
   return apply(**event, record, true);
 }
 
-Result<bool> Pipeline::advance(Instant now, size_t max_timers) {
+Result<bool> Pipeline::advance(Instant now, size_t max_timers) { return fire(now, max_timers, false); }
+
+Result<bool> Pipeline::settle(Instant now, size_t max_timers) { return fire(now, max_timers, true); }
+
+Result<bool> Pipeline::fire(Instant now, size_t max_timers, bool end_of_input) {
   release_held();
   scratch_alerts_.clear();
-  auto more = engine_.advance(now, scratch_alerts_, max_timers);
+  auto more = end_of_input ? engine_.settle(now, scratch_alerts_, max_timers)
+                           : engine_.advance(now, scratch_alerts_, max_timers);
   if (!more.ok()) return more.error();
   emit(scratch_alerts_);
   return *more;

@@ -59,6 +59,20 @@ struct PipelineCounters {
   uint64_t alerts_retracted = 0;
   uint64_t commits = 0;
   uint64_t delivery_failures = 0;  // failed delivery attempts (the records stay pending)
+
+  // Sums another partition's counts.
+  PipelineCounters& operator+=(const PipelineCounters& other) {
+    records += other.records;
+    applied += other.applied;
+    duplicates += other.duplicates;
+    dead_letters += other.dead_letters;
+    alerts_fired += other.alerts_fired;
+    alerts_resolved += other.alerts_resolved;
+    alerts_retracted += other.alerts_retracted;
+    commits += other.commits;
+    delivery_failures += other.delivery_failures;
+    return *this;
+  }
 };
 
 class Pipeline {
@@ -98,6 +112,9 @@ class Pipeline {
   // Moves the clock to `now` and fires what is due, at most `max_timers` timers.
   // Returns true when more are due.
   Result<bool> advance(Instant now, size_t max_timers = SIZE_MAX);
+  // advance() at the end of replay input (Engine::settle): stages due exactly
+  // at the final clock fire too.
+  Result<bool> settle(Instant now, size_t max_timers = SIZE_MAX);
 
   // Commits when the batch is full (or always when `force`), then delivers.
   Status maybe_commit(const std::string& source_position, bool force = false);
@@ -131,11 +148,15 @@ class Pipeline {
   void set_delivery_observer(DeliveryObserver observer) { delivery_observer_ = std::move(observer); }
   const PipelineCounters& counters() const { return counters_; }
   Engine& engine() { return engine_; }
+  // The largest event time of the valid events read so far (this run): the
+  // partition's event-time watermark for its LaneClock.
+  std::optional<Instant> latest_event_time() const { return latest_event_time_; }
 
  private:
   Result<const CaseEvent*> intake(const RawRecord& record);
   // `hold`: keep the alerts for release_held() instead of emitting them.
   Status apply(const CaseEvent& event, const RawRecord& record, bool hold);
+  Result<bool> fire(Instant now, size_t max_timers, bool end_of_input);
   void hold_alerts(std::vector<Alert>& alerts);
   // Emits the held alerts in order, without the fired/retracted pairs.
   void release_held();
@@ -163,6 +184,7 @@ class Pipeline {
   std::vector<HeldOutput> held_;
   std::unordered_map<std::string, size_t> held_fired_;
 
+  std::optional<Instant> latest_event_time_;
   uint64_t next_outbox_seq_ = 1;
   std::string stored_rules_version_;
   size_t uncommitted_records_ = 0;

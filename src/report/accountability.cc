@@ -6,6 +6,7 @@
 #include "engine/evaluator.h"
 #include "state/case_record.h"
 #include "pipeline/pipeline.h"
+#include "replay/replay_driver.h"
 #include "state/store.h"
 
 namespace slawatch {
@@ -121,7 +122,8 @@ Result<AccountabilityReport> replay_accountability(std::shared_ptr<const RuleSet
   MemoryStateStore store;
   NullSink alerts, dead_letters;
   EngineOptions engine_options;
-  engine_options.grace = Duration{0};  // replay: event time, no grace (contract section 4)
+  engine_options.grace = Duration{0};       // replay: event time, no grace (contract section 4),
+  engine_options.fire_at_due_time = false;  // a stage fires once the clock has passed it
   Engine engine(rules, store, engine_options);
   PipelineOptions options;
   options.roster = roster;
@@ -131,21 +133,9 @@ Result<AccountabilityReport> replay_accountability(std::shared_ptr<const RuleSet
   pipeline.set_event_observer([&](const CaseEvent& e, ApplyOutcome outcome) {
     if (outcome == ApplyOutcome::applied) ledger.on_event(e);
   });
-  if (auto s = engine.open(); !s.ok()) return s.error();
-  RawRecord record;
-  for (;;) {
-    auto more = events.next(record);
-    if (!more.ok()) return more.error();
-    if (!*more) break;
-    if (auto s = pipeline.on_record_replay(record); !s.ok()) return s.error();
-    if (auto s = pipeline.maybe_commit(events.position()); !s.ok()) return s.error();
-  }
-  for (;;) {
-    auto more = pipeline.advance(to, 10000);
-    if (!more.ok()) return more.error();
-    if (auto s = pipeline.maybe_commit(events.position(), true); !s.ok()) return s.error();
-    if (!*more) break;
-  }
+  Pipeline* lanes[] = {&pipeline};
+  auto replayed = replay_history(events, lanes, ReplayOptions{to, 10000});
+  if (!replayed.ok()) return replayed.error();
   return ledger.build(engine.clock());
 }
 

@@ -13,6 +13,11 @@ alerts do not depend on arrival order or on the clock that drove them).
   crash           SIGKILL the monitor at several points, restart each time:
                   nothing missing, duplicates only with the same alert_id
   broker_restart  stop the broker mid-run (data kept), start it again: no loss
+  backlog         past-dated traffic produced before the monitor starts, SIGKILL
+                  twice while it catches up: the standing alerts equal a
+                  replay's, and no more alerts fire and are retracted than in
+                  that replay (the partition clocks follow event time while
+                  behind: contract section 4, amended 2026-12-06)
   shadow          a candidate rule set (45-minute first response) beside the
                   active one: its topic stands where a replay under the
                   candidate stands, the alerts topic where the active replay
@@ -307,6 +312,36 @@ def broker_restart(slawatch, rules, kafka, work):
     print(f"broker_restart: {len(standing)} standing alerts complete after the broker came back")
 
 
+def retracted_stages(alerts):
+    """(alert_id, due_at) of every stage that fired and was then retracted (counted once however
+    often a retraction was delivered)."""
+    return {(a["data"]["alert_id"], a["data"]["due_at"]) for a in alerts if a["type"] == "slawatch.alert.retracted"}
+
+
+def backlog(slawatch, rules, kafka, work):
+    s = Scenario("backlog", slawatch, rules, kafka, work, cases=3000, seed=16)
+    standing, resolved, _ = s.expected()
+    replay_alerts = [obj for _, obj in parse_json_lines(os.path.join(work, "expected-alerts.jsonl"))]
+    replay_retracted = retracted_stages(replay_alerts)
+    s.produce()  # the whole history waits in the topic, dated on the sample day
+    rng = random.Random(16)
+    for kill in range(2):  # SIGKILL while catching up
+        s.start()
+        time.sleep(rng.uniform(0.5, 1.5))
+        s.stop(signal.SIGKILL, -signal.SIGKILL)
+        print(f"backlog: SIGKILL {kill + 1} while catching up, {len(s.alert_records()[0])} alert records so far")
+    s.start()
+    alerts = s.wait_for(standing, "backlog after 2 SIGKILLs")
+    check_resolved(alerts, resolved, "backlog after 2 SIGKILLs")
+    s.stop()
+    live_retracted = retracted_stages(s.alert_records()[0])
+    check(len(live_retracted) <= len(replay_retracted),
+          f"catching up fired and retracted {len(live_retracted)} stages, replay of the same records only "
+          f"{len(replay_retracted)}: e.g. {sorted(live_retracted - replay_retracted)[:3]}")
+    print(f"backlog: {len(standing)} standing alerts as in replay; fired then retracted: {len(live_retracted)} "
+          f"(replay: {len(replay_retracted)}); {len(alerts)} alert records for {len(replay_alerts)} in replay")
+
+
 def shadow(slawatch, rules, kafka, work):
     candidate = os.path.join(work, "candidate")
     shutil.copytree(rules, candidate)
@@ -340,7 +375,7 @@ def shadow(slawatch, rules, kafka, work):
 
 
 SCENARIOS = {"end_to_end": end_to_end, "graceful": graceful, "crash": crash, "broker_restart": broker_restart,
-             "shadow": shadow}
+             "backlog": backlog, "shadow": shadow}
 
 
 def test(argv):
