@@ -219,6 +219,12 @@ class KafkaMonitor final : public PartitionListener {
         }
         worker.next_offset = consumed.offset + 1;
       }
+      if (polled >= next_end_query_) {
+        // A partition with nothing left to fetch would never learn its end
+        // offset from a fetch, and would stay "behind" on its old watermark.
+        source.ask_unknown_end_offsets(std::chrono::milliseconds(500));
+        next_end_query_ = polled + std::chrono::seconds(1);
+      }
       if (auto s = fire_due_timers(source, clock.now()); !s.ok()) return s;
       if (auto s = commit_and_deliver(source, false); !s.ok()) return s;
       producer_.poll();
@@ -483,6 +489,7 @@ class KafkaMonitor final : public PartitionListener {
 
   const Config& config_;
   SteadyClock::time_point next_idle_check_{};  // --exit-when-idle asks the broker at most once a second
+  SteadyClock::time_point next_end_query_{};   // so do end offsets the consumer has not fetched
   std::shared_ptr<const RuleSet> rules_;
   std::shared_ptr<const Roster> roster_;
   std::shared_ptr<RocksDbDatabase> database_;

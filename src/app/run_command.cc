@@ -16,6 +16,8 @@
 #include "app/kafka_monitor.h"
 #include "app/rule_reloader.h"
 #include "app/runtime.h"
+#include "runtime/live_lane.h"
+#include "runtime/monitor_loop.h"
 #include "http/http_server.h"
 #include "io/io.h"
 #include "metrics/metrics_hub.h"
@@ -299,74 +301,49 @@ int run_live(const RunArgs& args) {
   install_reload_signal();
   RecordReader reader(std::move(source).value());
   std::vector<std::pair<RawRecord, std::string>> taken;
-  auto last_commit = std::chrono::steady_clock::now();
   bool input_open = true;
   if (*alertmanager) std::cerr << "slawatch: alerts also go to Alertmanager at " << config.alertmanager->url << "\n";
   std::cerr << "slawatch: monitoring " << config.input << " with " << rules->deadlines.size()
             << " deadline and " << rules->counts.size() << " count rules (version "
             << rules->version << ")\n";
-  auto last_record_at = std::chrono::steady_clock::now();
+  // A file is one partition: one lane, driven by the loop every monitor shares.
+  LiveLane lane(pipeline, shadow ? shadow->lane.get() : nullptr, metrics.get(), last_position);
+  LiveLane* lanes[] = {&lane};
+  SteadyMonotonicClock steady;
+  MonitorLoop loop(monitor_policy(config), clock, steady, [&log](const std::string& w) { log.warn("{}", w); },
+                   [&log](const std::string& i) { log.info("{}", i); });
+  auto last_record_at = steady.elapsed();
   while (!stop_requested().load()) {
     taken.clear();
     if (input_open) {
       input_open = reader.take(taken, config.batch_records, std::chrono::milliseconds(100));
-    } else if (idle && std::chrono::steady_clock::now() - last_record_at >= *idle) {
+    } else if (idle && steady.elapsed() - last_record_at >= *idle) {
       std::cerr << "slawatch: input read to its end and idle for " << idle->count() << " ms: stopping\n";
       break;
     } else {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));  // live clock: wait for due timers
     }
-    if (!taken.empty()) last_record_at = std::chrono::steady_clock::now();
+    if (!taken.empty()) last_record_at = steady.elapsed();
     for (auto& [record, pos] : taken) {
-      if (auto s = pipeline.on_record_live(record); !s.ok()) return fail(s.error());
-      if (shadow) {
-        if (auto s = shadow->lane->pipeline().on_record_live(record); !s.ok()) return fail(s.error());
-      }
-      last_position = pos;
+      if (auto s = lane.apply(record, std::move(pos)); !s.ok()) return fail(s.error());
     }
-    // Caught up once a read leaves nothing waiting behind it.
+    last_position = lane.position();
+    // Caught up once a read leaves nothing waiting behind it; until then the
+    // lane fires on the input's event time (contract section 4).
     const size_t waiting = reader.queued();
-    const bool caught_up = !input_open || (taken.size() < config.batch_records && waiting == 0);
-    health.set_caught_up(caught_up);
-    // Fire in bounded batches so input keeps flowing through a backlog; while
-    // behind, on the input's event-time watermark (contract section 4).
-    const Instant now = config.lane_clock.now(clock.now(), caught_up, pipeline.latest_event_time());
-    auto more = pipeline.advance(now, config.max_timers_per_tick);
-    if (!more.ok()) return fail(more.error());
-    if (shadow) {
-      if (auto fired = shadow->lane->pipeline().advance(now, config.max_timers_per_tick); !fired.ok()) {
-        return fail(fired.error());
-      }
-    }
-    const auto steady_now = std::chrono::steady_clock::now();
-    // Nothing new, nothing to commit: an idle monitor leaves RocksDB alone.
-    // (The shadow commits with the active lane, so its changes count too.)
-    auto changed = [](Pipeline& p) { return p.has_uncommitted() || p.has_delivered_to_record(); };
-    const bool due = steady_now - last_commit > std::chrono::milliseconds(200) &&
-                     (changed(pipeline) || (shadow && changed(shadow->lane->pipeline())));
-    const uint64_t commits_before = pipeline.counters().commits;
-    if (auto s = pipeline.maybe_commit(last_position, due); !s.ok()) return fail(s.error());
-    if (shadow && pipeline.counters().commits != commits_before) {
-      if (auto s = shadow->lane->commit(last_position); !s.ok()) return fail(s.error());
-      if (auto s = shadow->lane->pipeline().deliver_pending(); !s.ok()) return fail(s.error());
-    }
-    metrics->after_commit(std::chrono::steady_clock::now() - steady_now);
+    lane.set_caught_up(!input_open || (taken.size() < config.batch_records && waiting == 0));
+    health.set_caught_up(lane.caught_up());
+    if (auto stepped = loop.step(lanes); !stepped.ok()) return fail(stepped.error());
     metrics->sample(static_cast<int64_t>(waiting));
-    if (due) last_commit = steady_now;
     const bool hangup = take_reload_signal();
     if (auto s = reloader.serve(hangup, reload_everywhere); !s.ok()) return fail(s.error());
     if (shadow) {
       if (auto s = shadow_reloader->serve(hangup, reload_shadow); !s.ok()) return fail(s.error());
-      if (auto s = shadow->lane->pipeline().deliver_pending(); !s.ok()) return fail(s.error());
     }
   }
-  for (int i = 0; i < 2; ++i) {
-    if (auto s = pipeline.maybe_commit(last_position, true); !s.ok()) return fail(s.error());
-    if (shadow) {
-      if (auto s = shadow->lane->commit(last_position); !s.ok()) return fail(s.error());
-      if (auto s = shadow->lane->pipeline().deliver_pending(); !s.ok()) return fail(s.error());
-    }
-  }
+  auto left = loop.drain(lanes, std::chrono::seconds(10));
+  if (!left.ok()) return fail(left.error());
+  if (*left > 0) log.warn("{} record(s) stay in the outbox for the next start", *left);
   if (*alertmanager) {
     (*alertmanager)->sender->stop();  // one last attempt for the alerts just delivered
     std::cerr << "slawatch: " << (*alertmanager)->probe->sent_total() << " alert(s) accepted by Alertmanager at "

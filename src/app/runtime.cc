@@ -32,6 +32,14 @@ Status ensure_directory(const std::string& dir) {
   return ok_status();
 }
 
+MonitorPolicy monitor_policy(const Config& config) {
+  MonitorPolicy policy;
+  policy.max_timers_per_tick = config.max_timers_per_tick;
+  policy.max_timers_per_second = config.max_timers_per_second;
+  policy.lane_clock = config.lane_clock;
+  return policy;
+}
+
 Result<OpenedState> open_state(const std::string& dir, bool sync_writes) {
   auto partitioned = open_partitioned_state(dir, sync_writes, 1);
   if (!partitioned.ok()) return partitioned.error();

@@ -17,6 +17,7 @@
 #include "http/http_server.h"
 #include "metrics/metrics_hub.h"
 #include "roster/roster.h"
+#include "runtime/monitor_loop.h"
 #include "rules/rules.h"
 #include "state/rocksdb_store.h"
 #include "state/store.h"
@@ -71,6 +72,9 @@ struct AlertmanagerDelivery {
 Result<std::unique_ptr<AlertmanagerDelivery>> start_alertmanager(const Config& config, prometheus::Registry& registry,
                                                                  std::shared_ptr<const RuleSet> rules,
                                                                  const Clock& clock);
+
+// The live monitor loop's policies from the config (firing budget, lane clock).
+MonitorPolicy monitor_policy(const Config& config);
 
 // Set by SIGINT/SIGTERM once install_stop_signals() ran.
 const std::atomic<bool>& stop_requested();

@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <chrono>
+#include <map>
 #include <set>
 
 #include "kafka/client_config.h"
@@ -27,6 +28,7 @@ struct KafkaSource::Callbacks : RdKafka::RebalanceCb, RdKafka::EventCb {
       consumer->assign(partitions);
     } else {
       for (auto* tp : partitions) {
+        queried_end.erase(tp->partition());
         if (assigned.erase(tp->partition()) > 0) listener.on_partition_revoked(tp->partition());
       }
       consumer->unassign();
@@ -42,6 +44,7 @@ struct KafkaSource::Callbacks : RdKafka::RebalanceCb, RdKafka::EventCb {
   PartitionListener& listener;
   KafkaErrorHandler on_error;
   std::set<int32_t> assigned;
+  std::map<int32_t, int64_t> queried_end;  // end offsets asked of the broker (ask_unknown_end_offsets)
   std::optional<Error> failure;
 };
 
@@ -146,10 +149,27 @@ std::optional<int> KafkaSource::topic_partition_count(Duration timeout) const {
 
 std::optional<int64_t> KafkaSource::end_offset(int32_t partition) const {
   int64_t low = 0, high = 0;
-  if (consumer_->get_watermark_offsets(topic_, partition, &low, &high) != RdKafka::ERR_NO_ERROR || high < 0) {
-    return std::nullopt;
+  if (consumer_->get_watermark_offsets(topic_, partition, &low, &high) == RdKafka::ERR_NO_ERROR && high >= 0) {
+    return high;
   }
-  return high;
+  // Nothing fetched yet in this assignment (a partition already read to its
+  // end fetches nothing): the end the broker told us when asked.
+  if (auto it = callbacks_->queried_end.find(partition); it != callbacks_->queried_end.end()) return it->second;
+  return std::nullopt;
+}
+
+void KafkaSource::ask_unknown_end_offsets(Duration timeout) {
+  for (int32_t partition : callbacks_->assigned) {
+    int64_t low = 0, high = 0;
+    if (consumer_->get_watermark_offsets(topic_, partition, &low, &high) == RdKafka::ERR_NO_ERROR && high >= 0) {
+      continue;
+    }
+    if (consumer_->query_watermark_offsets(topic_, partition, &low, &high, static_cast<int>(timeout.count())) ==
+            RdKafka::ERR_NO_ERROR &&
+        high >= 0) {
+      callbacks_->queried_end[partition] = high;
+    }
+  }
 }
 
 }  // namespace slawatch

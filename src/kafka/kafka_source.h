@@ -56,6 +56,10 @@ class KafkaSource {
   // The partition's end offset as last seen by the consumer (no request to the
   // broker), for lag; nullopt before the first fetch.
   std::optional<int64_t> end_offset(int32_t partition) const;
+  // Asks the broker for the end offset of every assigned partition the
+  // consumer has fetched nothing from (one already read to its end), waiting
+  // at most `timeout` each; end_offset() answers with it until a fetch does.
+  void ask_unknown_end_offsets(Duration timeout);
   // How many partitions the events topic has (a metadata request, waiting at
   // most `timeout`); nullopt when the broker did not answer.
   std::optional<int> topic_partition_count(Duration timeout) const;

@@ -60,4 +60,29 @@ class WallClock final : public Clock {
   }
 };
 
+// Elapsed time for cadences and rates (commit every 200 ms, timers per
+// second): it never jumps with the wall clock. Tests move a manual one.
+class MonotonicClock {
+ public:
+  virtual ~MonotonicClock() = default;
+  virtual Duration elapsed() const = 0;  // since an arbitrary origin
+};
+
+class ManualMonotonicClock final : public MonotonicClock {
+ public:
+  Duration elapsed() const override { return elapsed_; }
+  void advance(Duration d) { elapsed_ += d; }
+
+ private:
+  Duration elapsed_{0};
+};
+
+// The process's steady clock; only the composition root creates one.
+class SteadyMonotonicClock final : public MonotonicClock {
+ public:
+  Duration elapsed() const override {
+    return std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now().time_since_epoch());
+  }
+};
+
 }  // namespace slawatch
