@@ -17,6 +17,8 @@
 #include "kafka/kafka_sink.h"
 #include "kafka/kafka_source.h"
 #include "pipeline/pipeline.h"
+#include "runtime/live_lane.h"
+#include "runtime/monitor_loop.h"
 #include "shadow/shadow_lane.h"
 #include "state/rocksdb_store.h"
 
@@ -73,29 +75,10 @@ struct PartitionWorker {
   Pipeline pipeline;
   std::unique_ptr<PipelineMetrics> metrics;  // declared after the pipeline: gone before it
   std::unique_ptr<PartitionShadow> shadow;   // with a `shadow:` section
+  std::unique_ptr<LiveLane> lane;            // what the monitor loop drives; made last, over the parts above
   std::string committed_position;     // from the checkpoint at assignment
   std::optional<int64_t> next_offset;  // after the last record read in this assignment
   std::optional<int64_t> offset_told_to_kafka;
-};
-
-// Timers fire in bounded batches, and a backlog after downtime drains at a
-// bounded rate (token bucket), so neither polling nor the alerts topic drowns.
-class FiringBudget {
- public:
-  FiringBudget(size_t per_tick, size_t per_second) : per_tick_(per_tick), per_second_(per_second) {}
-  size_t take(SteadyClock::time_point now) {
-    const double seconds = std::chrono::duration<double>(now - last_).count();
-    last_ = now;
-    tokens_ = std::min(static_cast<double>(per_second_), tokens_ + seconds * static_cast<double>(per_second_));
-    return std::min(per_tick_, static_cast<size_t>(tokens_));
-  }
-  void spend(size_t n) { tokens_ = std::max(0.0, tokens_ - static_cast<double>(n)); }
-
- private:
-  size_t per_tick_;
-  size_t per_second_;
-  double tokens_ = 0;
-  SteadyClock::time_point last_ = SteadyClock::now();
 };
 
 // The monitor loop and the consumer's partition listener. Single-threaded:
@@ -119,7 +102,8 @@ class KafkaMonitor final : public PartitionListener {
         rules_in_force_(rules_in_force),
         audit_trail_(audit_trail),
         alertmanager_(alertmanager),
-        budget_(config.max_timers_per_tick, config.max_timers_per_second),
+        loop_(monitor_policy(config), wall_clock_, steady_, [this](const std::string& w) { log_.warn("{}", w); },
+              [this](const std::string& i) { log_.info("{}", i); }),
         shadow_database_(std::move(shadow_database)),
         candidate_(std::move(candidate)) {}
 
@@ -159,6 +143,8 @@ class KafkaMonitor final : public PartitionListener {
     log_.info("partition {} assigned: resuming at {}, {} alert(s) left to deliver", partition,
               resume ? std::to_string(*resume) : std::string("the earliest offset"),
               worker->pipeline.pending_deliveries());
+    worker->lane = std::make_unique<LiveLane>(worker->pipeline, worker->shadow ? &worker->shadow->lane : nullptr,
+                                              worker->metrics.get(), *position);
     workers_[partition] = std::move(worker);
     return resume;
   }
@@ -186,7 +172,6 @@ class KafkaMonitor final : public PartitionListener {
   }
 
   Status run(KafkaSource& source, const std::atomic<bool>& stop, std::optional<Duration> exit_when_idle) {
-    WallClock clock;
     std::vector<ConsumedRecord> records;
     auto next_report = SteadyClock::now() + std::chrono::seconds(30);
     while (!stop.load()) {
@@ -213,10 +198,7 @@ class KafkaMonitor final : public PartitionListener {
         auto it = workers_.find(consumed.partition);
         if (it == workers_.end()) continue;  // revoked while fetched; the next owner reads it again
         PartitionWorker& worker = *it->second;
-        if (auto s = worker.pipeline.on_record_live(consumed.record); !s.ok()) return s;
-        if (worker.shadow) {
-          if (auto s = worker.shadow->lane.pipeline().on_record_live(consumed.record); !s.ok()) return s;
-        }
+        if (auto s = worker.lane->apply(consumed.record, std::to_string(consumed.offset + 1)); !s.ok()) return s;
         worker.next_offset = consumed.offset + 1;
       }
       if (polled >= next_end_query_) {
@@ -225,8 +207,14 @@ class KafkaMonitor final : public PartitionListener {
         source.ask_unknown_end_offsets(std::chrono::milliseconds(500));
         next_end_query_ = polled + std::chrono::seconds(1);
       }
-      if (auto s = fire_due_timers(source, clock.now()); !s.ok()) return s;
-      if (auto s = commit_and_deliver(source, false); !s.ok()) return s;
+      lanes_.clear();
+      for (auto& [partition, worker] : workers_) {
+        worker->lane->set_caught_up(caught_up(source, partition, *worker));
+        lanes_.push_back(worker->lane.get());
+      }
+      auto stepped = loop_.step(lanes_);
+      if (!stepped.ok()) return stepped.error();
+      if (stepped->committed) tell_kafka_offsets(source, false);
       producer_.poll();
       sample_health(source);
       auto reload = [this](const std::shared_ptr<const RuleSet>& next, const std::string& origin) {
@@ -323,100 +311,6 @@ class KafkaMonitor final : public PartitionListener {
                        [&](const auto& entry) { return caught_up(source, entry.first, *entry.second); });
   }
 
-  // Each partition fires on its own clock: the wall clock once caught up, its
-  // event-time watermark while behind (contract section 4, catching up).
-  Status fire_due_timers(const KafkaSource& source, Instant wall) {
-    size_t budget = budget_.take(SteadyClock::now());
-    size_t fired = 0;
-    for (auto& [partition, worker] : workers_) {
-      if (fired >= budget) break;
-      const Instant now =
-          config_.lane_clock.now(wall, caught_up(source, partition, *worker), worker->pipeline.latest_event_time());
-      const uint64_t before = worker->engine.counters().timers_fired;
-      auto more = worker->pipeline.advance(now, budget - fired);
-      if (!more.ok()) return more.error();
-      fired += worker->engine.counters().timers_fired - before;
-      // The shadow notifies nobody, so the budget (which protects people) does not bound it.
-      if (worker->shadow) {
-        if (auto shadow_more = worker->shadow->lane.pipeline().advance(now, config_.max_timers_per_tick);
-            !shadow_more.ok()) {
-          return shadow_more.error();
-        }
-      }
-    }
-    budget_.spend(fired);
-    return ok_status();
-  }
-
-  Status commit_and_deliver(KafkaSource& source, bool force) {
-    const auto now = SteadyClock::now();
-    const auto since = now - last_commit_;
-    bool committed = false;
-    for (auto& [partition, worker] : workers_) {
-      Pipeline& pipeline = worker->pipeline;
-      // Alerts leave only after a commit: commit soon when there are some, so
-      // the firing delay stays small; otherwise batch records for throughput.
-      const bool due = force || (pipeline.has_uncommitted_output() && since >= std::chrono::milliseconds(20)) ||
-                       ((pipeline.has_uncommitted() || pipeline.has_delivered_to_record()) &&
-                        since >= std::chrono::milliseconds(200));
-      const uint64_t commits = pipeline.counters().commits;
-      const auto started = SteadyClock::now();
-      if (auto s = pipeline.commit_if_due(worker->position(), due); !s.ok()) return s;
-      worker->metrics->after_commit(SteadyClock::now() - started);
-      const bool worker_committed = pipeline.counters().commits != commits;
-      if (worker_committed && worker->shadow) {
-        if (auto s = worker->shadow->lane.commit(worker->position()); !s.ok()) return s;
-      }
-      committed = committed || worker_committed;
-    }
-    if (committed) last_commit_ = now;
-    if (now >= next_delivery_attempt_) deliver(now);
-    if (committed) tell_kafka_offsets(source, false);
-    return ok_status();
-  }
-
-  // A broker outage is not an error: the output stays in the outbox and is
-  // sent again with backoff while consuming and firing go on. Delivery never
-  // waits for acknowledgements; it is stuck only when nothing was acknowledged
-  // for a while although records are pending.
-  void deliver(SteadyClock::time_point now) {
-    if (pending_at_last_delivery_ == 0) last_progress_ = now;  // the wait starts now, not at the last idle moment
-    bool refused = false;
-    size_t pending = 0;
-    std::string last_error;
-    for (auto& [partition, worker] : workers_) {
-      for (Pipeline* pipeline : pipelines(*worker)) {
-        if (pipeline->pending_deliveries() == 0) continue;
-        const size_t before = pipeline->pending_deliveries();
-        if (auto s = pipeline->deliver_available(); !s.ok()) {
-          refused = true;
-          last_error = s.error().message;
-        }
-        if (pipeline->pending_deliveries() < before) last_progress_ = now;
-        pending += pipeline->pending_deliveries();
-      }
-    }
-    pending_at_last_delivery_ = pending;
-    if (pending == 0) {
-      if (stuck_) log_.info("delivery resumed");
-      stuck_ = false;
-      last_progress_ = now;
-    } else if (now - last_progress_ >= std::chrono::seconds(5) && now >= next_delivery_warning_) {
-      stuck_ = true;
-      log_.warn("delivery pending ({} record(s)), nothing acknowledged for {} s, will retry{}{}", pending,
-                std::chrono::duration_cast<std::chrono::seconds>(now - last_progress_).count(),
-                last_error.empty() ? "" : ": ", last_error);
-      next_delivery_warning_ = now + std::chrono::seconds(10);
-    }
-    if (refused) {
-      delivery_backoff_ = std::clamp(delivery_backoff_ * 2, std::chrono::milliseconds(100), std::chrono::milliseconds(5000));
-      next_delivery_attempt_ = now + delivery_backoff_;
-    } else {
-      delivery_backoff_ = std::chrono::milliseconds(0);
-      next_delivery_attempt_ = now;
-    }
-  }
-
   void tell_kafka_offsets(KafkaSource& source, bool wait) {
     std::map<int32_t, int64_t> offsets;
     for (auto& [partition, worker] : workers_) {
@@ -468,20 +362,11 @@ class KafkaMonitor final : public PartitionListener {
         if (auto s = worker->shadow->lane.commit(worker->position()); !s.ok()) return s;
       }
     }
-    const auto give_up = SteadyClock::now() + std::chrono::seconds(10);
-    for (auto& [partition, worker] : workers_) {
-      for (Pipeline* pipeline : pipelines(*worker)) {
-        while (pipeline->pending_deliveries() > 0 && SteadyClock::now() < give_up) {
-          if (pipeline->deliver_pending().ok()) break;
-        }
-        if (pipeline->pending_deliveries() > 0) {
-          log_.warn("partition {}: {} record(s) stay in the outbox for the next start", partition,
-                    pipeline->pending_deliveries());
-        }
-        // Record the deletion of what was delivered, so a restart does not send it again.
-        if (auto s = pipeline->commit_if_due(worker->position(), true); !s.ok()) return s;
-      }
-    }
+    lanes_.clear();
+    for (auto& [partition, worker] : workers_) lanes_.push_back(worker->lane.get());
+    auto left = loop_.drain(lanes_, std::chrono::seconds(10));
+    if (!left.ok()) return left.error();
+    if (*left > 0) log_.warn("{} record(s) stay in the outboxes for the next start", *left);
     tell_kafka_offsets(source, true);
     source.close();
     return ok_status();
@@ -501,18 +386,14 @@ class KafkaMonitor final : public PartitionListener {
   RulesInForce& rules_in_force_;  // what the case API evaluates under
   AuditTrail* audit_trail_;  // null without an `audit:` section
   AlertmanagerSender* alertmanager_;  // null without an `alertmanager:` section
-  FiringBudget budget_;
+  WallClock wall_clock_;
+  SteadyMonotonicClock steady_;
+  MonitorLoop loop_;              // firing budget, commit cadence, delivery: the policies every monitor shares
+  std::vector<LiveLane*> lanes_;  // the assigned partitions' lanes, gathered for each step
   std::shared_ptr<RocksDbDatabase> shadow_database_;  // null without a `shadow:` section
   std::shared_ptr<const RuleSet> candidate_;          // the shadow's rules
   RuleReloader* shadow_reloader_ = nullptr;
   std::map<int32_t, std::unique_ptr<PartitionWorker>> workers_;
-  SteadyClock::time_point last_commit_ = SteadyClock::now();
-  SteadyClock::time_point next_delivery_attempt_ = SteadyClock::now();
-  SteadyClock::time_point next_delivery_warning_ = SteadyClock::now();
-  std::chrono::milliseconds delivery_backoff_{0};
-  SteadyClock::time_point last_progress_ = SteadyClock::now();
-  bool stuck_ = false;
-  size_t pending_at_last_delivery_ = 0;
   uint64_t consumed_ = 0;
   SteadyClock::time_point first_record_at_{};
   SteadyClock::time_point last_record_at_{};
