@@ -9,7 +9,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "../engine/engine_fixture.h"
@@ -41,6 +45,21 @@ std::shared_ptr<const RuleSet> pausable_first_response(minutes target = minutes{
   return set;
 }
 
+// roads: duty officer Li Lei until 2026-03-02 00:30 UTC (08:30 Shanghai), Zhang Ming after; head Wang Wei.
+// water: only a head. No one for parks.
+std::shared_ptr<const Roster> roads_roster() {
+  const auto path = std::filesystem::temp_directory_path() / ("slawatch-api-roster-" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(path) << "defaults: {time_zone: Asia/Shanghai, handover: '08:30', period: 1d, starts: 2026-03-01}\n"
+                         "departments:\n"
+                         "  - id: roads\n    name: Roads Bureau\n    head: Wang Wei\n"
+                         "    duty_officers: {order: [Li Lei, Zhang Ming]}\n"
+                         "  - id: water\n    head: Chen Jing\n";
+  auto loaded = load_roster(path.string());
+  std::filesystem::remove(path);
+  EXPECT_TRUE(loaded.errors.empty()) << (loaded.errors.empty() ? "" : loaded.errors[0].to_string());
+  return loaded.roster;
+}
+
 // A RocksDB state in a temp dir, written by a live Pipeline:
 //   c1 created 00:00, dispatched 00:01 (fed first), acknowledged 00:40: warning and breach fired, then resolved
 //   c2 dispatched 00:05, warning and breach fired at 00:35, then a late acknowledgement at 00:20 retracts them
@@ -55,8 +74,9 @@ class CaseApiTest : public ::testing::Test {
     ASSERT_NE(db_, nullptr);
     rules_ = pausable_first_response();
     in_force_ = std::make_unique<RulesInForce>(rules_);
+    roster_in_force_ = std::make_unique<RosterInForce>(roads_roster());
     reader_ = std::make_unique<StateReader>(db_);
-    api_ = std::make_unique<CaseApi>(*reader_, *in_force_);
+    api_ = std::make_unique<CaseApi>(*reader_, *in_force_, *roster_in_force_, CaseApiOptions{"", "Asia/Shanghai"});
     write_state();
   }
   void TearDown() override {
@@ -132,6 +152,7 @@ class CaseApiTest : public ::testing::Test {
   std::shared_ptr<RocksDbDatabase> db_;
   std::shared_ptr<const RuleSet> rules_;
   std::unique_ptr<RulesInForce> in_force_;
+  std::unique_ptr<RosterInForce> roster_in_force_;
   std::unique_ptr<StateReader> reader_;
   std::unique_ptr<CaseApi> api_;
 };
