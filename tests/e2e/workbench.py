@@ -1,7 +1,7 @@
 """The workbench (/ui/) in headless Chromium, as an inspector would use it.
 
 `slawatch run` on a file of simulated traffic (`slawatch simulate`, the last
-four hours, many late first responses) with the shipped rules and roster and
+five days, cases left open after a first response, some of those late) with the shipped rules and roster and
 `http: {time_zone: Asia/Shanghai}`. Chromium is driven by chromedriver over its
 W3C WebDriver HTTP API (urllib, no pip):
   1. Breaches now: the page lists the firing alerts; filtering by the
@@ -81,7 +81,7 @@ def free_port():
 class Browser:
     """One Chromium session through chromedriver's W3C WebDriver endpoints."""
 
-    ELEMENT = "element-6066-11e4-a52f-4a5d2ea0f3e8"
+    ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 
     def __init__(self, work, language):
         self.port = free_port()
@@ -125,7 +125,9 @@ class Browser:
         return self.call("POST", "/execute/async", {"script": source, "args": list(args)})
 
     def find(self, css):
-        return self.call("POST", "/element", {"using": "css selector", "value": css})[self.ELEMENT]
+        found = self.call("POST", "/element", {"using": "css selector", "value": css})
+        check(isinstance(found, dict) and self.ELEMENT in found, f"no element {css}: {found}")
+        return found[self.ELEMENT]
 
     def click(self, css):
         self.call("POST", f"/element/{self.find(css)}/click", {})
@@ -265,9 +267,10 @@ def test(argv):
     slawatch, root = os.path.abspath(argv[0]), os.path.abspath(argv[1])
     with TempDir("workbench") as work:
         now = datetime.now(timezone.utc).replace(microsecond=0)
-        start = now - timedelta(hours=4)
+        start = now - timedelta(days=5)
         events = os.path.join(work, "events.jsonl")
-        run_ok([slawatch, "simulate", "--cases", "400", "--span", "3h", "--seed", "18",
+        # Cases left open after their first response: their handling deadlines stand breached now.
+        run_ok([slawatch, "simulate", "--cases", "300", "--span", "4d", "--seed", "18", "--leave-open",
                 "--start", start.strftime("%Y-%m-%dT%H:%M:%SZ"), "--late-first-response", "0.3",
                 "--out", events], "simulate")
         config = os.path.join(work, "slawatch.yaml")

@@ -495,15 +495,19 @@ function ledgerTable(id, report, rows, withPerson) {
 
 async function showLedger(params) {
   const form = document.getElementById("ledger-form");
-  if (params.has("from") && params.has("to")) {
+  if (params.has("from") && params.has("to")) {  // the period exactly as linked (the form shows its days)
     form.from.value = toZoneLocalInput(Date.parse(params.get("from")), true);
     form.to.value = toZoneLocalInput(Date.parse(params.get("to")), true);
-  } else if (!form.from.value) {
-    const today = fromZoneLocal(toZoneLocalInput(state.clock, true));
-    form.from.value = toZoneLocalInput(today - 7 * 86400000, true);
-    form.to.value = toZoneLocalInput(today + 86400000, true);
+  } else {
+    if (!form.from.value) {  // the last seven days, today included
+      const today = fromZoneLocal(toZoneLocalInput(state.clock, true));
+      form.from.value = toZoneLocalInput(today - 7 * 86400000, true);
+      form.to.value = toZoneLocalInput(today + 86400000, true);
+    }
+    params = ledgerParams();
   }
-  const r = await api("/api/v1/ledger?" + ledgerParams());
+  state.ledgerParams = new URLSearchParams({from: params.get("from"), to: params.get("to")});
+  const r = await api("/api/v1/ledger?" + state.ledgerParams);
   const total = r.total;
   document.getElementById("ledger-body").replaceChildren(
     el("p", {id: "ledger-headline", class: "headline", textContent: t("headline", {cases: total.cases,
@@ -574,7 +578,7 @@ async function start() {
     location.hash = "#/ledger?" + ledgerParams();
   });
   document.getElementById("ledger-csv").addEventListener("click", () =>
-    api("/api/v1/ledger?" + ledgerParams() + "&format=csv").then(text => download(text, "ledger.csv")).catch(showError));
+    api("/api/v1/ledger?" + (state.ledgerParams || ledgerParams()) + "&format=csv").then(text => download(text, "ledger.csv")).catch(showError));
   try {
     await loadInfo();
   } catch (e) {
