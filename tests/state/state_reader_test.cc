@@ -140,6 +140,22 @@ TEST_F(StateReaderTest, FiltersByStateAndDepartment) {
   EXPECT_EQ(pages, 1u);
 }
 
+TEST_F(StateReaderTest, AcceptNarrowsAfterStateAndDepartmentAndAnEmptyDepartmentMeansNone) {
+  fill();
+  StateBatch p7;
+  p7.alert_index = {alert("c7/r/1/breach", AlertIndexEntry::State::firing, "")};
+  commit(7, p7, from_millis(3000));
+  StateReader reader(db_);
+  size_t pages = 0;
+  StateReader::AlertFilter thresholds{AlertIndexEntry::State::firing, std::nullopt,
+                                      [](const AlertIndexEntry& e) { return e.alert_id.find("/q/") != std::string::npos; }};
+  EXPECT_EQ(walk(reader, thresholds, 1, 100000, pages),
+            (std::vector<std::string>{"c2/q/1/threshold", "c2/q/2/threshold"}));
+  StateReader::AlertFilter none{std::nullopt, ""};
+  EXPECT_EQ(walk(reader, none, 100, 100000, pages), (std::vector<std::string>{"c7/r/1/breach"}));
+  EXPECT_EQ(reader.partitions().value(), (std::vector<uint16_t>{1, 5, 7}));
+}
+
 TEST_F(StateReaderTest, ScanBudgetEndsAPageEarlyAndItsCursorContinues) {
   fill();
   StateReader reader(db_);
