@@ -202,7 +202,6 @@ def check_breaches(browser, api, ui):
     check(len(page_lines) - 1 == len(rows), "the CSV does not hold exactly the rows shown")
     due_order = [row["due_at"] for row in csv.DictReader(io.StringIO(exported))]
     check(due_order == sorted(due_order), "the export is not in the order shown (by due time)")
-    browser.screenshot("workbench-breaches-filtered.png")
     return expected
 
 

@@ -345,7 +345,8 @@ function timelineSvg(c) {
   for (let i = 0; i <= 4; i++) {  // time axis
     const ms = lo + (hi - lo) * i / 4;
     root.append(svg("line", {x1: x(ms), y1: 20, x2: x(ms), y2: height - 10, class: "grid"}),
-                svg("text", {x: x(ms), y: 14, "text-anchor": "middle", class: "tick"}, fmtTime(new Date(ms).toISOString())));
+                svg("text", {x: x(ms), y: 14, "text-anchor": i === 0 ? "start" : i === 4 ? "end" : "middle", class: "tick"},
+                    fmtTime(new Date(ms).toISOString())));
   }
   root.append(svg("line", {x1: x(asOf), y1: 20, x2: x(asOf), y2: height - 10, class: "asof"}),
               svg("text", {x: x(asOf), y: height - 2, "text-anchor": "middle", class: "tick"}, t("as_of")));
