@@ -145,6 +145,7 @@ Duration elapsed_as_of(const CycleResult& c, Instant as_of) {
 // The gaps between the running stretches, up to the close (or as_of while paused).
 json pauses_json(const CycleResult& c) {
   json out = json::array();
+  if (c.deadline == nullptr) return out;  // a count rule's window has no clock to pause
   std::optional<Instant> stopped = c.started_at;  // where the clock last stopped (a cycle may open paused)
   for (const auto& iv : c.running) {
     if (stopped && *stopped < iv.begin) {

@@ -501,6 +501,30 @@ TEST_F(CaseApiTest, UnassignedAlertsAreListedAndFilteredAsUnassigned) {
   EXPECT_EQ(u1["partition"], 1);
 }
 
+TEST_F(CaseApiTest, CountRuleCyclesHaveNoPausesOrClock) {
+  const auto with_counts = testing::rule_set({testing::first_response_rule(true)}, {testing::repeated_return_rule()});
+  {
+    Writer writer(db_, with_counts, 2);
+    auto feed = [&](RawRecord r) { ASSERT_TRUE(writer.pipeline.on_record_live(r).ok()); };
+    feed(ev("r1-d", "dispatched", "r1", kT0));
+    feed(ev("r1-r1", "returned", "r1", kT0 + minutes{5}));
+    feed(ev("r1-r2", "returned", "r1", kT0 + minutes{10}));
+    ASSERT_TRUE(writer.pipeline.advance(kT0 + minutes{45}).ok());
+    ASSERT_TRUE(writer.pipeline.maybe_commit("pos", true).ok());
+  }
+  in_force_->set(with_counts);
+  const json r1 = case_json("r1");
+  const json* count = nullptr;
+  for (const auto& rule : r1["rules"]) {
+    if (rule["rule"] == "repeated-return") count = &rule;
+  }
+  ASSERT_NE(count, nullptr) << r1.dump();
+  for (const auto& cycle : (*count)["cycles"]) {
+    EXPECT_TRUE(cycle["pauses"].empty()) << cycle.dump();
+    EXPECT_EQ(cycle["elapsed_ms"], 0) << cycle.dump();
+  }
+}
+
 TEST_F(CaseApiTest, CsvHoldsEveryMatchWithTheDocumentedColumns) {
   const std::string csv = alerts_csv("state=firing&format=csv");
   EXPECT_EQ(csv,

@@ -15,6 +15,8 @@ W3C WebDriver HTTP API (urllib, no pip):
      is `slawatch report accountability --state` on the same state (every
      column but the open breaches' overdue, which grows with the clock).
   4. The language switch relabels the page; Accept-Language picks Chinese.
+  5. First of all: the monitor has a read token; the API refuses a request
+     without it (401) and the page asks for it once, then reads with it.
 With SLAWATCH_SCREENSHOTS=DIR set, a PNG of each view goes to DIR (docs/).
 Exit 77 (skipped) only when chromium or chromedriver is not installed.
 
@@ -42,18 +44,21 @@ from live_monitor import Monitor, wait_for
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 CITY = ZoneInfo("Asia/Shanghai")
+READ_TOKEN = "e2e-read-token-0123456789"
+AUTHORIZATION = {"Authorization": "Bearer " + READ_TOKEN}
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--window-size=1400,1000"]
 
 
 def get_json(url):
-    with urllib.request.urlopen(url, timeout=20) as response:
+    request = urllib.request.Request(url, headers=AUTHORIZATION)
+    with urllib.request.urlopen(request, timeout=20) as response:
         return json.loads(response.read())
 
 
 def get_text(url, headers=None):
-    request = urllib.request.Request(url, headers=headers or {})
+    request = urllib.request.Request(url, headers=dict(AUTHORIZATION, **(headers or {})))
     with urllib.request.urlopen(request, timeout=20) as response:
         return response.read().decode("utf-8")
 
@@ -167,8 +172,23 @@ def city_time(iso):
     return t.strftime("%Y-%m-%d %H:%M")
 
 
-def check_breaches(browser, api, ui):
+def check_read_token(browser, api, ui):
+    """The API wants the read token; the page asks for it once and then reads."""
+    try:
+        urllib.request.urlopen(api + "/alerts", timeout=20)
+        check(False, "the API answered without the read token")
+    except urllib.error.HTTPError as e:
+        check(e.code == 401, f"without the read token: {e.code}, expected 401")
     browser.go(ui + "#/breaches")
+    deadline = time.monotonic() + 20
+    while browser.script("return document.getElementById('token-form').hidden;"):
+        check(time.monotonic() < deadline, "the page never asked for the read token")
+        time.sleep(0.1)
+    browser.call("POST", f"/element/{browser.find('#token')}/value", {"text": READ_TOKEN})
+    browser.click("#token-form button")
+
+
+def check_breaches(browser, api, ui):
     browser.wait_loaded("/breaches")
     firing = all_alerts(api, {"state": "firing"})
     shown = int(browser.script("return document.getElementById('alert-count').dataset.count;"))
@@ -206,7 +226,9 @@ def check_breaches(browser, api, ui):
 
 
 def check_case(browser, api, alerts):
-    case_id = sorted(a["event"]["data"]["case_id"] for a in alerts)[0]
+    # The case with most events among those shown (the fullest timeline), ties by id.
+    cases = sorted({a["event"]["data"]["case_id"] for a in alerts})
+    case_id = max(cases, key=lambda c: (len(get_json(api + "/cases/" + urllib.parse.quote(c))["events"]), c))
     browser.click(f"#alerts a[href='#/case/{urllib.parse.quote(case_id)}']")
     browser.wait_loaded("/case/" + case_id)
     case = get_json(api + "/cases/" + urllib.parse.quote(case_id))
@@ -216,7 +238,7 @@ def check_case(browser, api, alerts):
     blocks = browser.script("return document.querySelectorAll('.cycle-block').length;")
     check(blocks == len(cycles), f"{case_id}: {blocks} cycle sections for {len(cycles)} cycles")
     due = [(r["rule"], c["cycle"], s) for r in case["rules"] for c in r["cycles"] for s in c["stages"] if s["due_at"]]
-    markers = browser.script("return document.querySelectorAll('#timeline g.stage').length;")
+    markers = browser.script("return document.querySelectorAll('#timeline g.stage[data-stage]').length;")
     check(markers == len(due), f"{case_id}: {markers} due markers for {len(due)} due stages")
     for rule, cycle, stage in due:
         shown = browser.script(
@@ -276,7 +298,7 @@ def test(argv):
         with open(config, "w", encoding="utf-8") as f:
             f.write(f"rules: {os.path.join(root, 'rules')}\nroster: {os.path.join(root, 'config', 'roster.yaml')}\n"
                     f"state_dir: state\ngrace: 0s\ninput: events.jsonl\nalerts_output: alerts.jsonl\n"
-                    f"http: {{listen: '127.0.0.1:0', time_zone: Asia/Shanghai}}\n")
+                    f"http: {{listen: '127.0.0.1:0', time_zone: Asia/Shanghai, read_token: {READ_TOKEN}}}\n")
         monitor = Monitor(slawatch, config, work)
         browser = None
         try:
@@ -299,6 +321,7 @@ def test(argv):
             check('<html lang="en">' in get_text(ui, {"Accept-Language": "de-DE,en;q=0.5"}), "en not picked")
 
             browser = Browser(work, "en-US")
+            check_read_token(browser, api, ui)
             alerts = check_breaches(browser, api, ui)
             check_case(browser, api, alerts)
             params, ledger_csv = check_ledger(browser, api, ui, start, now - timedelta(minutes=60))

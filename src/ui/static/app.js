@@ -332,7 +332,7 @@ function timelineSvg(c) {
   const lo = Math.min(...times), hi = Math.max(...times) + 1;
   const width = 960, left = 150, right = 20, laneH = 34;
   const lanes = c.rules.flatMap(r => r.cycles.map(cy => ({rule: r.rule, cycle: cy})));
-  const height = 60 + laneH * (lanes.length + 1);
+  const height = 80 + laneH * (lanes.length + 1);
   const x = ms => left + (ms - lo) / (hi - lo) * (width - left - right);
   const root = svg("svg", {id: "timeline", viewBox: `0 0 ${width} ${height}`, width: "100%", role: "img"});
   const defs = svg("defs");
@@ -388,6 +388,21 @@ function timelineSvg(c) {
         : svg("path", {d: `M${ax} ${y + 12} l6 10 l-12 0 Z`, class: "alert " + a.state});
       root.append(mark);
     }
+  }
+  // The legend: what the marks mean, in the page's language.
+  let lx = left;
+  const legendY = height - 26;
+  for (const [mark, cls, label] of [["diamond", "stage breached", t("outcome_breached")], ["diamond", "stage met", t("outcome_met")],
+                                    ["diamond", "stage pending", t("outcome_pending")], ["triangle", "alert firing", t("fired")],
+                                    ["triangle", "alert resolved", t("resolved")], ["cross", "alert retracted", t("retracted")],
+                                    ["pause", "pause", t("paused")]]) {
+    const g = svg("g", {class: cls + " legend"});
+    if (mark === "diamond") g.append(svg("path", {d: `M${lx} ${legendY - 6} l6 6 l-6 6 l-6 -6 Z`}));
+    else if (mark === "triangle") g.append(svg("path", {d: `M${lx} ${legendY - 6} l6 11 l-12 0 Z`}));
+    else if (mark === "cross") g.append(svg("path", {d: `M${lx - 5} ${legendY - 5} l10 10 m0 -10 l-10 10`}));
+    else g.append(svg("rect", {x: lx - 8, y: legendY - 6, width: 16, height: 12, fill: "url(#hatch)"}));
+    root.append(g, svg("text", {x: lx + 10, y: legendY + 4, class: "tick"}, label));
+    lx += 28 + 7 * label.length;
   }
   return root;
 }
