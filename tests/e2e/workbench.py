@@ -7,7 +7,8 @@ W3C WebDriver HTTP API (urllib, no pip):
   1. Breaches now: the page lists the firing alerts; filtering by the
      department with most breaches (clicking its option and Apply) shows
      exactly the API's alerts of that department; the CSV export holds the
-     same rows as GET /api/v1/alerts?format=csv with the same filter.
+     same rows as GET /api/v1/alerts?format=csv with the same filter, in the
+     order shown; clicking a column header sorts by it, again reverses.
   2. Case timeline: clicking a case opens it; the SVG draws one bar per cycle
      and a marker per due stage; the stage table shows each due time in
      Shanghai time and the people on duty the API names.
@@ -222,6 +223,17 @@ def check_breaches(browser, api, ui):
     check(len(page_lines) - 1 == len(rows), "the CSV does not hold exactly the rows shown")
     due_order = [row["due_at"] for row in csv.DictReader(io.StringIO(exported))]
     check(due_order == sorted(due_order), "the export is not in the order shown (by due time)")
+    # Sorting: a click on Overdue sorts the rows by it, a second click reverses them.
+    overdue = "return [...document.querySelectorAll('#alerts tbody tr')].map(r => r.dataset.alert);"
+    browser.click("#alerts th[data-sort=overdue]")
+    ascending = browser.script(overdue)
+    browser.click("#alerts th[data-sort=overdue]")
+    descending = browser.script(overdue)
+    by_due = {a["alert_id"]: a["event"]["data"]["due_at"] for a in expected}
+    check([by_due[i] for i in ascending] == sorted((by_due[i] for i in ascending), reverse=True),
+          "sorted by overdue, the longest overdue (earliest due) does not come last")
+    check(descending == list(reversed(ascending)) or len(set(by_due.values())) < len(by_due),
+          "a second click does not reverse the order")
     return expected
 
 
