@@ -1,11 +1,16 @@
 #pragma once
-// The case API (read-only JSON over the operational HTTP server):
-//   GET /api/v1/cases/{id}  one case: events, each rule's cycles and stages
-//                           as of the state's clock, and its alerts
-//   GET /api/v1/alerts      the latest state of every alert, filtered and paged
-// It reads what the last commit wrote (StateReader) and evaluates cases under
-// the rules in force (RulesInForce). Thread-safe: handlers keep no state of
-// their own, so any number of HTTP threads may call them at once.
+// The case API (read-only JSON over the operational HTTP server), which the
+// workbench page (/ui/) is built on:
+//   GET /api/v1/info        what the page needs first: time zone, rules, departments, clocks
+//   GET /api/v1/cases/{id}  one case: events, each rule's cycles (with pauses) and
+//                           stages as of the state's clock (or an earlier as_of),
+//                           the department and people on duty at each due time, its alerts
+//   GET /api/v1/alerts      the latest state of every alert, filtered and paged; CSV
+//   GET /api/v1/ledger      the accountability report for a period (src/report)
+// It reads what the last commits wrote (StateReader) and evaluates cases under
+// the rules and roster in force. Thread-safe: handlers keep no state of their
+// own, so any number of HTTP threads may call them at once.
+#include <string>
 #include <string_view>
 
 #include "api/rules_in_force.h"
@@ -16,21 +21,37 @@ namespace slawatch {
 
 inline constexpr size_t kDefaultAlertPage = 100;
 inline constexpr size_t kMaxAlertPage = 1000;
+// A CSV export walks every page itself; beyond this many rows it asks for a narrower filter.
+inline constexpr size_t kMaxCsvAlerts = 100000;
+// The word for "no department", in filters and answers (as in the alerts' data.department).
+inline constexpr std::string_view kUnassignedDepartment = "unassigned";
+
+struct CaseApiOptions {
+  std::string read_token;         // non-empty: every route wants "Authorization: Bearer <read_token>"
+  std::string time_zone = "UTC";  // the city's IANA zone, handed to the page by /api/v1/info
+};
 
 class CaseApi {
  public:
-  // Both must outlive the HTTP server the routes are added to.
-  CaseApi(const StateReader& reader, const RulesInForce& rules) : reader_(reader), rules_(rules) {}
+  // All three must outlive the HTTP server the routes are added to.
+  CaseApi(const StateReader& reader, const RulesInForce& rules, const RosterInForce& roster,
+          CaseApiOptions options = {})
+      : reader_(reader), rules_(rules), roster_(roster), options_(std::move(options)) {}
 
   void add_routes(HttpRoutes& routes) const;
 
-  // The handlers, callable without a server (tests).
+  // The handlers, callable without a server (tests); the token is checked by
+  // the routes add_routes registers.
+  HttpResponse info(const HttpRequest& request) const;
   HttpResponse get_case(const HttpRequest& request) const;
   HttpResponse list_alerts(const HttpRequest& request) const;
+  HttpResponse ledger(const HttpRequest& request) const;
 
  private:
   const StateReader& reader_;
   const RulesInForce& rules_;
+  const RosterInForce& roster_;
+  CaseApiOptions options_;
 };
 
 }  // namespace slawatch

@@ -7,6 +7,8 @@
 #include <functional>
 #include <set>
 
+#include <date/tz.h>
+
 namespace slawatch {
 namespace {
 
@@ -114,9 +116,22 @@ void for_each_key(const std::string& path, const YAML::Node& section, const std:
 
 HttpConfig load_http(const std::string& path, const YAML::Node& section) {
   HttpConfig http;
-  for_each_key(path, section, "http", {"listen"}, [&](const std::string&, const YAML::Node& value) {
-    http.listen = value.as<std::string>();
-    check_listen_address(http.listen);
+  for_each_key(path, section, "http", {"listen", "read_token", "time_zone"},
+               [&](const std::string& key, const YAML::Node& value) {
+    if (key == "listen") {
+      http.listen = value.as<std::string>();
+      check_listen_address(http.listen);
+    } else if (key == "read_token") {
+      http.read_token = value.as<std::string>();
+      if (http.read_token.size() < 16) throw ConfigError("'http.read_token' must be at least 16 characters");
+    } else {
+      http.time_zone = value.as<std::string>();
+      try {
+        date::locate_zone(http.time_zone);
+      } catch (const std::runtime_error&) {
+        throw ConfigError("'http.time_zone': unknown IANA time zone '" + http.time_zone + "'");
+      }
+    }
   });
   return http;
 }

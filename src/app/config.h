@@ -21,6 +21,11 @@ class ConfigError : public std::runtime_error {
 // The `http:` section: where /metrics, /livez and /readyz are served.
 struct HttpConfig {
   std::string listen = "127.0.0.1:9464";  // IP:port ("[::1]:9464" for IPv6); port 0 picks a free one
+  // When set, the case API and the workbench's data (/api/v1/...) want
+  // "Authorization: Bearer <read_token>"; empty: open to whoever reaches the listener.
+  std::string read_token;
+  // The city's IANA time zone: the workbench (/ui/) shows times in it.
+  std::string time_zone = "UTC";
 };
 
 // The `reload:` section: how a new rule set is taken without a restart

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "api/case_api.h"
+#include "ui/ui_assets.h"
 #include "api/rules_in_force.h"
 #include "app/audit_trail.h"
 #include "app/rule_reloader.h"
@@ -448,7 +449,8 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
   reloader.watch_files(config.reload.watch_interval, clock);
   RulesInForce rules_in_force(rules);
   StateReader state_reader(*database);
-  CaseApi case_api(state_reader, rules_in_force);
+  RosterInForce roster_in_force(roster);
+  CaseApi case_api(state_reader, rules_in_force, roster_in_force, case_api_options(config));
   std::unique_ptr<RuleReloader> shadow_reloader;
   if (config.shadow) {
     shadow_reloader = std::make_unique<RuleReloader>(config.shadow->rules_path, config.shadow->calendar_paths,
@@ -461,10 +463,12 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
       shadow_reloader->add_routes(routes, config.reload.token, std::chrono::seconds(30), "/-/reload/shadow");
     }
     case_api.add_routes(routes);
+    add_ui_routes(routes);
   });
   if (!server.ok()) return fail(server.error());
   if (*server) {
-    log.info("serving {}/metrics, /livez, /readyz, /api/v1/cases/{{id}}, /api/v1/alerts", (*server)->url());
+    log.info("serving {}/metrics, /livez, /readyz, /api/v1/cases/{{id}}, /api/v1/alerts, /api/v1/ledger, the workbench "
+             "/ui/", (*server)->url());
   }
 
   auto alertmanager = start_alertmanager(config, registry, rules, clock);
@@ -491,7 +495,10 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
   }
   if (!config.roster_path.empty()) {
     reloader.watch_roster(config.roster_path,
-                          [&monitor](const std::shared_ptr<const Roster>& next) { monitor.set_roster(next); });
+                          [&](const std::shared_ptr<const Roster>& next) {
+                            monitor.set_roster(next);
+                            roster_in_force.set(next);
+                          });
   }
   auto source = KafkaSource::create(kafka, monitor, on_client_error);
   if (!source.ok()) return fail(source.error());

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/case_api.h"
+#include "ui/ui_assets.h"
 #include "api/rules_in_force.h"
 #include "app/audit_trail.h"
 #include "app/commands.h"
@@ -174,6 +175,7 @@ int run_live(const RunArgs& args) {
   pipeline_options.batch_records = config.batch_records;
   pipeline_options.alert_source = config.alert_source;
   pipeline_options.roster = roster;
+  RosterInForce roster_in_force(roster);  // what the case API names people from
   Pipeline pipeline(engine, store, alert_sink, *dead_letters, pipeline_options);
   MetricsHub hub(registry, clock, BuildInfo{SLAWATCH_VERSION, rules->version});
   PipelineObservers log_rejects;
@@ -189,7 +191,10 @@ int run_live(const RunArgs& args) {
   reloader.watch_files(config.reload.watch_interval, clock);
   if (!config.roster_path.empty()) {
     reloader.watch_roster(config.roster_path,
-                          [&pipeline](const std::shared_ptr<const Roster>& next) { pipeline.set_roster(next); });
+                          [&](const std::shared_ptr<const Roster>& next) {
+                            pipeline.set_roster(next);
+                            roster_in_force.set(next);
+                          });
   }
   std::unique_ptr<AuditTrail> audit_trail;
   if (config.audit) {
@@ -207,7 +212,7 @@ int run_live(const RunArgs& args) {
   std::unique_ptr<CaseApi> case_api;
   if (state->database) {
     state_reader = std::make_unique<StateReader>(state->database);
-    case_api = std::make_unique<CaseApi>(*state_reader, rules_in_force);
+    case_api = std::make_unique<CaseApi>(*state_reader, rules_in_force, roster_in_force, case_api_options(config));
   }
   std::unique_ptr<FileShadow> shadow;  // with a `shadow:` section, opened once the active state is ready
   auto reload_everywhere = [&](const std::shared_ptr<const RuleSet>& next,
@@ -246,12 +251,15 @@ int run_live(const RunArgs& args) {
     if (shadow_reloader) {
       shadow_reloader->add_routes(routes, config.reload.token, std::chrono::seconds(30), "/-/reload/shadow");
     }
-    if (case_api) case_api->add_routes(routes);
+    if (case_api) {
+      case_api->add_routes(routes);
+      add_ui_routes(routes);
+    }
   });
   if (!server.ok()) return fail(server.error());
   if (*server) {
     std::cerr << "slawatch: serving " << (*server)->url() << "/metrics, /livez, /readyz"
-              << (case_api ? ", /api/v1/cases/{id}, /api/v1/alerts" : "") << "\n";
+              << (case_api ? ", /api/v1/cases/{id}, /api/v1/alerts, /api/v1/ledger, the workbench /ui/" : "") << "\n";
   }
   if (auto s = engine.open(); !s.ok()) return fail(s.error());
   auto position = pipeline.recover();

@@ -67,6 +67,15 @@ Result<PartitionedState> open_partitioned_state(const std::string& dir, bool syn
   return opened;
 }
 
+CaseApiOptions case_api_options(const Config& config) {
+  CaseApiOptions options;
+  if (config.http) {
+    options.read_token = config.http->read_token;
+    options.time_zone = config.http->time_zone;
+  }
+  return options;
+}
+
 Result<std::unique_ptr<HttpServer>> serve_http(const Config& config, MetricsHub& hub, const HealthState& health,
                                                const std::function<void(HttpRoutes&)>& more) {
   if (!config.http) return std::unique_ptr<HttpServer>();

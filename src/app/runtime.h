@@ -13,6 +13,7 @@
 #include "alertmanager/probe.h"
 #include "alertmanager/sender.h"
 #include "alertmanager/tee_sink.h"
+#include "api/case_api.h"
 #include "app/config.h"
 #include "http/http_server.h"
 #include "metrics/metrics_hub.h"
@@ -50,6 +51,9 @@ Result<PartitionedState> open_partitioned_state(const std::string& dir, bool syn
 // The HTTP endpoints (/metrics, /livez, /readyz) when the config has an
 // `http:` section; null otherwise. `hub` and `health` must outlive the server.
 // `more` adds the caller's routes (the reload endpoint, the case API).
+// The case API's options from the `http:` section (read token, time zone).
+CaseApiOptions case_api_options(const Config& config);
+
 Result<std::unique_ptr<HttpServer>> serve_http(const Config& config, MetricsHub& hub, const HealthState& health,
                                                const std::function<void(HttpRoutes&)>& more = {});
 

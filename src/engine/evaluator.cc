@@ -5,11 +5,6 @@
 namespace slawatch {
 namespace {
 
-struct RunningInterval {
-  Instant begin;
-  std::optional<Instant> end;  // nullopt: still running at the end of the log
-};
-
 // Within one instant, starts are applied before pauses/resumes and those before
 // stops, so that "the first stop at or after the start" holds for a stop
 // sharing its start's timestamp whatever the two ids are.
@@ -110,6 +105,9 @@ class DeadlineEvaluator {
       locate_due(stage.offset, closed_at, result);
       out_.stages.push_back(result);
     }
+    // The next cycle starts from an empty list anyway (open_cycle), so the
+    // intervals move rather than copy.
+    out_.cycles[cycle_index].running = std::move(intervals_);
   }
 
   // Walks the running intervals, counting only calendar time, to the instant

@@ -13,6 +13,12 @@
 
 namespace slawatch {
 
+// A stretch of a cycle during which its clock ran (between pauses).
+struct RunningInterval {
+  Instant begin;
+  std::optional<Instant> end;  // nullopt: still running at the end of the log
+};
+
 struct CycleResult {
   RuleId rule;
   const DeadlineRule* deadline = nullptr;  // exactly one of deadline / count is set
@@ -27,6 +33,9 @@ struct CycleResult {
   // What a backtest reports as the response time of a closed cycle.
   Duration elapsed{0};
   bool paused_at_end = false;
+  // The stretches the clock ran, in time order; the gaps between them (and
+  // after the last, while paused_at_end) are the pauses.
+  std::vector<RunningInterval> running;
 };
 
 enum class StageStatus : uint8_t {

@@ -74,6 +74,18 @@ const HttpHandler* HttpRoutes::find(std::string_view path) const {
   return best;
 }
 
+HttpHandler require_bearer(std::string token, HttpHandler inner) {
+  if (token.empty()) return inner;
+  return [expected = "Bearer " + token, inner = std::move(inner)](const HttpRequest& request) {
+    const std::string json = "application/json";
+    if (request.authorization.empty()) {
+      return HttpResponse{401, json, R"({"error":"this needs 'Authorization: Bearer <read token>'"})" "\n"};
+    }
+    if (request.authorization != expected) return HttpResponse{403, json, R"({"error":"wrong read token"})" "\n"};
+    return inner(request);
+  };
+}
+
 HttpServer::HttpServer(HttpServerOptions options, HttpRoutes routes)
     : options_(std::move(options)), routes_(std::move(routes)) {}
 
@@ -138,6 +150,7 @@ int HttpServer::handle(mg_connection* connection, void* self) {
   parsed.query = request->query_string ? request->query_string : "";
   parsed.remote_address = request->remote_addr;
   if (const char* authorization = mg_get_header(connection, "Authorization")) parsed.authorization = authorization;
+  if (const char* languages = mg_get_header(connection, "Accept-Language")) parsed.accept_language = languages;
   std::string body;
   if (post) {
     if (request->content_length > static_cast<long long>(kMaxRequestBody)) {

@@ -24,6 +24,7 @@ struct HttpRequest {
   std::string_view path;    // decoded, without the query
   std::string_view query;   // after '?', empty when absent
   std::string_view authorization;  // the Authorization header, empty when absent
+  std::string_view accept_language;  // the Accept-Language header, empty when absent
   std::string_view remote_address;
   std::string_view body;    // POST only, at most kMaxRequestBody bytes
 };
@@ -53,6 +54,11 @@ class HttpRoutes {
   std::map<std::string, HttpHandler, std::less<>> exact_;
   std::map<std::string, HttpHandler, std::less<>> prefixes_;
 };
+
+// `inner` behind a bearer token: with a non-empty `token`, a request without
+// "Authorization: Bearer <token>" gets 401 (no header) or 403 (another token),
+// as JSON errors; with an empty one, `inner` itself.
+HttpHandler require_bearer(std::string token, HttpHandler inner);
 
 struct HttpServerOptions {
   // civetweb's listening_ports syntax: "127.0.0.1:9464", "[::1]:9464"; port 0

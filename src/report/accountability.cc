@@ -12,11 +12,41 @@
 namespace slawatch {
 namespace {
 
-constexpr std::string_view kUnassigned = "(unassigned)";
+// The same word as the alerts' data.department and the case API use.
+constexpr std::string_view kUnassigned = "unassigned";
 
 void add_overdue(Tally& t, Duration overdue) {
   t.overdue_total += overdue;
   t.overdue_max = std::max(t.overdue_max, overdue);
+}
+
+// One stored case's log, as the alerts the engine has fired by `clock` (replay: no grace).
+void feed_stored_case(AccountabilityLedger& ledger, const RuleSet& rules, const CaseId& id,
+                      const std::vector<CaseEvent>& log, Instant clock) {
+  for (const auto& event : log) ledger.on_event(event);
+  const CaseEvaluation evaluation = evaluate_case(log, rules);
+  for (const auto& stage : evaluation.stages) {
+    if (stage.status != StageStatus::due || stage.due_at > clock) continue;
+    const CycleResult& cycle = evaluation.cycle_of(stage);
+    Alert a;
+    a.kind = AlertKind::fired;
+    a.alert_id = make_alert_id(id, cycle.rule, cycle.cycle, stage.stage);
+    a.case_id = id;
+    a.rule = cycle.rule;
+    a.cycle = cycle.cycle;
+    a.stage = std::string(stage.stage);
+    a.department = attributes_at(log, stage.due_at).department;
+    a.due_at = stage.due_at;
+    if (stage.notify != nullptr) {
+      for (const auto& role : *stage.notify) a.notify.push_back(NotifyTarget{role, {}});
+    }
+    ledger.on_alert(a);
+    if (cycle.closed_at && *cycle.closed_at <= clock) {
+      a.kind = AlertKind::resolved;
+      a.closed_at = cycle.closed_at;
+      ledger.on_alert(a);
+    }
+  }
 }
 
 }  // namespace
@@ -142,48 +172,36 @@ Result<AccountabilityReport> replay_accountability(std::shared_ptr<const RuleSet
 Result<AccountabilityReport> state_accountability(std::shared_ptr<const RuleSet> rules,
                                                   std::shared_ptr<const Roster> roster, StateStore& store,
                                                   Instant from, Instant to) {
-  auto checkpoint = store.load_checkpoint();
-  if (!checkpoint.ok()) return checkpoint.error();
-  const Instant clock = checkpoint->clock;
+  StateStore* const stores[] = {&store};
+  return state_accountability(std::move(rules), std::move(roster), stores, from, to);
+}
+
+Result<AccountabilityReport> state_accountability(std::shared_ptr<const RuleSet> rules,
+                                                  std::shared_ptr<const Roster> roster,
+                                                  std::span<StateStore* const> stores, Instant from, Instant to) {
   AccountabilityLedger ledger(rules, roster, from, to);
-  std::optional<Error> failure;
-  auto status = store.for_each_case([&](const CaseId& id, std::string_view bytes) {
-    auto record = decode_case_record(bytes, id);
-    if (!record.ok()) {
-      failure = record.error();
-      return false;
-    }
-    const auto& log = record->events;
-    for (const auto& event : log) ledger.on_event(event);
-    const CaseEvaluation evaluation = evaluate_case(log, *rules);
-    // What the engine has fired by `clock` (replay: no grace), as alerts.
-    for (const auto& stage : evaluation.stages) {
-      if (stage.status != StageStatus::due || stage.due_at > clock) continue;
-      const CycleResult& cycle = evaluation.cycle_of(stage);
-      Alert a;
-      a.kind = AlertKind::fired;
-      a.alert_id = make_alert_id(id, cycle.rule, cycle.cycle, stage.stage);
-      a.case_id = id;
-      a.rule = cycle.rule;
-      a.cycle = cycle.cycle;
-      a.stage = std::string(stage.stage);
-      a.department = attributes_at(log, stage.due_at).department;
-      a.due_at = stage.due_at;
-      if (stage.notify != nullptr) {
-        for (const auto& role : *stage.notify) a.notify.push_back(NotifyTarget{role, {}});
+  std::optional<Instant> end;
+  for (StateStore* store : stores) {
+    auto checkpoint = store->load_checkpoint();
+    if (!checkpoint.ok()) return checkpoint.error();
+    // Each partition's cases are taken as of its own clock; open breaches are
+    // overdue until the latest of them.
+    const Instant clock = checkpoint->clock;
+    end = end ? std::max(*end, clock) : clock;
+    std::optional<Error> failure;
+    auto status = store->for_each_case([&](const CaseId& id, std::string_view bytes) {
+      auto record = decode_case_record(bytes, id);
+      if (!record.ok()) {
+        failure = record.error();
+        return false;
       }
-      ledger.on_alert(a);
-      if (cycle.closed_at && *cycle.closed_at <= clock) {
-        a.kind = AlertKind::resolved;
-        a.closed_at = cycle.closed_at;
-        ledger.on_alert(a);
-      }
-    }
-    return true;
-  });
-  if (failure) return *failure;
-  if (!status.ok()) return status.error();
-  return ledger.build(clock);
+      feed_stored_case(ledger, *rules, id, record->events, clock);
+      return true;
+    });
+    if (failure) return *failure;
+    if (!status.ok()) return status.error();
+  }
+  return ledger.build(end.value_or(to));
 }
 
 }  // namespace slawatch

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -98,6 +99,11 @@ Result<AccountabilityReport> replay_accountability(std::shared_ptr<const RuleSet
 Result<AccountabilityReport> state_accountability(std::shared_ptr<const RuleSet> rules,
                                                   std::shared_ptr<const Roster> roster, StateStore& store,
                                                   Instant from, Instant to);
+// The same over several partitions' stores of one state (the live monitor on
+// Kafka): each case as of its own partition's clock.
+Result<AccountabilityReport> state_accountability(std::shared_ptr<const RuleSet> rules,
+                                                  std::shared_ptr<const Roster> roster,
+                                                  std::span<StateStore* const> stores, Instant from, Instant to);
 
 std::string render_markdown(const AccountabilityReport& report);
 std::string render_csv(const AccountabilityReport& report);

@@ -125,7 +125,8 @@ Result<StateReader::AlertPage> StateReader::list_alerts(const AlertFilter& filte
     }
     auto entry = decode_entry(it->key().ToStringView(), value);
     if (!entry.ok()) return entry.error();
-    if (!filter.department.empty() && entry->department != filter.department) continue;
+    if (filter.department && entry->department != *filter.department) continue;
+    if (filter.accept && !filter.accept(*entry)) continue;
     page.alerts.push_back(std::move(entry).value());
   }
   if (!it->status().ok()) return make_error("listing alerts: " + it->status().ToString());

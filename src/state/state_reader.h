@@ -4,6 +4,7 @@
 // engine). Thread-safe: only RocksDB reads, from any number of HTTP threads
 // while the engine's thread writes.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,7 +30,10 @@ class StateReader {
 
   struct AlertFilter {
     std::optional<AlertIndexEntry::State> state;
-    std::string department;  // empty: any
+    std::optional<std::string> department;  // nullopt: any; "": alerts of no department
+    // Any further test (the case API's filters on the alert's own fields);
+    // empty: every entry the state and department let through.
+    std::function<bool(const AlertIndexEntry&)> accept;
   };
   struct AlertPage {
     std::vector<AlertIndexEntry> alerts;
@@ -49,8 +53,14 @@ class StateReader {
   // stored cases are "as of".
   Result<Checkpoint> checkpoint(uint16_t partition) const;
 
- private:
+  // The partitions that have committed at least once, ascending.
   Result<std::vector<uint16_t>> partitions() const;
+  // A store over one partition, to be read only (the ledger walks its cases).
+  std::unique_ptr<StateStore> store_of(uint16_t partition) const {
+    return std::make_unique<RocksDbStateStore>(database_, partition);
+  }
+
+ private:
   std::shared_ptr<RocksDbDatabase> database_;
 };
 

@@ -37,6 +37,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 import uuid
 
 from e2e_common import TempDir, check, main, parse_json_lines, run, run_ok, standing_alert_ids
@@ -79,7 +81,7 @@ class Kafka:
 class Scenario:
     """Topics, a config and the expected result for one scenario."""
 
-    def __init__(self, name, slawatch, rules, kafka, work, cases, seed, shadow_rules=None):
+    def __init__(self, name, slawatch, rules, kafka, work, cases, seed, shadow_rules=None, roster=None):
         self.slawatch, self.rules, self.kafka, self.work = slawatch, rules, kafka, work
         tag = f"{name}-{uuid.uuid4().hex[:8]}"
         self.events_topic, self.alerts_topic, self.dlq_topic = f"{tag}.events", f"{tag}.alerts", f"{tag}.dlq"
@@ -98,6 +100,8 @@ class Scenario:
                     f"    dead_letter: {self.dlq_topic}\n")
             if shadow_rules:
                 f.write(f"shadow: {{rules: {shadow_rules}, alerts_topic: {self.shadow_topic}}}\n")
+            if roster:  # and the HTTP server, for the case API and the workbench
+                f.write(f"roster: {roster}\nhttp: {{listen: '127.0.0.1:0', time_zone: Asia/Shanghai}}\n")
         self.log_path = os.path.join(work, "monitor.log")
         self.process = None
 
@@ -159,6 +163,17 @@ class Scenario:
         check(code == expect_code, f"monitor exited {code} after signal {sig}, expected {expect_code}:\n"
                                    f"{self.log_tail()}")
         self.process = None
+
+    def http_url(self):
+        """The monitor's HTTP address, from its log."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with open(self.log_path, "rb") as f:
+                found = re.search(r"serving (http://127\.0\.0\.1:\d+)/metrics", f.read().decode("utf-8", "replace"))
+            if found:
+                return found.group(1)
+            time.sleep(0.1)
+        raise_failure(f"no HTTP address in the log:\n{self.log_tail()}")
 
     def log_tail(self):
         with open(self.log_path, "rb") as f:
@@ -374,8 +389,70 @@ def shadow(slawatch, rules, kafka, work):
           f"{[l for l in s.log_tail().splitlines() if 'shadow rules (version' in l][-1:]}")
 
 
+def get_json(url):
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def ledger_without_overdue(text):
+    """The ledger CSV without the columns that depend on the clock (open breaches' overdue)."""
+    rows = [line.split(",") for line in text.splitlines()]
+    keep = [i for i, h in enumerate(rows[0]) if h not in ("overdue_total_seconds", "overdue_max_seconds")]
+    return sorted(tuple(r[i] for i in keep) for r in rows)
+
+
+def workbench(slawatch, rules, kafka, work):
+    """The case API the workbench reads, on three partitions: every alert listed once, the fired and
+    unretracted ones exactly those standing on the alerts topic, cases found on each partition, and
+    the ledger summing all partitions as the report command does (all but the clock-bound overdue)."""
+    roster = os.path.join(os.path.dirname(rules), "config", "roster.yaml")
+    s = Scenario("workbench", slawatch, rules, kafka, work, cases=300, seed=18, roster=roster)
+    standing, _, _ = s.expected()
+    s.start()
+    s.produce()
+    s.wait_for(standing, "workbench")
+    api = s.http_url() + "/api/v1"
+    info = get_json(api + "/info")
+    check(len(info["partitions"]) == 3, f"/api/v1/info lists partitions {info['partitions']}, expected 3")
+    listed, cursor = [], None
+    while True:  # every alert, 200 a page across the three partitions
+        page = get_json(api + "/alerts?limit=200" + (f"&cursor={cursor}" if cursor else ""))
+        listed += page["alerts"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    ids = [a["alert_id"] for a in listed]
+    check(len(ids) == len(set(ids)), f"the API lists {len(ids) - len(set(ids))} alerts twice")
+    # Standing (fired, not retracted): firing or resolved in the API.
+    kept = {a["alert_id"] for a in listed if a["state"] != "retracted"}
+    check(kept == standing, f"the API has {len(kept)} fired, unretracted alerts, the topic stands {len(standing)}: "
+                            f"e.g. {sorted(kept ^ standing)[:3]}")
+    firing = [a for a in listed if a["state"] == "firing"]
+    check(firing, "no alert is firing")
+    found_on = {}
+    for alert in listed[::7]:
+        case = get_json(api + "/cases/" + urllib.parse.quote(alert["event"]["data"]["case_id"]))
+        check(alert["alert_id"] in {a["alert_id"] for a in case["alerts"]}, f"{alert['alert_id']} not in its case")
+        found_on.setdefault(case["partition"], case["case_id"])
+    check(len(found_on) == 3, f"cases found on partitions {sorted(found_on)}, expected all three")
+    # The simulation's six hours (March 2026) and long after, all settled by now.
+    period = {"from": "2026-01-01T00:00:00Z", "to": "2026-12-01T00:00:00Z"}
+    with urllib.request.urlopen(api + "/ledger?" + urllib.parse.urlencode(dict(period, format="csv")),
+                                timeout=60) as response:
+        ledger = response.read().decode()
+    with urllib.request.urlopen(api.replace("/api/v1", "/ui/"), timeout=30) as response:
+        check(b'<script src="/ui/app.js">' in response.read(), "the Kafka monitor does not serve the workbench")
+    s.stop()
+    report = run_ok([slawatch, "report", "accountability", "--events", s.events_file, "--rules", rules,
+                     "--roster", roster, "--from", period["from"], "--to", period["to"], "--format", "csv"],
+                    "report accountability")
+    check(ledger_without_overdue(ledger) == ledger_without_overdue(report.stdout_text),
+          f"the ledger over three partitions differs from the report command:\n{ledger}\n---\n{report.stdout_text}")
+    print(f"workbench: {len(ids)} alerts listed ({len(firing)} firing), cases on partitions {sorted(found_on)}")
+
+
 SCENARIOS = {"end_to_end": end_to_end, "graceful": graceful, "crash": crash, "broker_restart": broker_restart,
-             "backlog": backlog, "shadow": shadow}
+             "backlog": backlog, "shadow": shadow, "workbench": workbench}
 
 
 def test(argv):

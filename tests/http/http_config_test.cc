@@ -1,5 +1,6 @@
 // The `http:` section of the config: absent means no server, empty means the
-// defaults, and a listen address must be an IP literal with a port 0-65535.
+// defaults, and a listen address must be an IP literal with a port 0-65535;
+// the workbench's read token (16 characters at least) and time zone (IANA).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -61,6 +62,27 @@ TEST_F(HttpConfigTest, RejectsUnknownKeysAndWrongShapes) {
   EXPECT_THROW(load("http: {port: 9464}\n"), ConfigError);
   EXPECT_THROW(load("http: [1, 2]\n"), ConfigError);
   EXPECT_THROW(load("http: {listen: [1]}\n"), ConfigError);
+}
+
+TEST_F(HttpConfigTest, ReadTokenAndTimeZoneForTheWorkbench) {
+  const auto defaults = load("http: {}\n");
+  EXPECT_EQ(defaults.http->read_token, "");
+  EXPECT_EQ(defaults.http->time_zone, "UTC");
+  const auto set = load("http: {read_token: '0123456789abcdef', time_zone: Asia/Shanghai}\n");
+  EXPECT_EQ(set.http->read_token, "0123456789abcdef");
+  EXPECT_EQ(set.http->time_zone, "Asia/Shanghai");
+  try {
+    load("http: {read_token: '0123456789abcde'}\n");  // 15 characters
+    ADD_FAILURE() << "a short token was taken";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("http.read_token"), std::string::npos) << e.what();
+  }
+  try {
+    load("http: {time_zone: Asia/Haikou}\n");
+    ADD_FAILURE() << "an unknown zone was taken";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("Asia/Haikou"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The embedded HTTP server, through real requests on a loopback port picked
 // by the kernel: routing (exact over prefix, longest prefix), methods, HEAD,
-// errors from handlers, the health endpoints and start-up failures.
+// errors from handlers, the health endpoints and start-up failures; the
+// bearer-token guard of the read routes and the Accept-Language header.
 #include "http/http_server.h"
 
 #include <arpa/inet.h>
@@ -139,6 +140,31 @@ TEST(HttpServer, ReadyzFollowsTheHealthFlagsInOrder) {
   EXPECT_EQ(reply.body, "ready\n");
   health.set_caught_up(false);
   EXPECT_EQ(request(server->port(), "GET", "/readyz").status, 503);
+}
+
+TEST(HttpServer, BearerGuardAnswers401WithoutAToken403ForAnotherAndPassesTheRightOne) {
+  HttpRoutes routes;
+  routes.get("/data", require_bearer("read-token-0123456789", text("secret")));
+  routes.get("/open", require_bearer("", text("public")));
+  auto server = start(std::move(routes));
+  const Reply none = request(server->port(), "GET", "/data");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_NE(none.head.find("application/json"), std::string::npos);
+  EXPECT_EQ(none.body.find("secret"), std::string::npos);
+  EXPECT_EQ(request(server->port(), "GET", "/data", "Authorization: Bearer read-token-012345678\r\n").status, 403);
+  EXPECT_EQ(request(server->port(), "GET", "/data", "Authorization: read-token-0123456789\r\n").status, 403);
+  const Reply right = request(server->port(), "GET", "/data", "Authorization: Bearer read-token-0123456789\r\n");
+  EXPECT_EQ(right.status, 200);
+  EXPECT_EQ(right.body, "secret");
+  EXPECT_EQ(request(server->port(), "GET", "/open").body, "public");  // no token configured: open
+}
+
+TEST(HttpServer, HandlerSeesAcceptLanguage) {
+  HttpRoutes routes;
+  routes.get("/lang", [](const HttpRequest& r) { return HttpResponse{200, "text/plain", std::string(r.accept_language)}; });
+  auto server = start(std::move(routes));
+  EXPECT_EQ(request(server->port(), "GET", "/lang", "Accept-Language: zh-CN,zh;q=0.9\r\n").body, "zh-CN,zh;q=0.9");
+  EXPECT_EQ(request(server->port(), "GET", "/lang").body, "");
 }
 
 TEST(HttpServer, PortInUseIsAnErrorValue) {

@@ -125,7 +125,7 @@ TEST_F(StateReaderTest, FiltersByStateAndDepartment) {
   fill();
   StateReader reader(db_);
   size_t pages = 0;
-  StateReader::AlertFilter firing{AlertIndexEntry::State::firing, ""};
+  StateReader::AlertFilter firing{AlertIndexEntry::State::firing, std::nullopt};
   EXPECT_EQ(walk(reader, firing, 100, 100000, pages),
             (std::vector<std::string>{"c1/r/1/breach", "c10/r/1/breach", "c2/q/1/threshold", "c2/q/2/threshold"}));
   EXPECT_EQ(pages, 1u);
@@ -140,12 +140,28 @@ TEST_F(StateReaderTest, FiltersByStateAndDepartment) {
   EXPECT_EQ(pages, 1u);
 }
 
+TEST_F(StateReaderTest, AcceptNarrowsAfterStateAndDepartmentAndAnEmptyDepartmentMeansNone) {
+  fill();
+  StateBatch p7;
+  p7.alert_index = {alert("c7/r/1/breach", AlertIndexEntry::State::firing, "")};
+  commit(7, p7, from_millis(3000));
+  StateReader reader(db_);
+  size_t pages = 0;
+  StateReader::AlertFilter thresholds{AlertIndexEntry::State::firing, std::nullopt,
+                                      [](const AlertIndexEntry& e) { return e.alert_id.find("/q/") != std::string::npos; }};
+  EXPECT_EQ(walk(reader, thresholds, 1, 100000, pages),
+            (std::vector<std::string>{"c2/q/1/threshold", "c2/q/2/threshold"}));
+  StateReader::AlertFilter none{std::nullopt, ""};
+  EXPECT_EQ(walk(reader, none, 100, 100000, pages), (std::vector<std::string>{"c7/r/1/breach"}));
+  EXPECT_EQ(reader.partitions().value(), (std::vector<uint16_t>{1, 5, 7}));
+}
+
 TEST_F(StateReaderTest, ScanBudgetEndsAPageEarlyAndItsCursorContinues) {
   fill();
   StateReader reader(db_);
   // The two resolved alerts are the last two of the eight rows in key order: with a budget of 2 rows
   // per page, three pages come back empty (each with a cursor) before the fourth finds them.
-  StateReader::AlertFilter resolved{AlertIndexEntry::State::resolved, ""};
+  StateReader::AlertFilter resolved{AlertIndexEntry::State::resolved, std::nullopt};
   auto first = reader.list_alerts(resolved, "", 100, 2);
   ASSERT_TRUE(first.ok());
   EXPECT_TRUE(first->alerts.empty());
