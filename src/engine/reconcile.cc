@@ -24,9 +24,10 @@ Alert base_alert(const ReconcileContext& ctx, const CaseRecord& record, AlertKin
 }
 
 Alert resolved_alert(const ReconcileContext& ctx, const CaseRecord& record, const CycleResult& cycle,
-                     const StageResult& stage) {
+                     const StageResult& stage, const FiredMark& mark) {
   Alert a = base_alert(ctx, record, AlertKind::resolved, cycle.rule, cycle.cycle, stage.stage,
                        stage.severity, stage.due_at);
+  a.department = mark.department;
   a.started_at = cycle.started_at;
   a.closed_at = cycle.closed_at;
   a.event_id = cycle.closed_by;
@@ -48,6 +49,62 @@ std::string retraction_reason(const CycleResult* cycle, const StageResult* stage
   return "the stage is no longer breached";
 }
 
+// A closed cycle breached its rule when it was still open at the due time of
+// the rule's breach stage (the first at or past 100% of the target); a rule
+// with no such stage is breached when more than its target elapsed.
+bool breached(const CaseEvaluation& evaluation, size_t cycle_index) {
+  const CycleResult& cycle = evaluation.cycles[cycle_index];
+  const DeadlineRule& rule = *cycle.deadline;
+  const auto breach = std::find_if(rule.stages.begin(), rule.stages.end(),
+                                   [&](const Stage& stage) { return stage.offset >= rule.target; });
+  if (breach == rule.stages.end()) return cycle.elapsed > rule.target;
+  for (const auto& stage : evaluation.stages) {
+    if (stage.cycle_index == cycle_index && stage.stage == breach->name) return stage.status == StageStatus::due;
+  }
+  return false;
+}
+
+CycleMark cycle_mark(const CaseRecord& record, const CaseEvaluation& evaluation, size_t cycle_index) {
+  const CycleResult& cycle = evaluation.cycles[cycle_index];
+  CycleMark mark{cycle.rule, cycle.cycle, cycle.started_at, attributes_at(record.events, cycle.started_at).department};
+  if (cycle.closed_at) {
+    mark.closed = true;
+    mark.breached = breached(evaluation, cycle_index);
+    mark.elapsed = cycle.elapsed;
+  }
+  return mark;
+}
+
+// Brings record.cycles in line with the evaluation and reports the difference.
+void report_cycles(const ReconcileContext& ctx, const CaseEvaluation& evaluation, CaseRecord& record) {
+  std::vector<CycleMark> now;
+  if (ctx.keep_closed_outcomes) {
+    for (const auto& mark : record.cycles) {
+      if (mark.closed) now.push_back(mark);
+    }
+  }
+  const size_t kept = now.size();
+  for (size_t i = 0; i < evaluation.cycles.size(); ++i) {
+    const CycleResult& cycle = evaluation.cycles[i];
+    if (cycle.deadline == nullptr) continue;
+    const bool superseded = std::any_of(now.begin(), now.begin() + static_cast<std::ptrdiff_t>(kept),
+                                        [&](const CycleMark& m) { return m.rule == cycle.rule && m.cycle == cycle.cycle; });
+    if (!superseded) now.push_back(cycle_mark(record, evaluation, i));
+  }
+  if (now == record.cycles) return;
+  if (ctx.outcomes != nullptr) {
+    for (const auto& mark : record.cycles) {
+      if (std::find(now.begin(), now.end(), mark) == now.end()) ctx.outcomes->push_back(CycleOutcome{mark, true});
+    }
+    for (const auto& mark : now) {
+      if (std::find(record.cycles.begin(), record.cycles.end(), mark) == record.cycles.end()) {
+        ctx.outcomes->push_back(CycleOutcome{mark, false});
+      }
+    }
+  }
+  record.cycles = std::move(now);
+}
+
 }  // namespace
 
 void reconcile(const ReconcileContext& ctx, const CaseEvaluation& evaluation, CaseRecord& record,
@@ -66,6 +123,7 @@ void reconcile(const ReconcileContext& ctx, const CaseEvaluation& evaluation, Ca
     const CycleResult* cycle = evaluation.find_cycle(mark.rule, mark.cycle);
     Alert a = base_alert(ctx, record, AlertKind::retracted, mark.rule, mark.cycle, mark.stage,
                          stage ? stage->severity : std::string_view{}, mark.due_at);
+    a.department = mark.department;
     if (cycle != nullptr) {
       a.started_at = cycle->started_at;
       a.closed_at = cycle->closed_at;
@@ -88,7 +146,7 @@ void reconcile(const ReconcileContext& ctx, const CaseEvaluation& evaluation, Ca
     if (mark != record.marks.end()) {
       if (!mark->resolved && cycle.closed_at) {
         mark->resolved = true;
-        out.push_back(resolved_alert(ctx, record, cycle, stage));
+        out.push_back(resolved_alert(ctx, record, cycle, stage, *mark));
       }
       continue;
     }
@@ -108,11 +166,14 @@ void reconcile(const ReconcileContext& ctx, const CaseEvaluation& evaluation, Ca
     a.fired_at = ctx.clock;
     a.started_at = cycle.started_at;
     for (const auto& role : *stage->notify) a.notify.push_back(NotifyTarget{role, {}});
+    record.marks.push_back(FiredMark{cycle.rule, cycle.cycle, std::string(stage->stage), stage->due_at,
+                                     cycle.closed_at.has_value(), a.department});
     out.push_back(std::move(a));
-    record.marks.push_back(FiredMark{cycle.rule, cycle.cycle, std::string(stage->stage),
-                                     stage->due_at, cycle.closed_at.has_value()});
-    if (cycle.closed_at) out.push_back(resolved_alert(ctx, record, cycle, *stage));
+    if (cycle.closed_at) out.push_back(resolved_alert(ctx, record, cycle, *stage, record.marks.back()));
   }
+
+  // 3. Report what changed about the case's deadline cycles.
+  report_cycles(ctx, evaluation, record);
 }
 
 }  // namespace slawatch

@@ -231,6 +231,10 @@ def end_to_end(slawatch, rules, kafka, work):
         alert = json.loads(record["payload"])
         check(record["key"] == alert["data"]["case_id"],
               f"alert keyed {record['key']!r}, not by its case id {alert['data']['case_id']!r}")
+    # CloudEvents Kafka binding, structured mode: the content-type header says so.
+    for record in raw:
+        check(record["headers"].get("content-type", "").startswith("application/cloudevents+json"),
+              f"structured-mode alert without content-type application/cloudevents+json: {record['headers']}")
 
     # Dead letters: original bytes, reason and source headers; nothing else lost.
     with open(s.events_file, "rb") as f:
