@@ -129,6 +129,7 @@ void reconcile(const ReconcileContext& ctx, const CaseEvaluation& evaluation, Ca
       a.closed_at = cycle->closed_at;
     }
     a.reason = retraction_reason(cycle, stage);
+    a.was_resolved = mark.resolved;
     if (ctx.trigger != nullptr) a.event_id = *ctx.trigger;
     out.push_back(std::move(a));
     return true;

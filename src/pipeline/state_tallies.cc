@@ -57,6 +57,7 @@ size_t cycle_elapsed_bucket(Duration elapsed) {
 }
 
 void tally_alert(const Alert& alert, Tallies& deltas) {
+  if (alert.kind == AlertKind::retracted && alert.was_resolved) return;  // its resolution counted it out
   TallyKey key{TallyKey::Kind::overdue_alerts, alert.rule.str(), alert.stage, alert.department};
   deltas[encode_tally_key(key)] += alert.kind == AlertKind::fired ? 1 : -1;
 }

@@ -56,7 +56,7 @@ TEST(StateTallies, AWithdrawalUndoesItsReportExactly) {
   EXPECT_EQ(committed, expected);
 }
 
-TEST(StateTallies, AnAlertFiredThenResolvedLeavesNothingOverdue) {
+TEST(StateTallies, AnAlertFiredResolvedThenRetractedLeavesNothingOverdue) {
   Alert alert;
   alert.rule = RuleId{"first-response"};
   alert.stage = "breach";
@@ -71,6 +71,17 @@ TEST(StateTallies, AnAlertFiredThenResolvedLeavesNothingOverdue) {
   Tallies committed;
   add_tallies(committed, deltas);
   EXPECT_TRUE(committed.empty());
+  // A late event then shows the stage was met after all: the retraction of a
+  // resolved stage changes nothing overdue.
+  deltas.clear();
+  alert.kind = AlertKind::retracted;
+  alert.was_resolved = true;
+  tally_alert(alert, deltas);
+  EXPECT_TRUE(deltas.empty());
+  // A retraction of a stage still firing takes it out.
+  alert.was_resolved = false;
+  tally_alert(alert, deltas);
+  EXPECT_EQ(deltas[overdue], -1);
 }
 
 }  // namespace
