@@ -8,7 +8,11 @@ import json
 import os
 
 import jsonschema
-from referencing import Registry, Resource
+
+try:  # jsonschema >= 4.18 resolves references through `referencing`; older ones through RefResolver
+    from referencing import Registry, Resource
+except ImportError:
+    Registry = Resource = None
 
 from e2e_common import check
 
@@ -18,7 +22,7 @@ BASE = "https://slawatch.example/schemas/"
 
 class Schemas:
     def __init__(self, schemas_dir=SCHEMAS_DIR):
-        resources = []
+        self.by_id = {}
         # The formats of records (draft 2020-12, with an $id); the config schemas are others' business.
         for name in ("case-event", "case-event-binary", "alert", "dead-letter"):
             name += ".schema.json"
@@ -26,15 +30,24 @@ class Schemas:
                 schema = json.load(f)
             jsonschema.Draft202012Validator.check_schema(schema)
             check(schema["$id"] == BASE + name, f"{name}: $id {schema['$id']}")
-            resources.append((schema["$id"], Resource.from_contents(schema)))
-        self.registry = Registry().with_resources(resources)
+            self.by_id[schema["$id"]] = schema
         self.validators = {}
+
+    def schema(self, file_name):
+        return self.by_id[BASE + file_name]
 
     def validator(self, name):
         if name not in self.validators:
-            schema = self.registry.contents(BASE + name + ".schema.json")
-            self.validators[name] = jsonschema.Draft202012Validator(
-                schema, registry=self.registry, format_checker=jsonschema.FormatChecker())
+            schema = self.schema(name + ".schema.json")
+            checker = jsonschema.FormatChecker()
+            if Registry is not None:
+                registry = Registry().with_resources(
+                    (uri, Resource.from_contents(contents)) for uri, contents in self.by_id.items())
+                validator = jsonschema.Draft202012Validator(schema, registry=registry, format_checker=checker)
+            else:
+                resolver = jsonschema.RefResolver(schema["$id"], schema, store=dict(self.by_id))
+                validator = jsonschema.Draft202012Validator(schema, resolver=resolver, format_checker=checker)
+            self.validators[name] = validator
         return self.validators[name]
 
     def errors(self, name, obj):
