@@ -221,7 +221,8 @@ def test(argv):
                 process = subprocess.Popen([slawatch, "run", "--config", config, "--events", "-"],
                                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr_file)
             now = datetime.now(timezone.utc)
-            process.stdin.write(opening_events(now).encode())
+            fed = opening_events(now)  # everything written to stdin, for the restart below
+            process.stdin.write(fed.encode())
             process.stdin.flush()
             failures_metric = lambda: metric_value(http_text(f"http://127.0.0.1:{SLAWATCH_PORT}/metrics"),
                                                    "slawatch_alertmanager_post_failures_total", '{reason="connect"}')
@@ -313,6 +314,7 @@ def test(argv):
 
             # 5. R-1 resolves, P-1's stages are retracted: they end in Alertmanager.
             closed_at = datetime.now(timezone.utc)
+            fed += closing_events(closed_at)
             process.stdin.write(closing_events(closed_at).encode())
             process.stdin.flush()
             ended = {k for k in expected if k[0] in ("R-1", "P-1") and k[1] == "first-response"}
@@ -370,11 +372,15 @@ def test(argv):
 
             # 7. Restart while alerts fire: the new process knows them only from its state, re-posts them,
             # and they outlive the lease of the last post before the restart (resend 2s: 8s).
+            # The same input as a file: the restart resumes at the stored position, its end.
             stopped_at = time.monotonic()
             firing_before = set(by_key(am_alerts()))
+            fed_path = os.path.join(work, "fed.jsonl")
+            with open(fed_path, "w", encoding="utf-8") as f:
+                f.write(fed)
             with open(stderr_path, "ab") as stderr_file:
-                process = subprocess.Popen([slawatch, "run", "--config", config, "--events", "-"],
-                                           stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr_file)
+                process = subprocess.Popen([slawatch, "run", "--config", config, "--events", fed_path],
+                                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr_file)
             time.sleep(max(0.0, stopped_at + 12 - time.monotonic()))
             after_lease = by_key(am_alerts())
             check(set(after_lease) == firing_before,
@@ -385,7 +391,6 @@ def test(argv):
             check(parse_rfc3339(after_lease[("W-1", "first-response", "escalated", "city.discipline_inspection")]
                                 ["endsAt"]) > datetime.now(timezone.utc), "the lease is not extended")
             process.send_signal(signal.SIGTERM)
-            process.stdin.close()
             code = process.wait(timeout=15)
             check(code == 0, f"restarted slawatch exited with {code} after SIGTERM\n{details()}")
 
