@@ -64,15 +64,56 @@ bool breached(const CaseEvaluation& evaluation, size_t cycle_index) {
   return false;
 }
 
-CycleMark cycle_mark(const CaseRecord& record, const CaseEvaluation& evaluation, size_t cycle_index) {
+// The departments at the starts of the evaluation's deadline cycles (by
+// cycle index; empty for count rules), folded in one pass over the log: this
+// runs for every event applied, so it must not fold the log once per cycle.
+std::vector<std::string> departments_at_starts(const CaseRecord& record, const CaseEvaluation& evaluation) {
+  std::vector<size_t> order;
+  for (size_t i = 0; i < evaluation.cycles.size(); ++i) {
+    if (evaluation.cycles[i].deadline != nullptr) order.push_back(i);
+  }
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return evaluation.cycles[a].started_at < evaluation.cycles[b].started_at;
+  });
+  std::vector<std::string> departments(evaluation.cycles.size());
+  CaseAttributes attributes;
+  auto event = record.events.begin();
+  for (size_t index : order) {
+    const Instant start = evaluation.cycles[index].started_at;
+    for (; event != record.events.end() && event->time <= start; ++event) attributes.apply(*event);
+    departments[index] = attributes.department;
+  }
+  return departments;
+}
+
+CycleMark cycle_mark(const CaseEvaluation& evaluation, size_t cycle_index, std::string department) {
   const CycleResult& cycle = evaluation.cycles[cycle_index];
-  CycleMark mark{cycle.rule, cycle.cycle, cycle.started_at, attributes_at(record.events, cycle.started_at).department};
+  CycleMark mark{cycle.rule, cycle.cycle, cycle.started_at, std::move(department)};
   if (cycle.closed_at) {
     mark.closed = true;
     mark.breached = breached(evaluation, cycle_index);
     mark.elapsed = cycle.elapsed;
   }
   return mark;
+}
+
+// Whether the evaluation's deadline cycles are exactly `reported`, in order:
+// most events change no cycle, and this answers that without building marks.
+bool unchanged(const CaseEvaluation& evaluation, const std::vector<std::string>& departments,
+               const std::vector<CycleMark>& reported) {
+  size_t next = 0;
+  for (size_t i = 0; i < evaluation.cycles.size(); ++i) {
+    const CycleResult& cycle = evaluation.cycles[i];
+    if (cycle.deadline == nullptr) continue;
+    if (next == reported.size()) return false;
+    const CycleMark& mark = reported[next++];
+    if (mark.cycle != cycle.cycle || mark.started_at != cycle.started_at || mark.closed != cycle.closed_at.has_value() ||
+        mark.rule != cycle.rule || mark.department != departments[i]) {
+      return false;
+    }
+    if (mark.closed && (mark.elapsed != cycle.elapsed || mark.breached != breached(evaluation, i))) return false;
+  }
+  return next == reported.size();
 }
 
 // Brings record.cycles in line with the evaluation and reports the difference.
@@ -84,12 +125,14 @@ void report_cycles(const ReconcileContext& ctx, const CaseEvaluation& evaluation
     }
   }
   const size_t kept = now.size();
+  std::vector<std::string> departments = departments_at_starts(record, evaluation);
+  if (!ctx.keep_closed_outcomes && unchanged(evaluation, departments, record.cycles)) return;
   for (size_t i = 0; i < evaluation.cycles.size(); ++i) {
     const CycleResult& cycle = evaluation.cycles[i];
     if (cycle.deadline == nullptr) continue;
     const bool superseded = std::any_of(now.begin(), now.begin() + static_cast<std::ptrdiff_t>(kept),
                                         [&](const CycleMark& m) { return m.rule == cycle.rule && m.cycle == cycle.cycle; });
-    if (!superseded) now.push_back(cycle_mark(record, evaluation, i));
+    if (!superseded) now.push_back(cycle_mark(evaluation, i, std::move(departments[i])));
   }
   if (now == record.cycles) return;
   if (ctx.outcomes != nullptr) {

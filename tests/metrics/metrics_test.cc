@@ -316,6 +316,24 @@ TEST(CycleMetrics, ALateStopBeforeTheCloseWithdrawsTheReportedTimeAndReportsTheN
   EXPECT_EQ(m.get("slawatch_alerts_total", {{"stage", "breach"}, {"kind", "retracted"}}), 1);
 }
 
+TEST(CycleMetrics, ALateEarlierStartRenumbersTheCyclesAndTheNumbersFollow) {
+  MemoryStateStore store;
+  Monitor m(store);
+  m.feed({event_line("d2", "dispatched", "C-1", "2026-03-02T10:00:00Z", kRoads),
+          event_line("a1", "acknowledged", "C-1", "2026-03-02T10:20:00Z", kRoads)},
+         "2026-03-02T12:00:00Z");
+  EXPECT_EQ(m.get("slawatch_cycle_elapsed_seconds", {{"rule", "first-response"}, {"sum", "1"}}), 1200);
+  // An earlier dispatch arrives late: it opens cycle 1 (closed an hour later by the
+  // second dispatch, breached), and the answered cycle becomes cycle 2.
+  m.feed({event_line("d1", "dispatched", "C-1", "2026-03-02T09:00:00Z", kRoads)}, "2026-03-02T12:00:00Z");
+  EXPECT_EQ(m.get("slawatch_cycle_elapsed_seconds", kFirstResponseRoads), 2);
+  EXPECT_EQ(m.get("slawatch_cycle_elapsed_seconds", {{"rule", "first-response"}, {"sum", "1"}}), 4800);
+  EXPECT_EQ(m.get("slawatch_cycles_met_total", kFirstResponseRoads), 1);
+  EXPECT_EQ(m.get("slawatch_cycles_breached_total", kFirstResponseRoads), 1);
+  EXPECT_EQ(m.get("slawatch_cycles_opened_total", kFirstResponseRoads), 2);
+  EXPECT_EQ(m.get("slawatch_open_cycles", kFirstResponseRoads), 0);
+}
+
 TEST(StateMetrics, OverdueAndOpenCyclesCountTheStateAndAreTheSameAfterARestart) {
   MemoryStateStore store;
   {
