@@ -11,7 +11,7 @@
 namespace slawatch {
 namespace {
 
-constexpr std::string_view kUnassigned = "(unassigned)";
+constexpr std::string_view kUnassigned = "unassigned";
 
 void add_overdue(Tally& t, Duration overdue) {
   t.overdue_total += overdue;
