@@ -17,21 +17,52 @@ FIRST_RESPONSE_LIMIT = "1800"   # seconds: the 30-minute first-response SLA
 EMERGENCY_LIMIT = "86400"       # seconds: the 24-hour emergency SLA
 DISCIPLINE_ROLE = "city.discipline_inspection"
 BUCK_PASSING_RULES = "repeated-return|repeated-transfer"
+# Closed deadline cycles by their elapsed time on the rule's calendar; the
+# first-response and emergency-handling rules are the two SLAs leadership reads.
+CYCLES = "slawatch_cycle_elapsed_seconds"
+FIRST_RESPONSE = 'rule="first-response"'
+EMERGENCY = 'rule="emergency-handling"'
 
 
 # Alert and cycle series of a candidate rule set run beside the active one
 # (shadow rules) carry ruleset="shadow"; every panel except the comparison
 # counts the active rules only.
 RULE_DEPENDENT = re.compile(r"\b(slawatch_(?:alerts_total|overdue_alerts|cycles_opened_total|cycles_met_total|"
-                            r"cycles_breached_total|open_cycles|rules_reloads_total))(\{([^}]*)\})?")
+                            r"cycles_breached_total|open_cycles|rules_reloads_total|"
+                            r"cycle_elapsed_seconds(?:_bucket|_count|_sum)?))(\{([^}]*)\})?")
 ACTIVE_ONLY = 'ruleset!="shadow"'
 
 
-def active_rules_only(expr):
+def add_matchers(series, matchers, expr):
+    """Adds `matchers` to every selector of a metric `series` matches (groups: name, braces, inside)."""
     def add(match):
         inner = match.group(3)
-        return f"{match.group(1)}{{{inner + ',' if inner else ''}{ACTIVE_ONLY}}}"
-    return RULE_DEPENDENT.sub(add, expr)
+        return f"{match.group(1)}{{{inner + ',' if inner else ''}{matchers}}}"
+    return series.sub(add, expr)
+
+
+def active_rules_only(expr):
+    return add_matchers(RULE_DEPENDENT, ACTIVE_ONLY, expr)
+
+
+# Every dashboard has `job` and `instance` variables (from slawatch_build_info)
+# and every series selector is narrowed to them, so one Grafana serves several
+# monitors (a city each, or a test instance beside production).
+ANY_SERIES = re.compile(r"\b(slawatch_[a-z_]+)(\{([^}]*)\})?(?![a-z_(])")
+INSTANCE_SELECTOR = 'job=~"$job",instance=~"$instance"'
+
+
+def this_instance_only(expr):
+    return add_matchers(ANY_SERIES, INSTANCE_SELECTOR, expr)
+
+
+def instance_variables():
+    def variable(name, label, query):
+        return {"name": name, "label": label, "type": "query", "datasource": DATASOURCE,
+                "query": {"query": query, "refId": name}, "definition": query, "refresh": 2, "sort": 1,
+                "current": {}, "hide": 0, "includeAll": True, "allValue": ".*", "multi": True, "options": []}
+    return [variable("job", "Job", "label_values(slawatch_build_info, job)"),
+            variable("instance", "Instance", 'label_values(slawatch_build_info{job=~"$job"}, instance)')]
 
 
 def ratio_within(histogram, limit, window, selector=""):
@@ -56,6 +87,7 @@ class Dashboard:
     def panel(self, kind, title, description, unit, targets, width=6, height=6, all_rulesets=False, **options):
         if not all_rulesets:
             targets = [(active_rules_only(expr), legend) for expr, legend in targets]
+        targets = [(this_instance_only(expr), legend) for expr, legend in targets]
         if self.x + width > 24:
             self.x, self.y = 0, self.y + self.row_height
             self.row_height = 0
@@ -89,7 +121,7 @@ class Dashboard:
         templating = [{
             "name": "datasource", "label": "Data source", "type": "datasource", "query": "prometheus",
             "current": {}, "hide": 0, "refresh": 1, "options": [], "includeAll": False, "multi": False,
-        }] + self.variables
+        }] + instance_variables() + self.variables
         return {
             "uid": self.uid, "title": self.title, "description": self.description, "tags": self.tags,
             "editable": True, "graphTooltip": 1, "schemaVersion": 39, "version": 1, "timezone": "browser",
@@ -109,19 +141,18 @@ def leadership():
     d = Dashboard("slawatch-city-overview", "slawatch / City leadership overview",
                   "SLA compliance of the city hotline: first response, emergencies, breaches, satisfaction.",
                   ["slawatch", "sla", "leadership"])
-    fr = "slawatch_first_response_seconds"
-    em = "slawatch_emergency_handling_seconds"
-    d.stat("First response within 30 min (24 h)", "Share of first responses (acknowledged or returned) "
-           "given within 30 minutes of dispatch, last 24 hours.", "percentunit",
-           ratio_within(fr, FIRST_RESPONSE_LIMIT, "1d"), defaults=percent_thresholds(0.9))
+    d.stat("First response within 30 min (24 h)", "Share of first-response cycles (dispatch to "
+           "acknowledgement, return, resolution or closure) closed within 30 minutes, among those closed in "
+           "the last 24 hours.", "percentunit",
+           ratio_within(CYCLES, FIRST_RESPONSE_LIMIT, "1d", FIRST_RESPONSE), defaults=percent_thresholds(0.9))
     d.stat("First response within 30 min (7 days)", "The same share over the last 7 days.", "percentunit",
-           ratio_within(fr, FIRST_RESPONSE_LIMIT, "7d"), defaults=percent_thresholds(0.9))
+           ratio_within(CYCLES, FIRST_RESPONSE_LIMIT, "7d", FIRST_RESPONSE), defaults=percent_thresholds(0.9))
     d.stat("Emergencies handled within 24 h (24 h)", "Share of emergency cases resolved within 24 hours of "
            "registration, among those resolved in the last 24 hours.", "percentunit",
-           ratio_within(em, EMERGENCY_LIMIT, "1d"), defaults=percent_thresholds(0.95))
+           ratio_within(CYCLES, EMERGENCY_LIMIT, "1d", EMERGENCY), defaults=percent_thresholds(0.95))
     d.stat("Emergencies handled within 24 h (7 days)", "The same share over the last 7 days.", "percentunit",
-           ratio_within(em, EMERGENCY_LIMIT, "7d"), defaults=percent_thresholds(0.95))
-    d.stat("Breaches (24 h)", "Breach stages fired in the last 24 hours, all rules.", "short",
+           ratio_within(CYCLES, EMERGENCY_LIMIT, "7d", EMERGENCY), defaults=percent_thresholds(0.95))
+    d.stat("Breaches (24 h)", "Deadline cycles closed after their breach stage fell due, last 24 hours.", "short",
            "sum(increase(slawatch_cycles_breached_total[1d]))")
     d.stat("Escalations to discipline inspection (24 h)", "Alerts that notified the discipline inspection "
            "office in the last 24 hours.", "short",
@@ -132,8 +163,9 @@ def leadership():
            "percentunit", 'sum(increase(slawatch_feedback_total{satisfied="true"}[7d])) / '
            "sum(increase(slawatch_feedback_total[7d]))", defaults=percent_thresholds(0.8))
     d.timeseries("Compliance trend", "First-response and emergency compliance over time.", "percentunit", [
-        (ratio_within(fr, FIRST_RESPONSE_LIMIT, "$__rate_interval"), "first response within 30 min"),
-        (ratio_within(em, EMERGENCY_LIMIT, "$__rate_interval"), "emergencies within 24 h"),
+        (ratio_within(CYCLES, FIRST_RESPONSE_LIMIT, "$__rate_interval", FIRST_RESPONSE),
+         "first response within 30 min"),
+        (ratio_within(CYCLES, EMERGENCY_LIMIT, "$__rate_interval", EMERGENCY), "emergencies within 24 h"),
     ])
     d.panel("bargauge", "Top 10 departments by breaches (7 days)", "Departments with the most breach "
             "stages fired in the last 7 days.", "short",
@@ -151,21 +183,23 @@ def leadership():
     return d
 
 
+DEPARTMENTS = this_instance_only(active_rules_only("label_values(slawatch_cycles_opened_total, department)"))
+
+
 def department():
     variable = {
         "name": "department", "label": "Department", "type": "query", "datasource": DATASOURCE,
-        "query": {"query": active_rules_only("label_values(slawatch_cycles_opened_total, department)"),
-                  "refId": "department"},
-        "definition": active_rules_only("label_values(slawatch_cycles_opened_total, department)"),
+        "query": {"query": DEPARTMENTS, "refId": "department"},
+        "definition": DEPARTMENTS,
         "refresh": 2, "sort": 1, "current": {}, "hide": 0, "includeAll": False, "multi": False, "options": [],
     }
     d = Dashboard("slawatch-department", "slawatch / Department drill-down",
                   "One department: response times against the 30-minute line, open and overdue cases, returns.",
                   ["slawatch", "sla", "department"], [variable])
     sel = 'department="$department"'
-    fr = "slawatch_first_response_seconds"
+    fr_sel = f"{FIRST_RESPONSE},{sel}"
     d.stat("First response within 30 min (7 days)", "Share of this department's first responses given "
-           "within 30 minutes of dispatch.", "percentunit", ratio_within(fr, FIRST_RESPONSE_LIMIT, "7d", sel),
+           "within 30 minutes of dispatch.", "percentunit", ratio_within(CYCLES, FIRST_RESPONSE_LIMIT, "7d", fr_sel),
            defaults=percent_thresholds(0.9))
     d.stat("Open cycles", "SLA clocks running now for cases with this department.", "short",
            f"sum(slawatch_open_cycles{{{sel}}})")
@@ -175,12 +209,12 @@ def department():
            f"sum(increase(slawatch_case_returns_total{{{sel}}}[7d]))")
     d.timeseries("First response time vs the 30-minute line", "Median and 90th percentile time from "
                  "dispatch to first response; the red line is the 30-minute limit.", "s", [
-        (quantile(0.5, fr, sel), "p50"), (quantile(0.9, fr, sel), "p90")],
+        (quantile(0.5, CYCLES, fr_sel), "p50"), (quantile(0.9, CYCLES, fr_sel), "p90")],
         defaults={"custom": {"thresholdsStyle": {"mode": "line"}}, "thresholds": {"mode": "absolute", "steps": [
             {"color": "green", "value": None}, {"color": "red", "value": 1800}]}})
     d.panel("bargauge", "Response-time distribution (7 days)", "First responses per response-time bucket "
             "(upper bound, seconds); buckets sit on the SLA limits.", "short",
-            [(f"sum by (le) (increase({fr}_bucket{{{sel}}}[7d]))", "{{le}}")], width=12, height=8,
+            [(f"sum by (le) (increase({CYCLES}_bucket{{{fr_sel}}}[7d]))", "{{le}}")], width=12, height=8,
             panel_options={"orientation": "horizontal", "displayMode": "basic"})
     d.timeseries("Open and overdue", "Open SLA clocks and overdue stages for this department, by rule.",
                  "short", [(f"sum by (rule) (slawatch_open_cycles{{{sel}}})", "open {{rule}}"),

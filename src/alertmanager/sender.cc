@@ -45,6 +45,16 @@ size_t AlertmanagerSender::enqueue_all(std::vector<Alert> alerts) {
   return taken;
 }
 
+void AlertmanagerSender::restore(std::vector<Alert> firing) {
+  if (firing.empty()) return;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& alert : firing) queue_.push_back(std::move(alert));
+    probe_.queue_depth(queue_.size());
+  }
+  wake_.notify_one();
+}
+
 size_t AlertmanagerSender::queued() const {
   std::lock_guard lock(mutex_);
   return queue_.size();

@@ -39,6 +39,9 @@ class AlertmanagerSender {
   // warning it inhibits, not a moment after it. Those beyond the queue's
   // capacity are dropped and counted; returns how many went in.
   size_t enqueue_all(std::vector<Alert> alerts);
+  // Firing alerts restored from the state after a restart (repost.h): taken
+  // whatever the queue's capacity, since they are bounded by the state.
+  void restore(std::vector<Alert> firing);
   // Counts an alert event that could not be handed over at all.
   void dropped(std::string_view reason) { probe_.dropped(reason); }
 

@@ -18,6 +18,7 @@
 #include "kafka/kafka_sink.h"
 #include "kafka/kafka_source.h"
 #include "pipeline/pipeline.h"
+#include "alertmanager/repost.h"
 #include "runtime/live_lane.h"
 #include "runtime/monitor_loop.h"
 #include "shadow/shadow_lane.h"
@@ -35,7 +36,8 @@ struct PartitionShadow {
                   std::shared_ptr<const RuleSet> candidate, const Config& config, KafkaProducer& producer)
       : store(std::move(database), partition),
         alerts(producer, config.shadow->alerts_topic,
-               config.kafka->alerts_binary_mode ? KafkaPayloadMode::cloudevent_binary : KafkaPayloadMode::as_is,
+               config.kafka->alerts_binary_mode ? KafkaPayloadMode::cloudevent_binary
+                                                 : KafkaPayloadMode::cloudevent_structured,
                config.kafka->delivery_wait),
         lane(std::move(candidate), store, alerts, EngineOptions{.grace = config.grace},
              PipelineOptions{.batch_records = config.batch_records, .alert_source = config.alert_source}) {}
@@ -56,7 +58,8 @@ struct PartitionWorker {
       : store(std::move(database), partition),
         engine(std::move(rules), store, EngineOptions{.grace = config.grace}),
         alerts(producer, config.kafka->alerts_topic,
-               config.kafka->alerts_binary_mode ? KafkaPayloadMode::cloudevent_binary : KafkaPayloadMode::as_is,
+               config.kafka->alerts_binary_mode ? KafkaPayloadMode::cloudevent_binary
+                                                 : KafkaPayloadMode::cloudevent_structured,
                config.kafka->delivery_wait),
         dead_letters(producer, config.kafka->dead_letter_topic, KafkaPayloadMode::as_is,
                      config.kafka->delivery_wait),
@@ -115,6 +118,12 @@ class KafkaMonitor final : public PartitionListener {
     if (auto s = worker->engine.open(); !s.ok()) return s.error();
     auto position = worker->pipeline.recover();
     if (!position.ok()) return position.error();
+    if (alertmanager_ != nullptr) {
+      // This partition's firing alerts go to Alertmanager again before their leases run out.
+      if (auto reposted = repost_firing_alerts(worker->store, *alertmanager_); !reposted.ok()) {
+        return reposted.error();
+      }
+    }
     const std::string& stored_version = worker->pipeline.stored_rules_version();
     if (!stored_version.empty() && stored_version != rules_->version) {
       // The rules changed since this partition's state was written: repair it first.
@@ -335,6 +344,7 @@ class KafkaMonitor final : public PartitionListener {
       const int64_t lag = end ? std::max<int64_t>(0, *end - next) : 0;
       caught_up = caught_up && end.has_value() && lag <= static_cast<int64_t>(config_.batch_records);
       worker->metrics->sample(lag);
+      if (worker->shadow) worker->shadow->metrics->sample();
     }
     health_.set_partitions_assigned(!workers_.empty());
     health_.set_caught_up(caught_up);

@@ -8,6 +8,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "alertmanager/repost.h"
 #include "api/case_api.h"
 #include "ui/ui_assets.h"
 #include "api/rules_in_force.h"
@@ -264,6 +265,12 @@ int run_live(const RunArgs& args) {
   if (auto s = engine.open(); !s.ok()) return fail(s.error());
   auto position = pipeline.recover();
   if (!position.ok()) return fail(position.error());
+  if (*alertmanager) {
+    // The alerts firing before a restart go to Alertmanager again before their leases run out.
+    if (auto reposted = repost_firing_alerts(store, *(*alertmanager)->sender); !reposted.ok()) {
+      return fail(reposted.error());
+    }
+  }
   if (!position->empty()) {
     if (auto s = (*source)->seek(*position); !s.ok()) return fail(s.error());
   }
@@ -343,6 +350,7 @@ int run_live(const RunArgs& args) {
     health.set_caught_up(lane.caught_up());
     if (auto stepped = loop.step(lanes); !stepped.ok()) return fail(stepped.error());
     metrics->sample(static_cast<int64_t>(waiting));
+    if (shadow) shadow->metrics->sample();
     const bool hangup = take_reload_signal();
     if (auto s = reloader.serve(hangup, reload_everywhere); !s.ok()) return fail(s.error());
     if (shadow) {

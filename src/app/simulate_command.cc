@@ -53,7 +53,8 @@ int run_simulate(const SimulateArgs& args) {
     });
     if (!created.ok()) return fail(created.error());
     producer = std::move(created).value();
-    sink = std::make_unique<KafkaSink>(*producer, args.topic, KafkaPayloadMode::as_is, kafka.delivery_wait);
+    sink = std::make_unique<KafkaSink>(*producer, args.topic, KafkaPayloadMode::cloudevent_structured,
+                                       kafka.delivery_wait);
   } else {
     auto opened = JsonLinesSink::open(args.out, false);
     if (!opened.ok()) return fail(opened.error());

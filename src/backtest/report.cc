@@ -43,7 +43,7 @@ std::string readable(Duration d) {
   return format_duration(d);
 }
 
-std::string department_name(const std::string& d) { return d.empty() ? "(none)" : d; }
+std::string department_name(const std::string& d) { return d.empty() ? "unassigned" : d; }
 
 // The stage a rule's headline is about: the one at the baseline target (the
 // breach proper), else the first stage whose outcome changes, else the first.

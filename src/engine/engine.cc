@@ -69,8 +69,9 @@ Result<ApplyOutcome> Engine::apply(const CaseEvent& event, std::vector<Alert>& o
 
   // A stage stays breached up to the clock, but a newly found one fires only
   // up to the fire horizon (contract section 4, see fire_at_due_time).
-  const ReconcileContext context{event.case_id, *rules_, clock_, fire_horizon(options_.fire_at_due_time),
-                                 clock_ - options_.grace, &event.id};
+  ReconcileContext context{event.case_id, *rules_, clock_, fire_horizon(options_.fire_at_due_time),
+                           clock_ - options_.grace, &event.id};
+  context.outcomes = &cycle_outcomes_;
   reconcile(context, evaluate_case(record.events, *rules_), record, out);
   reschedule(event.case_id, timer_before, record.timer_due);
   ++counters_.applied;
@@ -102,7 +103,8 @@ Result<bool> Engine::fire_due(Instant now, std::vector<Alert>& out, size_t max_t
     mark_dirty(**cached);
     // Fire only up to this timer's due time: later stages of the same case go
     // back into the queue, so alerts across cases come out in due order.
-    const ReconcileContext context{key.case_id, *rules_, clock_, key.due, threshold, nullptr};
+    ReconcileContext context{key.case_id, *rules_, clock_, key.due, threshold, nullptr};
+    context.outcomes = &cycle_outcomes_;
     reconcile(context, evaluate_case(record.events, *rules_), record, out);
     reschedule(key.case_id, std::nullopt, record.timer_due);
     ++counters_.timers_fired;
@@ -120,11 +122,31 @@ Result<bool> Engine::repair(const CaseId& id, std::vector<Alert>& out) {
   const Instant threshold = clock_ - options_.grace;
   ReconcileContext context{id, *rules_, clock_, fire_horizon(options_.fire_at_due_time), threshold, nullptr};
   context.keep_closed_outcomes = true;
+  context.outcomes = &cycle_outcomes_;
+  const size_t outcomes_before = cycle_outcomes_.size();
   reconcile(context, evaluate_case(record.events, *rules_), record, out);
-  if (record.timer_due == timer_before && record.marks == marks_before && out.size() == alerts_before) return false;
+  if (record.timer_due == timer_before && record.marks == marks_before && out.size() == alerts_before &&
+      cycle_outcomes_.size() == outcomes_before) {
+    return false;
+  }
   mark_dirty(**cached);
   reschedule(id, timer_before, record.timer_due);
   return true;
+}
+
+Result<CaseAttributes> Engine::case_attributes(const CaseId& id, Instant at) {
+  auto cached = load(id);
+  if (!cached.ok()) return cached.error();
+  return attributes_at((*cached)->second.record.events, at);
+}
+
+void Engine::take_cycle_outcomes(std::vector<CycleOutcome>& out) {
+  if (out.empty()) {
+    out.swap(cycle_outcomes_);
+  } else {
+    out.insert(out.end(), cycle_outcomes_.begin(), cycle_outcomes_.end());
+  }
+  cycle_outcomes_.clear();
 }
 
 void Engine::flush_into(StateBatch& batch) {

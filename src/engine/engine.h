@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/evaluator.h"
+#include "engine/reconcile.h"
 #include "engine/timer_queue.h"
 #include "model/alert.h"
 #include "rules/rules.h"
@@ -76,6 +77,14 @@ class Engine {
   // caller adds its outbox entries and checkpoint and commits the batch.
   void flush_into(StateBatch& batch);
 
+  // A case's attributes folded from its events at or before `at` (default
+  // attributes for a case never seen). For observers of applied events.
+  Result<CaseAttributes> case_attributes(const CaseId& id, Instant at);
+
+  // Moves the cycle reports and withdrawals (reconcile.h, CycleOutcome) of
+  // everything applied, advanced or repaired since the last call into `out`.
+  void take_cycle_outcomes(std::vector<CycleOutcome>& out);
+
   Instant clock() const { return clock_; }
   const EngineCounters& counters() const { return counters_; }
   const RuleSet& rules() const { return *rules_; }
@@ -105,6 +114,7 @@ class Engine {
   TimerQueue timers_;
   Instant clock_ = kMinInstant;
   EngineCounters counters_;
+  std::vector<CycleOutcome> cycle_outcomes_;  // since the last take_cycle_outcomes()
   void evict_cold_cases();
 
   // Cases touched since the last flush (dirty) and recently used clean ones,

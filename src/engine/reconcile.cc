@@ -24,9 +24,10 @@ Alert base_alert(const ReconcileContext& ctx, const CaseRecord& record, AlertKin
 }
 
 Alert resolved_alert(const ReconcileContext& ctx, const CaseRecord& record, const CycleResult& cycle,
-                     const StageResult& stage) {
+                     const StageResult& stage, const FiredMark& mark) {
   Alert a = base_alert(ctx, record, AlertKind::resolved, cycle.rule, cycle.cycle, stage.stage,
                        stage.severity, stage.due_at);
+  a.department = mark.department;
   a.started_at = cycle.started_at;
   a.closed_at = cycle.closed_at;
   a.event_id = cycle.closed_by;
@@ -48,6 +49,105 @@ std::string retraction_reason(const CycleResult* cycle, const StageResult* stage
   return "the stage is no longer breached";
 }
 
+// A closed cycle breached its rule when it was still open at the due time of
+// the rule's breach stage (the first at or past 100% of the target); a rule
+// with no such stage is breached when more than its target elapsed.
+bool breached(const CaseEvaluation& evaluation, size_t cycle_index) {
+  const CycleResult& cycle = evaluation.cycles[cycle_index];
+  const DeadlineRule& rule = *cycle.deadline;
+  const auto breach = std::find_if(rule.stages.begin(), rule.stages.end(),
+                                   [&](const Stage& stage) { return stage.offset >= rule.target; });
+  if (breach == rule.stages.end()) return cycle.elapsed > rule.target;
+  for (const auto& stage : evaluation.stages) {
+    if (stage.cycle_index == cycle_index && stage.stage == breach->name) return stage.status == StageStatus::due;
+  }
+  return false;
+}
+
+// The departments at the starts of the evaluation's deadline cycles (by
+// cycle index; empty for count rules), folded in one pass over the log: this
+// runs for every event applied, so it must not fold the log once per cycle.
+std::vector<std::string> departments_at_starts(const CaseRecord& record, const CaseEvaluation& evaluation) {
+  std::vector<size_t> order;
+  for (size_t i = 0; i < evaluation.cycles.size(); ++i) {
+    if (evaluation.cycles[i].deadline != nullptr) order.push_back(i);
+  }
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return evaluation.cycles[a].started_at < evaluation.cycles[b].started_at;
+  });
+  std::vector<std::string> departments(evaluation.cycles.size());
+  CaseAttributes attributes;
+  auto event = record.events.begin();
+  for (size_t index : order) {
+    const Instant start = evaluation.cycles[index].started_at;
+    for (; event != record.events.end() && event->time <= start; ++event) attributes.apply(*event);
+    departments[index] = attributes.department;
+  }
+  return departments;
+}
+
+CycleMark cycle_mark(const CaseEvaluation& evaluation, size_t cycle_index, std::string department) {
+  const CycleResult& cycle = evaluation.cycles[cycle_index];
+  CycleMark mark{cycle.rule, cycle.cycle, cycle.started_at, std::move(department)};
+  if (cycle.closed_at) {
+    mark.closed = true;
+    mark.breached = breached(evaluation, cycle_index);
+    mark.elapsed = cycle.elapsed;
+  }
+  return mark;
+}
+
+// Whether the evaluation's deadline cycles are exactly `reported`, in order:
+// most events change no cycle, and this answers that without building marks.
+bool unchanged(const CaseEvaluation& evaluation, const std::vector<std::string>& departments,
+               const std::vector<CycleMark>& reported) {
+  size_t next = 0;
+  for (size_t i = 0; i < evaluation.cycles.size(); ++i) {
+    const CycleResult& cycle = evaluation.cycles[i];
+    if (cycle.deadline == nullptr) continue;
+    if (next == reported.size()) return false;
+    const CycleMark& mark = reported[next++];
+    if (mark.cycle != cycle.cycle || mark.started_at != cycle.started_at || mark.closed != cycle.closed_at.has_value() ||
+        mark.rule != cycle.rule || mark.department != departments[i]) {
+      return false;
+    }
+    if (mark.closed && (mark.elapsed != cycle.elapsed || mark.breached != breached(evaluation, i))) return false;
+  }
+  return next == reported.size();
+}
+
+// Brings record.cycles in line with the evaluation and reports the difference.
+void report_cycles(const ReconcileContext& ctx, const CaseEvaluation& evaluation, CaseRecord& record) {
+  std::vector<CycleMark> now;
+  if (ctx.keep_closed_outcomes) {
+    for (const auto& mark : record.cycles) {
+      if (mark.closed) now.push_back(mark);
+    }
+  }
+  const size_t kept = now.size();
+  std::vector<std::string> departments = departments_at_starts(record, evaluation);
+  if (!ctx.keep_closed_outcomes && unchanged(evaluation, departments, record.cycles)) return;
+  for (size_t i = 0; i < evaluation.cycles.size(); ++i) {
+    const CycleResult& cycle = evaluation.cycles[i];
+    if (cycle.deadline == nullptr) continue;
+    const bool superseded = std::any_of(now.begin(), now.begin() + static_cast<std::ptrdiff_t>(kept),
+                                        [&](const CycleMark& m) { return m.rule == cycle.rule && m.cycle == cycle.cycle; });
+    if (!superseded) now.push_back(cycle_mark(evaluation, i, std::move(departments[i])));
+  }
+  if (now == record.cycles) return;
+  if (ctx.outcomes != nullptr) {
+    for (const auto& mark : record.cycles) {
+      if (std::find(now.begin(), now.end(), mark) == now.end()) ctx.outcomes->push_back(CycleOutcome{mark, true});
+    }
+    for (const auto& mark : now) {
+      if (std::find(record.cycles.begin(), record.cycles.end(), mark) == record.cycles.end()) {
+        ctx.outcomes->push_back(CycleOutcome{mark, false});
+      }
+    }
+  }
+  record.cycles = std::move(now);
+}
+
 }  // namespace
 
 void reconcile(const ReconcileContext& ctx, const CaseEvaluation& evaluation, CaseRecord& record,
@@ -66,11 +166,13 @@ void reconcile(const ReconcileContext& ctx, const CaseEvaluation& evaluation, Ca
     const CycleResult* cycle = evaluation.find_cycle(mark.rule, mark.cycle);
     Alert a = base_alert(ctx, record, AlertKind::retracted, mark.rule, mark.cycle, mark.stage,
                          stage ? stage->severity : std::string_view{}, mark.due_at);
+    a.department = mark.department;
     if (cycle != nullptr) {
       a.started_at = cycle->started_at;
       a.closed_at = cycle->closed_at;
     }
     a.reason = retraction_reason(cycle, stage);
+    a.was_resolved = mark.resolved;
     if (ctx.trigger != nullptr) a.event_id = *ctx.trigger;
     out.push_back(std::move(a));
     return true;
@@ -88,7 +190,7 @@ void reconcile(const ReconcileContext& ctx, const CaseEvaluation& evaluation, Ca
     if (mark != record.marks.end()) {
       if (!mark->resolved && cycle.closed_at) {
         mark->resolved = true;
-        out.push_back(resolved_alert(ctx, record, cycle, stage));
+        out.push_back(resolved_alert(ctx, record, cycle, stage, *mark));
       }
       continue;
     }
@@ -108,11 +210,14 @@ void reconcile(const ReconcileContext& ctx, const CaseEvaluation& evaluation, Ca
     a.fired_at = ctx.clock;
     a.started_at = cycle.started_at;
     for (const auto& role : *stage->notify) a.notify.push_back(NotifyTarget{role, {}});
+    record.marks.push_back(FiredMark{cycle.rule, cycle.cycle, std::string(stage->stage), stage->due_at,
+                                     cycle.closed_at.has_value(), a.department});
     out.push_back(std::move(a));
-    record.marks.push_back(FiredMark{cycle.rule, cycle.cycle, std::string(stage->stage),
-                                     stage->due_at, cycle.closed_at.has_value()});
-    if (cycle.closed_at) out.push_back(resolved_alert(ctx, record, cycle, *stage));
+    if (cycle.closed_at) out.push_back(resolved_alert(ctx, record, cycle, *stage, record.marks.back()));
   }
+
+  // 3. Report what changed about the case's deadline cycles.
+  report_cycles(ctx, evaluation, record);
 }
 
 }  // namespace slawatch

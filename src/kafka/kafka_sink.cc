@@ -128,6 +128,9 @@ Status KafkaSink::write(const OutboundRecord& record) {
     encoded = std::move(binary).value();
   } else {
     encoded.value.assign(record.payload);
+    if (mode_ == KafkaPayloadMode::cloudevent_structured) {
+      encoded.headers.push_back({"content-type", std::string(kStructuredCloudEventContentType)});
+    }
   }
   if (record.headers != nullptr) {
     encoded.headers.insert(encoded.headers.end(), record.headers->begin(), record.headers->end());

@@ -45,9 +45,14 @@ class KafkaProducer {
 };
 
 enum class KafkaPayloadMode {
-  as_is,                  // value = payload (dead letters, structured CloudEvents)
+  as_is,                  // value = payload (dead letters)
+  cloudevent_structured,  // value = the CloudEvent JSON, content-type: application/cloudevents+json
   cloudevent_binary,      // structured CloudEvent payload -> ce_* headers + data as value
 };
+
+// The content-type of structured-mode CloudEvents (CloudEvents Kafka binding):
+// a receiver tells structured from binary mode by it.
+inline constexpr std::string_view kStructuredCloudEventContentType = "application/cloudevents+json; charset=utf-8";
 
 class KafkaSink final : public RecordSink {
  public:

@@ -7,30 +7,64 @@
 namespace slawatch {
 
 PipelineMetrics::PipelineMetrics(Pipeline& pipeline, std::string partition, BusinessProbe& business,
-                                 EngineProbe& engine, const Clock& clock, size_t tracked_cases)
+                                 EngineProbe& engine, StateMetrics& state, const Clock& clock)
     : pipeline_(pipeline),
       partition_(std::move(partition)),
+      business_(business),
       engine_(engine),
+      state_(state),
+      slot_(state.add(RuleSetRole::active)),
       clock_(clock),
-      tracker_(std::make_unique<CaseTracker>(pipeline.engine().rules_ptr(), business, tracked_cases)),
       commits_seen_(pipeline.counters().commits),
       records_at_last_commit_(pipeline.counters().records),
       timers_fired_seen_(pipeline.engine().counters().timers_fired),
-      delivery_failures_seen_(pipeline.counters().delivery_failures) {}
+      delivery_failures_seen_(pipeline.counters().delivery_failures) {
+  refresh_state();
+}
+
+PipelineMetrics::~PipelineMetrics() { state_.remove(slot_); }
+
+void PipelineMetrics::refresh_state() {
+  // A store error here is not the metrics' to report: the next commit will.
+  if (auto tallies = pipeline_.committed_tallies(); tallies.ok()) state_.update(slot_, std::move(tallies).value());
+  state_at_commit_ = pipeline_.counters().commits;
+}
 
 void PipelineMetrics::on_event(const CaseEvent& event, ApplyOutcome outcome) {
   engine_.event(event.type, outcome);
   if (outcome == ApplyOutcome::case_full) return;
   engine_.event_lag(clock_.now() - event.time);
-  if (outcome == ApplyOutcome::applied) tracker_->on_event(event);
+  if (outcome != ApplyOutcome::applied) return;
+  // The case's department as its log stands when the event is applied.
+  auto department_at = [&](Instant at) -> std::string {
+    auto attributes = pipeline_.engine().case_attributes(event.case_id, at);
+    return attributes.ok() ? attributes->department : std::string{};
+  };
+  switch (event.type) {
+    case EventType::created: business_.case_created(event.priority); break;
+    case EventType::dispatched: {
+      const std::string from =
+          event.from_department.empty() ? department_at(event.time - Duration{1}) : event.from_department;
+      if (!from.empty() && from != event.department) business_.case_transferred(from);
+      break;
+    }
+    case EventType::returned:
+      business_.case_returned(event.department.empty() ? department_at(event.time) : event.department);
+      break;
+    case EventType::feedback:
+      if (event.satisfied) business_.feedback(department_at(event.time), *event.satisfied);
+      break;
+    default: break;
+  }
 }
 
 void PipelineMetrics::on_alert(const Alert& alert) {
   if (alert.kind == AlertKind::fired) engine_.timer_fire_delay(alert.emitted_at - alert.due_at);
-  tracker_->on_alert(alert);
+  business_.alert(alert);
+  if (alert.kind == AlertKind::fired) {
+    for (const auto& target : alert.notify) business_.alert_notified(alert, target.role);
+  }
 }
-
-void PipelineMetrics::rules_replaced() { tracker_->replace_rules(pipeline_.engine().rules_ptr()); }
 
 void PipelineMetrics::on_reject(const std::string& reason) { engine_.dead_letter(reason); }
 
@@ -55,14 +89,26 @@ void PipelineMetrics::sample(int64_t input_lag_records) {
   const uint64_t failures = pipeline_.counters().delivery_failures;
   engine_.delivery_failures(failures - delivery_failures_seen_);
   delivery_failures_seen_ = failures;
+  if (pipeline_.counters().commits != state_at_commit_) refresh_state();
 }
 
 ShadowPipelineMetrics::ShadowPipelineMetrics(Pipeline& pipeline, BusinessProbe& shadow_business,
-                                             size_t tracked_cases)
-    : pipeline_(pipeline),
-      tracker_(std::make_unique<CaseTracker>(pipeline.engine().rules_ptr(), shadow_business, tracked_cases)) {}
+                                             StateMetrics& state)
+    : pipeline_(pipeline), state_(state), slot_(state.add(RuleSetRole::shadow)) {
+  pipeline.set_alert_observer([&shadow_business](const Alert& alert) { shadow_business.alert(alert); });
+  refresh_state();
+}
 
-void ShadowPipelineMetrics::rules_replaced() { tracker_->replace_rules(pipeline_.engine().rules_ptr()); }
+ShadowPipelineMetrics::~ShadowPipelineMetrics() { state_.remove(slot_); }
+
+void ShadowPipelineMetrics::sample() {
+  if (pipeline_.counters().commits != state_at_commit_) refresh_state();
+}
+
+void ShadowPipelineMetrics::refresh_state() {
+  if (auto tallies = pipeline_.committed_tallies(); tallies.ok()) state_.update(slot_, std::move(tallies).value());
+  state_at_commit_ = pipeline_.counters().commits;
+}
 
 MetricsHub::MetricsHub(prometheus::Registry& registry, const Clock& clock, BuildInfo build)
     : registry_(registry),
@@ -76,9 +122,9 @@ MetricsHub::MetricsHub(prometheus::Registry& registry, const Clock& clock, Build
 }
 
 std::unique_ptr<PipelineMetrics> MetricsHub::attach(Pipeline& pipeline, std::string partition,
-                                                    PipelineObservers also, size_t tracked_cases) {
-  auto metrics = std::make_unique<PipelineMetrics>(pipeline, std::move(partition), business_, engine_, clock_,
-                                                   tracked_cases);
+                                                    PipelineObservers also) {
+  auto metrics =
+      std::make_unique<PipelineMetrics>(pipeline, std::move(partition), business_, engine_, state_, clock_);
   PipelineMetrics* self = metrics.get();
   pipeline.set_event_observer(chain<Pipeline::EventObserver>(
       [self](const CaseEvent& event, ApplyOutcome outcome) { self->on_event(event, outcome); },
@@ -95,14 +141,8 @@ RulesProbe& MetricsHub::shadow_rules() {
   return *shadow_rules_;
 }
 
-std::unique_ptr<ShadowPipelineMetrics> MetricsHub::attach_shadow(Pipeline& pipeline, size_t tracked_cases) {
-  auto metrics = std::make_unique<ShadowPipelineMetrics>(pipeline, shadow_business_, tracked_cases);
-  ShadowPipelineMetrics* self = metrics.get();
-  pipeline.set_event_observer([self](const CaseEvent& event, ApplyOutcome outcome) {
-    if (outcome == ApplyOutcome::applied) self->tracker().on_event(event);
-  });
-  pipeline.set_alert_observer([self](const Alert& alert) { self->tracker().on_alert(alert); });
-  return metrics;
+std::unique_ptr<ShadowPipelineMetrics> MetricsHub::attach_shadow(Pipeline& pipeline) {
+  return std::make_unique<ShadowPipelineMetrics>(pipeline, shadow_business_, state_);
 }
 
 void MetricsHub::watch_database(std::shared_ptr<const RocksDbDatabase> database) {
@@ -125,7 +165,13 @@ std::string MetricsHub::scrape() {
     }
     if (!databases_.empty()) engine_.rocksdb(live_bytes, stalled);
   }
-  return prometheus::TextSerializer().Serialize(registry_.Collect());
+  return prometheus::TextSerializer().Serialize(collect());
+}
+
+std::vector<prometheus::MetricFamily> MetricsHub::collect() {
+  auto families = registry_.Collect();
+  for (auto& family : state_.collect()) families.push_back(std::move(family));
+  return families;
 }
 
 void MetricsHub::add_routes(HttpRoutes& routes) {

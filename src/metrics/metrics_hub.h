@@ -11,6 +11,7 @@
 //   add_health_routes(routes, health);
 //   auto server = HttpServer::start({.listen = "127.0.0.1:9464"}, std::move(routes));
 //   loop: ... pipeline.maybe_commit(...) timed -> metrics->after_commit(took); metrics->sample(input_lag);
+//   (a shadow lane: shadow_metrics->sample() after its commits)
 //
 // Threading: the hub is shared; attach() and the probes are thread-safe. A
 // PipelineMetrics belongs to its pipeline's thread. /metrics runs on HTTP
@@ -25,8 +26,8 @@
 #include <prometheus/registry.h>
 
 #include "http/http_server.h"
-#include "metrics/case_tracker.h"
 #include "metrics/probes.h"
+#include "metrics/state_metrics.h"
 #include "model/time.h"
 #include "pipeline/pipeline.h"
 #include "state/rocksdb_store.h"
@@ -59,13 +60,15 @@ struct BuildInfo {
 };
 
 // Feeds the probes from one pipeline: its observers (events, alerts, dead
-// letters) and sample()/after_commit() for what the pipeline only holds as
-// state. Owned by the caller next to the pipeline, which must not call its
-// observers after this object is gone. Single-threaded, like the pipeline.
+// letters), sample()/after_commit() for what the pipeline only holds as
+// state, and its committed tallies for StateMetrics. Owned by the caller next
+// to the pipeline, which must not call its observers after this object is
+// gone. Single-threaded, like the pipeline.
 class PipelineMetrics {
  public:
   PipelineMetrics(Pipeline& pipeline, std::string partition, BusinessProbe& business, EngineProbe& engine,
-                  const Clock& clock, size_t tracked_cases);
+                  StateMetrics& state, const Clock& clock);
+  ~PipelineMetrics();
   PipelineMetrics(const PipelineMetrics&) = delete;
   PipelineMetrics& operator=(const PipelineMetrics&) = delete;
 
@@ -77,42 +80,51 @@ class PipelineMetrics {
   // a batch when a commit happened.
   void after_commit(std::chrono::nanoseconds took);
   // Copies the pipeline's gauges (outbox depth, cached cases, fired timers,
-  // delivery failures) and the input lag the caller knows; call once per loop.
+  // delivery failures), the input lag the caller knows and, after a commit,
+  // the committed tallies; call once per loop.
   void sample(int64_t input_lag_records);
 
-  // After a rule reload: cycles are followed under the new set from here on
-  // (the open cycles followed so far are forgotten, as on a hand-over); first
-  // responses and emergencies still waiting are measured when they end.
-  void rules_replaced();
-
-  const CaseTracker& tracker() const { return *tracker_; }
+  // After a rule reload: the repair committed its changes; show them.
+  void rules_replaced() { refresh_state(); }
 
  private:
+  void refresh_state();
+
   Pipeline& pipeline_;
   std::string partition_;
+  BusinessProbe& business_;
   EngineProbe& engine_;
+  StateMetrics& state_;
+  StateMetrics::Slot slot_;
   const Clock& clock_;
-  std::unique_ptr<CaseTracker> tracker_;
   uint64_t commits_seen_ = 0;
   uint64_t records_at_last_commit_ = 0;
   uint64_t timers_fired_seen_ = 0;
   uint64_t delivery_failures_seen_ = 0;
+  uint64_t state_at_commit_ = 0;  // commits counter when the tallies were last copied
 };
 
 // Feeds the shadow probe from a shadow lane's pipeline (src/shadow): its
-// alerts and the cycles its rules open and close, labelled ruleset="shadow".
-// Engine and case-level series are left to the active lane's metrics, which
-// see the same records. Single-threaded, like the pipeline.
+// alert events and its committed tallies, labelled ruleset="shadow". Engine
+// and case-level series are left to the active lane's metrics, which see the
+// same records. Single-threaded, like the pipeline.
 class ShadowPipelineMetrics {
  public:
-  ShadowPipelineMetrics(Pipeline& pipeline, BusinessProbe& shadow_business, size_t tracked_cases);
-  // After the candidate rules changed: cycles are followed under the new set.
-  void rules_replaced();
-  CaseTracker& tracker() { return *tracker_; }
+  ShadowPipelineMetrics(Pipeline& pipeline, BusinessProbe& shadow_business, StateMetrics& state);
+  ~ShadowPipelineMetrics();
+  ShadowPipelineMetrics(const ShadowPipelineMetrics&) = delete;
+  ShadowPipelineMetrics& operator=(const ShadowPipelineMetrics&) = delete;
+  // After the lane's commits (once per loop) and after a reload of the candidate.
+  void sample();
+  void rules_replaced() { refresh_state(); }
 
  private:
+  void refresh_state();
+
   Pipeline& pipeline_;
-  std::unique_ptr<CaseTracker> tracker_;
+  StateMetrics& state_;
+  StateMetrics::Slot slot_;
+  uint64_t state_at_commit_ = 0;
 };
 
 class MetricsHub {
@@ -122,14 +134,15 @@ class MetricsHub {
 
   // Installs the metrics observers (chained with `also`) on `pipeline`.
   // `partition` labels the per-partition series ("0" for file input).
-  std::unique_ptr<PipelineMetrics> attach(Pipeline& pipeline, std::string partition, PipelineObservers also = {},
-                                          size_t tracked_cases = 100000);
+  std::unique_ptr<PipelineMetrics> attach(Pipeline& pipeline, std::string partition, PipelineObservers also = {});
   // Installs the shadow metrics observers on a shadow lane's pipeline.
-  std::unique_ptr<ShadowPipelineMetrics> attach_shadow(Pipeline& pipeline, size_t tracked_cases = 100000);
+  std::unique_ptr<ShadowPipelineMetrics> attach_shadow(Pipeline& pipeline);
   // Reads size and write stalls at each scrape; thread-safe properties only.
   void watch_database(std::shared_ptr<const RocksDbDatabase> database);
   // GET /metrics in the Prometheus text format.
   void add_routes(HttpRoutes& routes);
+  // Every family: the registry's and the state's (StateMetrics).
+  std::vector<prometheus::MetricFamily> collect();
   // The text exposition of everything, as /metrics serves it.
   std::string scrape();
 
@@ -146,6 +159,7 @@ class MetricsHub {
   const Clock& clock_;
   BusinessProbe business_;
   BusinessProbe shadow_business_;  // ruleset="shadow"
+  StateMetrics state_;
   EngineProbe engine_;
   RulesProbe rules_;
   std::unique_ptr<RulesProbe> shadow_rules_;

@@ -23,12 +23,6 @@ auto& histogram(prometheus::Registry& r, const std::string& name, const std::str
   return build(prometheus::BuildHistogram(), r, name, help);
 }
 
-// Gauges of things the tracker counts up and down; after a restart the
-// decrements of cycles opened before it must not drive them negative.
-void decrement_to_zero(prometheus::Gauge& gauge) {
-  if (gauge.Value() >= 1) gauge.Decrement();
-}
-
 std::string str(std::string_view s) { return std::string(s); }
 
 // A shadow's series carry ruleset="shadow"; the active set's carry no such label.
@@ -40,7 +34,7 @@ Labels with_ruleset(RuleSetRole role, Labels labels) {
 }  // namespace
 
 std::string BoundedLabelValues::admit(std::string_view value) {
-  if (value.empty()) return "none";
+  if (value.empty()) return "unassigned";
   std::lock_guard lock(mutex_);
   if (admitted_.contains(value)) return str(value);
   if (admitted_.size() >= limit_) return "other";
@@ -54,26 +48,9 @@ BusinessProbe::BusinessProbe(prometheus::Registry& registry, size_t department_l
       alerts_(counter(registry, "slawatch_alerts_total",
                       "Alert events produced, by rule, stage, department at due time and kind "
                       "(fired, resolved, retracted).")),
-      overdue_(gauge(registry, "slawatch_overdue_alerts",
-                     "Stages overdue now: fired and not yet resolved or retracted (since this process started).")),
       notifications_(counter(registry, "slawatch_alert_notifications_total",
                              "Fired alerts by notified role (one per role named in the alert).")),
-      cycles_opened_(counter(registry, "slawatch_cycles_opened_total",
-                             "Deadline cycles opened by a start event, by rule and department.")),
-      cycles_met_(counter(registry, "slawatch_cycles_met_total",
-                          "Deadline cycles closed before their breach stage fired, by rule and department.")),
-      cycles_breached_(counter(registry, "slawatch_cycles_breached_total",
-                               "Breach stages fired (the first stage at or after 100% of the target; count "
-                               "rules: the threshold), by rule and department.")),
-      open_cycles_(gauge(registry, "slawatch_open_cycles",
-                         "Deadline cycles open now, by rule and department (tracked since this process started).")),
       cases_created_(counter(registry, "slawatch_cases_created_total", "Cases registered, by priority.")),
-      first_response_(histogram(registry, "slawatch_first_response_seconds",
-                                "Time from dispatch to the department's first response (acknowledged or "
-                                "returned), by the department dispatched to.")),
-      emergency_handling_(histogram(registry, "slawatch_emergency_handling_seconds",
-                                    "Time from registration to resolution of emergency cases (suspensions "
-                                    "included), by department at resolution.")),
       returns_(counter(registry, "slawatch_case_returns_total",
                        "Cases sent back as not the department's own, by returning department.")),
       transfers_(counter(registry, "slawatch_case_transfers_total",
@@ -89,12 +66,6 @@ void BusinessProbe::alert(const Alert& alert) {
       .Add(labelled(
           {{"rule", rule}, {"stage", alert.stage}, {"department", dept}, {"kind", str(to_string(alert.kind))}}))
       .Increment();
-  auto& overdue = overdue_.Add(labelled({{"rule", rule}, {"stage", alert.stage}, {"department", dept}}));
-  if (alert.kind == AlertKind::fired) {
-    overdue.Increment();
-  } else {
-    decrement_to_zero(overdue);
-  }
 }
 
 prometheus::Labels BusinessProbe::labelled(Labels labels) const { return with_ruleset(role_, std::move(labels)); }
@@ -104,47 +75,10 @@ void BusinessProbe::alert_notified(const Alert& alert, std::string_view role) {
   notifications_.Add({{"rule", alert.rule.str()}, {"stage", alert.stage}, {"role", str(role)}}).Increment();
 }
 
-void BusinessProbe::cycle_opened(std::string_view rule, std::string_view department_name) {
-  const Labels labels = labelled({{"rule", str(rule)}, {"department", department(department_name)}});
-  cycles_opened_.Add(labels).Increment();
-  open_cycles_.Add(labels).Increment();
-}
-
-void BusinessProbe::cycle_closed(std::string_view rule, std::string_view department_name, bool breached) {
-  const Labels labels = labelled({{"rule", str(rule)}, {"department", department(department_name)}});
-  decrement_to_zero(open_cycles_.Add(labels));
-  if (!breached) cycles_met_.Add(labels).Increment();
-}
-
-void BusinessProbe::cycle_forgotten(std::string_view rule, std::string_view department_name) {
-  decrement_to_zero(open_cycles_.Add(labelled({{"rule", str(rule)}, {"department", department(department_name)}})));
-}
-
-void BusinessProbe::cycle_breached(std::string_view rule, std::string_view department_name) {
-  cycles_breached_.Add(labelled({{"rule", str(rule)}, {"department", department(department_name)}})).Increment();
-}
-
-void BusinessProbe::cycle_moved(std::string_view rule, std::string_view from_department,
-                                std::string_view to_department) {
-  cycle_forgotten(rule, from_department);
-  open_cycles_.Add(labelled({{"rule", str(rule)}, {"department", department(to_department)}})).Increment();
-}
-
 void BusinessProbe::case_created(std::string_view priority) {
   if (shadow()) return;  // the same under any rule set: counted by the active probe
   const bool known = priority == "normal" || priority == "urgent" || priority == "emergency";
   cases_created_.Add({{"priority", known ? str(priority) : "other"}}).Increment();
-}
-
-void BusinessProbe::first_response(std::string_view department_name, Duration took) {
-  if (shadow()) return;
-  first_response_.Add({{"department", department(department_name)}}, kFirstResponseBuckets).Observe(seconds(took));
-}
-
-void BusinessProbe::emergency_handled(std::string_view department_name, Duration took) {
-  if (shadow()) return;
-  emergency_handling_.Add({{"department", department(department_name)}}, kEmergencyHandlingBuckets)
-      .Observe(seconds(took));
 }
 
 void BusinessProbe::case_returned(std::string_view department_name) {
@@ -183,14 +117,18 @@ EngineProbe::EngineProbe(prometheus::Registry& registry)
                       "Case events by type and outcome (applied, duplicate, case_full, dead_lettered).")),
       event_lag_(histogram(registry, "slawatch_event_lag_seconds",
                            "Processing time minus event time of each applied or duplicate event.")
+                     // Up to a year, so a backlog or a replayed history still has a readable p50/p99.
                      .Add({}, prometheus::Histogram::BucketBoundaries{0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600,
-                                                                      21600, 86400, 604800})),
+                                                                      21600, 86400, 604800, 2592000, 7776000,
+                                                                      31536000})),
       dead_letters_(counter(registry, "slawatch_dead_letters_total",
                             "Records rejected to the dead-letter output, by reason class.")),
       timer_fire_delay_(histogram(registry, "slawatch_timer_fire_delay_seconds",
                                   "Engine clock when an alert fired minus its due time (includes the grace).")
+                            // Up to a week: timers due during downtime fire late by that much.
                             .Add({}, prometheus::Histogram::BucketBoundaries{0.1, 0.5, 1, 2, 5, 10, 30, 60, 120,
-                                                                             300, 900, 3600})),
+                                                                             300, 900, 3600, 21600, 86400,
+                                                                             604800})),
       timers_fired_(counter(registry, "slawatch_timers_fired_total", "Stage timers the engine fired.").Add({})),
       commits_(counter(registry, "slawatch_commits_total", "Atomic state commits (batches), by partition.")),
       commit_records_(histogram(registry, "slawatch_commit_batch_records",

@@ -26,7 +26,7 @@ namespace slawatch {
 
 // Label values that come from input data (departments) are capped: the first
 // `limit` distinct values are kept, later ones become "other", and an empty
-// value is "none". Keeps a misbehaving feed from exploding the series count.
+// value is "unassigned" (the word alerts use too). Keeps a misbehaving feed from exploding the series count.
 class BoundedLabelValues {
  public:
   explicit BoundedLabelValues(size_t limit) : limit_(limit) {}
@@ -38,42 +38,25 @@ class BoundedLabelValues {
   std::set<std::string, std::less<>> admitted_;
 };
 
-// First-response buckets sit on the SLA limits: 80% warning (24m), 30m breach,
-// 60m escalation, plus the usual 5m/15m/45m/2h marks.
-inline const prometheus::Histogram::BucketBoundaries kFirstResponseBuckets = {
-    60, 300, 900, 1440, 1800, 2700, 3600, 7200, 14400, 28800, 86400};
-// Emergency handling around the 24h limit (75% warning at 18h).
-inline const prometheus::Histogram::BucketBoundaries kEmergencyHandlingBuckets = {
-    3600, 21600, 43200, 64800, 79200, 86400, 108000, 129600, 172800, 259200};
-
 // Which rule set a probe's alert and cycle series come from. The active set's
 // series carry no `ruleset` label (dashboards select `ruleset!="shadow"`); a
 // candidate run beside it (shadow rules) labels its series `ruleset="shadow"`.
 enum class RuleSetRole { active, shadow };
 
-// City-level outcomes: what the leadership dashboards show. A shadow probe
-// shares the active probe's metric families and records only what depends on
-// the rules (alerts, overdue stages, cycles); the case-level series
-// (registrations, response times, returns, transfers, feedback) are the same
-// under any rule set and are counted once, by the active probe.
+// City-level counts of what happened: alert events and the case events that
+// do not depend on the rules (registrations, returns, transfers, feedback).
+// Overdue stages and cycles are state, exported by StateMetrics. A shadow
+// probe shares the active probe's metric families and records only alert
+// events (labelled ruleset="shadow"); the case-level series are counted once,
+// by the active probe.
 class BusinessProbe {
  public:
   explicit BusinessProbe(prometheus::Registry& registry, size_t department_limit = 500,
                          RuleSetRole role = RuleSetRole::active);
 
-  void alert(const Alert& alert);  // fired / resolved / retracted, and the overdue gauge
+  void alert(const Alert& alert);  // fired / resolved / retracted
   void alert_notified(const Alert& alert, std::string_view role);
-  void cycle_opened(std::string_view rule, std::string_view department);
-  // Closed by a stop or a new start: met unless its breach stage fired.
-  void cycle_closed(std::string_view rule, std::string_view department, bool breached);
-  // Evicted from the tracker while open: no longer counted as open.
-  void cycle_forgotten(std::string_view rule, std::string_view department);
-  void cycle_breached(std::string_view rule, std::string_view department);
-  // An open cycle's case was dispatched elsewhere: the open gauge follows it.
-  void cycle_moved(std::string_view rule, std::string_view from_department, std::string_view to_department);
   void case_created(std::string_view priority);
-  void first_response(std::string_view department, Duration took);
-  void emergency_handled(std::string_view department, Duration took);
   void case_returned(std::string_view department);
   void case_transferred(std::string_view from_department);
   void feedback(std::string_view department, bool satisfied);
@@ -87,15 +70,8 @@ class BusinessProbe {
   RuleSetRole role_;
   BoundedLabelValues departments_;
   prometheus::Family<prometheus::Counter>& alerts_;
-  prometheus::Family<prometheus::Gauge>& overdue_;
   prometheus::Family<prometheus::Counter>& notifications_;
-  prometheus::Family<prometheus::Counter>& cycles_opened_;
-  prometheus::Family<prometheus::Counter>& cycles_met_;
-  prometheus::Family<prometheus::Counter>& cycles_breached_;
-  prometheus::Family<prometheus::Gauge>& open_cycles_;
   prometheus::Family<prometheus::Counter>& cases_created_;
-  prometheus::Family<prometheus::Histogram>& first_response_;
-  prometheus::Family<prometheus::Histogram>& emergency_handling_;
   prometheus::Family<prometheus::Counter>& returns_;
   prometheus::Family<prometheus::Counter>& transfers_;
   prometheus::Family<prometheus::Counter>& feedback_;

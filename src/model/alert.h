@@ -41,6 +41,9 @@ struct Alert {
   // retracted
   std::string reason;
   EventId event_id;
+  // retracted: the stage had been resolved before (so it was no longer
+  // overdue). Not part of the alert event; for the overdue tally.
+  bool was_resolved = false;
 };
 
 std::string make_alert_id(const CaseId& case_id, const RuleId& rule, int cycle,

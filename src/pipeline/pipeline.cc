@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "io/alert_json.h"
+#include "pipeline/state_tallies.h"
 
 namespace slawatch {
 namespace {
@@ -177,6 +178,7 @@ void Pipeline::emit_one(Alert& alert) {
     case AlertKind::retracted: ++counters_.alerts_retracted; break;
   }
   if (alert_observer_) alert_observer_(alert);
+  tally_alert(alert, tallies_);
   outbox_.push_back(OutboxEntry{next_outbox_seq_++, OutboxEntry::Channel::alerts, alert.case_id.str(),
                                 encode_alert_cloudevent(alert, options_.alert_source), {}});
   alert_index_.push_back(
@@ -195,14 +197,20 @@ Status Pipeline::commit_if_due(const std::string& source_position, bool force) {
   }
   StateBatch batch;
   engine_.flush_into(batch);
+  engine_.take_cycle_outcomes(cycle_outcomes_);
+  for (const auto& outcome : cycle_outcomes_) tally_cycle(outcome, tallies_);
+  cycle_outcomes_.clear();
   batch.outbox_puts = outbox_;
   batch.alert_index = std::move(alert_index_);
   alert_index_.clear();
+  batch.tallies = std::move(tallies_);
+  tallies_.clear();
   batch.outbox_deletes = std::move(delivered_);
   delivered_.clear();
   batch.checkpoint = Checkpoint{engine_.clock(), source_position, next_outbox_seq_, engine_.rules().version};
   if (auto s = store_.commit(batch); !s.ok()) {
     alert_index_ = std::move(batch.alert_index);  // kept for the next attempt, like the outbox
+    tallies_ = std::move(batch.tallies);
     return s;
   }
   ++counters_.commits;

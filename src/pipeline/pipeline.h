@@ -139,6 +139,8 @@ class Pipeline {
   size_t outbox_depth() const { return outbox_.size() + undelivered_.size(); }
   // Stage timers committed to the store (uncommitted changes are not counted).
   Result<uint64_t> pending_timers() { return store_.pending_timers(); }
+  // Overdue stages and open and closed cycles as committed (state_tallies.h).
+  Result<Tallies> committed_tallies() { return store_.tallies(); }
 
   // A reloaded duty roster names the people of alerts emitted from now on.
   void set_roster(std::shared_ptr<const Roster> roster) { options_.roster = std::move(roster); }
@@ -190,6 +192,8 @@ class Pipeline {
   size_t uncommitted_records_ = 0;
   std::vector<OutboxEntry> outbox_;            // produced in this batch, not committed yet
   std::vector<AlertIndexEntry> alert_index_;   // this batch's alert events, for the case API
+  Tallies tallies_;                            // this batch's changes to the committed tallies
+  std::vector<CycleOutcome> cycle_outcomes_;   // scratch
   std::vector<OutboxEntry> undelivered_;       // committed, waiting for (re)delivery
   std::vector<uint64_t> delivered_;            // to delete from the outbox in the next commit
   PipelineCounters counters_;

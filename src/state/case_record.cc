@@ -69,7 +69,8 @@ bool Reader::byte(uint8_t& b) {
 
 namespace {
 
-constexpr uint8_t kRecordFormat = 1;
+// Format 1 had no mark departments and no cycle marks; it is still read.
+constexpr uint8_t kRecordFormat = 2;
 
 // Optional event fields, in the order of their presence bits.
 constexpr std::string CaseEvent::* kOptionalFields[] = {
@@ -136,9 +137,19 @@ std::string encode_case_record(const CaseRecord& record) {
     codec::put_string(out, m.stage);
     codec::put_signed(out, to_millis(m.due_at));
     out.push_back(m.resolved ? 1 : 0);
+    codec::put_string(out, m.department);
   }
   out.push_back(record.timer_due ? 1 : 0);
   if (record.timer_due) codec::put_signed(out, to_millis(*record.timer_due));
+  codec::put_varint(out, record.cycles.size());
+  for (const auto& c : record.cycles) {
+    codec::put_string(out, c.rule.str());
+    codec::put_varint(out, static_cast<uint64_t>(c.cycle));
+    codec::put_signed(out, to_millis(c.started_at));
+    codec::put_string(out, c.department);
+    out.push_back(static_cast<char>((c.closed ? 1 : 0) | (c.breached ? 2 : 0)));
+    codec::put_signed(out, c.elapsed.count());
+  }
   return out;
 }
 
@@ -148,7 +159,7 @@ Result<CaseRecord> decode_case_record(std::string_view bytes, const CaseId& case
   };
   codec::Reader in(bytes);
   uint8_t format = 0;
-  if (!in.byte(format) || format != kRecordFormat) return corrupt("unknown format version");
+  if (!in.byte(format) || format < 1 || format > kRecordFormat) return corrupt("unknown format version");
   CaseRecord record;
   uint64_t n = 0;
   if (!in.varint(n) || n > bytes.size()) return corrupt("bad event count");
@@ -165,7 +176,7 @@ Result<CaseRecord> decode_case_record(std::string_view bytes, const CaseId& case
     int64_t due = 0;
     uint8_t resolved = 0;
     if (!in.string(rule) || !in.varint(cycle) || !in.string(m.stage) || !in.signed_varint(due) ||
-        !in.byte(resolved)) {
+        !in.byte(resolved) || (format >= 2 && !in.string(m.department))) {
       return corrupt("truncated mark");
     }
     m.rule = RuleId{std::move(rule)};
@@ -179,6 +190,27 @@ Result<CaseRecord> decode_case_record(std::string_view bytes, const CaseId& case
     int64_t due = 0;
     if (!in.signed_varint(due)) return corrupt("truncated timer");
     record.timer_due = from_millis(due);
+  }
+  if (format >= 2) {
+    if (!in.varint(n) || n > bytes.size()) return corrupt("bad cycle count");
+    record.cycles.resize(n);
+    for (auto& c : record.cycles) {
+      std::string rule;
+      uint64_t cycle = 0;
+      int64_t started = 0;
+      uint8_t flags = 0;
+      int64_t elapsed = 0;
+      if (!in.string(rule) || !in.varint(cycle) || !in.signed_varint(started) || !in.string(c.department) ||
+          !in.byte(flags) || !in.signed_varint(elapsed)) {
+        return corrupt("truncated cycle");
+      }
+      c.rule = RuleId{std::move(rule)};
+      c.cycle = static_cast<int>(cycle);
+      c.started_at = from_millis(started);
+      c.closed = (flags & 1) != 0;
+      c.breached = (flags & 2) != 0;
+      c.elapsed = Duration{elapsed};
+    }
   }
   if (!in.done()) return corrupt("trailing bytes");
   return record;

@@ -19,12 +19,32 @@ struct FiredMark {
   std::string stage;
   Instant due_at;
   bool resolved = false;
+  // The case's department at due_at when the stage fired: its resolution or
+  // retraction carries the same one, so every state change of one alert
+  // counts under one department label.
+  std::string department;
   bool operator==(const FiredMark&) const = default;
+};
+
+// What the case has reported about one deadline cycle (see
+// engine/reconcile.h, CycleOutcome): open, or closed with its outcome.
+// Kept so a later event that changes the cycle withdraws exactly what was
+// reported before reporting the new outcome.
+struct CycleMark {
+  RuleId rule;
+  int cycle = 1;
+  Instant started_at;
+  std::string department;  // at the start
+  bool closed = false;
+  bool breached = false;   // closed only
+  Duration elapsed{0};     // closed only: on the rule's calendar, pauses excluded
+  bool operator==(const CycleMark&) const = default;
 };
 
 struct CaseRecord {
   std::vector<CaseEvent> events;  // log order (time, id)
   std::vector<FiredMark> marks;   // fired and not retracted
+  std::vector<CycleMark> cycles;  // deadline cycles as last reported
   std::optional<Instant> timer_due;
 
   bool has_event(const EventId& id) const;

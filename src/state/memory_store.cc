@@ -11,6 +11,15 @@ std::string_view to_string(AlertIndexEntry::State state) {
   return "firing";
 }
 
+void add_tallies(Tallies& tallies, const Tallies& deltas) {
+  for (const auto& [name, delta] : deltas) {
+    if (delta == 0) continue;
+    auto [it, inserted] = tallies.try_emplace(name, 0);
+    it->second += delta;
+    if (it->second == 0) tallies.erase(it);
+  }
+}
+
 Result<std::optional<std::string>> MemoryStateStore::load_case(const CaseId& id) {
   auto it = cases_.find(id);
   if (it == cases_.end()) return std::optional<std::string>{};
@@ -42,6 +51,7 @@ Status MemoryStateStore::commit(StateBatch& batch) {
   for (auto& entry : batch.alert_index) alert_index_[entry.alert_id] = std::move(entry);
   for (const auto seq : batch.outbox_deletes) outbox_.erase(seq);
   for (auto& entry : batch.outbox_puts) outbox_[entry.seq] = std::move(entry);
+  add_tallies(tallies_, batch.tallies);
   if (batch.checkpoint) checkpoint_ = *batch.checkpoint;
   batch = StateBatch{};
   ++commits_;
@@ -52,6 +62,13 @@ Status MemoryStateStore::for_each_case(
     const std::function<bool(const CaseId&, std::string_view)>& fn) {
   for (const auto& [id, bytes] : cases_) {
     if (!fn(id, bytes)) break;
+  }
+  return ok_status();
+}
+
+Status MemoryStateStore::for_each_alert(const std::function<bool(const AlertIndexEntry&)>& fn) {
+  for (const auto& [id, entry] : alert_index_) {
+    if (!fn(entry)) break;
   }
   return ok_status();
 }

@@ -37,6 +37,7 @@ constexpr std::string_view kCheckpointKey = "checkpoint";
 // Format 1 had no rules version; it is still read.
 constexpr uint8_t kCheckpointFormat = 2;
 constexpr std::string_view kTimerCountKey = "timer_count";
+constexpr std::string_view kTallyPrefix = "tally/";
 
 }  // namespace
 
@@ -235,9 +236,39 @@ Result<uint64_t> RocksDbStateStore::pending_timers() {
   return *timer_count_;
 }
 
+Status RocksDbStateStore::load_tallies() {
+  const std::string first = prefix_ + std::string(kTallyPrefix);
+  std::string last = first;
+  last.back() = static_cast<char>(last.back() + 1);
+  rocksdb::Slice upper(last);
+  rocksdb::ReadOptions read_options;
+  read_options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(read_options, database_->meta()));
+  Tallies tallies;
+  for (it->Seek(first); it->Valid(); it->Next()) {
+    codec::Reader in(std::string_view(it->value().data(), it->value().size()));
+    int64_t value = 0;
+    if (!in.signed_varint(value)) return make_error("corrupt tally record");
+    tallies.emplace(it->key().ToString().substr(first.size()), value);
+  }
+  if (!it->status().ok()) return make_error("reading tallies: " + it->status().ToString());
+  tallies_ = std::move(tallies);
+  return ok_status();
+}
+
+Result<Tallies> RocksDbStateStore::tallies() {
+  if (!tallies_) {
+    if (auto s = load_tallies(); !s.ok()) return s.error();
+  }
+  return *tallies_;
+}
+
 Status RocksDbStateStore::commit(StateBatch& batch) {
   if (!timer_count_) {
     if (auto s = load_timer_count(); !s.ok()) return s;
+  }
+  if (!tallies_ && !batch.tallies.empty()) {
+    if (auto s = load_tallies(); !s.ok()) return s;
   }
   rocksdb::WriteBatch wb;
   for (const auto& [id, bytes] : batch.cases) wb.Put(database_->cases(), case_key(id), bytes);
@@ -285,11 +316,26 @@ Status RocksDbStateStore::commit(StateBatch& batch) {
     codec::put_varint(v, timer_count);
     wb.Put(database_->meta(), prefix_ + std::string(kTimerCountKey), v);
   }
+  // Only the tallies the batch touches are rewritten (or deleted at zero).
+  for (const auto& [name, delta] : batch.tallies) {
+    if (delta == 0) continue;
+    auto it = tallies_->find(name);
+    const int64_t value = (it == tallies_->end() ? 0 : it->second) + delta;
+    const std::string key = prefix_ + std::string(kTallyPrefix) + name;
+    if (value == 0) {
+      wb.Delete(database_->meta(), key);
+    } else {
+      std::string v;
+      codec::put_signed(v, value);
+      wb.Put(database_->meta(), key, v);
+    }
+  }
   rocksdb::WriteOptions write_options;
   write_options.sync = database_->sync_writes();
   auto status = to_status(database_->db()->Write(write_options, &wb), "committing state");
   if (status.ok()) {
     timer_count_ = timer_count;
+    if (!batch.tallies.empty()) add_tallies(*tallies_, batch.tallies);
     batch = StateBatch{};
   }
   return status;
@@ -308,6 +354,34 @@ Status RocksDbStateStore::for_each_case(
     if (!fn(id, std::string_view(it->value().data(), it->value().size()))) break;
   }
   return to_status(it->status(), "iterating cases");
+}
+
+Result<AlertIndexEntry> decode_alert_index_entry(std::string_view alert_id, std::string_view value) {
+  if (value.empty() || static_cast<uint8_t>(value[0]) > 2) {
+    return make_error("corrupt alert index entry '" + std::string(alert_id) + "'");
+  }
+  AlertIndexEntry entry;
+  entry.alert_id = std::string(alert_id);
+  entry.state = static_cast<AlertIndexEntry::State>(value[0]);
+  codec::Reader in(value.substr(1));
+  if (!in.string(entry.department)) return make_error("corrupt alert index entry '" + entry.alert_id + "'");
+  entry.event = std::string(in.rest());
+  return entry;
+}
+
+Status RocksDbStateStore::for_each_alert(const std::function<bool(const AlertIndexEntry&)>& fn) {
+  rocksdb::Slice upper(next_prefix_);
+  rocksdb::ReadOptions read_options;
+  read_options.iterate_upper_bound = &upper;
+  read_options.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(read_options, database_->alerts()));
+  for (it->Seek(prefix_); it->Valid(); it->Next()) {
+    const auto key = it->key().ToStringView();
+    auto entry = decode_alert_index_entry(key.substr(prefix_.size()), it->value().ToStringView());
+    if (!entry.ok()) return entry.error();
+    if (!fn(*entry)) break;
+  }
+  return to_status(it->status(), "iterating alerts");
 }
 
 }  // namespace slawatch

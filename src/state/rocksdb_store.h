@@ -6,6 +6,7 @@
 //   alerts  [partition u16][alert id]                -> state u8, department, alert CloudEvent
 //   meta    [partition u16]"checkpoint"              -> encoded Checkpoint
 //           [partition u16]"timer_count"             -> varint, keys in timers
+//           [partition u16]"tally/"[name]            -> signed varint (absent: zero)
 // Every key starts with the Kafka partition the case belongs to, so the state of
 // a partition is one contiguous key range in every column family and can be
 // handed over or dropped on its own. One instance serves one partition and is
@@ -54,6 +55,9 @@ class RocksDbDatabase {
   bool sync_writes_ = false;
 };
 
+// An alerts column family value ([state u8][department][event JSON]) of `alert_id`.
+Result<AlertIndexEntry> decode_alert_index_entry(std::string_view alert_id, std::string_view value);
+
 class RocksDbStateStore final : public StateStore {
  public:
   RocksDbStateStore(std::shared_ptr<RocksDbDatabase> database, uint16_t partition);
@@ -63,20 +67,25 @@ class RocksDbStateStore final : public StateStore {
   Result<std::vector<OutboxEntry>> load_outbox() override;
   Result<Checkpoint> load_checkpoint() override;
   Result<uint64_t> pending_timers() override;
+  Result<Tallies> tallies() override;
   Status commit(StateBatch& batch) override;
   Status for_each_case(
       const std::function<bool(const CaseId&, std::string_view)>& fn) override;
+  Status for_each_alert(const std::function<bool(const AlertIndexEntry&)>& fn) override;
 
  private:
   std::string case_key(const CaseId& id) const;
   std::string timer_key(const TimerKey& key) const;
   Status load_timer_count();
+  Status load_tallies();
 
   // Kept in step with the timers column family by commit(): the engine puts
   // only absent keys and deletes only present ones, so the batch's net change
   // is exact. Loaded on first use; state written before the counter existed is
   // counted once by a scan.
   std::optional<uint64_t> timer_count_;
+  // The committed tallies, loaded by one prefix scan on first use.
+  std::optional<Tallies> tallies_;
 
   std::shared_ptr<RocksDbDatabase> database_;
   std::string prefix_;  // partition, big-endian

@@ -38,16 +38,8 @@ std::optional<std::string> from_hex(std::string_view hex) {
 
 // [state u8][department][event JSON], under [partition][alert id].
 Result<AlertIndexEntry> decode_entry(std::string_view key, std::string_view value) {
-  AlertIndexEntry entry;
-  if (key.size() < 2 || value.empty() || static_cast<uint8_t>(value[0]) > 2) {
-    return make_error("corrupt alert index entry");
-  }
-  entry.alert_id = std::string(key.substr(2));
-  entry.state = static_cast<AlertIndexEntry::State>(value[0]);
-  codec::Reader in(value.substr(1));
-  if (!in.string(entry.department)) return make_error("corrupt alert index entry '" + entry.alert_id + "'");
-  entry.event = std::string(in.rest());
-  return entry;
+  if (key.size() < 2) return make_error("corrupt alert index entry");
+  return decode_alert_index_entry(key.substr(2), value);
 }
 
 }  // namespace

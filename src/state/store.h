@@ -61,6 +61,12 @@ struct AlertIndexEntry {
 };
 std::string_view to_string(AlertIndexEntry::State state);
 
+// Named signed counts kept with the state and changed only by commits, so
+// what they count (overdue stages, open and closed cycles) is exact after a
+// restart. The names are the writer's (pipeline/state_tallies.h); the store
+// only adds deltas and forgets a tally that reaches zero.
+using Tallies = std::map<std::string, int64_t>;
+
 struct StateBatch {
   std::map<CaseId, std::string> cases;  // case id -> encoded CaseRecord
   std::vector<TimerKey> timer_puts;
@@ -68,13 +74,17 @@ struct StateBatch {
   std::vector<OutboxEntry> outbox_puts;
   std::vector<uint64_t> outbox_deletes;
   std::vector<AlertIndexEntry> alert_index;  // in emission order: a later entry of the same id wins
+  Tallies tallies;  // deltas to add to the committed tallies
   std::optional<Checkpoint> checkpoint;
 
   bool empty() const {
     return cases.empty() && timer_puts.empty() && timer_deletes.empty() && outbox_puts.empty() &&
-           outbox_deletes.empty() && alert_index.empty() && !checkpoint;
+           outbox_deletes.empty() && alert_index.empty() && tallies.empty() && !checkpoint;
   }
 };
+
+// Adds `deltas` to `tallies`, dropping those that reach zero.
+void add_tallies(Tallies& tallies, const Tallies& deltas);
 
 class StateStore {
  public:
@@ -89,7 +99,12 @@ class StateStore {
   virtual Result<Checkpoint> load_checkpoint() = 0;
   // Committed timers of this store (for the pending-timers gauge); cheap to call.
   virtual Result<uint64_t> pending_timers() = 0;
+  // The committed tallies (zero ones are absent); cheap after the first call.
+  virtual Result<Tallies> tallies() = 0;
   virtual Status commit(StateBatch& batch) = 0;
+  // Visits the latest committed event of every alert (the alert index), in
+  // alert id order; stops when fn returns false.
+  virtual Status for_each_alert(const std::function<bool(const AlertIndexEntry&)>& fn) = 0;
   // Visits every committed case (for summaries and reports); stops when fn returns false.
   virtual Status for_each_case(
       const std::function<bool(const CaseId&, std::string_view encoded)>& fn) = 0;
@@ -103,9 +118,11 @@ class MemoryStateStore final : public StateStore {
   Result<std::vector<OutboxEntry>> load_outbox() override;
   Result<Checkpoint> load_checkpoint() override;
   Result<uint64_t> pending_timers() override { return uint64_t{timers_.size()}; }
+  Result<Tallies> tallies() override { return tallies_; }
   Status commit(StateBatch& batch) override;
   Status for_each_case(
       const std::function<bool(const CaseId&, std::string_view)>& fn) override;
+  Status for_each_alert(const std::function<bool(const AlertIndexEntry&)>& fn) override;
 
   size_t timer_count() const { return timers_.size(); }
   const std::map<std::string, AlertIndexEntry>& alert_index() const { return alert_index_; }
@@ -116,6 +133,7 @@ class MemoryStateStore final : public StateStore {
   std::map<TimerKey, bool> timers_;
   std::map<uint64_t, OutboxEntry> outbox_;
   std::map<std::string, AlertIndexEntry> alert_index_;
+  Tallies tallies_;
   Checkpoint checkpoint_;
   size_t commits_ = 0;
 };

@@ -16,6 +16,8 @@ stands in for the notification channels. Checked:
   from /api/v2/alerts, and their routes are notified with status resolved,
   endsAt at the close time (retracted: at startsAt);
 - slawatch's own metrics count what it sent, with no failures or drops;
+- a restart while alerts fire: slawatch re-posts them from its state, so
+  after waiting past their lease (4 x resend) they are still active;
 - `replay --config` with the same section posts its alerts too.
 
 Skips (exit 77) only when no alertmanager binary is installed; CI installs
@@ -39,7 +41,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from e2e_common import TempDir, check, main, parse_rfc3339
 
-AM_PORT, WEBHOOK_PORT, SLAWATCH_PORT = 19093, 19094, 19095
+# SLAWATCH_E2E_AM_PORT moves the three ports (it, +1, +2) when 19093-19095 are taken.
+AM_PORT = int(os.environ.get("SLAWATCH_E2E_AM_PORT", "19093"))
+WEBHOOK_PORT, SLAWATCH_PORT = AM_PORT + 1, AM_PORT + 2
 AM = f"http://127.0.0.1:{AM_PORT}"
 POLL_SECONDS = 20
 HAIKOU = timezone(timedelta(hours=8))
@@ -217,7 +221,8 @@ def test(argv):
                 process = subprocess.Popen([slawatch, "run", "--config", config, "--events", "-"],
                                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr_file)
             now = datetime.now(timezone.utc)
-            process.stdin.write(opening_events(now).encode())
+            fed = opening_events(now)  # everything written to stdin, for the restart below
+            process.stdin.write(fed.encode())
             process.stdin.flush()
             failures_metric = lambda: metric_value(http_text(f"http://127.0.0.1:{SLAWATCH_PORT}/metrics"),
                                                    "slawatch_alertmanager_post_failures_total", '{reason="connect"}')
@@ -309,6 +314,7 @@ def test(argv):
 
             # 5. R-1 resolves, P-1's stages are retracted: they end in Alertmanager.
             closed_at = datetime.now(timezone.utc)
+            fed += closing_events(closed_at)
             process.stdin.write(closing_events(closed_at).encode())
             process.stdin.flush()
             ended = {k for k in expected if k[0] in ("R-1", "P-1") and k[1] == "first-response"}
@@ -364,7 +370,31 @@ def test(argv):
             check("retrying with backoff" in log and "delivering again after" in log,
                   f"the outage and the recovery are logged once each:\n{log[-3000:]}")
 
-            # 7. `replay --config` posts too: historical startsAt, a lease on the wall clock.
+            # 7. Restart while alerts fire: the new process knows them only from its state, re-posts them,
+            # and they outlive the lease of the last post before the restart (resend 2s: 8s).
+            # The same input as a file: the restart resumes at the stored position, its end.
+            stopped_at = time.monotonic()
+            firing_before = set(by_key(am_alerts()))
+            fed_path = os.path.join(work, "fed.jsonl")
+            with open(fed_path, "w", encoding="utf-8") as f:
+                f.write(fed)
+            with open(stderr_path, "ab") as stderr_file:
+                process = subprocess.Popen([slawatch, "run", "--config", config, "--events", fed_path],
+                                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr_file)
+            time.sleep(max(0.0, stopped_at + 12 - time.monotonic()))
+            after_lease = by_key(am_alerts())
+            check(set(after_lease) == firing_before,
+                  f"after a restart and the lease, Alertmanager lists {sorted(after_lease)}, "
+                  f"not the {sorted(firing_before)} that fire\n{details()}")
+            check(all(a["status"]["state"] in ("active", "suppressed") for a in after_lease.values()),
+                  f"states after the restart: {[a['status'] for a in after_lease.values()]}")
+            check(parse_rfc3339(after_lease[("W-1", "first-response", "escalated", "city.discipline_inspection")]
+                                ["endsAt"]) > datetime.now(timezone.utc), "the lease is not extended")
+            process.send_signal(signal.SIGTERM)
+            code = process.wait(timeout=15)
+            check(code == 0, f"restarted slawatch exited with {code} after SIGTERM\n{details()}")
+
+            # 8. `replay --config` posts too: historical startsAt, a lease on the wall clock.
             history = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
             replay_events = os.path.join(work, "replay.jsonl")
             with open(replay_events, "w", encoding="utf-8") as f:

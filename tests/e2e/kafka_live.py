@@ -24,6 +24,9 @@ alerts do not depend on arrival order or on the clock that drove them).
                   does; after SIGKILL and restart both still do
 
 Kafka is read with kcat (Debian's, on the same librdkafka 2.0.2 as slawatch).
+end_to_end also checks every record it produces and consumes against the
+published JSON Schemas (schemas/, python3-jsonschema) and that structured-mode
+alerts carry content-type application/cloudevents+json.
 Wall-clock waits are bounded polls on the topics, never fixed sleeps.
 
 usage: kafka_live.py SLAWATCH RULES_DIR KAFKA_SCRIPT [SCENARIO...]
@@ -42,6 +45,7 @@ import urllib.request
 import uuid
 
 from e2e_common import TempDir, check, main, parse_json_lines, run, run_ok, standing_alert_ids
+from schemas_common import Schemas
 
 FAR_FUTURE = "2100-01-01T00:00:00.000Z"
 WAIT_SECONDS = 90
@@ -251,6 +255,10 @@ def end_to_end(slawatch, rules, kafka, work):
         alert = json.loads(record["payload"])
         check(record["key"] == alert["data"]["case_id"],
               f"alert keyed {record['key']!r}, not by its case id {alert['data']['case_id']!r}")
+    # CloudEvents Kafka binding, structured mode: the content-type header says so.
+    for record in raw:
+        check(record["headers"].get("content-type", "").startswith("application/cloudevents+json"),
+              f"structured-mode alert without content-type application/cloudevents+json: {record['headers']}")
 
     # Dead letters: original bytes, reason and source headers; nothing else lost.
     with open(s.events_file, "rb") as f:
@@ -271,9 +279,21 @@ def end_to_end(slawatch, rules, kafka, work):
         check(headers["slawatch.source.topic"] == s.events_topic, f"wrong source topic: {headers}")
         check(record["payload"] in originals, f"dead letter is not an original record: {record['payload'][:200]!r}")
         check(headers["slawatch.reason"].strip() != "", "dead letter without a reason")
+    # Every record consumed and produced matches the published schemas (schemas/).
+    schemas = Schemas()
+    rejected = {record["payload"] for record in dead}
+    for line in originals - rejected:
+        schemas.check("case-event", json.loads(line), f"event produced to {s.events_topic}")
+    schemas.check("case-event", json.loads(created), "structured BIN-1 event")
+    schemas.check("case-event-binary", {"key": "BIN-1", "headers": dispatched_attributes, "value": binary_data},
+                  "binary-mode BIN-1 event")
+    _, raw = s.alert_records()
+    for record in raw:
+        schemas.check("alert", json.loads(record["payload"]), f"alert consumed from {s.alerts_topic}")
     s.stop()
     check("stopped cleanly" in s.log_tail(), f"no clean stop in the log:\n{s.log_tail()}")
-    print(f"end_to_end: {len(standing)} standing alerts, {len(resolved)} resolved, {dead_count} dead letters")
+    print(f"end_to_end: {len(standing)} standing alerts, {len(resolved)} resolved, {dead_count} dead letters; "
+          f"{len(raw)} alerts with content-type application/cloudevents+json, all matching the schemas")
 
 
 def graceful(slawatch, rules, kafka, work):

@@ -4,8 +4,8 @@ the past, so every stage falls due at once) from stdin in chunks while a real
 Prometheus on loopback scrapes it every second. Then: a live scrape passes
 `promtool check metrics` with no warnings, /readyz says ready, and every
 panel query of every dashboard returns data through Prometheus's HTTP API,
-with $department set to a real department, $__rate_interval to 1m and
-$__range to 1h.
+with $department set to a real department, $job to the scrape job,
+$instance to any instance, $__rate_interval to 1m and $__range to 1h.
 
 This test uses the wall clock: live mode fires on it, and Prometheus scrapes
 on it. Waits are polls with a bounded timeout.
@@ -79,8 +79,10 @@ def wait_for_scrapes(prometheus, count):
 
 
 def substitute(expr, department):
+    # $job and $instance as Grafana sends a single pick: the scrape job's name and any instance of it.
     return (expr.replace("$__rate_interval", "1m").replace("$__range", "1h")
-            .replace("${department}", department).replace("$department", department))
+            .replace("${department}", department).replace("$department", department)
+            .replace("$job", "slawatch").replace("$instance", ".+"))
 
 
 def failing_queries(prometheus, dashboard, department):

@@ -1,7 +1,8 @@
 // RocksDbStateStore: what one commit writes is what a reopened database
 // reads back (cases, timers in due order, outbox entries with their headers,
-// checkpoint), partitions never see each other's keys, and timers that were
-// deleted are not returned again.
+// checkpoint, tallies, the alert index), partitions never see each other's
+// keys, and timers that were deleted are not returned again. Case records
+// round-trip their cycle marks and older records are still read.
 #include "state/rocksdb_store.h"
 
 #include <gtest/gtest.h>
@@ -188,6 +189,91 @@ TEST_F(RocksDbStoreTest, ScanLimitKeepsEveryTimerSharingTheLastDueTime) {
   auto timers = store.scan_timers(kMinInstant, 2);
   ASSERT_TRUE(timers.ok());
   EXPECT_EQ(timers->size(), 3u);
+}
+
+TEST_F(RocksDbStoreTest, TalliesAddUpAcrossCommitsAndReopenAndVanishAtZero) {
+  {
+    auto db = open();
+    RocksDbStateStore store(db, 1);
+    RocksDbStateStore other_partition(db, 2);
+    StateBatch batch;
+    batch.tallies = {{"overdue", 2}, {"open", 1}};
+    ASSERT_TRUE(store.commit(batch).ok());
+    batch.tallies = {{"overdue", -1}, {"open", -1}, {"sum", 1800000}};
+    ASSERT_TRUE(store.commit(batch).ok());
+    batch.tallies = {{"overdue", 5}};
+    ASSERT_TRUE(other_partition.commit(batch).ok());
+    EXPECT_EQ(store.tallies().value(), (Tallies{{"overdue", 1}, {"sum", 1800000}}));
+  }
+  {
+    auto db = open();
+    RocksDbStateStore store(db, 1);
+    EXPECT_EQ(store.tallies().value(), (Tallies{{"overdue", 1}, {"sum", 1800000}}));
+    EXPECT_EQ(RocksDbStateStore(db, 2).tallies().value(), (Tallies{{"overdue", 5}}));
+    StateBatch batch;
+    batch.tallies = {{"overdue", -1}};
+    ASSERT_TRUE(store.commit(batch).ok());
+  }
+  auto reopened = open();
+  EXPECT_EQ(RocksDbStateStore(reopened, 1).tallies().value(), (Tallies{{"sum", 1800000}}));
+}
+
+TEST_F(RocksDbStoreTest, ForEachAlertVisitsThisPartitionsLatestAlertEventsInIdOrder) {
+  auto db = open();
+  RocksDbStateStore store(db, 4);
+  RocksDbStateStore other(db, 5);
+  StateBatch batch;
+  batch.alert_index = {AlertIndexEntry{"C-2/r/1/breach", AlertIndexEntry::State::firing, "roads", "{2}"},
+                       AlertIndexEntry{"C-1/r/1/breach", AlertIndexEntry::State::firing, "", "{1}"},
+                       AlertIndexEntry{"C-1/r/1/breach", AlertIndexEntry::State::resolved, "", "{1r}"}};
+  ASSERT_TRUE(store.commit(batch).ok());
+  batch.alert_index = {AlertIndexEntry{"C-9/r/1/breach", AlertIndexEntry::State::firing, "x", "{9}"}};
+  ASSERT_TRUE(other.commit(batch).ok());
+  std::vector<AlertIndexEntry> seen;
+  ASSERT_TRUE(store.for_each_alert([&](const AlertIndexEntry& e) {
+    seen.push_back(e);
+    return true;
+  }).ok());
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], (AlertIndexEntry{"C-1/r/1/breach", AlertIndexEntry::State::resolved, "", "{1r}"}));
+  EXPECT_EQ(seen[1], (AlertIndexEntry{"C-2/r/1/breach", AlertIndexEntry::State::firing, "roads", "{2}"}));
+}
+
+TEST(CaseRecordCodec, CycleMarksAndMarkDepartmentsRoundTripAndFormatOneIsStillRead) {
+  CaseRecord record;
+  CaseEvent event;
+  event.id = EventId{"e1"};
+  event.case_id = CaseId{"C-1"};
+  event.type = EventType::dispatched;
+  event.time = at(1000);
+  event.department = "roads";
+  record.insert(event);
+  record.marks.push_back(FiredMark{RuleId{"first-response"}, 1, "breach", at(1800000), true, "roads"});
+  record.cycles.push_back(CycleMark{RuleId{"first-response"}, 1, at(1000), "roads", true, true, Duration{2400000}});
+  record.cycles.push_back(CycleMark{RuleId{"first-response"}, 2, at(9000), "", false, false, Duration{0}});
+  const std::string encoded = encode_case_record(record);
+  auto decoded = decode_case_record(encoded, CaseId{"C-1"});
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  ASSERT_EQ(decoded->events.size(), 1u);
+  EXPECT_EQ(decoded->events[0].department, "roads");
+  EXPECT_EQ(decoded->marks, record.marks);
+  EXPECT_EQ(decoded->cycles, record.cycles);
+
+  // Format 1: the same record without mark departments and cycle marks.
+  CaseRecord old = record;
+  old.cycles.clear();
+  old.marks[0].department.clear();
+  std::string v1 = encode_case_record(old);
+  v1[0] = 1;
+  // Drop the mark's empty department (one byte, before the timer flag) and the cycle count (last byte).
+  const size_t timer_flag = v1.size() - 2;
+  v1.erase(timer_flag - 1, 1);
+  v1.pop_back();
+  auto read = decode_case_record(v1, CaseId{"C-1"});
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  EXPECT_EQ(read->marks, old.marks);
+  EXPECT_TRUE(read->cycles.empty());
+  EXPECT_FALSE(read->timer_due.has_value());
 }
 
 }  // namespace

@@ -1,0 +1,83 @@
+#include "pipeline/state_tallies.h"
+
+#include <algorithm>
+
+namespace slawatch {
+
+std::string encode_tally_key(const TallyKey& key) {
+  std::string out;
+  out.push_back(static_cast<char>(key.kind));
+  codec::put_string(out, key.rule);
+  codec::put_string(out, key.department);
+  switch (key.kind) {
+    case TallyKey::Kind::overdue_alerts: codec::put_string(out, key.stage); break;
+    case TallyKey::Kind::open_cycles: break;
+    case TallyKey::Kind::closed_cycles:
+    case TallyKey::Kind::closed_elapsed: out.push_back(key.breached ? 1 : 0); break;
+    case TallyKey::Kind::closed_bucket:
+      out.push_back(key.breached ? 1 : 0);
+      codec::put_varint(out, key.bucket);
+      break;
+  }
+  return out;
+}
+
+std::optional<TallyKey> decode_tally_key(std::string_view name) {
+  codec::Reader in(name);
+  TallyKey key;
+  uint8_t kind = 0;
+  if (!in.byte(kind) || kind > static_cast<uint8_t>(TallyKey::Kind::closed_bucket)) return std::nullopt;
+  key.kind = static_cast<TallyKey::Kind>(kind);
+  if (!in.string(key.rule) || !in.string(key.department)) return std::nullopt;
+  uint8_t breached = 0;
+  uint64_t bucket = 0;
+  switch (key.kind) {
+    case TallyKey::Kind::overdue_alerts:
+      if (!in.string(key.stage)) return std::nullopt;
+      break;
+    case TallyKey::Kind::open_cycles: break;
+    case TallyKey::Kind::closed_cycles:
+    case TallyKey::Kind::closed_elapsed:
+      if (!in.byte(breached)) return std::nullopt;
+      break;
+    case TallyKey::Kind::closed_bucket:
+      if (!in.byte(breached) || !in.varint(bucket) || bucket > kCycleElapsedBuckets.size()) return std::nullopt;
+      break;
+  }
+  key.breached = breached != 0;
+  key.bucket = bucket;
+  if (!in.done()) return std::nullopt;
+  return key;
+}
+
+size_t cycle_elapsed_bucket(Duration elapsed) {
+  const double seconds = static_cast<double>(elapsed.count()) / 1000.0;
+  return static_cast<size_t>(std::lower_bound(kCycleElapsedBuckets.begin(), kCycleElapsedBuckets.end(), seconds) -
+                             kCycleElapsedBuckets.begin());
+}
+
+void tally_alert(const Alert& alert, Tallies& deltas) {
+  if (alert.kind == AlertKind::retracted && alert.was_resolved) return;  // its resolution counted it out
+  TallyKey key{TallyKey::Kind::overdue_alerts, alert.rule.str(), alert.stage, alert.department};
+  deltas[encode_tally_key(key)] += alert.kind == AlertKind::fired ? 1 : -1;
+}
+
+void tally_cycle(const CycleOutcome& outcome, Tallies& deltas) {
+  const CycleMark& cycle = outcome.cycle;
+  const int64_t sign = outcome.withdrawn ? -1 : 1;
+  TallyKey key{TallyKey::Kind::open_cycles, cycle.rule.str(), {}, cycle.department};
+  if (!cycle.closed) {
+    deltas[encode_tally_key(key)] += sign;
+    return;
+  }
+  key.breached = cycle.breached;
+  key.kind = TallyKey::Kind::closed_cycles;
+  deltas[encode_tally_key(key)] += sign;
+  key.kind = TallyKey::Kind::closed_elapsed;
+  deltas[encode_tally_key(key)] += sign * cycle.elapsed.count();
+  key.kind = TallyKey::Kind::closed_bucket;
+  key.bucket = cycle_elapsed_bucket(cycle.elapsed);
+  deltas[encode_tally_key(key)] += sign;
+}
+
+}  // namespace slawatch
