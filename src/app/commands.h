@@ -25,6 +25,8 @@ struct ReplayArgs {
   bool quiet = false;
   bool exit_when_ready = false;  // open state, recover, report, exit (restart-time measurement)
   std::string audit_path;  // empty: no audit log
+  std::optional<size_t> max_record_bytes;  // unset: the config's, else the default
+  bool restart_input = false;  // read --events from its beginning even if the state has a checkpoint
 };
 int run_replay(const ReplayArgs& args);
 
@@ -32,6 +34,7 @@ struct RunArgs {
   std::string config_path;
   std::optional<std::string> events;  // overrides the config's input
   std::optional<std::string> exit_when_idle;  // duration; Kafka only
+  bool restart_input = false;  // file input: read it from its beginning even if the state has a checkpoint
 };
 int run_live(const RunArgs& args);
 

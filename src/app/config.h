@@ -8,6 +8,7 @@
 
 #include "alertmanager/options.h"
 #include "kafka/kafka_config.h"
+#include "model/record_header.h"
 #include "model/time.h"
 
 namespace slawatch {
@@ -55,6 +56,8 @@ struct Config {
   bool sync_writes = false;
   Duration grace = std::chrono::seconds{30};
   size_t batch_records = 2000;
+  // Larger input records are dead-lettered as oversize; no reader holds more of one.
+  size_t max_record_bytes = kDefaultMaxRecordBytes;
   size_t max_timers_per_tick = 1000;  // bounded firing between reads of input
   // After downtime the overdue backlog fires at most this fast, so it does not
   // flood the alerts topic (and the people behind it).

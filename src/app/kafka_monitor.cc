@@ -35,7 +35,8 @@ struct PartitionShadow {
                config.kafka->alerts_binary_mode ? KafkaPayloadMode::cloudevent_binary : KafkaPayloadMode::as_is,
                config.kafka->delivery_wait),
         lane(std::move(candidate), store, alerts, EngineOptions{.grace = config.grace},
-             PipelineOptions{.batch_records = config.batch_records, .alert_source = config.alert_source}) {}
+             PipelineOptions{.batch_records = config.batch_records, .alert_source = config.alert_source,
+                             .max_record_bytes = config.max_record_bytes}) {}
 
   RocksDbStateStore store;
   KafkaSink alerts;
@@ -60,9 +61,12 @@ struct PartitionWorker {
         alertmanager_tee(alertmanager ? std::make_unique<AlertmanagerTeeSink>(alerts, *alertmanager) : nullptr),
         pipeline(engine, store, alertmanager_tee ? static_cast<RecordSink&>(*alertmanager_tee) : alerts, dead_letters,
                  PipelineOptions{.batch_records = config.batch_records, .alert_source = config.alert_source,
-                                 .roster = std::move(roster)}) {}
+                                 .roster = std::move(roster), .max_record_bytes = config.max_record_bytes}) {}
 
-  std::string position() const { return next_offset ? std::to_string(*next_offset) : committed_position; }
+  std::string position() const {
+    const auto offset = next_offset ? next_offset : committed_offset;
+    return offset ? kafka_position(*offset, topic, partition) : std::string();
+  }
 
   RocksDbStateStore store;
   Engine engine;
@@ -73,7 +77,9 @@ struct PartitionWorker {
   Pipeline pipeline;
   std::unique_ptr<PipelineMetrics> metrics;  // declared after the pipeline: gone before it
   std::unique_ptr<PartitionShadow> shadow;   // with a `shadow:` section
-  std::string committed_position;     // from the checkpoint at assignment
+  std::string topic;
+  int32_t partition = 0;
+  std::optional<int64_t> committed_offset;  // from the checkpoint at assignment
   std::optional<int64_t> next_offset;  // after the last record read in this assignment
   std::optional<int64_t> offset_told_to_kafka;
 };
@@ -139,7 +145,11 @@ class KafkaMonitor final : public PartitionListener {
                 "changed", partition, repaired->from_version, repaired->to_version, repaired->cases,
                 repaired->changed);
     }
-    worker->committed_position = *position;
+    worker->topic = config_.kafka->events_topic;
+    worker->partition = partition;
+    auto resume = resume_offset(*position, worker->topic, partition);
+    if (!resume.ok()) return resume.error();
+    worker->committed_offset = *resume;
     if (shadow_database_) {
       worker->shadow = std::make_unique<PartitionShadow>(shadow_database_, static_cast<uint16_t>(partition),
                                                          candidate_, config_, producer_);
@@ -154,13 +164,11 @@ class KafkaMonitor final : public PartitionListener {
     };
     worker->metrics = hub_.attach(worker->pipeline, std::to_string(partition), std::move(log_rejects));
     if (audit_trail_) worker->pipeline.set_delivery_observer(audit_trail_->observer(worker->engine));
-    std::optional<int64_t> resume;
-    if (!position->empty()) resume = std::stoll(*position);
     log_.info("partition {} assigned: resuming at {}, {} alert(s) left to deliver", partition,
-              resume ? std::to_string(*resume) : std::string("the earliest offset"),
+              *resume ? std::to_string(**resume) : std::string("the earliest offset"),
               worker->pipeline.pending_deliveries());
     workers_[partition] = std::move(worker);
-    return resume;
+    return *resume;
   }
 
   void on_partition_revoked(int32_t partition) override {
@@ -402,8 +410,7 @@ class KafkaMonitor final : public PartitionListener {
     bool caught_up = !workers_.empty();
     for (auto& [partition, worker] : workers_) {
       const auto end = source.end_offset(partition);
-      const int64_t next = worker->next_offset.value_or(
-          worker->committed_position.empty() ? 0 : std::stoll(worker->committed_position));
+      const int64_t next = worker->next_offset.value_or(worker->committed_offset.value_or(0));
       const int64_t lag = end ? std::max<int64_t>(0, *end - next) : 0;
       caught_up = caught_up && end.has_value() && lag <= static_cast<int64_t>(config_.batch_records);
       worker->metrics->sample(lag);
@@ -577,7 +584,7 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
     reloader.watch_roster(config.roster_path,
                           [&monitor](const std::shared_ptr<const Roster>& next) { monitor.set_roster(next); });
   }
-  auto source = KafkaSource::create(kafka, monitor, on_client_error);
+  auto source = KafkaSource::create(kafka, monitor, on_client_error, config.max_record_bytes);
   if (!source.ok()) return fail(source.error());
 
   log.info("monitoring {} on {} (group {}) with {} deadline and {} count rules (version {}); alerts to {}, "

@@ -47,7 +47,8 @@ int run_replay(const ReplayArgs& args) {
     std::cerr << "slawatch: " << state.error().message << "\n";
     return 1;
   }
-  auto source = JsonLinesSource::open(args.events);
+  const size_t max_record_bytes = args.max_record_bytes.value_or(config.max_record_bytes);
+  auto source = JsonLinesSource::open(args.events, max_record_bytes);
   if (!source.ok()) {
     std::cerr << "slawatch: " << source.error().message << "\n";
     return 1;
@@ -93,6 +94,7 @@ int run_replay(const ReplayArgs& args) {
   Engine engine(rules, store, engine_options);
   PipelineOptions pipeline_options;
   pipeline_options.batch_records = args.batch_records;
+  pipeline_options.max_record_bytes = max_record_bytes;
   pipeline_options.alert_source = alert_source;
   pipeline_options.roster = roster;
   Pipeline pipeline(engine, store, alert_sink, *dead_letters, pipeline_options);
@@ -128,7 +130,7 @@ int run_replay(const ReplayArgs& args) {
                 << repaired->resolved << " resolved, " << repaired->retracted << " retracted\n";
     }
   }
-  if (!position->empty()) {
+  if (!position->empty() && !args.restart_input) {
     if (auto s = (*source)->seek(*position); !s.ok()) return fail(s.error());
   }
   std::unique_ptr<AuditTrail> audit_trail;

@@ -149,7 +149,7 @@ int run_live(const RunArgs& args) {
   };
   auto state = open_state(config.state_dir, config.sync_writes);
   if (!state.ok()) return fail(state.error());
-  auto source = JsonLinesSource::open(config.input);
+  auto source = JsonLinesSource::open(config.input, config.max_record_bytes);
   if (!source.ok()) return fail(source.error());
   auto alerts = JsonLinesSink::open(config.alerts_output, true);
   if (!alerts.ok()) return fail(alerts.error());
@@ -172,6 +172,7 @@ int run_live(const RunArgs& args) {
   Engine engine(rules, store, engine_options);
   PipelineOptions pipeline_options;
   pipeline_options.batch_records = config.batch_records;
+  pipeline_options.max_record_bytes = config.max_record_bytes;
   pipeline_options.alert_source = config.alert_source;
   pipeline_options.roster = roster;
   Pipeline pipeline(engine, store, alert_sink, *dead_letters, pipeline_options);
@@ -256,7 +257,9 @@ int run_live(const RunArgs& args) {
   if (auto s = engine.open(); !s.ok()) return fail(s.error());
   auto position = pipeline.recover();
   if (!position.ok()) return fail(position.error());
-  if (!position->empty()) {
+  if (args.restart_input) {
+    *position = "";  // the state is kept; the input is read again from its start
+  } else if (!position->empty()) {
     if (auto s = (*source)->seek(*position); !s.ok()) return fail(s.error());
   }
   last_position = *position;
