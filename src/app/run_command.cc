@@ -132,6 +132,11 @@ int run_live(const RunArgs& args) {
   std::shared_ptr<const Roster> roster;
   if (!load_roster_or_report(config.roster_path, roster)) return 1;
   if (config.kafka) {
+    if (args.restart_input) {
+      // A partition's state names its topic; another topic needs another state directory.
+      std::cerr << "slawatch: --restart-input applies to file input only\n";
+      return 2;
+    }
     std::optional<Duration> idle;
     if (args.exit_when_idle) {
       auto parsed = parse_duration(*args.exit_when_idle);
