@@ -26,6 +26,8 @@ struct ReplayArgs {
   bool exit_when_ready = false;  // open state, recover, report, exit (restart-time measurement)
   std::string audit_path;  // empty: no audit log
   size_t partitions = 1;   // lanes by case-id hash, each on its own worker thread
+  std::optional<size_t> max_record_bytes;  // unset: the config's, else the default
+  bool restart_input = false;  // read --events from its beginning even if the state has a checkpoint
 };
 int run_replay(const ReplayArgs& args);
 
@@ -33,6 +35,7 @@ struct RunArgs {
   std::string config_path;
   std::optional<std::string> events;  // overrides the config's input
   std::optional<std::string> exit_when_idle;  // duration: stop once the input is read to its end and idle that long
+  bool restart_input = false;  // file input: read it from its beginning even if the state has a checkpoint
 };
 int run_live(const RunArgs& args);
 

@@ -275,7 +275,7 @@ Config load_config(const std::string& path) {
   };
   static const std::set<std::string> kKnown = {
       "rules", "calendars", "state_dir", "sync_writes", "grace", "allowed_lateness", "batch_records",
-      "max_timers_per_tick", "max_timers_per_second", "input", "alerts_output", "dead_letter_output", "alert_source",
+      "max_timers_per_tick", "max_timers_per_second", "max_record_bytes", "input", "alerts_output", "dead_letter_output", "alert_source",
       "kafka", "http", "roster", "reload", "audit", "alertmanager", "shadow"};
   for (const auto& kv : root) {
     const auto key = kv.first.as<std::string>();
@@ -298,6 +298,7 @@ Config load_config(const std::string& path) {
       else if (key == "shadow") config.shadow = load_shadow(path, value, resolve);
       else if (key == "batch_records") config.batch_records = value.as<size_t>();
       else if (key == "max_timers_per_tick") config.max_timers_per_tick = value.as<size_t>();
+      else if (key == "max_record_bytes") config.max_record_bytes = value.as<size_t>();
       else if (key == "input") config.input = resolve(value.as<std::string>());
       else if (key == "alerts_output") config.alerts_output = resolve(value.as<std::string>());
       else if (key == "dead_letter_output") config.dead_letter_output = resolve(value.as<std::string>());
@@ -311,6 +312,10 @@ Config load_config(const std::string& path) {
     }
   }
   if (config.max_timers_per_second == 0) throw ConfigError(path + ": max_timers_per_second must be at least 1");
+  if (config.max_record_bytes < kMinRecordLimitBytes || config.max_record_bytes > kMaxRecordLimitBytes) {
+    throw ConfigError(path + ": max_record_bytes must be between " + std::to_string(kMinRecordLimitBytes) + " and " +
+                      std::to_string(kMaxRecordLimitBytes));
+  }
   if (config.batch_records == 0) throw ConfigError(path + ": batch_records must be at least 1");
   if (config.max_timers_per_tick == 0) throw ConfigError(path + ": max_timers_per_tick must be at least 1");
   complete_shadow(path, config);

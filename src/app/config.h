@@ -8,6 +8,7 @@
 
 #include "alertmanager/options.h"
 #include "kafka/kafka_config.h"
+#include "model/record_header.h"
 #include "model/time.h"
 #include "pipeline/lane_clock.h"
 
@@ -64,6 +65,8 @@ struct Config {
   // watermark minus this (contract section 4, catching up).
   LaneClockPolicy lane_clock;
   size_t batch_records = 2000;
+  // Larger input records are dead-lettered as oversize; no reader holds more of one.
+  size_t max_record_bytes = kDefaultMaxRecordBytes;
   size_t max_timers_per_tick = 1000;  // bounded firing between reads of input
   // After downtime the overdue backlog fires at most this fast, so it does not
   // flood the alerts topic (and the people behind it).

@@ -40,7 +40,8 @@ struct PartitionShadow {
                                                  : KafkaPayloadMode::cloudevent_structured,
                config.kafka->delivery_wait),
         lane(std::move(candidate), store, alerts, EngineOptions{.grace = config.grace},
-             PipelineOptions{.batch_records = config.batch_records, .alert_source = config.alert_source}) {}
+             PipelineOptions{.batch_records = config.batch_records, .alert_source = config.alert_source,
+                             .max_record_bytes = config.max_record_bytes}) {}
 
   RocksDbStateStore store;
   KafkaSink alerts;
@@ -66,9 +67,12 @@ struct PartitionWorker {
         alertmanager_tee(alertmanager ? std::make_unique<AlertmanagerTeeSink>(alerts, *alertmanager) : nullptr),
         pipeline(engine, store, alertmanager_tee ? static_cast<RecordSink&>(*alertmanager_tee) : alerts, dead_letters,
                  PipelineOptions{.batch_records = config.batch_records, .alert_source = config.alert_source,
-                                 .roster = std::move(roster)}) {}
+                                 .roster = std::move(roster), .max_record_bytes = config.max_record_bytes}) {}
 
-  std::string position() const { return next_offset ? std::to_string(*next_offset) : committed_position; }
+  std::string position() const {
+    const auto offset = next_offset ? next_offset : committed_offset;
+    return offset ? kafka_position(*offset, topic, partition) : std::string();
+  }
 
   RocksDbStateStore store;
   Engine engine;
@@ -80,7 +84,9 @@ struct PartitionWorker {
   std::unique_ptr<PipelineMetrics> metrics;  // declared after the pipeline: gone before it
   std::unique_ptr<PartitionShadow> shadow;   // with a `shadow:` section
   std::unique_ptr<LiveLane> lane;            // what the monitor loop drives; made last, over the parts above
-  std::string committed_position;     // from the checkpoint at assignment
+  std::string topic;
+  int32_t partition = 0;
+  std::optional<int64_t> committed_offset;  // from the checkpoint at assignment
   std::optional<int64_t> next_offset;  // after the last record read in this assignment
   std::optional<int64_t> offset_told_to_kafka;
 };
@@ -133,7 +139,11 @@ class KafkaMonitor final : public PartitionListener {
                 "changed", partition, repaired->from_version, repaired->to_version, repaired->cases,
                 repaired->changed);
     }
-    worker->committed_position = *position;
+    worker->topic = config_.kafka->events_topic;
+    worker->partition = partition;
+    auto resume = resume_offset(*position, worker->topic, partition);
+    if (!resume.ok()) return resume.error();
+    worker->committed_offset = *resume;
     if (shadow_database_) {
       worker->shadow = std::make_unique<PartitionShadow>(shadow_database_, static_cast<uint16_t>(partition),
                                                          candidate_, config_, producer_);
@@ -148,15 +158,13 @@ class KafkaMonitor final : public PartitionListener {
     };
     worker->metrics = hub_.attach(worker->pipeline, std::to_string(partition), std::move(log_rejects));
     if (audit_trail_) worker->pipeline.set_delivery_observer(audit_trail_->observer(worker->engine));
-    std::optional<int64_t> resume;
-    if (!position->empty()) resume = std::stoll(*position);
     log_.info("partition {} assigned: resuming at {}, {} alert(s) left to deliver", partition,
-              resume ? std::to_string(*resume) : std::string("the earliest offset"),
+              *resume ? std::to_string(**resume) : std::string("the earliest offset"),
               worker->pipeline.pending_deliveries());
     worker->lane = std::make_unique<LiveLane>(worker->pipeline, worker->shadow ? &worker->shadow->lane : nullptr,
-                                              worker->metrics.get(), *position);
+                                              worker->metrics.get(), worker->position());
     workers_[partition] = std::move(worker);
-    return resume;
+    return *resume;
   }
 
   void on_partition_revoked(int32_t partition) override {
@@ -208,7 +216,7 @@ class KafkaMonitor final : public PartitionListener {
         auto it = workers_.find(consumed.partition);
         if (it == workers_.end()) continue;  // revoked while fetched; the next owner reads it again
         PartitionWorker& worker = *it->second;
-        if (auto s = worker.lane->apply(consumed.record, std::to_string(consumed.offset + 1)); !s.ok()) return s;
+        if (auto s = worker.lane->apply(consumed.record, kafka_position(consumed.offset + 1, worker.topic, worker.partition)); !s.ok()) return s;
         worker.next_offset = consumed.offset + 1;
       }
       if (polled >= next_end_query_) {
@@ -306,8 +314,7 @@ class KafkaMonitor final : public PartitionListener {
   static bool caught_up(const KafkaSource& source, int32_t partition, const PartitionWorker& worker) {
     const auto end = source.end_offset(partition);
     if (!end) return false;
-    const int64_t next = worker.next_offset.value_or(
-        worker.committed_position.empty() ? 0 : std::stoll(worker.committed_position));
+    const int64_t next = worker.next_offset.value_or(worker.committed_offset.value_or(0));
     return next >= *end;
   }
 
@@ -339,8 +346,7 @@ class KafkaMonitor final : public PartitionListener {
     bool caught_up = !workers_.empty();
     for (auto& [partition, worker] : workers_) {
       const auto end = source.end_offset(partition);
-      const int64_t next = worker->next_offset.value_or(
-          worker->committed_position.empty() ? 0 : std::stoll(worker->committed_position));
+      const int64_t next = worker->next_offset.value_or(worker->committed_offset.value_or(0));
       const int64_t lag = end ? std::max<int64_t>(0, *end - next) : 0;
       caught_up = caught_up && end.has_value() && lag <= static_cast<int64_t>(config_.batch_records);
       worker->metrics->sample(lag);
@@ -510,7 +516,7 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
                             roster_in_force.set(next);
                           });
   }
-  auto source = KafkaSource::create(kafka, monitor, on_client_error);
+  auto source = KafkaSource::create(kafka, monitor, on_client_error, config.max_record_bytes);
   if (!source.ok()) return fail(source.error());
 
   log.info("monitoring {} on {} (group {}) with {} deadline and {} count rules (version {}); alerts to {}, "

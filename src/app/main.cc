@@ -36,6 +36,12 @@ int main(int argc, char** argv) {
   replay_cmd->add_flag("--quiet", replay.quiet, "No per-record rejection messages or summary");
   replay_cmd->add_option("--audit", replay.audit_path,
                          "Append delivered alerts and the loaded rule set to this hash-chained audit log");
+  replay_cmd->add_option("--max-record-bytes", replay.max_record_bytes,
+                         "Dead-letter larger input records as oversize (default: the config's, else 1048576)")
+      ->check(CLI::Range(kMinRecordLimitBytes, kMaxRecordLimitBytes));
+  replay_cmd->add_flag("--restart-input", replay.restart_input,
+                       "With --state: read --events from its beginning even though the state was built from "
+                       "another input (events already applied count as duplicates)");
   replay_cmd->add_flag("--exit-when-ready", replay.exit_when_ready,
                        "Open the state, deliver its outbox, print the time to ready and exit");
 
@@ -43,6 +49,8 @@ int main(int argc, char** argv) {
   auto* run_cmd = app.add_subcommand("run", "Live monitor on the wall clock");
   run_cmd->add_option("--config", run.config_path, "Config file")->required();
   run_cmd->add_option("--events", run.events, "Events file or - (overrides the config's input)");
+  run_cmd->add_flag("--restart-input", run.restart_input,
+                    "File input: read it from its beginning even though the state was built from another input");
   run_cmd->add_option("--exit-when-idle", run.exit_when_idle,
                       "Stop cleanly once the input is read to its end and no record arrived for this long (e.g. "
                       "5s; benchmarks and tests). Kafka: only when every partition of the topic is assigned here "

@@ -58,7 +58,8 @@ int run_replay(const ReplayArgs& args) {
     std::cerr << "slawatch: " << state.error().message << "\n";
     return 1;
   }
-  auto source = JsonLinesSource::open(args.events);
+  const size_t max_record_bytes = args.max_record_bytes.value_or(config.max_record_bytes);
+  auto source = JsonLinesSource::open(args.events, max_record_bytes);
   if (!source.ok()) {
     std::cerr << "slawatch: " << source.error().message << "\n";
     return 1;
@@ -110,6 +111,7 @@ int run_replay(const ReplayArgs& args) {
   engine_options.fire_at_due_time = false;    // contract: a stage fires once the clock has passed it
   PipelineOptions pipeline_options;
   pipeline_options.batch_records = args.batch_records;
+  pipeline_options.max_record_bytes = max_record_bytes;
   pipeline_options.alert_source = alert_source;
   pipeline_options.roster = roster;
   std::mutex stderr_mutex;
@@ -157,7 +159,7 @@ int run_replay(const ReplayArgs& args) {
   }
 
   const auto started = std::chrono::steady_clock::now();
-  auto replayed = replay_history(**source, lanes, ReplayOptions{until, args.batch_records});
+  auto replayed = replay_history(**source, lanes, ReplayOptions{until, args.batch_records, args.restart_input});
   if (!replayed.ok()) return fail(replayed.error());
   if (!args.quiet && !replayed->repairs.empty()) {
     RepairReport total = replayed->repairs.front();

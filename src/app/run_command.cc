@@ -144,14 +144,21 @@ int run_live(const RunArgs& args) {
     }
     idle = *parsed;
   }
-  if (config.kafka) return run_kafka_monitor(config, rules, roster, idle);
+  if (config.kafka) {
+    if (args.restart_input) {
+      // A partition's state names its topic; another topic needs another state directory.
+      std::cerr << "slawatch: --restart-input applies to file input only\n";
+      return 2;
+    }
+    return run_kafka_monitor(config, rules, roster, idle);
+  }
   auto fail = [](const Error& e) {
     std::cerr << "slawatch: " << e.message << "\n";
     return 1;
   };
   auto state = open_state(config.state_dir, config.sync_writes);
   if (!state.ok()) return fail(state.error());
-  auto source = JsonLinesSource::open(config.input);
+  auto source = JsonLinesSource::open(config.input, config.max_record_bytes);
   if (!source.ok()) return fail(source.error());
   auto alerts = JsonLinesSink::open(config.alerts_output, true);
   if (!alerts.ok()) return fail(alerts.error());
@@ -174,6 +181,7 @@ int run_live(const RunArgs& args) {
   Engine engine(rules, store, engine_options);
   PipelineOptions pipeline_options;
   pipeline_options.batch_records = config.batch_records;
+  pipeline_options.max_record_bytes = config.max_record_bytes;
   pipeline_options.alert_source = config.alert_source;
   pipeline_options.roster = roster;
   RosterInForce roster_in_force(roster);  // what the case API names people from
@@ -271,7 +279,9 @@ int run_live(const RunArgs& args) {
       return fail(reposted.error());
     }
   }
-  if (!position->empty()) {
+  if (args.restart_input) {
+    *position = "";  // the state is kept; the input is read again from its start
+  } else if (!position->empty()) {
     if (auto s = (*source)->seek(*position); !s.ok()) return fail(s.error());
   }
   last_position = *position;

@@ -13,6 +13,7 @@ std::shared_ptr<const RuleSet> load_rules_or_report(const std::string& path,
                                                     const std::vector<std::string>& calendar_paths) {
   auto loaded = load_rules(path, calendar_paths);
   for (const auto& d : loaded.diagnostics) std::cerr << d.to_string() << "\n";
+  for (const auto& w : loaded.warnings) std::cerr << w.to_string() << "\n";
   return loaded.diagnostics.empty() ? loaded.rules : nullptr;
 }
 

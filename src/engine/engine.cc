@@ -51,15 +51,25 @@ void Engine::reschedule(const CaseId& id, std::optional<Instant> before, std::op
   if (after) timers_.schedule(TimerKey{*after, id});
 }
 
-Result<ApplyOutcome> Engine::apply(const CaseEvent& event, std::vector<Alert>& out) {
+Result<ApplyOutcome> Engine::apply(const CaseEvent& event, std::vector<Alert>& out, CaseEvent* displaced) {
   auto cached = load(event.case_id);
   if (!cached.ok()) return cached.error();
   CaseRecord& record = (*cached)->second.record;
-  if (record.has_event(event.id)) {
-    ++counters_.duplicates;
-    return ApplyOutcome::duplicate;
+  bool replacing = false;
+  if (const CaseEvent* stored = record.find_event(event.id)) {
+    if (same_content(*stored, event)) {
+      ++counters_.duplicates;
+      return ApplyOutcome::duplicate;
+    }
+    ++counters_.conflicting_duplicates;
+    if (CaseRecord::keeps_stored(*stored, event)) return ApplyOutcome::conflicting_duplicate;
+    // The newcomer wins: the case is recomputed without the stored record, so
+    // what fired on it alone is retracted below, as for any late event.
+    CaseEvent removed = record.remove(event.id);
+    if (displaced != nullptr) *displaced = std::move(removed);
+    replacing = true;
   }
-  if (record.events.size() >= options_.max_events_per_case) {
+  if (!replacing && record.events.size() >= options_.max_events_per_case) {
     ++counters_.case_full;
     return ApplyOutcome::case_full;
   }
@@ -74,6 +84,7 @@ Result<ApplyOutcome> Engine::apply(const CaseEvent& event, std::vector<Alert>& o
   context.outcomes = &cycle_outcomes_;
   reconcile(context, evaluate_case(record.events, *rules_), record, out);
   reschedule(event.case_id, timer_before, record.timer_due);
+  if (replacing) return ApplyOutcome::replaced;
   ++counters_.applied;
   return ApplyOutcome::applied;
 }

@@ -33,12 +33,17 @@ struct EngineOptions {
   bool fire_at_due_time = true;
 };
 
-enum class ApplyOutcome : uint8_t { applied, duplicate, case_full };
+// conflicting_duplicate: an event id already stored with other content, and the
+// stored record is kept; replaced: the same, but the new record is kept and the
+// stored one goes (see CaseRecord::keeps_stored). Either way the loser is
+// dead-lettered, so the case ends the same in every arrival order.
+enum class ApplyOutcome : uint8_t { applied, duplicate, case_full, conflicting_duplicate, replaced };
 
 struct EngineCounters {
   uint64_t applied = 0;
   uint64_t duplicates = 0;
   uint64_t case_full = 0;
+  uint64_t conflicting_duplicates = 0;  // both outcomes: the new record lost, or replaced the stored one
   uint64_t timers_fired = 0;
 };
 
@@ -51,8 +56,9 @@ class Engine {
 
   // Applies one event to its case. Alerts that the event itself settles (a late
   // event retracting or resolving, a late start whose stages are already due)
-  // are appended to `out`.
-  Result<ApplyOutcome> apply(const CaseEvent& event, std::vector<Alert>& out);
+  // are appended to `out`. When the event replaces a stored one with its id,
+  // the stored one is moved to `displaced` (if given).
+  Result<ApplyOutcome> apply(const CaseEvent& event, std::vector<Alert>& out, CaseEvent* displaced = nullptr);
 
   // Moves the clock forward to `now` (never backwards) and fires every stage
   // with due_at + grace <= clock, in due order, handling at most `max_timers`

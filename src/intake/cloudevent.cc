@@ -17,6 +17,15 @@ using Problem = std::optional<Error>;
 
 constexpr size_t kMaxEventIdChars = 256;
 constexpr size_t kMaxCaseIdChars = 64;
+constexpr size_t kMaxSourceBytes = 1024;
+// Names (department, category...) become metric labels and alert fields: a
+// 2 KB department name made /metrics 10 MB. Free text is kept in the case log.
+constexpr size_t kMaxNameBytes = 128;
+constexpr size_t kMaxFreeTextBytes = 2048;
+// Event times the calendars can count in (they cover 1900-2399): an event in
+// year 1 would have had its due times clamped to 1900.
+constexpr Instant kFirstEventTime = std::chrono::sys_days{std::chrono::year{1900} / 1 / 1};
+constexpr Instant kEndOfEventTimes = std::chrono::sys_days{std::chrono::year{2400} / 1 / 1};
 // Rejection reasons end up in dead-letter records and logs; quoting a whole
 // hostile value would make them as large as the record itself.
 constexpr size_t kMaxQuoted = 80;
@@ -107,6 +116,13 @@ struct Envelope {
 
 std::string_view attribute_name(Attribute a) { return kAttributeNames[static_cast<size_t>(a)]; }
 
+// Length limits name the field and both sizes; the reason class is `attribute`.
+Problem within_length(std::string_view prefix, std::string_view name, std::string_view value, size_t limit) {
+  if (value.size() <= limit) return std::nullopt;
+  return field_error(prefix, name,
+                     "longer than " + std::to_string(limit) + " bytes (" + std::to_string(value.size()) + ")");
+}
+
 Problem required_attribute(const Envelope& envelope, Attribute a, std::string_view& out) {
   const auto& value = envelope[a];
   if (!value) return field_error("", attribute_name(a), "required string is missing");
@@ -140,6 +156,7 @@ Problem validate_envelope(const Envelope& envelope, CaseEvent& event) {
   event.id = EventId{value};
 
   if (auto p = required_attribute(envelope, Attribute::source, value)) return p;
+  if (auto p = within_length("", "source", value, kMaxSourceBytes)) return p;
 
   if (auto p = required_attribute(envelope, Attribute::type, value)) return p;
   std::optional<EventType> type;
@@ -164,6 +181,10 @@ Problem validate_envelope(const Envelope& envelope, CaseEvent& event) {
   if (auto p = required_attribute(envelope, Attribute::time, value)) return p;
   auto time = parse_rfc3339(value);
   if (!time) return field_error("", "time", time.error().message);
+  if (*time < kFirstEventTime || *time >= kEndOfEventTimes) {
+    return field_error("", "time",
+                       quoted(value) + " is outside the supported range (years 1900 to 2399)");
+  }
   event.time = *time;
   return std::nullopt;
 }
@@ -191,18 +212,19 @@ struct DataFieldInfo {
   std::string_view name;
   ValueKind kind;
   std::string CaseEvent::*target;  // where a text value goes; nullptr: validated, not kept
+  size_t max_bytes = 0;            // text: the longest value accepted
 };
 
 constexpr std::array<DataFieldInfo, kDataFieldCount> kDataFields = {{
-    {"category", ValueKind::text, &CaseEvent::category},
-    {"priority", ValueKind::priority, &CaseEvent::priority},
-    {"channel", ValueKind::text, &CaseEvent::channel},
-    {"district", ValueKind::text, &CaseEvent::district},
-    {"summary", ValueKind::text, nullptr},
-    {"department", ValueKind::text, &CaseEvent::department},
-    {"from_department", ValueKind::text, &CaseEvent::from_department},
-    {"actor", ValueKind::text, &CaseEvent::actor},
-    {"reason", ValueKind::text, &CaseEvent::reason},
+    {"category", ValueKind::text, &CaseEvent::category, kMaxNameBytes},
+    {"priority", ValueKind::priority, &CaseEvent::priority, kMaxNameBytes},
+    {"channel", ValueKind::text, &CaseEvent::channel, kMaxNameBytes},
+    {"district", ValueKind::text, &CaseEvent::district, kMaxNameBytes},
+    {"summary", ValueKind::text, nullptr, kMaxFreeTextBytes},
+    {"department", ValueKind::text, &CaseEvent::department, kMaxNameBytes},
+    {"from_department", ValueKind::text, &CaseEvent::from_department, kMaxNameBytes},
+    {"actor", ValueKind::text, &CaseEvent::actor, kMaxNameBytes},
+    {"reason", ValueKind::text, &CaseEvent::reason, kMaxFreeTextBytes},
     {"satisfied", ValueKind::flag, nullptr},
     {"score", ValueKind::score, nullptr},
 }};
@@ -295,6 +317,7 @@ Problem take_data_field(const DataFieldInfo& info, Presence presence, dom::eleme
       if (presence == Presence::required && text.empty()) {
         return field_error(kDataPrefix, info.name, "required string is empty");
       }
+      if (auto p = within_length(kDataPrefix, info.name, text, info.max_bytes)) return p;
       if (info.kind == ValueKind::priority && !is_priority(text)) {
         return field_error(kDataPrefix, info.name,
                            "expected one of normal, urgent, emergency, got " + quoted(text));
@@ -380,10 +403,6 @@ Result<CaseEvent> validate(const Envelope& envelope, std::optional<dom::element>
   return result;
 }
 
-Error too_large(size_t bytes) {
-  return Error{"record too large (" + std::to_string(bytes) + " bytes, limit " +
-               std::to_string(kMaxEventBytes) + ")"};
-}
 
 Error invalid_json(simdjson::error_code error) {
   return Error{std::string("invalid JSON: ") + simdjson::error_message(error)};
@@ -391,10 +410,21 @@ Error invalid_json(simdjson::error_code error) {
 
 }  // namespace
 
+std::string oversize_reason(uint64_t size, size_t limit, size_t kept) {
+  std::string reason = "record too large (" + std::to_string(size) + " bytes, limit " + std::to_string(limit) + ")";
+  if (kept < size) reason += "; the dead letter keeps its first " + std::to_string(kept) + " bytes";
+  return reason;
+}
+
 struct CloudEventParser::Impl {
+  explicit Impl(size_t max_bytes) : max_record_bytes(max_bytes), json(max_bytes) {}
+
+  Error too_large(size_t bytes) const { return Error{oversize_reason(bytes, max_record_bytes, bytes)}; }
+
+  size_t max_record_bytes;
   // Reused across records: its document, tape and padded copy of the input
   // grow to the largest record seen and then stop allocating.
-  dom::parser json{kMaxEventBytes};
+  dom::parser json;
 
   simdjson::simdjson_result<dom::element> parse_json(std::string_view bytes) {
     // realloc_if_needed: copy into the parser's own padded buffer, since the
@@ -403,11 +433,11 @@ struct CloudEventParser::Impl {
   }
 };
 
-CloudEventParser::CloudEventParser() : impl_(std::make_unique<Impl>()) {}
+CloudEventParser::CloudEventParser(size_t max_record_bytes) : impl_(std::make_unique<Impl>(max_record_bytes)) {}
 CloudEventParser::~CloudEventParser() = default;
 
 Result<CaseEvent> CloudEventParser::parse(std::string_view bytes) {
-  if (bytes.size() > kMaxEventBytes) return too_large(bytes.size());
+  if (bytes.size() > impl_->max_record_bytes) return impl_->too_large(bytes.size());
   dom::element root;
   if (auto error = impl_->parse_json(bytes).get(root)) return invalid_json(error);
   dom::object object;
@@ -444,7 +474,7 @@ Result<CaseEvent> CloudEventParser::parse(std::string_view bytes) {
 
 Result<CaseEvent> CloudEventParser::parse_binary(
     const std::map<std::string, std::string>& ce_attributes, std::string_view data_bytes) {
-  if (data_bytes.size() > kMaxEventBytes) return too_large(data_bytes.size());
+  if (data_bytes.size() > impl_->max_record_bytes) return impl_->too_large(data_bytes.size());
   Envelope envelope;
   // One pass over the headers: the map's comparator is not transparent, so a
   // find() per attribute would build a std::string key each time.

@@ -13,11 +13,10 @@
 
 namespace slawatch {
 
-inline constexpr size_t kMaxEventBytes = 64 * 1024;
-
 class CloudEventParser {
  public:
-  CloudEventParser();
+  // Records above max_record_bytes are rejected as oversize.
+  explicit CloudEventParser(size_t max_record_bytes = kDefaultMaxRecordBytes);
   ~CloudEventParser();
   CloudEventParser(const CloudEventParser&) = delete;
   CloudEventParser& operator=(const CloudEventParser&) = delete;
@@ -44,6 +43,10 @@ class CloudEventParser {
 // structured.
 Result<CaseEvent> parse_record(CloudEventParser& parser, std::string_view bytes,
                                const RecordHeaders& headers);
+
+// The rejection of a record of `size` bytes over `limit`, of which the dead
+// letter keeps the first `kept` bytes (all of them when kept == size).
+std::string oversize_reason(uint64_t size, size_t limit, size_t kept);
 
 // Case ids: 1-64 chars of [A-Za-z0-9._:-].
 bool is_valid_case_id(std::string_view id);

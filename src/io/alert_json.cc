@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <simdjson.h>
 
 namespace slawatch {
 namespace {
@@ -51,6 +52,39 @@ void put_null(Writer& w, std::string_view key) {
 }
 
 }  // namespace
+
+std::string encode_case_event(const CaseEvent& event) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  put(w, "specversion", "1.0");
+  put(w, "id", event.id.str());
+  put(w, "source", "/slawatch/case-log (original source not kept)");
+  put(w, "type", std::string(kEventTypePrefix) + std::string(to_string(event.type)));
+  put(w, "subject", event.case_id.str());
+  put_time(w, "time", event.time);
+  w.Key("data");
+  w.StartObject();
+  const std::pair<std::string_view, const std::string*> texts[] = {
+      {"category", &event.category}, {"priority", &event.priority},   {"channel", &event.channel},
+      {"district", &event.district},  {"department", &event.department}, {"from_department", &event.from_department},
+      {"actor", &event.actor},        {"reason", &event.reason},
+  };
+  for (const auto& [name, value] : texts) {
+    if (!value->empty()) put(w, name, *value);
+  }
+  if (event.satisfied) {
+    w.Key("satisfied");
+    w.Bool(*event.satisfied);
+  }
+  if (event.score) {
+    w.Key("score");
+    w.Int(*event.score);
+  }
+  w.EndObject();
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
 
 std::string encode_alert_cloudevent(const Alert& alert, std::string_view source) {
   rapidjson::StringBuffer buffer;
@@ -122,26 +156,74 @@ std::string encode_alert_cloudevent(const Alert& alert, std::string_view source)
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-std::string encode_dead_letter(std::string_view original, std::string_view reason,
-                               std::string_view origin) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  put(w, "reason", reason);
-  put(w, "origin", origin);
-  if (!put(w, "original", original)) {
-    // Invalid UTF-8 cannot travel in a JSON string; keep the bytes exactly.
-    buffer.Clear();
-    Writer retry(buffer);
-    retry.StartObject();
-    put(retry, "reason", reason);
-    put(retry, "origin", origin);
-    put(retry, "original_base64", base64(original));
-    retry.EndObject();
-    return std::string(buffer.GetString(), buffer.GetSize());
+namespace {
+
+bool is_utf8(std::string_view text) { return simdjson::validate_utf8(text.data(), text.size()); }
+
+// JSON string escaping with size_t arithmetic throughout, for text of any
+// length: RapidJSON's writer sizes its buffer as 2 + length * 6 in 32 bits,
+// which wraps for strings above ~716 MB. Escapes as RapidJSON does.
+void append_json_string(std::string& out, std::string_view utf8) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  out.push_back('"');
+  for (const char c : utf8) {
+    const auto byte = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (byte < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[byte >> 4]);
+          out.push_back(kHex[byte & 15]);
+        } else {
+          out.push_back(c);
+        }
+    }
   }
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
+  out.push_back('"');
+}
+
+// Reason and origin are ours, but an origin names a file and file names are bytes.
+std::string as_utf8(std::string_view text) {
+  if (is_utf8(text)) return std::string(text);
+  std::string out;
+  for (const char c : text) out.push_back(static_cast<unsigned char>(c) < 0x80 ? c : '?');
+  return out;
+}
+
+}  // namespace
+
+std::string encode_dead_letter(std::string_view original, std::string_view reason, std::string_view origin,
+                               std::optional<uint64_t> original_size) {
+  const bool utf8 = is_utf8(original);
+  std::string out;
+  out.reserve(64 + reason.size() + origin.size() + (utf8 ? original.size() : original.size() / 3 * 4 + 4));
+  out += "{\"reason\":";
+  append_json_string(out, as_utf8(reason));
+  out += ",\"origin\":";
+  append_json_string(out, as_utf8(origin));
+  if (original_size) {
+    // Only the first bytes of an oversize record travel; say how big it was.
+    out += ",\"original_size\":";
+    out += std::to_string(*original_size);
+  }
+  if (utf8) {
+    out += ",\"original\":";
+    append_json_string(out, original);
+  } else {
+    // Invalid UTF-8 cannot travel in a JSON string; keep the bytes exactly.
+    out += ",\"original_base64\":\"";
+    out += base64(original);
+    out += '"';
+  }
+  out += '}';
+  return out;
 }
 
 }  // namespace slawatch

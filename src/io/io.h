@@ -21,7 +21,18 @@ struct RawRecord {
   std::string key;     // record key when the transport has one
   RecordHeaders headers;     // transport headers as received
   RecordHeaders provenance;  // where it came from, as headers for a dead letter (topic, partition, offset)
+  // Nonzero when the record was larger than the source's limit: its full size.
+  // `bytes` then holds only its first kOversizeKeptBytes, never the whole record.
+  uint64_t oversize_bytes = 0;
 };
+
+// How much of an oversize record its dead letter keeps: enough to recognise
+// the producer and the record, small enough that a hostile line costs nothing.
+inline constexpr size_t kOversizeKeptBytes = 4096;
+
+// Cuts `record` down to its first kOversizeKeptBytes (or `limit`, if smaller)
+// and marks it oversize.
+void mark_oversize(RawRecord& record, uint64_t full_size, size_t limit);
 
 // One output record as the outbox holds it: an alert, or a dead letter whose
 // payload is the original bytes and whose headers name the reason.
@@ -65,25 +76,40 @@ class RecordSink {
   }
 };
 
-// JSON Lines from a file or from stdin ("-"). Positions are byte offsets;
-// for stdin, seek() skips that many bytes.
+// JSON Lines from a file or from stdin ("-"). Never holds more than
+// max_record_bytes (plus one byte) of a line: a longer line comes out marked
+// oversize with its first bytes, and reading goes on at the next line.
+// A position names the input it belongs to: "offset:line:hash:path", the
+// hash (FNV-1a 64) covering the bytes before the offset. seek() refuses an
+// input whose bytes before the offset differ (another file, or this one
+// rewritten); old "offset:line" positions are still accepted unchecked. For
+// stdin, seek() reads and checks the bytes it skips.
 class JsonLinesSource final : public RecordSource {
  public:
-  static Result<std::unique_ptr<JsonLinesSource>> open(const std::string& path);
+  static Result<std::unique_ptr<JsonLinesSource>> open(const std::string& path,
+                                                        size_t max_record_bytes = kDefaultMaxRecordBytes);
   ~JsonLinesSource() override;
   Result<bool> next(RawRecord& out) override;
   std::string position() const override;
   Status seek(std::string_view position) override;
 
  private:
-  JsonLinesSource(std::FILE* file, std::string name, bool owned);
+  JsonLinesSource(std::FILE* file, std::string name, bool owned, size_t max_record_bytes);
+  // The next chunk of input into buffer_; false at the end.
+  Result<bool> refill();
+  // Consumes `n` buffered bytes: counts and hashes them.
+  void consume(size_t n);
+
   std::FILE* file_;
   std::string name_;
   bool owned_;
+  size_t max_record_bytes_;
   uint64_t offset_ = 0;
   uint64_t line_ = 0;
-  char* buffer_ = nullptr;
-  size_t capacity_ = 0;
+  uint64_t hash_;
+  std::vector<char> buffer_;
+  size_t begin_ = 0;  // unread bytes are buffer_[begin_, end_)
+  size_t end_ = 0;
 };
 
 // Appends one record per line to a file or stdout ("-"); flush() fflushes and,

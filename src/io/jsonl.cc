@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 
 #include <cerrno>
 #include <charconv>
@@ -51,65 +52,193 @@ Status drop_torn_last_line(const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<JsonLinesSource>> JsonLinesSource::open(const std::string& path) {
-  if (path == "-") return std::unique_ptr<JsonLinesSource>(new JsonLinesSource(stdin, "stdin", false));
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return make_error("cannot open events file '" + path + "': " + std::strerror(errno));
-  return std::unique_ptr<JsonLinesSource>(new JsonLinesSource(f, path, true));
+void mark_oversize(RawRecord& record, uint64_t full_size, size_t limit) {
+  const size_t keep = std::min(kOversizeKeptBytes, limit);
+  if (record.bytes.size() > keep) record.bytes.resize(keep);
+  record.oversize_bytes = full_size;
 }
 
-JsonLinesSource::JsonLinesSource(std::FILE* file, std::string name, bool owned)
-    : file_(file), name_(std::move(name)), owned_(owned) {}
+namespace {
+
+constexpr uint64_t kFnvOffsetBasis = 0xcbf29ce484222325ull;
+constexpr uint64_t kFnvPrime = 0x100000001b3ull;
+constexpr size_t kReadChunkBytes = 64 * 1024;
+
+std::string hex64(uint64_t v) {
+  char text[17];
+  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(v));
+  return text;
+}
+
+// A checkpoint position of a JSON Lines input. Without `hash` (positions
+// written before inputs were identified) nothing but the offset is known.
+struct LinePosition {
+  uint64_t offset = 0;
+  uint64_t line = 0;
+  std::optional<uint64_t> hash;
+  std::string_view path;
+};
+
+std::optional<LinePosition> parse_line_position(std::string_view text) {
+  LinePosition p;
+  auto number = [](std::string_view field, uint64_t& out, int base) {
+    if (field.empty()) return false;
+    const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), out, base);
+    return ec == std::errc{} && end == field.data() + field.size();
+  };
+  const auto first = text.find(':');
+  if (first == std::string_view::npos) return std::nullopt;
+  const auto second = text.find(':', first + 1);
+  if (!number(text.substr(0, first), p.offset, 10)) return std::nullopt;
+  if (second == std::string_view::npos) {
+    if (!number(text.substr(first + 1), p.line, 10)) return std::nullopt;
+    return p;
+  }
+  const auto third = text.find(':', second + 1);
+  uint64_t hash = 0;
+  if (third == std::string_view::npos || !number(text.substr(first + 1, second - first - 1), p.line, 10) ||
+      !number(text.substr(second + 1, third - second - 1), hash, 16)) {
+    return std::nullopt;
+  }
+  p.hash = hash;
+  p.path = text.substr(third + 1);
+  return p;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<JsonLinesSource>> JsonLinesSource::open(const std::string& path, size_t max_record_bytes) {
+  if (path == "-") {
+    return std::unique_ptr<JsonLinesSource>(new JsonLinesSource(stdin, "stdin", false, max_record_bytes));
+  }
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return make_error("cannot open events file '" + path + "': " + std::strerror(errno));
+  return std::unique_ptr<JsonLinesSource>(new JsonLinesSource(f, path, true, max_record_bytes));
+}
+
+JsonLinesSource::JsonLinesSource(std::FILE* file, std::string name, bool owned, size_t max_record_bytes)
+    : file_(file),
+      name_(std::move(name)),
+      owned_(owned),
+      max_record_bytes_(max_record_bytes),
+      hash_(kFnvOffsetBasis),
+      buffer_(kReadChunkBytes) {}
 
 JsonLinesSource::~JsonLinesSource() {
-  std::free(buffer_);
   if (owned_) std::fclose(file_);
 }
 
-Result<bool> JsonLinesSource::next(RawRecord& out) {
+// Reads the descriptor directly (not stdio): read() returns what a pipe has
+// now, where fread would wait for a whole chunk.
+Result<bool> JsonLinesSource::refill() {
   for (;;) {
-    const ssize_t n = ::getline(&buffer_, &capacity_, file_);
-    if (n < 0) {
-      if (std::ferror(file_)) return make_error("reading " + name_ + ": " + std::strerror(errno));
-      return false;
+    const ssize_t n = ::read(fileno(file_), buffer_.data(), buffer_.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error("reading " + name_ + ": " + std::strerror(errno));
+    begin_ = 0;
+    end_ = static_cast<size_t>(n);
+    return n > 0;
+  }
+}
+
+void JsonLinesSource::consume(size_t n) {
+  uint64_t h = hash_;
+  for (const char* p = buffer_.data() + begin_, *stop = p + n; p != stop; ++p) {
+    h = (h ^ static_cast<uint8_t>(*p)) * kFnvPrime;
+  }
+  hash_ = h;
+  begin_ += n;
+  offset_ += n;
+}
+
+Result<bool> JsonLinesSource::next(RawRecord& out) {
+  out.key.clear();
+  for (;;) {
+    out.bytes.clear();
+    out.oversize_bytes = 0;
+    uint64_t length = 0;  // bytes of the line before its newline
+    char last = 0;
+    bool read_any = false;
+    for (;;) {
+      if (begin_ == end_) {
+        auto more = refill();
+        if (!more.ok()) return more.error();
+        if (!*more) break;  // end of input; a last line may lack its newline
+      }
+      read_any = true;
+      const char* start = buffer_.data() + begin_;
+      const size_t available = end_ - begin_;
+      const auto* newline = static_cast<const char*>(std::memchr(start, '\n', available));
+      const size_t take = newline != nullptr ? static_cast<size_t>(newline - start) : available;
+      // Holds at most the limit plus one byte (a '\r' that may still be stripped).
+      const size_t held_limit = max_record_bytes_ + 1;
+      const size_t keep = std::min(take, held_limit - std::min(out.bytes.size(), held_limit));
+      if (out.bytes.size() + keep > out.bytes.capacity() && out.bytes.capacity() * 2 > held_limit) {
+        // Doubling would pass the limit (libstdc++ doubles even on reserve):
+        // move to a buffer of exactly the limit, what one record may cost.
+        std::string exact;
+        exact.reserve(held_limit);
+        exact.append(out.bytes);
+        out.bytes.swap(exact);
+      }
+      out.bytes.append(start, keep);
+      if (take > 0) last = start[take - 1];
+      length += take;
+      consume(take + (newline != nullptr ? 1 : 0));
+      if (newline != nullptr) break;
     }
-    offset_ += static_cast<uint64_t>(n);
+    if (!read_any) return false;
     ++line_;
-    size_t len = static_cast<size_t>(n);
-    while (len > 0 && (buffer_[len - 1] == '\n' || buffer_[len - 1] == '\r')) --len;
-    if (len == 0) continue;  // blank lines carry no record
-    out.bytes.assign(buffer_, len);
+    if (length == out.bytes.size()) {
+      while (!out.bytes.empty() && out.bytes.back() == '\r') out.bytes.pop_back();
+      length = out.bytes.size();
+    } else if (last == '\r') {
+      --length;
+    }
+    if (length == 0) continue;  // blank lines carry no record
+    if (length > max_record_bytes_) mark_oversize(out, length, max_record_bytes_);
     out.origin = name_ + ":" + std::to_string(line_);
-    out.key.clear();
     return true;
   }
 }
 
 std::string JsonLinesSource::position() const {
-  return std::to_string(offset_) + ":" + std::to_string(line_);
+  return std::to_string(offset_) + ":" + std::to_string(line_) + ":" + hex64(hash_) + ":" + name_;
 }
 
 Status JsonLinesSource::seek(std::string_view position) {
-  uint64_t offset = 0;
-  uint64_t line = 0;
-  const auto colon = position.find(':');
-  if (colon == std::string_view::npos ||
-      std::from_chars(position.data(), position.data() + colon, offset).ec != std::errc{} ||
-      std::from_chars(position.data() + colon + 1, position.data() + position.size(), line).ec !=
-          std::errc{}) {
-    return make_error("bad input position '" + std::string(position) + "' in checkpoint");
+  const auto target = parse_line_position(position);
+  if (!target) return make_error("bad input position '" + std::string(position) + "' in checkpoint");
+  // Reads (and hashes) the bytes before the position instead of jumping over
+  // them: that is how another input, or this one rewritten, is recognised.
+  if (owned_ && ::lseek(fileno(file_), 0, SEEK_SET) == 0) {
+    offset_ = 0;
+    hash_ = kFnvOffsetBasis;
+    begin_ = end_ = 0;
   }
-  if (owned_ && std::fseek(file_, static_cast<long>(offset), SEEK_SET) == 0) {
-    offset_ = offset;
-    line_ = line;
-    return ok_status();
+  const std::string checkpoint_input = target->hash ? std::string(target->path) : std::string("the input");
+  const std::string restart_hint = "; pass --restart-input to read '" + name_ +
+                                   "' from its beginning (the state is kept: events already applied count as "
+                                   "duplicates)";
+  while (offset_ < target->offset) {
+    if (begin_ == end_) {
+      auto more = refill();
+      if (!more.ok()) return more.error();
+      if (!*more) {
+        return make_error("input '" + name_ + "' is shorter (" + std::to_string(offset_) +
+                          " bytes) than the checkpoint position (" + std::to_string(target->offset) +
+                          " bytes into " + checkpoint_input + "): it is not the input the state was built from" +
+                          restart_hint);
+      }
+    }
+    consume(std::min<uint64_t>(end_ - begin_, target->offset - offset_));
   }
-  // Not seekable (a pipe): skip the bytes already processed.
-  while (offset_ < offset) {
-    if (std::fgetc(file_) == EOF) return make_error("input is shorter than the checkpoint position");
-    ++offset_;
+  if (target->hash && *target->hash != hash_) {
+    return make_error("input '" + name_ + "' is not the input the state was built from: its first " +
+                      std::to_string(target->offset) + " bytes differ from those of '" + checkpoint_input +
+                      "' read before the checkpoint" + restart_hint);
   }
-  line_ = line;
+  line_ = target->line;
   return ok_status();
 }
 
@@ -151,8 +280,13 @@ Status DeadLetterJsonSink::write(const OutboundRecord& record) {
     const std::string* value = record.headers != nullptr ? find_header(*record.headers, name) : nullptr;
     return value != nullptr ? std::string_view(*value) : std::string_view();
   };
+  std::optional<uint64_t> original_size;
+  if (const auto size = header(kDeadLetterOriginalSizeHeader); !size.empty()) {
+    uint64_t value = 0;
+    if (std::from_chars(size.data(), size.data() + size.size(), value).ec == std::errc{}) original_size = value;
+  }
   const std::string envelope = encode_dead_letter(record.payload, header(kDeadLetterReasonHeader),
-                                                  header(kDeadLetterOriginHeader));
+                                                  header(kDeadLetterOriginHeader), original_size);
   return inner_->write(OutboundRecord{record.seq, record.key, envelope, nullptr});
 }
 

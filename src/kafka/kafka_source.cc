@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafkacpp.h>
 
+#include <charconv>
 #include <chrono>
 #include <map>
 #include <set>
@@ -9,6 +10,32 @@
 #include "kafka/client_config.h"
 
 namespace slawatch {
+
+std::string kafka_position(int64_t next_offset, std::string_view topic, int32_t partition) {
+  return std::to_string(next_offset) + "@" + std::string(topic) + "/" + std::to_string(partition);
+}
+
+Result<std::optional<int64_t>> resume_offset(std::string_view position, std::string_view topic, int32_t partition) {
+  if (position.empty()) return std::optional<int64_t>{};
+  const auto at = position.find('@');
+  const std::string_view number = position.substr(0, at);
+  int64_t offset = 0;
+  const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), offset);
+  if (number.empty() || ec != std::errc{} || end != number.data() + number.size() || offset < 0) {
+    return make_error("bad Kafka position '" + std::string(position) + "' in the checkpoint of partition " +
+                      std::to_string(partition));
+  }
+  if (at != std::string_view::npos) {
+    const std::string_view recorded = position.substr(at + 1);
+    const std::string expected = std::string(topic) + "/" + std::to_string(partition);
+    if (recorded != expected) {
+      return make_error("the state of partition " + std::to_string(partition) + " was built from " +
+                        std::string(recorded) + ", not from " + expected +
+                        ": refusing to resume it on another topic (use another state directory)");
+    }
+  }
+  return std::optional<int64_t>{offset};
+}
 
 struct KafkaSource::Callbacks : RdKafka::RebalanceCb, RdKafka::EventCb {
   Callbacks(PartitionListener& l, KafkaErrorHandler handler) : listener(l), on_error(std::move(handler)) {}
@@ -49,11 +76,12 @@ struct KafkaSource::Callbacks : RdKafka::RebalanceCb, RdKafka::EventCb {
 };
 
 Result<std::unique_ptr<KafkaSource>> KafkaSource::create(const KafkaConfig& config, PartitionListener& listener,
-                                                         KafkaErrorHandler on_error) {
+                                                         KafkaErrorHandler on_error, size_t max_record_bytes) {
   auto conf = make_client_conf(config, KafkaClientRole::consumer);
   if (!conf.ok()) return conf.error();
   std::unique_ptr<KafkaSource> source(new KafkaSource());
   source->topic_ = config.events_topic;
+  source->max_record_bytes_ = max_record_bytes;
   source->callbacks_ = std::make_unique<Callbacks>(listener, std::move(on_error));
   std::string reason;
   if ((*conf)->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(source->callbacks_.get()), reason) !=
@@ -90,7 +118,14 @@ Status KafkaSource::poll(std::vector<ConsumedRecord>& out, size_t max, Duration 
     consumed.partition = message->partition();
     consumed.offset = message->offset();
     RawRecord& record = consumed.record;
-    record.bytes.assign(static_cast<const char*>(message->payload()), message->len());
+    const size_t size = message->len();
+    record.oversize_bytes = 0;
+    if (size > max_record_bytes_) {
+      record.bytes.assign(static_cast<const char*>(message->payload()), std::min(size, kOversizeKeptBytes));
+      mark_oversize(record, size, max_record_bytes_);
+    } else {
+      record.bytes.assign(static_cast<const char*>(message->payload()), size);
+    }
     if (message->key_pointer() != nullptr) {
       record.key.assign(static_cast<const char*>(message->key_pointer()), message->key_len());
     }

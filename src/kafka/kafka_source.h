@@ -30,6 +30,15 @@ class PartitionListener {
   virtual void on_partition_revoked(int32_t partition) = 0;
 };
 
+// A partition's checkpoint position: "<next offset>@<topic>/<partition>", so
+// state is never resumed on another topic. Positions written before topics
+// were recorded are the bare offset and are still accepted.
+std::string kafka_position(int64_t next_offset, std::string_view topic, int32_t partition);
+// The next offset to read from `topic`/`partition` (nullopt: no position yet,
+// read from the beginning); an error when the position belongs to another
+// topic or partition.
+Result<std::optional<int64_t>> resume_offset(std::string_view position, std::string_view topic, int32_t partition);
+
 struct ConsumedRecord {
   int32_t partition = 0;
   int64_t offset = 0;
@@ -38,8 +47,11 @@ struct ConsumedRecord {
 
 class KafkaSource {
  public:
+  // Records above max_record_bytes come out marked oversize with their first
+  // bytes only (RawRecord::oversize_bytes): the rest is never copied.
   static Result<std::unique_ptr<KafkaSource>> create(const KafkaConfig& config, PartitionListener& listener,
-                                                     KafkaErrorHandler on_error);
+                                                     KafkaErrorHandler on_error,
+                                                     size_t max_record_bytes = kDefaultMaxRecordBytes);
   ~KafkaSource();
   KafkaSource(const KafkaSource&) = delete;
   KafkaSource& operator=(const KafkaSource&) = delete;
@@ -68,6 +80,7 @@ class KafkaSource {
   struct Callbacks;
   KafkaSource() = default;
   std::string topic_;
+  size_t max_record_bytes_ = kDefaultMaxRecordBytes;
   std::unique_ptr<Callbacks> callbacks_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   bool closed_ = false;

@@ -5,7 +5,7 @@ namespace {
 
 using prometheus::Labels;
 
-constexpr std::string_view kOutcomes[] = {"applied", "duplicate", "case_full"};
+constexpr std::string_view kOutcomes[] = {"applied", "duplicate", "case_full", "conflicting_duplicate", "replaced"};
 
 double seconds(Duration d) { return static_cast<double>(d.count()) / 1000.0; }
 
@@ -101,6 +101,8 @@ std::string_view dead_letter_reason_class(std::string_view reason) {
   if (reason.starts_with("record too large")) return "oversize";
   if (reason.starts_with("invalid JSON") || reason.starts_with("record is not a JSON object")) return "json";
   if (reason.find("has reached its event limit") != std::string_view::npos) return "case_full";
+  if (reason.starts_with("conflicting duplicate")) return "conflicting_duplicate";
+  if (reason.starts_with("field '") && reason.find("': longer than ") != std::string_view::npos) return "attribute";
   if (reason.starts_with("field 'data")) return "data";
   for (std::string_view field : {"type", "subject", "time"}) {
     if (reason.starts_with("field '") && reason.substr(7).starts_with(field) &&
@@ -170,8 +172,8 @@ void EngineProbe::event_lag(Duration lag) { event_lag_.Observe(seconds(lag)); }
 void EngineProbe::dead_letter(std::string_view reason) {
   const auto reason_class = dead_letter_reason_class(reason);
   dead_letters_.Add({{"reason", str(reason_class)}}).Increment();
-  // A full case's event is counted by event() with its own type and outcome.
-  if (reason_class != "case_full") events_.Add({{"type", "invalid"}, {"outcome", "dead_lettered"}}).Increment();
+  // A full case's event and a conflicting duplicate are counted by event() with their own type and outcome.
+  if (reason_class != "case_full" && reason_class != "conflicting_duplicate") events_.Add({{"type", "invalid"}, {"outcome", "dead_lettered"}}).Increment();
 }
 
 void EngineProbe::timer_fire_delay(Duration delay) { timer_fire_delay_.Observe(seconds(delay)); }

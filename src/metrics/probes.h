@@ -104,7 +104,7 @@ class EngineProbe {
  private:
   prometheus::Family<prometheus::Counter>& events_;
   // Every (type, outcome) pair exists from the start, so the hot path does no lookups.
-  std::array<std::array<prometheus::Counter*, 3>, kEventTypeCount> applied_events_{};
+  std::array<std::array<prometheus::Counter*, 5>, kEventTypeCount> applied_events_{};
   prometheus::Histogram& event_lag_;
   prometheus::Family<prometheus::Counter>& dead_letters_;
   prometheus::Histogram& timer_fire_delay_;

@@ -26,7 +26,8 @@ Pipeline::Pipeline(Engine& engine, StateStore& store, RecordSink& alerts, Record
       store_(store),
       alert_sink_(alerts),
       dead_letter_sink_(dead_letters),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      parser_(options_.max_record_bytes) {}
 
 Result<std::string> Pipeline::recover() {
   auto checkpoint = store_.load_checkpoint();
@@ -43,6 +44,10 @@ Result<std::string> Pipeline::recover() {
 Result<const CaseEvent*> Pipeline::intake(const RawRecord& record) {
   ++counters_.records;
   ++uncommitted_records_;
+  if (record.oversize_bytes > 0) {
+    dead_letter(record, oversize_reason(record.oversize_bytes, options_.max_record_bytes, record.bytes.size()));
+    return static_cast<const CaseEvent*>(nullptr);
+  }
   auto parsed = parse_record(parser_, record.bytes, record.headers);
   if (!parsed.ok()) {
     dead_letter(record, parsed.error().message);
@@ -61,16 +66,37 @@ void Pipeline::dead_letter(const RawRecord& record, const std::string& reason) {
   entry.headers.insert(entry.headers.end(), record.provenance.begin(), record.provenance.end());
   entry.headers.push_back(RecordHeader{kDeadLetterReasonHeader, reason});
   entry.headers.push_back(RecordHeader{kDeadLetterOriginHeader, record.origin});
+  if (record.oversize_bytes > 0) {
+    entry.headers.push_back(RecordHeader{kDeadLetterOriginalSizeHeader, std::to_string(record.oversize_bytes)});
+  }
   outbox_.push_back(std::move(entry));
 }
 
 Status Pipeline::apply(const CaseEvent& event, const RawRecord& record, bool hold) {
   scratch_alerts_.clear();
-  auto outcome = engine_.apply(event, scratch_alerts_);
+  CaseEvent displaced;
+  auto outcome = engine_.apply(event, scratch_alerts_, &displaced);
   if (!outcome.ok()) return outcome.error();
   switch (*outcome) {
     case ApplyOutcome::applied: ++counters_.applied; break;
     case ApplyOutcome::duplicate: ++counters_.duplicates; break;
+    case ApplyOutcome::conflicting_duplicate:
+      dead_letter(record, "conflicting duplicate: event id " + event.id.str() + " of case " + event.case_id.str() +
+                              " is already applied with other content, which is kept (of two records with one id, "
+                              "the one whose content hashes smaller is kept)");
+      break;
+    case ApplyOutcome::replaced: {
+      ++counters_.applied;
+      // The stored record's bytes are gone: its dead letter is rebuilt from the case log.
+      RawRecord loser;
+      loser.bytes = encode_case_event(displaced);
+      loser.key = event.case_id.str();
+      loser.origin = "case log of " + event.case_id.str() + " (replaced by " + record.origin + ")";
+      dead_letter(loser, "conflicting duplicate: event id " + event.id.str() + " of case " + event.case_id.str() +
+                             " arrived again with other content, which replaces this one (of two records with one "
+                             "id, the one whose content hashes smaller is kept); rebuilt from the case log");
+      break;
+    }
     case ApplyOutcome::case_full:
       dead_letter(record, "case " + event.case_id.str() + " has reached its event limit; event " +
                               event.id.str() + " was not applied");

@@ -27,6 +27,8 @@ struct PipelineOptions {
   // Names the people behind fired alerts' notify roles; without it every
   // `person` stays empty (null in the JSON).
   std::shared_ptr<const Roster> roster;
+  // Larger records are dead-lettered as oversize (the source marks those it cut short).
+  size_t max_record_bytes = kDefaultMaxRecordBytes;
 };
 
 // What a rule reload changed.

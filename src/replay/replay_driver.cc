@@ -289,6 +289,7 @@ Result<ReplayResult> replay_history(RecordSource& source, std::span<Pipeline* co
   if (auto s = open_lanes(lanes, stored, result); !s.ok()) return s.error();
   auto plan = plan_resume(stored);
   if (!plan.ok()) return plan.error();
+  if (options.restart_input) *plan = ResumePlan{"", plan->last_barrier, std::vector<std::string>(lanes.size())};
   result.resumed = std::any_of(stored.begin(), stored.end(), [](const auto& p) { return !p.empty(); });
   if (!plan->seek_to.empty()) {
     if (auto s = source.seek(plan->seek_to); !s.ok()) return s.error();

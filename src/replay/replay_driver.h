@@ -33,6 +33,9 @@ struct ReplayOptions {
   std::optional<Instant> until;
   // Records read between two commits of every lane.
   size_t batch_records = 2000;
+  // Read the input from its beginning even though the state has a checkpoint
+  // (another input for the same state; `--restart-input`).
+  bool restart_input = false;
 };
 
 struct ReplayResult {

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <set>
 
 namespace slawatch::rules_detail {
 namespace {
@@ -135,7 +136,28 @@ class CalendarReader {
       checker_.error(time_zone->value_location(), calendar.error().message);
       return nullptr;
     }
+    warn_of_years_without_working_time(**calendar, holidays);
     return std::move(calendar.value());
+  }
+
+  // Holidays can cover every working day of a year (a calendar working only on
+  // Mondays, with every Monday a holiday): a deadline started then would not
+  // come due before the next year. Legal, but surely not meant.
+  void warn_of_years_without_working_time(const Calendar& calendar, const std::vector<DatedEntry>& holidays) {
+    std::set<int> years;
+    for (const DatedEntry& holiday : holidays) years.insert(static_cast<int>(holiday.date.year()));
+    for (const int year : years) {
+      const Instant begin = std::chrono::sys_days{std::chrono::year{year} / 1 / 1};
+      const Instant end = std::chrono::sys_days{std::chrono::year{year + 1} / 1 / 1};
+      if (calendar.counted(begin, end) != Duration::zero()) continue;
+      const auto first = std::find_if(holidays.begin(), holidays.end(), [&](const DatedEntry& h) {
+        return static_cast<int>(h.date.year()) == year;
+      });
+      checker_.warning(first->location, "calendar '" + calendar.name() + "' has no working time in " +
+                                            std::to_string(year) +
+                                            ": its holidays cover every working day, so a deadline on it "
+                                            "never comes due that year");
+    }
   }
 
  private:

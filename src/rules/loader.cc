@@ -100,6 +100,7 @@ class RuleSetLoader {
  private:
   void read_file(const SourceFile& file);
   void read_document(const SourceFile& file, const YAML::Node& document);
+  bool count_rule(DocumentChecker& checker, const YAML::Node& document);
   void read_deadline(DocumentChecker& checker, const YAML::Node& document);
   void read_count(DocumentChecker& checker, const YAML::Node& document);
   void read_calendar(DocumentChecker& checker, const YAML::Node& document);
@@ -118,6 +119,7 @@ class RuleSetLoader {
   void sort_diagnostics(const std::vector<SourceFile>& files);
 
   std::vector<Diagnostic> diagnostics_;
+  std::vector<Diagnostic> warnings_;
   std::vector<PendingDeadline> deadlines_;
   std::vector<CountRule> counts_;
   std::map<std::string, std::shared_ptr<const Calendar>> calendars_;
@@ -146,12 +148,12 @@ LoadedRules RuleSetLoader::load(const std::string& path,
   auto set = std::make_shared<RuleSet>();
   resolve_calendars(*set);
   sort_diagnostics(collector.files());
-  if (!diagnostics_.empty()) return LoadedRules{nullptr, std::move(diagnostics_)};
+  if (!diagnostics_.empty()) return LoadedRules{nullptr, std::move(diagnostics_), std::move(warnings_)};
 
   for (PendingDeadline& pending : deadlines_) set->deadlines.push_back(std::move(pending.rule));
   set->counts = std::move(counts_);
   set->version = content_version(collector.files());
-  return LoadedRules{std::move(set), {}};
+  return LoadedRules{std::move(set), {}, std::move(warnings_)};
 }
 
 void RuleSetLoader::read_file(const SourceFile& file) {
@@ -172,7 +174,7 @@ void RuleSetLoader::read_file(const SourceFile& file) {
 
 void RuleSetLoader::read_document(const SourceFile& file, const YAML::Node& document) {
   if (document.IsNull()) return;  // an empty document, e.g. after a trailing `---`
-  DocumentChecker checker(file.display_name, diagnostics_);
+  DocumentChecker checker(file.display_name, diagnostics_, &warnings_);
   if (!document.IsMap()) {
     if (!file.calendars_only) {
       checker.error(location_of(document),
@@ -227,8 +229,16 @@ std::optional<RuleId> RuleSetLoader::read_rule_id(DocumentChecker& checker,
   return RuleId(*id);
 }
 
+// Counts a rule document; false (reported) past the limit of rules per set.
+bool RuleSetLoader::count_rule(DocumentChecker& checker, const YAML::Node& document) {
+  if (++rule_documents_ == kMaxRulesPerSet + 1) {
+    checker.error(location_of(document), "more than " + std::to_string(kMaxRulesPerSet) + " rules in the set");
+  }
+  return rule_documents_ <= kMaxRulesPerSet;
+}
+
 void RuleSetLoader::read_deadline(DocumentChecker& checker, const YAML::Node& document) {
-  ++rule_documents_;
+  if (!count_rule(checker, document)) return;
   std::optional<Mapping> mapping = checker.mapping(document, kDeadlineKeys, "");
   if (!mapping) return;
   PendingDeadline pending;
@@ -306,7 +316,7 @@ void RuleSetLoader::read_deadline(DocumentChecker& checker, const YAML::Node& do
 }
 
 void RuleSetLoader::read_count(DocumentChecker& checker, const YAML::Node& document) {
-  ++rule_documents_;
+  if (!count_rule(checker, document)) return;
   std::optional<Mapping> mapping = checker.mapping(document, kCountKeys, "");
   if (!mapping) return;
   CountRule rule;
@@ -403,7 +413,7 @@ AttributeFilter RuleSetLoader::read_filter(DocumentChecker& checker, const Field
 
 std::optional<NamedEventList> RuleSetLoader::read_event_list(DocumentChecker& checker,
                                                             const Field& field) {
-  std::optional<std::vector<YAML::Node>> items = checker.list(field, false);
+  std::optional<std::vector<YAML::Node>> items = checker.list(field, false, kMaxEventTypesPerList);
   if (!items) return std::nullopt;
   const std::vector<std::string_view> names = event_type_names();
   NamedEventList list{field.key, {}};
@@ -471,6 +481,10 @@ std::vector<ParsedStage> RuleSetLoader::read_stages(DocumentChecker& checker, co
   size_t position = 0;
   for (const YAML::Node& node : field.value) {
     ++position;
+    if (position > kMaxStagesPerRule) {
+      checker.error(location_of(node), "more than " + std::to_string(kMaxStagesPerRule) + " stages in one rule");
+      break;
+    }
     std::optional<ParsedStage> stage = read_stage(checker, node, position);
     if (!stage) continue;
     if (!stage->stage.name.empty()) {

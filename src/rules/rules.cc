@@ -33,6 +33,7 @@ int check_rules_command(const std::string& path, const std::vector<std::string>&
                         std::ostream& out, std::ostream& err) {
   const LoadedRules loaded = load_rules(path, calendar_paths);
   for (const Diagnostic& diagnostic : loaded.diagnostics) err << diagnostic.to_string() << '\n';
+  for (const Diagnostic& warning : loaded.warnings) err << warning.to_string() << '\n';
   if (!loaded.rules) {
     err << "rules check failed: " << count_of(loaded.diagnostics.size(), "error") << '\n';
     return 1;

@@ -72,6 +72,8 @@ struct Diagnostic {
 struct LoadedRules {
   std::shared_ptr<const RuleSet> rules;  // null when diagnostics is not empty
   std::vector<Diagnostic> diagnostics;
+  // Legal but surely not meant (a calendar with no working time): said, not refused.
+  std::vector<Diagnostic> warnings;
 };
 
 // Loads every *.yaml / *.yml file of `path` (a file or a folder, recursively,

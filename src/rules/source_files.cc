@@ -19,6 +19,13 @@ struct FoundFile {
   std::string relative_name;
 };
 
+// Why a path's status could not be read, in an operator's words.
+std::string unreadable(const std::error_code& error) {
+  if (error == std::errc::too_many_symbolic_link_levels) return "symlink loop (too many levels of symbolic links)";
+  if (!error || error == std::errc::no_such_file_or_directory) return "broken link: its target does not exist";
+  return "unreadable: " + error.message();
+}
+
 bool is_yaml_name(const fs::path& path) {
   const std::string extension = path.extension().string();
   return extension == ".yaml" || extension == ".yml";
@@ -58,7 +65,7 @@ class FolderWalker {
       if (is_hidden(entry)) continue;
       const fs::file_status status = fs::status(entry, error);  // follows symlinks
       if (error || !fs::exists(status)) {
-        if (is_yaml_name(entry)) report(entry, "broken link or unreadable file");
+        if (is_yaml_name(entry)) report(entry, unreadable(error));
         error.clear();
         continue;
       }
@@ -96,6 +103,10 @@ size_t SourceCollector::add(const std::string& root, bool calendars_only) {
   const fs::path root_path(root);
   std::error_code error;
   const fs::file_status status = fs::status(root_path, error);
+  if (error == std::errc::too_many_symbolic_link_levels) {
+    diagnostics_.push_back(Diagnostic{root, 0, 0, unreadable(error)});
+    return 0;
+  }
   if (error || !fs::exists(status)) {
     diagnostics_.push_back(Diagnostic{root, 0, 0, "no such file or folder"});
     return 0;
@@ -123,6 +134,14 @@ size_t SourceCollector::add(const std::string& root, bool calendars_only) {
     }
     const std::string display_name =
         fs::is_directory(status) ? (root_path / file.relative_name).generic_string() : root;
+    std::error_code size_error;
+    const uintmax_t size = fs::file_size(file.path, size_error);
+    if (!size_error && size > kMaxRuleFileBytes) {
+      diagnostics_.push_back(Diagnostic{display_name, 0, 0,
+                                        "file too large (" + std::to_string(size) + " bytes, limit " +
+                                            std::to_string(kMaxRuleFileBytes) + ")"});
+      continue;
+    }
     std::optional<std::string> content = read_whole_file(file.path);
     if (!content) {
       diagnostics_.push_back(Diagnostic{display_name, 0, 0, "cannot read file"});

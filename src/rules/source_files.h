@@ -1,12 +1,17 @@
 #pragma once
 // Finding and reading the YAML files a rule set is loaded from, and the
 // content hash that versions the set. Internal to the rules component.
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "rules/rules.h"
 
 namespace slawatch::rules_detail {
+
+// A rule or calendar file larger than this is refused unread: real rule sets
+// are kilobytes, and YAML parsing holds several times the file in memory.
+inline constexpr uint64_t kMaxRuleFileBytes = 4u << 20;
 
 struct SourceFile {
   std::string display_name;   // as the user will recognise it: "rules/first-response.yaml"

@@ -95,6 +95,10 @@ void DocumentChecker::error(Location where, std::string message) {
   diagnostics_.push_back(Diagnostic{file_, where.line, where.column, std::move(message)});
 }
 
+void DocumentChecker::warning(Location where, std::string message) {
+  if (warnings_ != nullptr) warnings_->push_back(Diagnostic{file_, where.line, where.column, "warning: " + message});
+}
+
 std::optional<Mapping> DocumentChecker::mapping(const YAML::Node& node,
                                                 std::span<const std::string_view> known_keys,
                                                 std::string_view context) {
@@ -152,16 +156,27 @@ std::optional<std::string> DocumentChecker::text_item(const YAML::Node& item,
     error(location_of(item), std::string(what) + " needs a text value, got " + describe_node(item));
     return std::nullopt;
   }
+  if (item.Scalar().size() > kMaxTextBytes) {
+    error(location_of(item), std::string(what) + " is too long (" + std::to_string(item.Scalar().size()) +
+                                 " bytes, limit " + std::to_string(kMaxTextBytes) + ")");
+    return std::nullopt;
+  }
   return item.Scalar();
 }
 
-std::optional<std::vector<YAML::Node>> DocumentChecker::list(const Field& field,
-                                                             bool allow_empty) {
+std::optional<std::vector<YAML::Node>> DocumentChecker::list(const Field& field, bool allow_empty,
+                                                             size_t max_items) {
   std::vector<YAML::Node> items;
   if (field.value.IsScalar()) {
     items.push_back(field.value);
   } else if (field.value.IsSequence()) {
-    for (const YAML::Node& item : field.value) items.push_back(item);
+    for (const YAML::Node& item : field.value) {
+      if (items.size() == max_items) {
+        error(location_of(item), "'" + field.key + "' has more than " + std::to_string(max_items) + " entries");
+        return std::nullopt;
+      }
+      items.push_back(item);
+    }
   } else if (!field.value.IsNull()) {
     error(field.value_location(), "'" + field.key + "' must be a list, got " + describe_node(field.value));
     return std::nullopt;
@@ -195,6 +210,11 @@ std::optional<Duration> DocumentChecker::positive_duration(const Field& field) {
 std::optional<std::string> DocumentChecker::name(const Field& field) {
   std::optional<std::string> value = text(field);
   if (!value) return std::nullopt;
+  if (value->size() > kMaxNameBytes) {
+    error(field.value_location(), "bad " + field.key + ": longer than " + std::to_string(kMaxNameBytes) +
+                                      " characters (" + std::to_string(value->size()) + ")");
+    return std::nullopt;
+  }
   if (!is_valid_name(*value)) {
     error(field.value_location(), "bad " + field.key + " '" + *value +
                                       "': use only lower-case letters, digits and '-'");

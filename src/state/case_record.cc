@@ -8,6 +8,18 @@ bool CaseRecord::has_event(const EventId& id) const {
   return std::any_of(events.begin(), events.end(), [&](const CaseEvent& e) { return e.id == id; });
 }
 
+const CaseEvent* CaseRecord::find_event(const EventId& id) const {
+  auto it = std::find_if(events.begin(), events.end(), [&](const CaseEvent& e) { return e.id == id; });
+  return it != events.end() ? &*it : nullptr;
+}
+
+CaseEvent CaseRecord::remove(const EventId& id) {
+  auto it = std::find_if(events.begin(), events.end(), [&](const CaseEvent& e) { return e.id == id; });
+  CaseEvent removed = std::move(*it);
+  events.erase(it);
+  return removed;
+}
+
 bool CaseRecord::insert(CaseEvent event) {
   if (has_event(event.id)) return false;
   auto pos = std::upper_bound(events.begin(), events.end(), event, event_order_less);
@@ -122,7 +134,29 @@ bool decode_event(codec::Reader& in, CaseEvent& e) {
   return true;
 }
 
+std::string encoded_event(const CaseEvent& e) {
+  std::string out;
+  encode_event(out, e);
+  return out;
+}
+
+uint64_t fnv1a64(std::string_view bytes) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (const char c : bytes) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ull;
+  return h;
+}
+
 }  // namespace
+
+bool same_content(const CaseEvent& a, const CaseEvent& b) { return encoded_event(a) == encoded_event(b); }
+
+bool CaseRecord::keeps_stored(const CaseEvent& stored, const CaseEvent& incoming) {
+  const std::string a = encoded_event(stored);
+  const std::string b = encoded_event(incoming);
+  const uint64_t ha = fnv1a64(a);
+  const uint64_t hb = fnv1a64(b);
+  return ha != hb ? ha < hb : a <= b;
+}
 
 std::string encode_case_record(const CaseRecord& record) {
   std::string out;

@@ -48,10 +48,22 @@ struct CaseRecord {
   std::optional<Instant> timer_due;
 
   bool has_event(const EventId& id) const;
+  const CaseEvent* find_event(const EventId& id) const;
+  // Takes the event with this id (which must be stored) out of the log.
+  CaseEvent remove(const EventId& id);
+  // Two records with one id and different content: the one kept is the one
+  // whose content (encoded as stored) hashes smaller, ties broken by the
+  // encoding's bytes. It depends only on the two contents, never on which
+  // arrived first, so every arrival order ends with the same log.
+  static bool keeps_stored(const CaseEvent& stored, const CaseEvent& incoming);
   // Inserts in log order; returns false (and changes nothing) for a duplicate id.
   bool insert(CaseEvent event);
   bool operator==(const CaseRecord&) const = default;
 };
+
+// Same id and same content as kept (unknown extra fields and formatting of the
+// original bytes do not count): a plain duplicate.
+bool same_content(const CaseEvent& a, const CaseEvent& b);
 
 // Compact binary encoding, versioned by its first byte.
 std::string encode_case_record(const CaseRecord& record);

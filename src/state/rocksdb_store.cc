@@ -4,8 +4,12 @@
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
+#include <rocksdb/transaction_log.h>
 #include <rocksdb/utilities/table_properties_collectors.h>
 #include <rocksdb/write_batch.h>
+
+#include <cstdarg>
+#include <cstdio>
 
 namespace slawatch {
 namespace {
@@ -33,6 +37,26 @@ Status to_status(const rocksdb::Status& s, std::string_view what) {
   return make_error(std::string(what) + ": " + s.ToString());
 }
 
+// RocksDB's own info LOG file lives in the state directory. On a full disk its
+// writer fails once and then aborts the process on its next line (assertion
+// `sync_without_flush_called_`, exit 134) before slawatch can say anything, so
+// the LOG file is replaced by this: errors and worse to stderr, the rest
+// dropped. The errors that matter come back as statuses anyway.
+class StderrErrorLogger final : public rocksdb::Logger {
+ public:
+  StderrErrorLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::ERROR_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel() || level == rocksdb::InfoLogLevel::HEADER_LEVEL) return;
+    char line[1024];
+    std::vsnprintf(line, sizeof(line), format, ap);
+    std::string_view text(line);
+    while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+    std::fprintf(stderr, "slawatch: rocksdb: %.*s\n", static_cast<int>(text.size()), text.data());
+  }
+};
+
 constexpr std::string_view kCheckpointKey = "checkpoint";
 // Format 1 had no rules version; it is still read.
 constexpr uint8_t kCheckpointFormat = 2;
@@ -48,6 +72,16 @@ Result<std::shared_ptr<RocksDbDatabase>> RocksDbDatabase::open(const RocksDbOpti
   db_options.db_write_buffer_size = options.memtable_budget_bytes;
   db_options.max_background_jobs = 2;
   db_options.bytes_per_sync = 1 << 20;
+  // Never continue from a silently shortened history. The WALs that were
+  // closed and synced are listed in the MANIFEST, so one deleted from the
+  // middle or cut short is refused at open. Recovery tolerates only a torn
+  // last record (a crash in the middle of writing it: that commit never
+  // happened); any other corruption refuses to open instead of stopping the
+  // replay early as the default point-in-time mode does.
+  db_options.track_and_verify_wals_in_manifest = true;
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  db_options.paranoid_checks = true;
+  db_options.info_log = std::make_shared<StderrErrorLogger>();
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   auto table_options = [&](bool bloom) {
@@ -89,16 +123,30 @@ Result<std::shared_ptr<RocksDbDatabase>> RocksDbDatabase::open(const RocksDbOpti
   database->sync_writes_ = options.sync_writes;
   auto s = rocksdb::DB::Open(db_options, options.path, families, &database->handles_,
                              &database->db_);
+  if (s.IsCorruption()) {
+    return make_error("state directory '" + options.path + "' is damaged (" + s.ToString() +
+                      "): refusing to continue from a shortened or inconsistent history; restore the directory "
+                      "from a backup, or move it away to rebuild the state from the input");
+  }
   if (!s.ok()) return make_error("cannot open state directory '" + options.path + "': " + s.ToString());
   return database;
 }
 
 RocksDbDatabase::~RocksDbDatabase() {
   if (db_ == nullptr) return;
-  db_->FlushWAL(true).PermitUncheckedError();
+  if (!write_failed_) db_->FlushWAL(true).PermitUncheckedError();
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
   db_->Close().PermitUncheckedError();
   delete db_;
+}
+
+void RocksDbDatabase::track_closed_wals() {
+  std::unique_ptr<rocksdb::LogFile> current;
+  if (!db_->GetCurrentWalFile(&current).ok() || !current) return;
+  const uint64_t number = current->LogNumber();
+  const uint64_t before = current_wal_.exchange(number);
+  if (before == 0 || before == number) return;
+  if (!db_->SyncWAL().ok()) note_write_failed();
 }
 
 uint64_t RocksDbDatabase::live_data_bytes() const {
@@ -333,10 +381,12 @@ Status RocksDbStateStore::commit(StateBatch& batch) {
   rocksdb::WriteOptions write_options;
   write_options.sync = database_->sync_writes();
   auto status = to_status(database_->db()->Write(write_options, &wb), "committing state");
+  if (!status.ok()) database_->note_write_failed();
   if (status.ok()) {
     timer_count_ = timer_count;
     if (!batch.tallies.empty()) add_tallies(*tallies_, batch.tallies);
     batch = StateBatch{};
+    database_->track_closed_wals();
   }
   return status;
 }

@@ -11,6 +11,7 @@
 // a partition is one contiguous key range in every column family and can be
 // handed over or dropped on its own. One instance serves one partition and is
 // used from one thread; several instances may share one RocksDbDatabase.
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -45,6 +46,15 @@ class RocksDbDatabase {
   rocksdb::ColumnFamilyHandle* meta() const { return handles_[4]; }
   rocksdb::ColumnFamilyHandle* alerts() const { return handles_[5]; }
   bool sync_writes() const { return sync_writes_; }
+  // After a failed write (a full disk) the WAL's writer is in an error state
+  // in which RocksDB asserts on a sync: closing then skips the final WAL flush.
+  void note_write_failed() { write_failed_ = true; }
+  // RocksDB records a closed WAL in its MANIFEST (so that a missing one is
+  // refused at open) only once the WAL is synced, which otherwise happens at
+  // some later flush. Called after each commit: when RocksDB has moved on to a
+  // new WAL, syncing now gets the closed one recorded at once. A failure here
+  // does not undo the commit; the next write reports the disk's trouble.
+  void track_closed_wals();
   // Approximate on-disk size of all column families, for metrics and benchmarks.
   uint64_t live_data_bytes() const;
 
@@ -53,6 +63,8 @@ class RocksDbDatabase {
   rocksdb::DB* db_ = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   bool sync_writes_ = false;
+  bool write_failed_ = false;
+  std::atomic<uint64_t> current_wal_{0};
 };
 
 // An alerts column family value ([state u8][department][event JSON]) of `alert_id`.

@@ -45,6 +45,15 @@ TEST_F(ConfigTest, NoKafkaSectionMeansFileInput) {
   EXPECT_EQ(config.grace, std::chrono::seconds(5));
 }
 
+TEST_F(ConfigTest, MaxRecordBytesDefaultsToOneMebibyteWithinItsRange) {
+  EXPECT_EQ(load_config(write("grace: 5s\n")).max_record_bytes, 1048576u);
+  EXPECT_EQ(load_config(write("max_record_bytes: 1024\n")).max_record_bytes, 1024u);
+  EXPECT_EQ(load_config(write("max_record_bytes: 67108864\n")).max_record_bytes, 67108864u);
+  EXPECT_NE(error_of("max_record_bytes: 1023\n").find("max_record_bytes must be between 1024 and 67108864"),
+            std::string::npos);
+  EXPECT_NE(error_of("max_record_bytes: 67108865\n").find("max_record_bytes must be between"), std::string::npos);
+}
+
 TEST_F(ConfigTest, KafkaSectionWithDefaultsAndPassThroughProperties) {
   const Config config = load_config(write(
       "kafka:\n"

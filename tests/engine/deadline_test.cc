@@ -2,6 +2,8 @@
 // cycle's start, stop, pause and stages, with exact alert ids, kinds and times.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "engine_fixture.h"
 
 namespace slawatch::testing {
@@ -288,18 +290,69 @@ TEST(Duplicates, SameIdIsCountedAndNeverAppliedTwice) {
   EXPECT_EQ(h.last_outcome(), ApplyOutcome::applied);
   EXPECT_EQ(describe(h.apply(dispatched("d1", "c1", kT0))), Described{});
   EXPECT_EQ(h.last_outcome(), ApplyOutcome::duplicate);
-  // Same id, different content: still the same event, so no second cycle.
-  EXPECT_EQ(describe(h.apply(dispatched("d1", "c1", kT0 + minutes{10}, "dept-b"))), Described{});
-  EXPECT_EQ(h.last_outcome(), ApplyOutcome::duplicate);
   EXPECT_EQ(h.engine().counters().applied, 1u);
-  EXPECT_EQ(h.engine().counters().duplicates, 2u);
+  EXPECT_EQ(h.engine().counters().duplicates, 1u);
 
   EXPECT_EQ(describe(h.advance(kWarningDue)), (Described{fired(kWarning1, kWarningDue)}));
   // A duplicate after a commit (the case comes back from the store) too.
   h.commit();
   EXPECT_EQ(describe(h.apply(dispatched("d1", "c1", kT0))), Described{});
   EXPECT_EQ(h.last_outcome(), ApplyOutcome::duplicate);
-  EXPECT_EQ(h.engine().counters().duplicates, 3u);
+  EXPECT_EQ(h.engine().counters().duplicates, 2u);
+}
+
+// Fired and not retracted at the end, whatever happened on the way.
+std::vector<std::string> standing(const std::vector<Alert>& alerts) {
+  std::set<std::string> up;
+  for (const Alert& a : alerts) {
+    const std::string key = a.alert_id + "@" + format_rfc3339_utc(a.due_at);
+    if (a.kind == AlertKind::fired) up.insert(key);
+    if (a.kind == AlertKind::retracted) up.erase(key);
+  }
+  return {up.begin(), up.end()};
+}
+
+TEST(ConflictingDuplicates, TheKeptRecordDependsOnlyOnTheContents) {
+  const CaseEvent a = dispatched("d1", "c1", kT0);
+  const CaseEvent b = dispatched("d1", "c1", kT0 + minutes{10}, "dept-b");
+  EXPECT_NE(CaseRecord::keeps_stored(a, b), CaseRecord::keeps_stored(b, a));
+  EXPECT_TRUE(same_content(a, dispatched("d1", "c1", kT0)));
+  EXPECT_FALSE(same_content(a, b));
+}
+
+// An acknowledgement in time and a late one under one event id: whichever
+// arrives first, the case ends with the kept one's alerts, and the other is
+// either refused (it arrived second) or displaced (it arrived first).
+TEST(ConflictingDuplicates, EveryArrivalOrderEndsWithTheSameStandingAlerts) {
+  const CaseEvent in_time = acknowledged("a1", "c1", kT0 + minutes{10});
+  const CaseEvent late = acknowledged("a1", "c1", kT0 + minutes{100});
+  const bool late_is_kept = CaseRecord::keeps_stored(late, in_time);
+  std::vector<std::vector<std::string>> results;
+  for (const bool late_first : {false, true}) {
+    EngineHarness h(rule_set({first_response_rule()}));
+    h.replay(dispatched("d1", "c1", kT0));
+    h.replay(late_first ? late : in_time);
+    EXPECT_EQ(h.last_outcome(), ApplyOutcome::applied);
+    const CaseEvent& second = late_first ? in_time : late;
+    std::vector<Alert> out;
+    CaseEvent displaced;
+    auto outcome = h.engine().apply(second, out, &displaced);
+    ASSERT_TRUE(outcome.ok());
+    EXPECT_EQ(h.engine().counters().conflicting_duplicates, 1u);
+    const bool first_is_kept = late_first == late_is_kept;
+    EXPECT_EQ(*outcome, first_is_kept ? ApplyOutcome::conflicting_duplicate : ApplyOutcome::replaced);
+    if (!first_is_kept) {
+      EXPECT_EQ(displaced.time, (late_first ? late : in_time).time);
+    }
+    std::vector<Alert> all = h.all();
+    all.insert(all.end(), out.begin(), out.end());
+    h.restart();  // the kept record survives the store
+    auto rest = h.advance(kMuchLater);
+    all.insert(all.end(), rest.begin(), rest.end());
+    results.push_back(standing(all));
+  }
+  EXPECT_EQ(results[0], results[1]);
+  EXPECT_EQ(results[0].empty(), !late_is_kept);  // only the late acknowledgement leaves breaches standing
 }
 
 TEST(Duplicates, DuplicateAckDoesNotResolveTwice) {

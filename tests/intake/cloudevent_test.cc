@@ -188,20 +188,63 @@ TEST_F(CloudEventParserTest, NotAnObject) {
 
 TEST_F(CloudEventParserTest, OversizedRecord) {
   std::string big = event_json("resumed", "{}", "2026-03-02T09:00:00Z",
-                               R"(,"padding":")" + std::string(kMaxEventBytes, 'x') + "\"");
+                               R"(,"padding":")" + std::string(kDefaultMaxRecordBytes, 'x') + "\"");
   EXPECT_EQ(rejected(big),
-            "record too large (" + std::to_string(big.size()) + " bytes, limit 65536)");
+            "record too large (" + std::to_string(big.size()) + " bytes, limit 1048576)");
 }
 
 TEST_F(CloudEventParserTest, RecordExactlyAtTheLimitIsAccepted) {
   std::string head = event_json("resumed", "{}", "2026-03-02T09:00:00Z");
   head.pop_back();  // reopen the object to pad it
   head += R"(,"padding":")";
-  std::string exact = head + std::string(kMaxEventBytes - head.size() - 2, 'x') + "\"}";
-  ASSERT_EQ(exact.size(), kMaxEventBytes);
+  std::string exact = head + std::string(kDefaultMaxRecordBytes - head.size() - 2, 'x') + "\"}";
+  ASSERT_EQ(exact.size(), kDefaultMaxRecordBytes);
   accepted(exact);
   exact.insert(head.size(), "x");
-  EXPECT_EQ(rejected(exact).rfind("record too large (65537 bytes", 0), 0u);
+  EXPECT_EQ(rejected(exact).rfind("record too large (1048577 bytes", 0), 0u);
+}
+
+TEST(CloudEventParserLimitTest, TheLimitIsTheConfiguredOne) {
+  CloudEventParser parser(2048);
+  std::string padded = R"({"specversion":"1.0","padding":")" + std::string(2049, 'x') + "\"}";
+  auto parsed = parser.parse(padded);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.error().message, "record too large (" + std::to_string(padded.size()) + " bytes, limit 2048)");
+}
+
+TEST(OversizeReasonTest, SaysHowMuchTheDeadLetterKeeps) {
+  EXPECT_EQ(oversize_reason(838860800, 1048576, 4096),
+            "record too large (838860800 bytes, limit 1048576); the dead letter keeps its first 4096 bytes");
+}
+
+// Calendars count 1900-2399; an event dated in year 1 had its due times clamped to 1900.
+TEST_F(CloudEventParserTest, TimesOutsideTheSupportedYearsAreRejected) {
+  const std::string dispatched = R"({"department":"water"})";
+  accepted(event_json("dispatched", dispatched, "1900-01-01T00:00:00Z"));
+  accepted(event_json("dispatched", dispatched, "2399-12-31T23:59:59.999Z"));
+  EXPECT_EQ(rejected(event_json("dispatched", dispatched, "0001-03-02T08:00:00Z")),
+            "field 'time': '0001-03-02T08:00:00Z' is outside the supported range (years 1900 to 2399)");
+  EXPECT_NE(rejected(event_json("dispatched", dispatched, "1899-12-31T23:59:59.999Z")).find("outside the supported"),
+            std::string::npos);
+  EXPECT_NE(rejected(event_json("dispatched", dispatched, "2400-01-01T00:00:00Z")).find("outside the supported"),
+            std::string::npos);
+  // An offset can move an instant across the edge.
+  EXPECT_NE(rejected(event_json("dispatched", dispatched, "1900-01-01T07:59:59+08:00")).find("outside the supported"),
+            std::string::npos);
+}
+
+TEST_F(CloudEventParserTest, NamesAndFreeTextHaveLengthLimits) {
+  accepted(event_json("dispatched", R"({"department":")" + std::string(128, 'd') + "\"}"));
+  EXPECT_EQ(rejected(event_json("dispatched", R"({"department":")" + std::string(129, 'd') + "\"}")),
+            "field 'data.department': longer than 128 bytes (129)");
+  EXPECT_EQ(rejected(event_json("dispatched", R"({"department":"d","actor":")" + std::string(2048, 'a') + "\"}")),
+            "field 'data.actor': longer than 128 bytes (2048)");
+  accepted(event_json("suspended", R"({"reason":")" + std::string(2048, 'r') + "\"}"));
+  EXPECT_EQ(rejected(event_json("suspended", R"({"reason":")" + std::string(2049, 'r') + "\"}")),
+            "field 'data.reason': longer than 2048 bytes (2049)");
+  std::string long_source = event_json("closed", "{}");
+  long_source.replace(long_source.find("/haikou/12345/callcenter"), 24, std::string(1025, 's'));
+  EXPECT_EQ(rejected(long_source), "field 'source': longer than 1024 bytes (1025)");
 }
 
 TEST_F(CloudEventParserTest, SpecVersion) {
@@ -482,11 +525,11 @@ TEST(CloudEventBinaryMode, DataMustBeAJsonObject) {
 
 TEST(CloudEventBinaryMode, OversizedValue) {
   CloudEventParser parser;
-  const std::string big = R"({"department":"water","pad":")" + std::string(kMaxEventBytes, 'x') + "\"}";
+  const std::string big = R"({"department":"water","pad":")" + std::string(kDefaultMaxRecordBytes, 'x') + "\"}";
   auto r = parser.parse_binary(binary_headers(), big);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message,
-            "record too large (" + std::to_string(big.size()) + " bytes, limit 65536)");
+            "record too large (" + std::to_string(big.size()) + " bytes, limit 1048576)");
 }
 
 TEST(CloudEventBinaryMode, HeaderThatIsNotUtf8IsRejected) {

@@ -93,6 +93,9 @@ TEST(DeadLetterReasonClass, MapsTheIntakeMessagesToAFixedSet) {
   EXPECT_EQ(dead_letter_reason_class("invalid JSON: A string is opened, but never closed."), "json");
   EXPECT_EQ(dead_letter_reason_class("record is not a JSON object (got array)"), "json");
   EXPECT_EQ(dead_letter_reason_class("record too large (2000000 bytes, limit 1048576)"), "oversize");
+  EXPECT_EQ(dead_letter_reason_class("field 'data.department': longer than 128 bytes (2048)"), "attribute");
+  EXPECT_EQ(dead_letter_reason_class("conflicting duplicate: event id a-1 of case HK-7 is already applied"),
+            "conflicting_duplicate");
   EXPECT_EQ(dead_letter_reason_class("field 'type': unknown event type 'x'"), "type");
   EXPECT_EQ(dead_letter_reason_class("field 'time': bad time"), "time");
   EXPECT_EQ(dead_letter_reason_class("field 'subject': invalid case id"), "subject");

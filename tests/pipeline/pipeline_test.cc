@@ -357,6 +357,47 @@ TEST(Pipeline, RejectedRecordBecomesADeadLetterWithItsBytesHeadersAndReason) {
   EXPECT_EQ(*find_header(headers, kDeadLetterReasonHeader), "field 'source': required string is missing");
 }
 
+// A source that cut a record short (RawRecord::oversize_bytes) never gets it
+// parsed: the dead letter carries the first bytes, the full size and the reason.
+TEST(Pipeline, OversizeRecordIsDeadLetteredWithItsSizeAndFirstBytes) {
+  MemoryStateStore store;
+  Harness h(store);
+  RawRecord big = record(std::string(kOversizeKeptBytes, '\0'), "events.jsonl:2");
+  big.oversize_bytes = 838860800;
+  ASSERT_TRUE(h.pipeline.on_record_replay(big).ok());
+  ASSERT_TRUE(h.pipeline.on_record_replay(record(kCreated)).ok());
+  ASSERT_TRUE(h.pipeline.maybe_commit("2", true).ok());
+  EXPECT_EQ(h.pipeline.counters().applied, 1u) << "the good record after the oversize one is applied";
+  ASSERT_EQ(h.dead.delivered.size(), 1u);
+  const auto& letter = h.dead.delivered[0];
+  EXPECT_EQ(letter.payload, big.bytes);
+  EXPECT_EQ(*find_header(letter.headers, kDeadLetterOriginalSizeHeader), "838860800");
+  EXPECT_EQ(*find_header(letter.headers, kDeadLetterReasonHeader),
+            "record too large (838860800 bytes, limit 1048576); the dead letter keeps its first 4096 bytes");
+}
+
+// Two records with one event id and other contents: whichever arrives first,
+// one dead letter, for the same record.
+TEST(Pipeline, ConflictingDuplicateLeavesADeadLetterInEitherOrder) {
+  const RawRecord a = record(event_line("a-1", "acknowledged", "C-1", "2026-03-02T01:10:00Z", R"({"department":"x"})"));
+  const RawRecord b = record(event_line("a-1", "acknowledged", "C-1", "2026-03-02T02:50:00Z", R"({"department":"x"})"));
+  std::vector<std::string> losers;
+  for (const bool a_first : {true, false}) {
+    MemoryStateStore store;
+    Harness h(store);
+    ASSERT_TRUE(h.pipeline.on_record_replay(a_first ? a : b).ok());
+    ASSERT_TRUE(h.pipeline.on_record_replay(a_first ? b : a).ok());
+    ASSERT_TRUE(h.pipeline.maybe_commit("2", true).ok());
+    ASSERT_EQ(h.dead.delivered.size(), 1u);
+    const auto& letter = h.dead.delivered[0];
+    EXPECT_EQ(find_header(letter.headers, kDeadLetterReasonHeader)->rfind("conflicting duplicate: event id a-1", 0),
+              0u);
+    // The loser's time, whether it is the original bytes or rebuilt from the case log.
+    losers.push_back(letter.payload.find("T01:10:00") != std::string::npos ? "a" : "b");
+  }
+  EXPECT_EQ(losers[0], losers[1]);
+}
+
 TEST(Pipeline, BinaryModeRecordIsReadFromItsCeHeaders) {
   MemoryStateStore store;
   Harness h(store);

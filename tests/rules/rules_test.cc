@@ -757,3 +757,103 @@ TEST_F(RulesTest, CheckCommandPrintsEveryDiagnosticAndFails) {
 
 }  // namespace
 }  // namespace slawatch
+
+namespace slawatch {
+namespace {
+
+// ---- size limits (issue 16: 10,000 stages were accepted) --------------------
+
+std::string stages_list(size_t count) {
+  std::string out = "stages:\n";
+  for (size_t i = 0; i < count; ++i) {
+    out += "  - {name: s" + std::to_string(i) + ", after: " + std::to_string(i + 1) + "m, severity: minor}\n";
+  }
+  return out;
+}
+
+TEST_F(RulesTest, TwentyStagesAreAcceptedAndTheTwentyFirstIsNot) {
+  const std::string without_stages = with_line(kDeadline, 8, "");
+  write("a.yaml", with_line(without_stages.c_str(), 7, stages_list(20)));
+  EXPECT_NE(load().rules, nullptr) << all(load());
+  const std::string path = write("a.yaml", with_line(without_stages.c_str(), 7, stages_list(21)));
+  // Line 7 is "stages:", the 21st stage is on line 7 + 21.
+  expect_only(load(), path, 28, 5, "more than 20 stages in one rule");
+}
+
+TEST_F(RulesTest, RulesPerSetAreLimited) {
+  std::string many;
+  for (int i = 0; i < 1001; ++i) {
+    if (i > 0) many += "---\n";
+    many += with_line(kCount, 1, "id: r" + std::to_string(i));
+  }
+  const std::string path = write("many.yaml", many);
+  auto loaded = load();
+  ASSERT_EQ(loaded.diagnostics.size(), 1u) << all(loaded);
+  expect_at(loaded.diagnostics[0], path, 1000 * 9 + 1, 1, "more than 1000 rules in the set");
+}
+
+TEST_F(RulesTest, EventTypeListsAreLimited) {
+  std::string list = "stop: [";
+  for (int i = 0; i < 33; ++i) list += std::string(i > 0 ? ", " : "") + "acknowledged";
+  const std::string path = write("a.yaml", with_line(kDeadline, 5, list + "]"));
+  expect_only(load(), path, 5, 8 + 32 * 14, "'stop' has more than 32 entries");
+}
+
+TEST_F(RulesTest, TextAndNamesAreLimited) {
+  std::string path = write("a.yaml", with_line(kDeadline, 3, "title: " + std::string(1024, 't')));
+  EXPECT_NE(load().rules, nullptr) << all(load());
+  path = write("a.yaml", with_line(kDeadline, 3, "title: " + std::string(1025, 't')));
+  expect_only(load(), path, 3, 8, "'title' is too long (1025 bytes, limit 1024)");
+  path = write("a.yaml", with_line(kDeadline, 1, "id: " + std::string(65, 'a')));
+  expect_only(load(), path, 1, 5, "bad id: longer than 64 characters (65)");
+}
+
+TEST_F(RulesTest, RuleFilesOverTheSizeLimitAreNotRead) {
+  const std::string path = write("a.yaml", std::string(kDeadline) + "# " + std::string(4u << 20, 'x') + "\n");
+  auto loaded = load();
+  ASSERT_FALSE(loaded.diagnostics.empty());
+  EXPECT_NE(loaded.diagnostics[0].message.find("file too large"), std::string::npos) << all(loaded);
+}
+
+TEST_F(RulesTest, ACalendarWithoutWorkingTimeInAYearIsWarnedOfNotRefused) {
+  // Every Monday of 2027 is a holiday in a calendar that works only on Mondays.
+  std::string mondays;
+  for (auto day = std::chrono::sys_days{std::chrono::year{2027} / 1 / 4};
+       day < std::chrono::sys_days{std::chrono::year{2028} / 1 / 1}; day += std::chrono::days{7}) {
+    const std::chrono::year_month_day ymd{day};
+    char text[16];
+    std::snprintf(text, sizeof(text), "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+    mondays += std::string(mondays.empty() ? "" : ", ") + text;
+  }
+  std::string calendar = with_line(kCalendar, 4, "working_days: [mon]");
+  calendar = with_line(calendar.c_str(), 6, "holidays: [" + mondays + "]");
+  calendar = with_line(calendar.c_str(), 7, "");
+  const std::string path = write("cal.yaml", calendar);
+  write("rule.yaml", with_line(kDeadline, 6, "target: 30m\ncalendar: test-cal"));
+  auto loaded = load();
+  ASSERT_NE(loaded.rules, nullptr) << all(loaded);
+  ASSERT_EQ(loaded.warnings.size(), 1u);
+  expect_at(loaded.warnings[0], path, 6, 12, "warning: calendar 'test-cal' has no working time in 2027");
+  // One working Monday left: no warning.
+  write("cal.yaml", with_line(calendar.c_str(), 6, "holidays: [" + mondays.substr(12) + "]"));
+  EXPECT_TRUE(load().warnings.empty());
+}
+
+TEST_F(RulesTest, ASymlinkLoopIsReportedAsOne) {
+  fs::create_symlink("b.yaml", dir_ / "a.yaml");
+  fs::create_symlink("a.yaml", dir_ / "b.yaml");
+  write("ok.yaml", kDeadline);
+  auto loaded = load();
+  ASSERT_EQ(loaded.diagnostics.size(), 2u) << all(loaded);
+  EXPECT_EQ(loaded.diagnostics[0].message, "symlink loop (too many levels of symbolic links)");
+  fs::remove(dir_ / "a.yaml");
+  fs::remove(dir_ / "b.yaml");
+  fs::create_symlink("missing.yaml", dir_ / "a.yaml");
+  loaded = load();
+  ASSERT_EQ(loaded.diagnostics.size(), 1u) << all(loaded);
+  EXPECT_EQ(loaded.diagnostics[0].message, "broken link: its target does not exist");
+}
+
+}  // namespace
+}  // namespace slawatch
