@@ -48,12 +48,21 @@ struct ShadowConfig {
   std::string alerts_topic;   // Kafka: default <kafka.topics.alerts>-shadow
 };
 
+inline constexpr Duration kDefaultRetainClosed = std::chrono::days{400};
+
+// `retain_closed` as written in the config or on the command line: a duration
+// (e.g. 400d) or `never`. Throws ConfigError.
+std::optional<Duration> parse_retain_closed(const std::string& text);
+
 struct Config {
   std::string rules_path = "rules";
   std::vector<std::string> calendar_paths;
   std::string state_dir = "var/state";
   bool sync_writes = false;
   Duration grace = std::chrono::seconds{30};
+  // A closed case is deleted once the clock (event time in replay) is more
+  // than this past its last event; nullopt (`retain_closed: never`) keeps it.
+  std::optional<Duration> retain_closed = kDefaultRetainClosed;
   size_t batch_records = 2000;
   size_t max_timers_per_tick = 1000;  // bounded firing between reads of input
   // After downtime the overdue backlog fires at most this fast, so it does not

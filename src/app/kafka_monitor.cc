@@ -23,6 +23,10 @@
 namespace slawatch {
 namespace {
 
+EngineOptions engine_options(const Config& config) {
+  return EngineOptions{.grace = config.grace, .retain_closed = config.retain_closed};
+}
+
 using SteadyClock = std::chrono::steady_clock;
 
 // A partition's shadow lane: the candidate rules over the partition's slice
@@ -34,7 +38,7 @@ struct PartitionShadow {
         alerts(producer, config.shadow->alerts_topic,
                config.kafka->alerts_binary_mode ? KafkaPayloadMode::cloudevent_binary : KafkaPayloadMode::as_is,
                config.kafka->delivery_wait),
-        lane(std::move(candidate), store, alerts, EngineOptions{.grace = config.grace},
+        lane(std::move(candidate), store, alerts, engine_options(config),
              PipelineOptions{.batch_records = config.batch_records, .alert_source = config.alert_source}) {}
 
   RocksDbStateStore store;
@@ -51,7 +55,7 @@ struct PartitionWorker {
                   std::shared_ptr<const RuleSet> rules, std::shared_ptr<const Roster> roster, const Config& config,
                   KafkaProducer& producer, AlertmanagerSender* alertmanager)
       : store(std::move(database), partition),
-        engine(std::move(rules), store, EngineOptions{.grace = config.grace}),
+        engine(std::move(rules), store, engine_options(config)),
         alerts(producer, config.kafka->alerts_topic,
                config.kafka->alerts_binary_mode ? KafkaPayloadMode::cloudevent_binary : KafkaPayloadMode::as_is,
                config.kafka->delivery_wait),

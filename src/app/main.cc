@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
                          "Duty roster: name the people behind notify roles (default: the config's roster)");
   replay_cmd->add_option("--batch", replay.batch_records, "Records per state commit")
       ->check(CLI::PositiveNumber);
+  replay_cmd->add_option("--retain-closed", replay.retain_closed,
+                         "Delete a closed case once event time is this far past its last event (default: the "
+                         "config's retain_closed, else 400d; 'never' keeps them)");
   replay_cmd->add_flag("--quiet", replay.quiet, "No per-record rejection messages or summary");
   replay_cmd->add_option("--audit", replay.audit_path,
                          "Append delivered alerts and the loaded rule set to this hash-chained audit log");

@@ -5,6 +5,7 @@
 // monitor and the tests all run this same code with different edges.
 // Single-threaded: one engine per partition, driven by one thread.
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -24,6 +25,10 @@ struct EngineOptions {
   // time (dispatch, acknowledgement, transfer...), so most events find their
   // case here instead of reading and decoding it from the store again.
   size_t case_cache_records = 32768;
+  // A closed case (no open deadline cycle, no stage timer) is deleted, with its
+  // alert index entries, once the clock is more than this past its last event;
+  // nullopt keeps closed cases forever. Waiting for it is the case's timer.
+  std::optional<Duration> retain_closed;
 };
 
 enum class ApplyOutcome : uint8_t { applied, duplicate, case_full };
@@ -32,7 +37,8 @@ struct EngineCounters {
   uint64_t applied = 0;
   uint64_t duplicates = 0;
   uint64_t case_full = 0;
-  uint64_t timers_fired = 0;
+  uint64_t timers_fired = 0;  // stage and retention timers
+  uint64_t purged = 0;        // closed cases deleted after their retention
 };
 
 class Engine {
@@ -77,11 +83,17 @@ class Engine {
     CaseRecord record;
     bool dirty = false;
     uint64_t last_used = 0;  // flush generation of the last access
+    bool purged = false;     // deleted at the next flush (record emptied; an event revives it)
   };
   using CacheEntry = std::pair<const CaseId, CachedCase>;
   Result<CacheEntry*> load(const CaseId& id);
   void mark_dirty(CacheEntry& entry);
   void reschedule(const CaseId& id, std::optional<Instant> before, std::optional<Instant> after);
+  // After a reconcile: a case left without a stage timer and without an open
+  // cycle waits for its retention on its timer. Returns true when the
+  // retention has already passed (the caller purges it).
+  bool await_retention(const CaseEvaluation& evaluation, CaseRecord& record) const;
+  void purge(CacheEntry& entry);
 
   std::shared_ptr<const RuleSet> rules_;
   StateStore& store_;
@@ -97,6 +109,7 @@ class Engine {
   // The dirty entries, so a flush costs the cases touched, not the cache size.
   // Map nodes are stable and dirty entries are never evicted.
   std::vector<CacheEntry*> dirty_;
+  std::vector<CaseId> purged_;  // since the last flush, in purge order
   uint64_t generation_ = 0;
 };
 

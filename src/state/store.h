@@ -62,6 +62,9 @@ struct AlertIndexEntry {
 std::string_view to_string(AlertIndexEntry::State state);
 
 struct StateBatch {
+  // Cases deleted with their alert index entries, before the puts below (a
+  // case may be deleted and written again in one batch: a fresh record).
+  std::vector<CaseId> case_deletes;
   std::map<CaseId, std::string> cases;  // case id -> encoded CaseRecord
   std::vector<TimerKey> timer_puts;
   std::vector<TimerKey> timer_deletes;
@@ -71,7 +74,7 @@ struct StateBatch {
   std::optional<Checkpoint> checkpoint;
 
   bool empty() const {
-    return cases.empty() && timer_puts.empty() && timer_deletes.empty() && outbox_puts.empty() &&
+    return case_deletes.empty() && cases.empty() && timer_puts.empty() && timer_deletes.empty() && outbox_puts.empty() &&
            outbox_deletes.empty() && alert_index.empty() && !checkpoint;
   }
 };
