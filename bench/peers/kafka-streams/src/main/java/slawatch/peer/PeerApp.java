@@ -17,7 +17,9 @@ import org.apache.kafka.streams.state.Stores;
  * The Kafka Streams peer: case events in, SLA alerts out, state in RocksDB
  * stores, timers as punctuators. Flags:
  *   --brokers HOST:PORT --input TOPIC --output TOPIC --app-id ID --state-dir DIR
- *   [--clock stream|wall] [--grace-ms N] [--exit-when-idle-ms N] [--no-changelog]
+ *   [--clock stream|wall] [--grace-ms N] [--punctuate-ms N] [--exit-when-idle-ms N] [--no-changelog]
+ * --punctuate-ms: how often the timer punctuator runs, on the chosen clock
+ * (default 100 ms of wall time, 60 s of stream time).
  * With --exit-when-idle-ms it stops once no record arrived for that long after
  * the first, and prints what it processed (for bench/peer_bench.sh).
  */
@@ -36,6 +38,8 @@ public final class PeerApp {
     }
     boolean wallClock = args.getOrDefault("clock", "stream").equals("wall");
     long graceMs = Long.parseLong(args.getOrDefault("grace-ms", "0"));
+    Duration punctuateEvery =
+        Duration.ofMillis(Long.parseLong(args.getOrDefault("punctuate-ms", wallClock ? "100" : "60000")));
     long idleMs = Long.parseLong(args.getOrDefault("exit-when-idle-ms", "0"));
     boolean changelog = !args.containsKey("no-changelog");
     PeerStats stats = new PeerStats();
@@ -51,7 +55,7 @@ public final class PeerApp {
     }
     Topology topology = new Topology();
     topology.addSource("events", Serdes.String().deserializer(), Serdes.String().deserializer(), args.get("input"));
-    topology.addProcessor("sla", () -> new SlaProcessor(wallClock, graceMs, stats), "events");
+    topology.addProcessor("sla", () -> new SlaProcessor(wallClock, graceMs, punctuateEvery, stats), "events");
     topology.addStateStore(cases, "sla");
     topology.addStateStore(timers, "sla");
     topology.addSink("alerts", args.get("output"), Serdes.String().serializer(), Serdes.String().serializer(), "sla");

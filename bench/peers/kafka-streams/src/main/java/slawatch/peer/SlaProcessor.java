@@ -27,7 +27,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * Clocks: `stream` fires a stage once stream time (the largest event time the
  * task has read, via EventTimeExtractor) has passed its due time, like
  * slawatch's replay and its catch-up clock; `wall` fires it at due + grace on
- * the wall clock, like slawatch's live monitor.
+ * the wall clock, like slawatch's live monitor. The punctuator runs every
+ * `punctuateEvery` of that clock: each run is a range scan of `timers`
+ * through the store's cache, so on a backlog (event time racing ahead) a
+ * short stream-time interval costs a scan per record.
  */
 final class SlaProcessor implements Processor<String, String, String, String> {
   static final String CASES = "cases";
@@ -37,15 +40,17 @@ final class SlaProcessor implements Processor<String, String, String, String> {
 
   private final boolean wallClock;
   private final long graceMs;
+  private final Duration punctuateEvery;
   private final PeerStats stats;
   private ProcessorContext<String, String> context;
   private KeyValueStore<String, byte[]> cases;
   private KeyValueStore<Bytes, byte[]> timers;
   private long streamTime = CaseState.NO_TIME;
 
-  SlaProcessor(boolean wallClock, long graceMs, PeerStats stats) {
+  SlaProcessor(boolean wallClock, long graceMs, Duration punctuateEvery, PeerStats stats) {
     this.wallClock = wallClock;
     this.graceMs = graceMs;
+    this.punctuateEvery = punctuateEvery;
     this.stats = stats;
   }
 
@@ -55,10 +60,10 @@ final class SlaProcessor implements Processor<String, String, String, String> {
     this.cases = context.getStateStore(CASES);
     this.timers = context.getStateStore(TIMERS);
     if (wallClock) {
-      context.schedule(Duration.ofMillis(100), PunctuationType.WALL_CLOCK_TIME, now -> fireDue(now - graceMs));
+      context.schedule(punctuateEvery, PunctuationType.WALL_CLOCK_TIME, now -> fireDue(now - graceMs));
     } else {
       // Strictly past the due time: an event at exactly the due time may still close the cycle.
-      context.schedule(Duration.ofSeconds(1), PunctuationType.STREAM_TIME, now -> {
+      context.schedule(punctuateEvery, PunctuationType.STREAM_TIME, now -> {
         streamTime = now;
         fireDue(now - 1);
       });
