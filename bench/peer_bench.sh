@@ -19,7 +19,8 @@
 # Needs: scripts/build done, `mvn -q package` in bench/peers/kafka-streams
 # (done here when the jar is missing), java 17, kcat, python3. Uses the broker
 # of scripts/kafka (SLAWATCH_KAFKA_PORT...), starting and stopping it if needed.
-# PEER_JAVA_OPTS (default -Xmx1g) goes to the peer's JVM.
+# PEER_JAVA_OPTS (default -Xmx1g) goes to the peer's JVM; PEER_FLAGS to the peer
+# in the backlog run (e.g. "--punctuate-ms 3600000" or "--no-changelog").
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin="$root/build/src/app/slawatch"
@@ -31,6 +32,7 @@ seconds=${3:-30}
 work=${BENCH_DIR:-$root/var/bench}/peer
 grace_ms=1000
 java_opts=${PEER_JAVA_OPTS:--Xmx1g}
+peer_flags=${PEER_FLAGS:-}
 mkdir -p "$work"
 [ -f "$jar" ] || (cd "$peer_dir" && mvn -q package)
 kafka="$root/scripts/kafka"
@@ -94,7 +96,8 @@ sw_rate=$(echo "$sw_line" | grep -o '([0-9]* records/s' | tr -d '(' | awk '{prin
 
 pr="pb-$stamp-peer"
 peer_command "$pr" "$input" stream
-/usr/bin/time -f "TIME %e %M %U %S" "${PEER[@]}" --exit-when-idle-ms 5000 > /dev/null 2> "$work/$pr.log" || {
+# shellcheck disable=SC2086
+/usr/bin/time -f "TIME %e %M %U %S" "${PEER[@]}" --exit-when-idle-ms 5000 $peer_flags > /dev/null 2> "$work/$pr.log" || {
   tail -20 "$work/$pr.log"; exit 1; }
 pr_line=$(grep "^peer: .* records consumed" "$work/$pr.log" | tail -1)
 pr_records=$(echo "$pr_line" | awk '{print $2}')
@@ -105,7 +108,7 @@ read -r a b c d <<< "$(usage "$work/$sw.log" "$sw_records" "$sw_rate")"
 echo "slawatch  backlog: $sw_records records, $a records/s, CPU ${b}s = $c CPU s per million records, peak RSS $d MiB"
 sw_cpu=$b
 read -r a b c d <<< "$(usage "$work/$pr.log" "$pr_records" "$pr_rate")"
-echo "peer      backlog: $pr_records records, $a records/s, CPU ${b}s = $c CPU s per million records, peak RSS $d MiB (JVM $java_opts)"
+echo "peer      backlog: $pr_records records, $a records/s, CPU ${b}s = $c CPU s per million records, peak RSS $d MiB (JVM $java_opts; flags: ${peer_flags:-none})"
 awk -v n1="$sw_records" -v c1="$sw_cpu" -v n2="$pr_records" -v c2="$b" \
   'BEGIN {printf "records per CPU second: slawatch %.0f, peer %.0f, ratio %.2f\n", n1 / c1, n2 / c2, (n1 / c1) / (n2 / c2)}'
 
