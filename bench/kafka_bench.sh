@@ -85,22 +85,4 @@ python3 "$root/bench/kafka_timer_load.py" "$rate" "$seconds" 3 2> "$work/$tag.lo
 sleep 8  # the last breaches fall due 3 s after their records; let them fire
 kill -TERM $monitor; wait $monitor || true
 kcat -b "$brokers" -C -t "$tag.alerts" -o beginning -e -q -J > "$work/$tag.alerts.json"
-python3 - "$work/$tag.alerts.json" "$grace_ms" "$rate" "$seconds" <<'EOF'
-import json, sys
-from datetime import datetime
-path, grace_ms, rate, seconds = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-delays = []
-for line in open(path):
-    record = json.loads(line)
-    alert = json.loads(record["payload"])
-    if alert["type"] != "slawatch.alert.fired" or alert["data"]["stage"] != "breach":
-        continue
-    due = datetime.fromisoformat(alert["data"]["due_at"].replace("Z", "+00:00")).timestamp() * 1000
-    delays.append(record["ts"] - due - grace_ms)
-delays.sort()
-if not delays:
-    sys.exit("no breach alerts arrived")
-pick = lambda q: delays[min(len(delays) - 1, int(q * len(delays)))]
-print(f"firing delay at {rate} records/s for {seconds}s: {len(delays)} breaches, "
-      f"p50 {pick(0.50):.0f} ms, p99 {pick(0.99):.0f} ms, max {delays[-1]:.0f} ms")
-EOF
+echo "firing delay at $rate records/s for ${seconds}s: $(python3 "$root/bench/firing_delay.py" "$work/$tag.alerts.json" "$grace_ms")"

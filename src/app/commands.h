@@ -22,6 +22,7 @@ struct ReplayArgs {
   std::string state_dir;  // empty: in-memory state
   std::string roster_path;  // empty: the config's, else none
   size_t batch_records = 2000;
+  std::optional<std::string> retain_closed;  // overrides the config's (default 400d)
   bool quiet = false;
   bool exit_when_ready = false;  // open state, recover, report, exit (restart-time measurement)
   std::string audit_path;  // empty: no audit log

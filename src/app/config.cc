@@ -22,6 +22,17 @@ Duration duration_value(const YAML::Node& value) {
   return *d;
 }
 
+}  // namespace
+
+std::optional<Duration> parse_retain_closed(const std::string& text) {
+  if (text == "never") return std::nullopt;
+  auto d = parse_duration(text);
+  if (!d.ok()) throw ConfigError(d.error().message + " (or write 'never' to keep closed cases)");
+  return *d;
+}
+
+namespace {
+
 KafkaConfig load_kafka(const std::string& path, const YAML::Node& section) {
   KafkaConfig kafka;
   if (section.IsNull()) return kafka;
@@ -274,7 +285,7 @@ Config load_config(const std::string& path) {
     return (base / p).lexically_normal().string();
   };
   static const std::set<std::string> kKnown = {
-      "rules", "calendars", "state_dir", "sync_writes", "grace", "allowed_lateness", "batch_records",
+      "rules", "calendars", "state_dir", "sync_writes", "grace", "allowed_lateness", "retain_closed", "batch_records",
       "max_timers_per_tick", "max_timers_per_second", "max_record_bytes", "input", "alerts_output", "dead_letter_output", "alert_source",
       "kafka", "http", "roster", "reload", "audit", "alertmanager", "shadow"};
   for (const auto& kv : root) {
@@ -289,6 +300,7 @@ Config load_config(const std::string& path) {
       else if (key == "sync_writes") config.sync_writes = value.as<bool>();
       else if (key == "grace") config.grace = duration_value(value);
       else if (key == "allowed_lateness") config.lane_clock.allowed_lateness = duration_value(value);
+      else if (key == "retain_closed") config.retain_closed = parse_retain_closed(value.as<std::string>());
       else if (key == "max_timers_per_second") config.max_timers_per_second = value.as<size_t>();
       else if (key == "kafka") config.kafka = load_kafka(path, value);
       else if (key == "http") config.http = load_http(path, value);

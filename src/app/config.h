@@ -55,6 +55,12 @@ struct ShadowConfig {
   std::string alerts_topic;   // Kafka: default <kafka.topics.alerts>-shadow
 };
 
+inline constexpr Duration kDefaultRetainClosed = std::chrono::days{400};
+
+// `retain_closed` as written in the config or on the command line: a duration
+// (e.g. 400d) or `never`. Throws ConfigError.
+std::optional<Duration> parse_retain_closed(const std::string& text);
+
 struct Config {
   std::string rules_path = "rules";
   std::vector<std::string> calendar_paths;
@@ -64,6 +70,9 @@ struct Config {
   // While a partition is behind, its clock is no later than its event-time
   // watermark minus this (contract section 4, catching up).
   LaneClockPolicy lane_clock;
+  // A closed case is deleted once the clock (event time in replay) is more
+  // than this past its last event; nullopt (`retain_closed: never`) keeps it.
+  std::optional<Duration> retain_closed = kDefaultRetainClosed;
   size_t batch_records = 2000;
   // Larger input records are dead-lettered as oversize; no reader holds more of one.
   size_t max_record_bytes = kDefaultMaxRecordBytes;

@@ -27,6 +27,10 @@
 namespace slawatch {
 namespace {
 
+EngineOptions engine_options(const Config& config) {
+  return EngineOptions{.grace = config.grace, .retain_closed = config.retain_closed};
+}
+
 using SteadyClock = std::chrono::steady_clock;
 
 // A partition's shadow lane: the candidate rules over the partition's slice
@@ -39,7 +43,7 @@ struct PartitionShadow {
                config.kafka->alerts_binary_mode ? KafkaPayloadMode::cloudevent_binary
                                                  : KafkaPayloadMode::cloudevent_structured,
                config.kafka->delivery_wait),
-        lane(std::move(candidate), store, alerts, EngineOptions{.grace = config.grace},
+        lane(std::move(candidate), store, alerts, engine_options(config),
              PipelineOptions{.batch_records = config.batch_records, .alert_source = config.alert_source,
                              .max_record_bytes = config.max_record_bytes}) {}
 
@@ -57,7 +61,7 @@ struct PartitionWorker {
                   std::shared_ptr<const RuleSet> rules, std::shared_ptr<const Roster> roster, const Config& config,
                   KafkaProducer& producer, AlertmanagerSender* alertmanager)
       : store(std::move(database), partition),
-        engine(std::move(rules), store, EngineOptions{.grace = config.grace}),
+        engine(std::move(rules), store, engine_options(config)),
         alerts(producer, config.kafka->alerts_topic,
                config.kafka->alerts_binary_mode ? KafkaPayloadMode::cloudevent_binary
                                                  : KafkaPayloadMode::cloudevent_structured,

@@ -33,6 +33,9 @@ int main(int argc, char** argv) {
                          "Split the input by case id over N partitions, each on its own core (standing alerts are "
                          "the same for every N)")
       ->check(CLI::Range(1, 256));
+  replay_cmd->add_option("--retain-closed", replay.retain_closed,
+                         "Delete a closed case once event time is this far past its last event (default: the "
+                         "config's retain_closed, else 400d; 'never' keeps them)");
   replay_cmd->add_flag("--quiet", replay.quiet, "No per-record rejection messages or summary");
   replay_cmd->add_option("--audit", replay.audit_path,
                          "Append delivered alerts and the loaded rule set to this hash-chained audit log");

@@ -31,6 +31,14 @@ int run_replay(const ReplayArgs& args) {
       return 1;
     }
   }
+  if (args.retain_closed) {
+    try {
+      config.retain_closed = parse_retain_closed(*args.retain_closed);
+    } catch (const ConfigError& e) {
+      std::cerr << "slawatch: --retain-closed: " << e.what() << "\n";
+      return 2;
+    }
+  }
   std::optional<Instant> until;
   if (args.until) {
     auto parsed = parse_rfc3339(*args.until);
@@ -109,6 +117,7 @@ int run_replay(const ReplayArgs& args) {
   EngineOptions engine_options;
   engine_options.grace = Duration{0};         // contract: replay has no grace
   engine_options.fire_at_due_time = false;    // contract: a stage fires once the clock has passed it
+  engine_options.retain_closed = config.retain_closed;
   PipelineOptions pipeline_options;
   pipeline_options.batch_records = args.batch_records;
   pipeline_options.max_record_bytes = max_record_bytes;
@@ -177,7 +186,9 @@ int run_replay(const ReplayArgs& args) {
     std::cerr << "slawatch: replayed " << c.records << " records: " << c.applied << " applied, "
               << c.duplicates << " duplicates, " << c.dead_letters << " dead-lettered; alerts: "
               << c.alerts_fired << " fired, " << c.alerts_resolved << " resolved, "
-              << c.alerts_retracted << " retracted\n";
+              << c.alerts_retracted << " retracted";
+    if (engine.counters().purged > 0) std::cerr << "; " << engine.counters().purged << " closed cases purged";
+    std::cerr << "\n";
   }
   return 0;
 }

@@ -178,6 +178,7 @@ int run_live(const RunArgs& args) {
   StateStore& store = *state->store;
   EngineOptions engine_options;
   engine_options.grace = config.grace;
+  engine_options.retain_closed = config.retain_closed;
   Engine engine(rules, store, engine_options);
   PipelineOptions pipeline_options;
   pipeline_options.batch_records = config.batch_records;

@@ -75,6 +75,7 @@ Result<ApplyOutcome> Engine::apply(const CaseEvent& event, std::vector<Alert>& o
   }
   const auto timer_before = record.timer_due;
   record.insert(event);
+  (*cached)->second.purged = false;  // a late event for a purged case starts a fresh record
   mark_dirty(**cached);
 
   // A stage stays breached up to the clock, but a newly found one fires only
@@ -82,7 +83,11 @@ Result<ApplyOutcome> Engine::apply(const CaseEvent& event, std::vector<Alert>& o
   ReconcileContext context{event.case_id, *rules_, clock_, fire_horizon(options_.fire_at_due_time),
                            clock_ - options_.grace, &event.id};
   context.outcomes = &cycle_outcomes_;
-  reconcile(context, evaluate_case(record.events, *rules_), record, out);
+  const auto evaluation = evaluate_case(record.events, *rules_);
+  reconcile(context, evaluation, record, out);
+  // Purged, if at all, when its timer pops (already due for a late event past
+  // the retention): only advance() deletes cases.
+  await_retention(evaluation, record);
   reschedule(event.case_id, timer_before, record.timer_due);
   if (replacing) return ApplyOutcome::replaced;
   ++counters_.applied;
@@ -116,9 +121,14 @@ Result<bool> Engine::fire_due(Instant now, std::vector<Alert>& out, size_t max_t
     // back into the queue, so alerts across cases come out in due order.
     ReconcileContext context{key.case_id, *rules_, clock_, key.due, threshold, nullptr};
     context.outcomes = &cycle_outcomes_;
-    reconcile(context, evaluate_case(record.events, *rules_), record, out);
-    reschedule(key.case_id, std::nullopt, record.timer_due);
+    const auto evaluation = evaluate_case(record.events, *rules_);
+    reconcile(context, evaluation, record, out);
     ++counters_.timers_fired;
+    if (await_retention(evaluation, record)) {
+      purge(**cached);  // its timer was this one, already taken off the queue
+      continue;
+    }
+    reschedule(key.case_id, std::nullopt, record.timer_due);
   }
   return true;
 }
@@ -135,7 +145,9 @@ Result<bool> Engine::repair(const CaseId& id, std::vector<Alert>& out) {
   context.keep_closed_outcomes = true;
   context.outcomes = &cycle_outcomes_;
   const size_t outcomes_before = cycle_outcomes_.size();
-  reconcile(context, evaluate_case(record.events, *rules_), record, out);
+  const auto evaluation = evaluate_case(record.events, *rules_);
+  reconcile(context, evaluation, record, out);
+  await_retention(evaluation, record);
   if (record.timer_due == timer_before && record.marks == marks_before && out.size() == alerts_before &&
       cycle_outcomes_.size() == outcomes_before) {
     return false;
@@ -160,12 +172,39 @@ void Engine::take_cycle_outcomes(std::vector<CycleOutcome>& out) {
   cycle_outcomes_.clear();
 }
 
+bool Engine::await_retention(const CaseEvaluation& evaluation, CaseRecord& record) const {
+  if (!options_.retain_closed || record.timer_due || record.events.empty()) return false;
+  const bool open_cycle = std::any_of(evaluation.cycles.begin(), evaluation.cycles.end(),
+                                      [](const CycleResult& c) { return c.deadline && !c.closed_at; });
+  if (open_cycle) return false;
+  // Purged once the clock is more than the retention past the last event; the
+  // timer pops when clock - grace reaches its due time.
+  const Instant purge_at = record.events.back().time + *options_.retain_closed + Duration{1};
+  record.timer_due = purge_at - options_.grace;
+  return clock_ >= purge_at;
+}
+
+void Engine::purge(CacheEntry& entry) {
+  entry.second.record = CaseRecord{};
+  entry.second.purged = true;
+  mark_dirty(entry);
+  purged_.push_back(entry.first);
+  ++counters_.purged;
+}
+
 void Engine::flush_into(StateBatch& batch) {
+  // Deletes first: a case purged and revived by a later event of this batch
+  // loses its old index entries and keeps its fresh record.
+  batch.case_deletes = std::move(purged_);
+  purged_.clear();
   for (CacheEntry* entry : dirty_) {
-    batch.cases[entry->first] = encode_case_record(entry->second.record);
+    if (!entry->second.purged) batch.cases[entry->first] = encode_case_record(entry->second.record);
     entry->second.dirty = false;
   }
   dirty_.clear();
+  for (const auto& id : batch.case_deletes) {
+    if (auto it = cache_.find(id); it != cache_.end() && it->second.purged) cache_.erase(it);
+  }
   timers_.flush_into(batch);
   ++generation_;
   evict_cold_cases();

@@ -5,6 +5,7 @@
 // monitor and the tests all run this same code with different edges.
 // Single-threaded: one engine per partition, driven by one thread.
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -31,6 +32,10 @@ struct EngineOptions {
   // same millisecond may still close the cycle, and then the stage was met).
   // settle() fires the stages due exactly at the clock at end of input.
   bool fire_at_due_time = true;
+  // A closed case (no open deadline cycle, no stage timer) is deleted, with its
+  // alert index entries, once the clock is more than this past its last event;
+  // nullopt keeps closed cases forever. Waiting for it is the case's timer.
+  std::optional<Duration> retain_closed;
 };
 
 // conflicting_duplicate: an event id already stored with other content, and the
@@ -44,7 +49,8 @@ struct EngineCounters {
   uint64_t duplicates = 0;
   uint64_t case_full = 0;
   uint64_t conflicting_duplicates = 0;  // both outcomes: the new record lost, or replaced the stored one
-  uint64_t timers_fired = 0;
+  uint64_t timers_fired = 0;  // stage and retention timers
+  uint64_t purged = 0;        // closed cases deleted after their retention
 };
 
 class Engine {
@@ -102,6 +108,7 @@ class Engine {
     CaseRecord record;
     bool dirty = false;
     uint64_t last_used = 0;  // flush generation of the last access
+    bool purged = false;     // deleted at the next flush (record emptied; an event revives it)
   };
   using CacheEntry = std::pair<const CaseId, CachedCase>;
   Result<CacheEntry*> load(const CaseId& id);
@@ -113,6 +120,11 @@ class Engine {
     const Instant threshold = clock_ - options_.grace;
     return at_due_time ? threshold : threshold - Duration{1};
   }
+  // After a reconcile: a case left without a stage timer and without an open
+  // cycle waits for its retention on its timer. Returns true when the
+  // retention has already passed (the caller purges it).
+  bool await_retention(const CaseEvaluation& evaluation, CaseRecord& record) const;
+  void purge(CacheEntry& entry);
 
   std::shared_ptr<const RuleSet> rules_;
   StateStore& store_;
@@ -129,6 +141,7 @@ class Engine {
   // The dirty entries, so a flush costs the cases touched, not the cache size.
   // Map nodes are stable and dirty entries are never evicted.
   std::vector<CacheEntry*> dirty_;
+  std::vector<CaseId> purged_;  // since the last flush, in purge order
   uint64_t generation_ = 0;
 };
 

@@ -18,6 +18,7 @@ PipelineMetrics::PipelineMetrics(Pipeline& pipeline, std::string partition, Busi
       commits_seen_(pipeline.counters().commits),
       records_at_last_commit_(pipeline.counters().records),
       timers_fired_seen_(pipeline.engine().counters().timers_fired),
+      purged_seen_(pipeline.engine().counters().purged),
       delivery_failures_seen_(pipeline.counters().delivery_failures) {
   refresh_state();
 }
@@ -86,6 +87,9 @@ void PipelineMetrics::sample(int64_t input_lag_records) {
   const uint64_t fired = pipeline_.engine().counters().timers_fired;
   engine_.timers_fired(fired - timers_fired_seen_);
   timers_fired_seen_ = fired;
+  const uint64_t purged = pipeline_.engine().counters().purged;
+  engine_.cases_purged(purged - purged_seen_);
+  purged_seen_ = purged;
   const uint64_t failures = pipeline_.counters().delivery_failures;
   engine_.delivery_failures(failures - delivery_failures_seen_);
   delivery_failures_seen_ = failures;

@@ -100,6 +100,7 @@ class PipelineMetrics {
   uint64_t commits_seen_ = 0;
   uint64_t records_at_last_commit_ = 0;
   uint64_t timers_fired_seen_ = 0;
+  uint64_t purged_seen_ = 0;
   uint64_t delivery_failures_seen_ = 0;
   uint64_t state_at_commit_ = 0;  // commits counter when the tallies were last copied
 };

@@ -131,7 +131,12 @@ EngineProbe::EngineProbe(prometheus::Registry& registry)
                             .Add({}, prometheus::Histogram::BucketBoundaries{0.1, 0.5, 1, 2, 5, 10, 30, 60, 120,
                                                                              300, 900, 3600, 21600, 86400,
                                                                              604800})),
-      timers_fired_(counter(registry, "slawatch_timers_fired_total", "Stage timers the engine fired.").Add({})),
+      timers_fired_(counter(registry, "slawatch_timers_fired_total",
+                            "Timers the engine fired: stage timers and closed cases' retention timers.")
+                        .Add({})),
+      cases_purged_(counter(registry, "slawatch_cases_purged_total",
+                            "Closed cases deleted once their retention (retain_closed) passed.")
+                        .Add({})),
       commits_(counter(registry, "slawatch_commits_total", "Atomic state commits (batches), by partition.")),
       commit_records_(histogram(registry, "slawatch_commit_batch_records",
                                 "Input records per state commit, by partition.")),
@@ -179,6 +184,7 @@ void EngineProbe::dead_letter(std::string_view reason) {
 void EngineProbe::timer_fire_delay(Duration delay) { timer_fire_delay_.Observe(seconds(delay)); }
 
 void EngineProbe::timers_fired(uint64_t count) { timers_fired_.Increment(static_cast<double>(count)); }
+void EngineProbe::cases_purged(uint64_t count) { cases_purged_.Increment(static_cast<double>(count)); }
 
 void EngineProbe::commit(std::string_view partition, uint64_t records, double took_seconds) {
   const Labels labels{{"partition", str(partition)}};

@@ -92,6 +92,7 @@ class EngineProbe {
   void dead_letter(std::string_view reason);
   void timer_fire_delay(Duration delay);
   void timers_fired(uint64_t count);
+  void cases_purged(uint64_t count);
   void commit(std::string_view partition, uint64_t records, double seconds);
   void delivery_failures(uint64_t count);
   void outbox_depth(std::string_view partition, size_t depth);
@@ -109,6 +110,7 @@ class EngineProbe {
   prometheus::Family<prometheus::Counter>& dead_letters_;
   prometheus::Histogram& timer_fire_delay_;
   prometheus::Counter& timers_fired_;
+  prometheus::Counter& cases_purged_;
   prometheus::Family<prometheus::Counter>& commits_;
   prometheus::Family<prometheus::Histogram>& commit_records_;
   prometheus::Family<prometheus::Histogram>& commit_seconds_;

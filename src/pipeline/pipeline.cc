@@ -159,15 +159,25 @@ void Pipeline::release_held() {
   }
 }
 
-Status Pipeline::on_record_replay(const RawRecord& record) {
+Status Pipeline::on_record_replay(const RawRecord& record) { return replay_record(record, nullptr); }
+
+Status Pipeline::on_record_replay(const RawRecord& record, const std::string& position_after) {
+  return replay_record(record, &position_after);
+}
+
+Status Pipeline::replay_record(const RawRecord& record, const std::string* position_after) {
   auto event = intake(record);
   if (!event.ok()) return event.error();
   if (*event == nullptr) return ok_status();
   const Instant event_time = (*event)->time;
   if (auto s = apply(**event, record, false); !s.ok()) return s;
-  auto more = advance(event_time);
-  if (!more.ok()) return more.error();
-  return ok_status();
+  const size_t slice = position_after ? options_.batch_records : SIZE_MAX;
+  for (;;) {
+    auto more = advance(event_time, slice);
+    if (!more.ok()) return more.error();
+    if (!*more) return ok_status();
+    if (auto s = maybe_commit(*position_after, true); !s.ok()) return s;
+  }
 }
 
 Status Pipeline::on_record_live(const RawRecord& record) {

@@ -106,6 +106,14 @@ class Pipeline {
 
   // Replay clock: applies the record, then moves the clock to its event time.
   Status on_record_replay(const RawRecord& record);
+  // The same, firing at most batch_records timers at a time and committing
+  // (at `position_after`, the input position after this record) between
+  // slices. One clock move can make hundreds of thousands of stages due at
+  // once (a working calendar starts every case created over a weekend at the
+  // same Monday 08:00), and unsliced all their alerts sat in one batch: its
+  // outbox, alert index and WriteBatch (peak RSS 3.3 GB, issue 17). A crash
+  // between slices leaves due timers in the store; the next clock move fires them.
+  Status on_record_replay(const RawRecord& record, const std::string& position_after);
   // Live clock: applies the record; the clock moves only with advance(). The
   // alerts the record itself produces are held until the next advance() or
   // commit, and a stage fired and retracted within that batch (a backlog's
@@ -158,6 +166,8 @@ class Pipeline {
 
  private:
   Result<const CaseEvent*> intake(const RawRecord& record);
+  // `position_after` null: fire everything due in one go.
+  Status replay_record(const RawRecord& record, const std::string* position_after);
   // `hold`: keep the alerts for release_held() instead of emitting them.
   Status apply(const CaseEvent& event, const RawRecord& record, bool hold);
   Result<bool> fire(Instant now, size_t max_timers, bool end_of_input);

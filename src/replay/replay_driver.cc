@@ -11,21 +11,22 @@
 namespace slawatch {
 namespace {
 
-// Where a lane of a multi-lane replay stands: the input position of the
-// commit barrier it last committed at. Barriers are numbered, so after a crash
-// between two lanes' commits of one barrier the driver knows which lanes are
-// ahead without comparing input positions (opaque to it).
-// Encoded "<lanes>/<barrier>|<input position>"; a single lane stores the
-// input position alone, as replay always has.
+// Where a lane of a multi-lane replay stands: the number of records read from
+// the start of the input up to its last commit (its ordinal), and the input
+// position there. Ordinals order the lanes' positions without comparing input
+// positions (opaque to the driver): after a crash between two lanes' commits,
+// reading resumes at the lowest and the lanes ahead skip what they have.
+// Encoded "<lanes>/<ordinal>|<input position>"; a single lane stores the input
+// position alone, as replay always has.
 struct LanePosition {
   size_t lanes = 1;
-  uint64_t barrier = 0;
+  uint64_t ordinal = 0;
   std::string input;
 };
 
 std::string encode_position(const LanePosition& p) {
   if (p.lanes == 1) return p.input;
-  return std::to_string(p.lanes) + "/" + std::to_string(p.barrier) + "|" + p.input;
+  return std::to_string(p.lanes) + "/" + std::to_string(p.ordinal) + "|" + p.input;
 }
 
 std::optional<LanePosition> decode_position(std::string_view text) {
@@ -34,7 +35,7 @@ std::optional<LanePosition> decode_position(std::string_view text) {
   if (slash == std::string_view::npos || bar == std::string_view::npos || slash > bar) return std::nullopt;
   LanePosition p;
   if (std::from_chars(text.data(), text.data() + slash, p.lanes).ec != std::errc{} ||
-      std::from_chars(text.data() + slash + 1, text.data() + bar, p.barrier).ec != std::errc{}) {
+      std::from_chars(text.data() + slash + 1, text.data() + bar, p.ordinal).ec != std::errc{}) {
     return std::nullopt;
   }
   p.input = std::string(text.substr(bar + 1));
@@ -43,15 +44,15 @@ std::optional<LanePosition> decode_position(std::string_view text) {
 
 // Where reading resumes, and which lanes skip records they already committed.
 struct ResumePlan {
-  std::string seek_to;                  // "" = from the beginning
-  uint64_t last_barrier = 0;
-  std::vector<std::string> skip_until;  // per lane: skip records up to this input position
+  std::string seek_to;             // "" = from the beginning
+  uint64_t start_ordinal = 0;      // records before seek_to
+  std::vector<uint64_t> skip_through;  // per lane: records up to this ordinal are already in its state
 };
 
 Result<ResumePlan> plan_resume(const std::vector<std::string>& stored) {
   const size_t lanes = stored.size();
   ResumePlan plan;
-  plan.skip_until.resize(lanes);
+  plan.skip_through.resize(lanes, 0);
   if (std::all_of(stored.begin(), stored.end(), [](const auto& s) { return s.empty(); })) return plan;
   if (lanes == 1) {
     if (decode_position(stored[0])) {
@@ -64,8 +65,7 @@ Result<ResumePlan> plan_resume(const std::vector<std::string>& stored) {
   std::vector<LanePosition> positions;
   for (const auto& text : stored) {
     if (text.empty()) {
-      // Killed before this lane's first commit (others committed barrier 1):
-      // it starts from the beginning.
+      // Killed before this lane's first commit (others committed): it starts from the beginning.
       positions.push_back(LanePosition{lanes, 0, ""});
       continue;
     }
@@ -79,16 +79,17 @@ Result<ResumePlan> plan_resume(const std::vector<std::string>& stored) {
     positions.push_back(std::move(*decoded));
   }
   const auto behind = std::min_element(positions.begin(), positions.end(),
-                                       [](const auto& a, const auto& b) { return a.barrier < b.barrier; });
+                                       [](const auto& a, const auto& b) { return a.ordinal < b.ordinal; });
   plan.seek_to = behind->input;
+  plan.start_ordinal = behind->ordinal;
   for (size_t i = 0; i < lanes; ++i) {
-    plan.last_barrier = std::max(plan.last_barrier, positions[i].barrier);
-    if (positions[i].barrier != behind->barrier) plan.skip_until[i] = positions[i].input;
+    if (positions[i].ordinal > behind->ordinal) plan.skip_through[i] = positions[i].ordinal;
   }
   return plan;
 }
 
-Status open_lanes(std::span<Pipeline* const> lanes, std::vector<std::string>& stored, ReplayResult& result) {
+Status open_lanes(std::span<Pipeline* const> lanes, size_t batch_records, std::vector<std::string>& stored,
+                  ReplayResult& result) {
   stored.clear();
   for (Pipeline* lane : lanes) {
     if (auto s = lane->engine().open(); !s.ok()) return s;
@@ -104,6 +105,16 @@ Status open_lanes(std::span<Pipeline* const> lanes, std::vector<std::string>& st
     if (!repaired.ok()) return repaired.error();
     if (auto s = lane.maybe_commit(stored[i], true); !s.ok()) return s;
     result.repairs.push_back(*repaired);
+  }
+  for (size_t i = 0; i < lanes.size(); ++i) {
+    // A crash between two slices of one record's timers left some due at the
+    // committed clock: they fire first, at that clock, as they would have.
+    for (;;) {
+      auto more = lanes[i]->advance(lanes[i]->engine().clock(), batch_records);
+      if (!more.ok()) return more.error();
+      if (auto s = lanes[i]->maybe_commit(stored[i]); !s.ok()) return s;
+      if (!*more) break;
+    }
   }
   return ok_status();
 }
@@ -131,8 +142,9 @@ Result<ReplayResult> replay_one_lane(RecordSource& source, Pipeline& lane, const
     auto more = source.next(record);
     if (!more.ok()) return more.error();
     if (!*more) break;
-    if (auto s = lane.on_record_replay(record); !s.ok()) return s.error();
-    if (auto s = lane.maybe_commit(source.position()); !s.ok()) return s.error();
+    const std::string position = source.position();
+    if (auto s = lane.on_record_replay(record, position); !s.ok()) return s.error();
+    if (auto s = lane.maybe_commit(position); !s.ok()) return s.error();
   }
   result.final_clock = std::max(lane.engine().clock(), options.until.value_or(kMinInstant));
   if (auto s = settle_lane(lane, result.final_clock, source.position(), options.batch_records); !s.ok()) {
@@ -145,6 +157,9 @@ Result<ReplayResult> replay_one_lane(RecordSource& source, Pipeline& lane, const
 // optionally the barrier to commit at (every lane gets every barrier).
 struct LaneChunk {
   std::vector<RawRecord> records;
+  // The lane position after each record: where a commit between slices of its
+  // timers stands (Pipeline::on_record_replay).
+  std::vector<std::string> positions;
   std::optional<std::string> commit_at;
 };
 
@@ -168,8 +183,8 @@ class LaneWorker {
   void run() {
     while (auto chunk = queue_.pop()) {
       if (!status_.ok()) continue;  // drain without work so the reader never blocks on us
-      for (const auto& record : chunk->records) {
-        if (status_ = lane_.on_record_replay(record); !status_.ok()) break;
+      for (size_t i = 0; i < chunk->records.size(); ++i) {
+        if (status_ = lane_.on_record_replay(chunk->records[i], chunk->positions[i]); !status_.ok()) break;
       }
       if (status_.ok() && chunk->commit_at) status_ = lane_.commit_if_due(*chunk->commit_at, true);
       if (status_.ok() && chunk->commit_at) status_ = lane_.deliver_pending();
@@ -186,8 +201,9 @@ class LaneWorker {
 
 // Several lanes: this thread reads and routes, each lane's worker applies.
 // Every `batch_records` records read, every lane commits at the same input
-// position (a barrier); a lane that committed a later barrier than the others
-// before a crash skips the records it already has.
+// position (a barrier); a lane that committed further on than the others
+// before a crash (a later barrier, or a commit between slices of its timers)
+// skips the records it already has.
 Result<ReplayResult> replay_lanes(RecordSource& source, std::span<Pipeline* const> lanes,
                                   const ReplayOptions& options, const ResumePlan& plan, ReplayResult result) {
   const size_t count = lanes.size();
@@ -204,10 +220,9 @@ Result<ReplayResult> replay_lanes(RecordSource& source, std::span<Pipeline* cons
   };
 
   CaseIdPartitioner partitioner(count);
-  std::vector<std::string> skip_until = plan.skip_until;
-  size_t skipping = std::count_if(skip_until.begin(), skip_until.end(), [](const auto& p) { return !p.empty(); });
+  const std::vector<uint64_t>& skip_through = plan.skip_through;
   std::vector<LaneChunk> chunks(count);
-  uint64_t barrier = plan.last_barrier;
+  uint64_t ordinal = plan.start_ordinal;
   size_t since_barrier = 0;
   Status read_status = ok_status();
   RawRecord record;
@@ -219,29 +234,20 @@ Result<ReplayResult> replay_lanes(RecordSource& source, std::span<Pipeline* cons
       break;
     }
     if (!*more) break;
+    ++ordinal;
     const size_t lane = partitioner.partition_of(record);
-    // A lane ahead skips what it committed before the crash: the records up
-    // to its own barrier's position.
-    if (skip_until[lane].empty()) {
+    // A lane ahead skips what it committed before the crash.
+    if (ordinal > skip_through[lane]) {
+      chunks[lane].positions.push_back(encode_position(LanePosition{count, ordinal, source.position()}));
       chunks[lane].records.push_back(std::move(record));
       record = RawRecord{};
       if (chunks[lane].records.size() >= kChunkRecords) workers[lane]->push(std::exchange(chunks[lane], {}));
     }
-    if (skipping > 0) {
-      const std::string position = source.position();
-      for (auto& until : skip_until) {
-        if (!until.empty() && until == position) {
-          until.clear();
-          --skipping;
-        }
-      }
-    }
     if (++since_barrier >= options.batch_records) {
       since_barrier = 0;
-      const std::string position = encode_position(LanePosition{count, ++barrier, source.position()});
+      const std::string position = encode_position(LanePosition{count, ordinal, source.position()});
       for (size_t i = 0; i < count; ++i) {
-        // A lane still skipping stays at its own, later barrier.
-        if (!skip_until[i].empty()) continue;
+        if (ordinal < skip_through[i]) continue;  // a lane still skipping stands further on already
         chunks[i].commit_at = position;
         workers[i]->push(std::exchange(chunks[i], {}));
       }
@@ -254,16 +260,17 @@ Result<ReplayResult> replay_lanes(RecordSource& source, std::span<Pipeline* cons
   if (!read_status.ok()) return read_status.error();
   if (!worked.ok()) return worked.error();
   for (size_t i = 0; i < count; ++i) {
-    if (!skip_until[i].empty()) {
-      return make_error("the input ends before the position partition " + std::to_string(i) +
-                        " of the state was committed at (" + skip_until[i] + "): it is not the input of this state");
+    if (ordinal < skip_through[i]) {
+      return make_error("the input ends after " + std::to_string(ordinal) + " records, before record " +
+                        std::to_string(skip_through[i]) + " where partition " + std::to_string(i) +
+                        " of the state was committed: it is not the input of this state");
     }
   }
 
   // Every lane settles at the clock a single lane would reach.
   result.final_clock = options.until.value_or(kMinInstant);
   for (Pipeline* lane : lanes) result.final_clock = std::max(result.final_clock, lane->engine().clock());
-  const std::string position = encode_position(LanePosition{count, ++barrier, source.position()});
+  const std::string position = encode_position(LanePosition{count, ordinal, source.position()});
   std::vector<Status> settled(count, ok_status());
   {
     std::vector<std::jthread> threads;
@@ -286,10 +293,10 @@ Result<ReplayResult> replay_history(RecordSource& source, std::span<Pipeline* co
   if (lanes.empty()) return make_error("replay needs at least one partition");
   ReplayResult result;
   std::vector<std::string> stored;
-  if (auto s = open_lanes(lanes, stored, result); !s.ok()) return s.error();
+  if (auto s = open_lanes(lanes, options.batch_records, stored, result); !s.ok()) return s.error();
   auto plan = plan_resume(stored);
   if (!plan.ok()) return plan.error();
-  if (options.restart_input) *plan = ResumePlan{"", plan->last_barrier, std::vector<std::string>(lanes.size())};
+  if (options.restart_input) *plan = ResumePlan{"", 0, std::vector<uint64_t>(lanes.size(), 0)};
   result.resumed = std::any_of(stored.begin(), stored.end(), [](const auto& p) { return !p.empty(); });
   if (!plan->seek_to.empty()) {
     if (auto s = source.seek(plan->seek_to); !s.ok()) return s.error();

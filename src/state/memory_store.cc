@@ -45,6 +45,13 @@ Result<std::vector<OutboxEntry>> MemoryStateStore::load_outbox() {
 Result<Checkpoint> MemoryStateStore::load_checkpoint() { return checkpoint_; }
 
 Status MemoryStateStore::commit(StateBatch& batch) {
+  for (const auto& id : batch.case_deletes) {
+    cases_.erase(id);
+    const std::string first = id.str() + '/';  // alert ids are {case}/{rule}/{cycle}/{stage}
+    for (auto it = alert_index_.lower_bound(first); it != alert_index_.end() && it->first.starts_with(first);) {
+      it = alert_index_.erase(it);
+    }
+  }
   for (auto& [id, bytes] : batch.cases) cases_[id] = std::move(bytes);
   for (const auto& key : batch.timer_deletes) timers_.erase(key);
   for (const auto& key : batch.timer_puts) timers_[key] = true;

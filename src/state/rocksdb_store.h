@@ -20,6 +20,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class WriteBatch;
 }  // namespace rocksdb
 
 namespace slawatch {
@@ -57,6 +58,9 @@ class RocksDbDatabase {
   void track_closed_wals();
   // Approximate on-disk size of all column families, for metrics and benchmarks.
   uint64_t live_data_bytes() const;
+  // Bytes of write-ahead log files still needed for recovery (bounded by
+  // max_total_wal_size, set from the memtable budget).
+  uint64_t live_wal_bytes() const;
 
  private:
   RocksDbDatabase() = default;
@@ -90,6 +94,8 @@ class RocksDbStateStore final : public StateStore {
   std::string timer_key(const TimerKey& key) const;
   Status load_timer_count();
   Status load_tallies();
+  // Adds the deletion of a case's record and alert index entries to `wb`.
+  Status delete_case(const CaseId& id, rocksdb::WriteBatch& wb);
 
   // Kept in step with the timers column family by commit(): the engine puts
   // only absent keys and deletes only present ones, so the batch's net change

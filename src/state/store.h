@@ -68,6 +68,9 @@ std::string_view to_string(AlertIndexEntry::State state);
 using Tallies = std::map<std::string, int64_t>;
 
 struct StateBatch {
+  // Cases deleted with their alert index entries, before the puts below (a
+  // case may be deleted and written again in one batch: a fresh record).
+  std::vector<CaseId> case_deletes;
   std::map<CaseId, std::string> cases;  // case id -> encoded CaseRecord
   std::vector<TimerKey> timer_puts;
   std::vector<TimerKey> timer_deletes;
@@ -78,8 +81,8 @@ struct StateBatch {
   std::optional<Checkpoint> checkpoint;
 
   bool empty() const {
-    return cases.empty() && timer_puts.empty() && timer_deletes.empty() && outbox_puts.empty() &&
-           outbox_deletes.empty() && alert_index.empty() && tallies.empty() && !checkpoint;
+    return case_deletes.empty() && cases.empty() && timer_puts.empty() && timer_deletes.empty() &&
+           outbox_puts.empty() && outbox_deletes.empty() && alert_index.empty() && tallies.empty() && !checkpoint;
   }
 };
 

@@ -54,6 +54,15 @@ TEST_F(ConfigTest, MaxRecordBytesDefaultsToOneMebibyteWithinItsRange) {
   EXPECT_NE(error_of("max_record_bytes: 67108865\n").find("max_record_bytes must be between"), std::string::npos);
 }
 
+TEST_F(ConfigTest, RetainClosedDefaultsTo400DaysAndNeverKeepsClosedCases) {
+  EXPECT_EQ(load_config(write("grace: 5s\n")).retain_closed, std::optional<Duration>(std::chrono::days{400}));
+  EXPECT_EQ(load_config(write("retain_closed: 90d\n")).retain_closed, std::optional<Duration>(std::chrono::days{90}));
+  EXPECT_EQ(load_config(write("retain_closed: never\n")).retain_closed, std::nullopt);
+  EXPECT_NE(error_of("retain_closed: forever\n").find("slawatch.yaml:1:1"), std::string::npos)
+      << error_of("retain_closed: forever\n");
+  EXPECT_NE(error_of("retain_closed: forever\n").find("'never'"), std::string::npos);
+}
+
 TEST_F(ConfigTest, KafkaSectionWithDefaultsAndPassThroughProperties) {
   const Config config = load_config(write(
       "kafka:\n"
@@ -203,6 +212,7 @@ TEST(ShippedConfig, FileAndKafkaConfigsLoad) {
   ASSERT_TRUE(kafka_config.kafka.has_value());
   EXPECT_EQ(kafka_config.kafka->events_topic, "hotline.case-events");
   EXPECT_EQ(kafka_config.max_timers_per_second, 20000u);
+  EXPECT_EQ(kafka_config.retain_closed, std::optional<Duration>(kDefaultRetainClosed));
   EXPECT_TRUE(kafka_config.http.has_value());
   // Both name the shipped duty roster (relative to the config folder), and it loads.
   EXPECT_EQ(file_config.roster_path, config_dir + "roster.yaml");

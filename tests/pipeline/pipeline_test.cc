@@ -134,6 +134,48 @@ TEST(Pipeline, OutputLeavesOnlyAfterTheCommitThatRecordedIt) {
   EXPECT_TRUE(store.load_outbox()->empty());
 }
 
+// A clock move that makes many stages due at once fires them in slices of
+// batch_records timers, each slice committed before the next: the same alerts
+// in the same order as unsliced, but never all in one batch.
+TEST(Pipeline, ReplayClockMoveFiresInCommittedSlicesOfBatchRecordsTimers) {
+  auto run = [](bool sliced, MemoryStateStore& store, std::vector<size_t>* slice_sizes) {
+    Harness h(store, 5);
+    h.pipeline.set_delivery_observer([&](const std::vector<OutboxEntry>& group) {
+      if (slice_sizes) slice_sizes->push_back(group.size());
+      return ok_status();
+    });
+    for (int c = 0; c < 4; ++c) {
+      const std::string id = "D-" + std::to_string(c);
+      auto r = record(event_line("d" + std::to_string(c), "dispatched", id, "2026-03-02T09:00:00.000+08:00",
+                                 R"({"department":"noise"})"));
+      EXPECT_TRUE((sliced ? h.pipeline.on_record_replay(r, "p") : h.pipeline.on_record_replay(r)).ok());
+    }
+    // Clock 10:00: each case's warning, breach and escalated are due: 12 timers' worth.
+    const size_t commits_before = store.commits();
+    EXPECT_TRUE((sliced ? h.pipeline.on_record_replay(record(kLater), "p") : h.pipeline.on_record_replay(record(kLater))).ok());
+    const size_t commits_during = store.commits() - commits_before;
+    EXPECT_TRUE(h.pipeline.maybe_commit("p", true).ok());
+    std::vector<std::string> alert_ids;  // with the event type: fired, resolved...
+    for (const auto& w : h.alerts.delivered) {
+      const size_t type = w.payload.find("\"type\"");
+      const size_t id = w.payload.find("\"alert_id\"");
+      alert_ids.push_back(w.payload.substr(type, w.payload.find(',', type) - type) +
+                          w.payload.substr(id, w.payload.find(',', id) - id));
+    }
+    return std::make_pair(commits_during, alert_ids);
+  };
+  MemoryStateStore whole_store;
+  MemoryStateStore sliced_store;
+  std::vector<size_t> slices;
+  const auto whole = run(false, whole_store, nullptr);
+  const auto sliced = run(true, sliced_store, &slices);
+  EXPECT_EQ(whole.first, 0u) << "unsliced: the clock move is one batch";
+  EXPECT_EQ(whole.second.size(), 12u);
+  EXPECT_EQ(sliced.second, whole.second);
+  EXPECT_GE(sliced.first, 2u) << "12 timers in slices of 5: committed at least twice while firing";
+  for (size_t size : slices) EXPECT_LE(size, 5u) << "no delivered group holds more than one slice";
+}
+
 // The notify roles of fired alerts name the people on duty at due_at (for
 // the case's department); without a roster they stay null.
 TEST(Pipeline, RosterNamesThePeopleOnDutyAtTheDueTime) {

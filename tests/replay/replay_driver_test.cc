@@ -188,7 +188,7 @@ TEST(ReplayDriver, ALaneAheadOfTheOthersSkipsWhatItAlreadyCommitted) {
   }
   // Roll lane 1 back to the barrier before: as if it crashed before committing 450.
   auto checkpoint = s1.load_checkpoint().value();
-  ASSERT_EQ(checkpoint.source_position, "2/3|450");
+  ASSERT_EQ(checkpoint.source_position, "2/450|450");
   MemoryStateStore s1_earlier;
   {
     // Replaying the first 300 records into a fresh lane 1 gives its state at barrier 2.
@@ -197,7 +197,7 @@ TEST(ReplayDriver, ALaneAheadOfTheOthersSkipsWhatItAlreadyCommitted) {
     Lanes lanes(testing::default_rules(), {&t0, &s1_earlier}, scratch);
     VectorSource crashing(lines, 310);
     ASSERT_FALSE(replay_history(crashing, lanes.lanes, ReplayOptions{std::nullopt, 150}).ok());
-    ASSERT_EQ(s1_earlier.load_checkpoint().value().source_position, "2/2|300");
+    ASSERT_EQ(s1_earlier.load_checkpoint().value().source_position, "2/300|300");
   }
   Lanes resumed(testing::default_rules(), {&s0, &s1_earlier}, sink);
   VectorSource source(lines);
@@ -231,7 +231,7 @@ TEST(ReplayDriver, ALaneKilledBeforeItsFirstCommitStartsFromTheBeginning) {
     VectorSource crashing(lines, 160);
     ASSERT_FALSE(replay_history(crashing, lanes.lanes, ReplayOptions{std::nullopt, 150}).ok());
   }
-  ASSERT_EQ(s0.load_checkpoint().value().source_position, "2/1|150");
+  ASSERT_EQ(s0.load_checkpoint().value().source_position, "2/150|150");
   Lanes resumed(testing::default_rules(), {&s0, &s1_fresh}, sink);
   VectorSource source(lines);
   auto result = replay_history(source, resumed.lanes, ReplayOptions{std::nullopt, 150});

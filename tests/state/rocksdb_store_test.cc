@@ -8,10 +8,12 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <string>
 
+#include "state/state_reader.h"
 #include "temp_database.h"
 
 namespace slawatch {
@@ -274,6 +276,59 @@ TEST(CaseRecordCodec, CycleMarksAndMarkDepartmentsRoundTripAndFormatOneIsStillRe
   EXPECT_EQ(read->marks, old.marks);
   EXPECT_TRUE(read->cycles.empty());
   EXPECT_FALSE(read->timer_due.has_value());
+}
+
+TEST_F(RocksDbStoreTest, DeletedCaseTakesItsAlertIndexEntriesAndNoOtherCases) {
+  auto db = open();
+  RocksDbStateStore store(db, 0);
+  auto index_entry = [](std::string id) {
+    return AlertIndexEntry{std::move(id), AlertIndexEntry::State::resolved, "dept-a", "{}"};
+  };
+  StateBatch batch;
+  batch.cases[CaseId{"C-1"}] = "old";
+  batch.cases[CaseId{"C-10"}] = "other";
+  batch.alert_index = {index_entry("C-1/first-response/1/breach"), index_entry("C-1/repeated-return/1/threshold"),
+                       index_entry("C-10/first-response/1/breach")};
+  ASSERT_TRUE(store.commit(batch).ok());
+  StateBatch purge;
+  purge.case_deletes = {CaseId{"C-1"}};
+  ASSERT_TRUE(store.commit(purge).ok());
+  EXPECT_FALSE(store.load_case(CaseId{"C-1"})->has_value());
+  EXPECT_EQ(**store.load_case(CaseId{"C-10"}), "other") << "a case whose id starts with the purged one stays";
+  StateReader reader(db);
+  EXPECT_TRUE(reader.alerts_of_case(0, CaseId{"C-1"})->empty());
+  EXPECT_EQ(reader.alerts_of_case(0, CaseId{"C-10"})->size(), 1u);
+  // Deleted and written again in one batch: the fresh record stays.
+  StateBatch revive;
+  revive.case_deletes = {CaseId{"C-10"}};
+  revive.cases[CaseId{"C-10"}] = "fresh";
+  ASSERT_TRUE(store.commit(revive).ok());
+  EXPECT_EQ(**store.load_case(CaseId{"C-10"}), "fresh");
+  EXPECT_TRUE(reader.alerts_of_case(0, CaseId{"C-10"})->empty());
+}
+
+TEST(RocksDbWalTest, WriteAheadLogsStayWithinThreeTimesTheMemtableBudget) {
+  // A 1 MiB budget and 48 MiB written through the cases family, with the
+  // checkpoint (meta, a few bytes per commit) beside it: the pattern that kept
+  // every log alive before max_total_wal_size was set.
+  constexpr size_t kBudget = 1u << 20;
+  RocksDbOptions options;
+  options.memtable_budget_bytes = kBudget;
+  testing::TempDatabase temp("slawatch-wal-test", options);
+  RocksDbStateStore store(temp.database, 0);
+  uint64_t peak_wal = 0;
+  for (int commit = 0; commit < 192; ++commit) {
+    StateBatch batch;
+    for (int i = 0; i < 16; ++i) {
+      const int n = commit * 16 + i;
+      batch.cases[CaseId{"C-" + std::to_string(n)}] = std::string(16u << 10, static_cast<char>('a' + n % 26));
+    }
+    batch.checkpoint = Checkpoint{at(commit), std::to_string(commit), 1};
+    ASSERT_TRUE(store.commit(batch).ok());
+    peak_wal = std::max(peak_wal, temp.database->live_wal_bytes());
+  }
+  EXPECT_GT(peak_wal, kBudget) << "enough was written to roll several logs";
+  EXPECT_LE(peak_wal, 3 * kBudget) << "logs are released once their memtables are flushed";
 }
 
 }  // namespace

@@ -14,10 +14,13 @@ namespace slawatch::testing {
 
 class TempDatabase {
  public:
-  explicit TempDatabase(const std::string& prefix)
-      : dir_(std::filesystem::temp_directory_path() /
+  // `options.path` is set here; the other options apply at every (re)open.
+  explicit TempDatabase(const std::string& prefix, RocksDbOptions options = {})
+      : options_(std::move(options)),
+        dir_(std::filesystem::temp_directory_path() /
              (prefix + "-" + std::to_string(::getpid()) + "-" +
               ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
+    options_.path = dir_.string();
     std::filesystem::remove_all(dir_);
     reopen();
   }
@@ -31,9 +34,7 @@ class TempDatabase {
   // Closes the database (every other holder must have let go) and opens it again.
   std::shared_ptr<RocksDbDatabase> reopen() {
     database.reset();
-    RocksDbOptions options;
-    options.path = dir_.string();
-    auto db = RocksDbDatabase::open(options);
+    auto db = RocksDbDatabase::open(options_);
     EXPECT_TRUE(db.ok()) << (db.ok() ? "" : db.error().message);
     if (db.ok()) database = *db;
     return database;
@@ -42,6 +43,7 @@ class TempDatabase {
   std::shared_ptr<RocksDbDatabase> database;
 
  private:
+  RocksDbOptions options_;
   std::filesystem::path dir_;
 };
 
