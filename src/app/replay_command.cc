@@ -187,7 +187,9 @@ int run_replay(const ReplayArgs& args) {
               << c.duplicates << " duplicates, " << c.dead_letters << " dead-lettered; alerts: "
               << c.alerts_fired << " fired, " << c.alerts_resolved << " resolved, "
               << c.alerts_retracted << " retracted";
-    if (engine.counters().purged > 0) std::cerr << "; " << engine.counters().purged << " closed cases purged";
+    uint64_t purged = 0;
+    for (const auto& engine : engines) purged += engine->counters().purged;
+    if (purged > 0) std::cerr << "; " << purged << " closed cases purged";
     std::cerr << "\n";
   }
   return 0;
