@@ -25,6 +25,7 @@ struct ReplayArgs {
   bool quiet = false;
   bool exit_when_ready = false;  // open state, recover, report, exit (restart-time measurement)
   std::string audit_path;  // empty: no audit log
+  bool audit_accept_missing_head = false;  // append to a non-empty log that has no head file
 };
 int run_replay(const ReplayArgs& args);
 

@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
   replay_cmd->add_flag("--quiet", replay.quiet, "No per-record rejection messages or summary");
   replay_cmd->add_option("--audit", replay.audit_path,
                          "Append delivered alerts and the loaded rule set to this hash-chained audit log");
+  replay_cmd->add_flag("--audit-accept-missing-head", replay.audit_accept_missing_head,
+                       "Append to an audit log that has entries but no head file (its end cannot be checked)");
   replay_cmd->add_flag("--exit-when-ready", replay.exit_when_ready,
                        "Open the state, deliver its outbox, print the time to ready and exit");
 

@@ -135,7 +135,7 @@ int run_replay(const ReplayArgs& args) {
   if (!args.audit_path.empty()) {
     auto started = AuditTrail::start(
         args.audit_path, [](const std::string& notice) { std::cerr << "slawatch: " << notice << "\n"; }, *rules,
-        args.rules_path, engine.clock(), "replay");
+        args.rules_path, engine.clock(), "replay", audit::OpenOptions{args.audit_accept_missing_head});
     if (!started.ok()) return fail(started.error());
     audit_trail = std::move(started).value();
     pipeline.set_delivery_observer(audit_trail->observer(engine));
