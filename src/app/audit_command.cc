@@ -40,7 +40,11 @@ int run_audit_verify(const AuditVerifyArgs& args, std::ostream& out, std::ostrea
     return 1;
   }
   out << "audit OK: " << report.entries << " entries, head " << report.head_hash << " (seq " << report.last_seq
-      << ")" << (anchor ? ", anchored head found" : "") << "\n";
+      << ")" << (anchor ? ", anchored head found" : "");
+  if (report.being_written > 0) {
+    out << "; the last " << report.being_written << " are being written (not yet anchored)";
+  }
+  out << "\n";
   return 0;
 }
 

@@ -22,16 +22,17 @@ std::string actor(const std::string& command) {
 }  // namespace
 
 Result<std::unique_ptr<AuditTrail>> AuditTrail::open(const std::string& path,
-                                                     const audit::AuditLog::Notice& notice) {
-  auto log = audit::AuditLog::open(path, notice);
+                                                     const audit::AuditLog::Notice& notice,
+                                                     audit::OpenOptions options) {
+  auto log = audit::AuditLog::open(path, notice, options);
   if (!log.ok()) return log.error();
   return std::unique_ptr<AuditTrail>(new AuditTrail(std::move(log).value()));
 }
 
 Result<std::unique_ptr<AuditTrail>> AuditTrail::start(const std::string& path, const audit::AuditLog::Notice& notice,
                                                       const RuleSet& rules, const std::string& rules_path, Instant at,
-                                                      const std::string& command) {
-  auto trail = open(path, notice);
+                                                      const std::string& command, audit::OpenOptions options) {
+  auto trail = open(path, notice, options);
   if (!trail.ok()) return trail.error();
   if (auto recorded = (*trail)->record_rules(rules, rules_path, at, command); !recorded.ok()) {
     return recorded.error();

@@ -20,12 +20,13 @@ namespace slawatch {
 class AuditTrail {
  public:
   // Opens (or creates) the log; a torn tail it cuts off is told to `notice`.
-  static Result<std::unique_ptr<AuditTrail>> open(const std::string& path, const audit::AuditLog::Notice& notice);
+  static Result<std::unique_ptr<AuditTrail>> open(const std::string& path, const audit::AuditLog::Notice& notice,
+                                                  audit::OpenOptions options = {});
 
   // Opens the log and records the rule set loaded at start-up (record_rules).
   static Result<std::unique_ptr<AuditTrail>> start(const std::string& path, const audit::AuditLog::Notice& notice,
                                                    const RuleSet& rules, const std::string& rules_path, Instant at,
-                                                   const std::string& command);
+                                                   const std::string& command, audit::OpenOptions options = {});
 
   // Appends and syncs `rules.loaded` (version, source path, rule counts,
   // actor) unless the last one in the log has this version. `at` is the

@@ -29,6 +29,7 @@ struct ReplayArgs {
   size_t partitions = 1;   // lanes by case-id hash, each on its own worker thread
   std::optional<size_t> max_record_bytes;  // unset: the config's, else the default
   bool restart_input = false;  // read --events from its beginning even if the state has a checkpoint
+  bool audit_accept_missing_head = false;  // append to a non-empty log that has no head file
 };
 int run_replay(const ReplayArgs& args);
 

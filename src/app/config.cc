@@ -166,7 +166,11 @@ AuditConfig load_audit(const YAML::Node& section, const std::function<std::strin
   AuditConfig audit;
   for (const auto& kv : section) {
     const auto key = kv.first.as<std::string>();
-    if (key != "path") throw ConfigError("unknown key 'audit." + key + "' (path)");
+    if (key == "accept_missing_head") {
+      audit.accept_missing_head = kv.second.as<bool>();
+      continue;
+    }
+    if (key != "path") throw ConfigError("unknown key 'audit." + key + "' (path, accept_missing_head)");
     audit.path = resolve(kv.second.as<std::string>());
   }
   if (audit.path.empty() || audit.path == "-") throw ConfigError("'audit.path' must name a file");

@@ -40,6 +40,7 @@ struct ReloadConfig {
 // loaded rule sets (src/audit; docs/escalation.md, "Audit log").
 struct AuditConfig {
   std::string path;  // the log; its anchor is written next to it as <path>.head
+  bool accept_missing_head = false;  // append to a non-empty log whose head file is gone
 };
 
 // The `shadow:` section: a candidate rule set the live monitor runs beside

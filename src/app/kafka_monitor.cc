@@ -501,7 +501,7 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
   if (config.audit) {
     auto started = AuditTrail::start(
         config.audit->path, [&log](const std::string& notice) { log.warn("{}", notice); }, *rules,
-        config.rules_path, clock.now(), "run");
+        config.rules_path, clock.now(), "run", audit::OpenOptions{config.audit->accept_missing_head});
     if (!started.ok()) return fail(started.error());
     audit_trail = std::move(started).value();
   }

@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
   replay_cmd->add_flag("--restart-input", replay.restart_input,
                        "With --state: read --events from its beginning even though the state was built from "
                        "another input (events already applied count as duplicates)");
+  replay_cmd->add_flag("--audit-accept-missing-head", replay.audit_accept_missing_head,
+                       "Append to an audit log that has entries but no head file (its end cannot be checked)");
   replay_cmd->add_flag("--exit-when-ready", replay.exit_when_ready,
                        "Open the state, deliver its outbox, print the time to ready and exit");
 

@@ -161,7 +161,7 @@ int run_replay(const ReplayArgs& args) {
     if (auto s = engines[0]->open(); !s.ok()) return fail(s.error());
     auto started = AuditTrail::start(
         args.audit_path, [](const std::string& notice) { std::cerr << "slawatch: " << notice << "\n"; }, *rules,
-        args.rules_path, engines[0]->clock(), "replay");
+        args.rules_path, engines[0]->clock(), "replay", audit::OpenOptions{args.audit_accept_missing_head});
     if (!started.ok()) return fail(started.error());
     audit_trail = std::move(started).value();
     pipelines[0]->set_delivery_observer(audit_trail->observer(*engines[0]));

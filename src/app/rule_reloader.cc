@@ -186,7 +186,7 @@ void RuleReloader::add_routes(HttpRoutes& routes, std::string token, std::chrono
     if (request.authorization.empty()) {
       return HttpResponse{401, json, R"({"error":"reload needs 'Authorization: Bearer <token>'"})"};
     }
-    if (token.empty() || request.authorization != "Bearer " + token) {
+    if (!bearer_token_matches(request.authorization, token)) {
       return HttpResponse{403, json, R"({"error":"wrong reload token"})"};
     }
     auto future = this->request("HTTP " + std::string(request.remote_address));

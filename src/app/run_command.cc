@@ -210,7 +210,7 @@ int run_live(const RunArgs& args) {
   if (config.audit) {
     auto started = AuditTrail::start(
         config.audit->path, [](const std::string& notice) { std::cerr << "slawatch: " << notice << "\n"; },
-        *rules, config.rules_path, clock.now(), "run");
+        *rules, config.rules_path, clock.now(), "run", audit::OpenOptions{config.audit->accept_missing_head});
     if (!started.ok()) return fail(started.error());
     audit_trail = std::move(started).value();
     pipeline.set_delivery_observer(audit_trail->observer(engine));

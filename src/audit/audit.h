@@ -14,6 +14,12 @@
 // ({"seq":N,"hash":"..."}), rewritten atomically after every sync. Copied
 // elsewhere (or compared with --expect-head), it anchors the chain so that
 // removing entries from the end is caught too: a chain alone cannot show it.
+// Entries after the anchored head are an error too: anyone can append an
+// entry with a correct hash, so only the writer's own head vouches for the
+// end. Before it appends, the writer records its intent in the head file
+// ({"seq":N,"hash":"...","writing":M}: entries N+1..M are being written);
+// only entries so covered, which a crash left unanchored, are cut off on the
+// next open. Any other entry after the head makes the writer refuse the log.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -53,6 +59,9 @@ struct EntrySummary {
 struct Anchor {
   std::optional<uint64_t> seq;
   std::string hash;
+  // A writer's intent (head files only): entries up to this seq may follow
+  // the head unanchored, a group being written or a crash's leftover.
+  std::optional<uint64_t> writing;
 };
 
 // The first thing wrong with a log.
@@ -69,6 +78,10 @@ struct VerifyReport {
   uint64_t last_seq = 0;
   std::string head_hash = std::string(kGenesisHash);
   uint64_t good_bytes = 0;  // bytes of those entries: where a cut would go
+  // With an anchor that was found: the bytes up to and including the anchored
+  // entry, and how many valid entries follow it within the writer's intent.
+  uint64_t anchored_bytes = 0;
+  uint64_t being_written = 0;
   std::optional<Problem> problem;         // the chain's first problem
   std::optional<Problem> anchor_problem;  // the anchor not matched by the valid entries
   std::map<std::string, EntrySummary, std::less<>> last_by_kind;
@@ -76,10 +89,12 @@ struct VerifyReport {
 };
 
 // Checks a whole log's content (pure): every entry's hash, seq continuity and
-// prev links, stopping at the first problem; then the anchor, if given.
+// prev links, stopping at the first problem; then the anchor, if given: the
+// entry it names must be there with its hash and be the last one (but for
+// entries within the anchor's `writing`).
 VerifyReport verify_chain(std::string_view content, const std::optional<Anchor>& anchor = std::nullopt);
 
-// Reads a head file ({"seq":N,"hash":"..."}).
+// Reads a head file ({"seq":N,"hash":"..."}, optionally "writing":M > N).
 Result<Anchor> read_head_file(const std::string& path);
 
 // Lowercase hex SHA-256 (OpenSSL EVP).
@@ -92,10 +107,18 @@ std::string sha256_hex(std::string_view bytes);
 // reported through `notice`) and the chain continues from the last whole
 // entry; a log damaged anywhere else is refused, never repaired.
 // Single-threaded; one writer per file (an exclusive flock, held while open).
+struct OpenOptions {
+  // A log with entries but no head file is refused (its end may have been
+  // cut off with the head deleted) unless the operator accepts it; the
+  // writer then anchors the chain as it finds it.
+  bool accept_missing_head = false;
+};
+
 class AuditLog {
  public:
   using Notice = std::function<void(const std::string&)>;
-  static Result<std::unique_ptr<AuditLog>> open(const std::string& path, const Notice& notice = {});
+  static Result<std::unique_ptr<AuditLog>> open(const std::string& path, const Notice& notice = {},
+                                                OpenOptions options = {});
   ~AuditLog();
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
@@ -113,13 +136,16 @@ class AuditLog {
 
  private:
   AuditLog(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
-  Status write_head();
+  // The head file naming the last synced entry, with the intent to write up
+  // to `writing` when given.
+  Status write_head(std::optional<uint64_t> writing);
 
   std::string path_;
   int fd_;
   uint64_t size_ = 0;
   uint64_t last_seq_ = 0;
   uint64_t synced_seq_ = 0;
+  std::string synced_head_ = std::string(kGenesisHash);
   std::string head_ = std::string(kGenesisHash);
   std::map<std::string, EntrySummary, std::less<>> last_by_kind_;
   std::string buffer_;

@@ -55,7 +55,8 @@ Status sync_directory_of(const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& path, const Notice& notice) {
+Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& path, const Notice& notice,
+                                                 OpenOptions options) {
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return os_error("cannot open audit log", path);
   std::unique_ptr<AuditLog> log(new AuditLog(path, fd));
@@ -67,39 +68,55 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& path, const 
   if (!content.ok()) return content.error();
 
   // The head file names the last synced entry: everything up to it was
-  // durable and must be intact; only what follows it can be a crash's leftover.
+  // durable and must be intact; only what follows it, and only while the
+  // head records a write in progress, can be a crash's leftover.
   std::optional<Anchor> head;
   if (std::filesystem::exists(log->head_path())) {
     auto read = read_head_file(log->head_path());
     if (!read.ok()) return read.error();
     head = *read;
+  } else if (!content->empty() && !options.accept_missing_head) {
+    return make_error("audit log '" + path + "' has entries but no head file " + log->head_path() +
+                      ": entries may have been removed from its end; refusing to append (check it with slawatch "
+                      "audit verify and a copy of its head; accept it as it is with --audit-accept-missing-head)");
   }
   VerifyReport report = verify_chain(*content, head);
   const Problem* problem = report.problem ? &*report.problem : nullptr;
-  const bool after_synced = head && report.entries > 0 && report.last_seq >= *head->seq;
-  if (problem && !problem->torn_tail && !after_synced) {
+  const bool after_head = head && report.last_seq >= *head->seq;
+  const bool crash_leftover = problem && after_head && (problem->torn_tail || head->writing);
+  if (problem && !problem->torn_tail && !crash_leftover) {
     return make_error("audit log '" + path + "' is damaged at " + problem->to_string() +
                       "; refusing to append (check it with slawatch audit verify)");
   }
-  // Checked before any cut: a log shorter than its head is evidence, left as found.
+  // Checked before any cut: a log shorter than its head, or with entries the
+  // writer never anchored, is evidence, left as found.
   if (report.anchor_problem) {
     return make_error("audit log '" + path + "' does not match its head file " + log->head_path() + ": " +
                       report.anchor_problem->to_string() + "; refusing to append");
   }
-  if (problem) {
-    if (::ftruncate(fd, static_cast<off_t>(report.good_bytes)) != 0 || ::fsync(fd) != 0) {
-      return os_error("cannot cut the torn tail of audit log", path);
+  const uint64_t keep = head ? report.anchored_bytes : report.good_bytes;
+  if (keep < content->size()) {
+    if (::ftruncate(fd, static_cast<off_t>(keep)) != 0 || ::fsync(fd) != 0) {
+      return os_error("cannot cut the unanchored tail of audit log", path);
     }
     if (notice) {
-      notice("audit log " + path + ": cut off a torn trailing entry at line " + std::to_string(problem->line) +
-             " (" + std::to_string(content->size() - report.good_bytes) + " bytes: " + problem->what +
-             "); the chain continues from seq " + std::to_string(report.last_seq));
+      const std::string what =
+          problem ? "a torn trailing entry at line " + std::to_string(problem->line) + " (" +
+                        std::to_string(content->size() - keep) + " bytes: " + problem->what + ")"
+                  : std::to_string(report.being_written) + " unanchored entries a crash left mid-write (" +
+                        std::to_string(content->size() - keep) + " bytes)";
+      report = verify_chain(std::string_view(*content).substr(0, keep), head);
+      notice("audit log " + path + ": cut off " + what + "; the chain continues from seq " +
+             std::to_string(report.last_seq));
+    } else {
+      report = verify_chain(std::string_view(*content).substr(0, keep), head);
     }
   }
   log->size_ = report.good_bytes;
   log->last_seq_ = report.last_seq;
   log->synced_seq_ = report.last_seq;
   log->head_ = report.head_hash;
+  log->synced_head_ = report.head_hash;
   log->last_by_kind_ = std::move(report.last_by_kind);
   return log;
 }
@@ -114,6 +131,9 @@ Status AuditLog::append_batch(std::span<const Record> records) {
     if (auto s = detail::validate(record); !s.ok()) return s;
     head = detail::append_entry(buffer_, ++seq, head, record);
   }
+  if (records.empty()) return ok_status();
+  // The intent first: entries the head does not cover are refused on open.
+  if (auto s = write_head(seq); !s.ok()) return s;
   if (auto s = write_all(fd_, buffer_, path_); !s.ok()) {
     // Never leave part of a group behind: the chain must end at a whole entry.
     if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
@@ -136,9 +156,9 @@ Status AuditLog::append_batch(std::span<const Record> records) {
 Status AuditLog::sync() {
   if (synced_seq_ == last_seq_) return ok_status();
   if (::fdatasync(fd_) != 0) return os_error("cannot sync audit log", path_);
-  if (auto s = write_head(); !s.ok()) return s;
   synced_seq_ = last_seq_;
-  return ok_status();
+  synced_head_ = head_;
+  return write_head(std::nullopt);
 }
 
 Status AuditLog::append_and_sync(std::span<const Record> records) {
@@ -151,15 +171,17 @@ const EntrySummary* AuditLog::last_of_kind(std::string_view kind) const {
   return it == last_by_kind_.end() ? nullptr : &it->second;
 }
 
-// Written after the log is synced, so the head never names an entry that is
-// not durable; replaced atomically (temporary file, fdatasync, rename).
-Status AuditLog::write_head() {
+// The head never names an entry that is not durable (it names the last
+// synced one); replaced atomically (temporary file, fdatasync, rename), so
+// the intent is durable before the entries it covers are written.
+Status AuditLog::write_head(std::optional<uint64_t> writing) {
   const std::string head_path = this->head_path();
   const std::string temp = head_path + ".tmp";
   const bool first = !std::filesystem::exists(head_path);
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return os_error("cannot write head file", temp);
-  const std::string text = "{\"seq\":" + std::to_string(last_seq_) + ",\"hash\":\"" + head_ + "\"}\n";
+  const std::string text = "{\"seq\":" + std::to_string(synced_seq_) + ",\"hash\":\"" + synced_head_ + "\"" +
+                           (writing ? ",\"writing\":" + std::to_string(*writing) : std::string()) + "}\n";
   auto written = write_all(fd, text, temp);
   if (written.ok() && ::fdatasync(fd) != 0) written = os_error("cannot sync head file", temp);
   ::close(fd);

@@ -61,7 +61,10 @@ VerifyReport verify_chain(std::string_view content, const std::optional<Anchor>&
 
   VerifyReport report;
   std::unordered_map<std::string, size_t> last_line_of_kind;
-  bool anchor_found = false;
+  // The genesis (seq 0) is the head of an empty log: found before any entry.
+  bool anchor_found = anchor && anchor->seq == 0u && anchor->hash == kGenesisHash;
+  uint64_t anchored_seq = 0;
+  size_t anchored_line = 0;  // 1-based; 0: the genesis
   std::optional<Problem> anchor_problem;
   auto fail = [&](size_t index, std::optional<uint64_t> seq, std::string what, bool torn = false) {
     report.problem = Problem{index + 1, seq, std::move(what), torn};
@@ -133,6 +136,9 @@ VerifyReport verify_chain(std::string_view content, const std::optional<Anchor>&
     last_line_of_kind[std::string(e.kind)] = i;
     if (anchor && !anchor_found && (anchor->seq ? e.seq == *anchor->seq : e.stored_hash == anchor->hash)) {
       anchor_found = true;
+      anchored_seq = e.seq;
+      anchored_line = i + 1;
+      report.anchored_bytes = report.good_bytes;
       if (e.stored_hash != anchor->hash) {
         anchor_problem = Problem{i + 1, e.seq,
                                  "altered: hash " + report.head_hash + " is not the anchored head " + anchor->hash +
@@ -151,6 +157,17 @@ VerifyReport verify_chain(std::string_view content, const std::optional<Anchor>&
                              "removed: the log ends here but " + named +
                                  " is not in it: entries after this one were removed, or the log was rewritten"};
   }
+  if (anchor && anchor_found && !anchor_problem && report.last_seq > anchored_seq) {
+    const uint64_t after = report.last_seq - anchored_seq;
+    if (anchor->writing && report.last_seq <= *anchor->writing) {
+      report.being_written = after;
+    } else {
+      anchor_problem = Problem{anchored_line + 1, anchored_seq + 1,
+                               "appended after the anchored head (" + seq_text(anchored_seq) + "): " +
+                                   std::to_string(after) + (after == 1 ? " entry" : " entries") +
+                                   " that the writer never anchored (forged, or written by another program)"};
+    }
+  }
   report.anchor_problem = std::move(anchor_problem);
   return report;
 }
@@ -161,11 +178,17 @@ Result<Anchor> read_head_file(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   auto json = nlohmann::json::parse(text.str(), nullptr, false);
+  const auto bad = [&] { return make_error("head file '" + path + "' is not {\"seq\":N,\"hash\":\"<64 hex>\"}"); };
   if (json.is_discarded() || !json.is_object() || !json.contains("seq") || !json["seq"].is_number_unsigned() ||
       !json.contains("hash") || !json["hash"].is_string() || !detail::is_hex_hash(json["hash"].get<std::string>())) {
-    return make_error("head file '" + path + "' is not {\"seq\":N,\"hash\":\"<64 hex>\"}");
+    return bad();
   }
-  return Anchor{json["seq"].get<uint64_t>(), json["hash"].get<std::string>()};
+  Anchor anchor{json["seq"].get<uint64_t>(), json["hash"].get<std::string>(), std::nullopt};
+  if (json.contains("writing")) {
+    if (!json["writing"].is_number_unsigned() || json["writing"].get<uint64_t>() <= *anchor.seq) return bad();
+    anchor.writing = json["writing"].get<uint64_t>();
+  }
+  return anchor;
 }
 
 }  // namespace slawatch::audit

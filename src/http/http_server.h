@@ -9,8 +9,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "model/result.h"
 
@@ -21,7 +23,7 @@ namespace slawatch {
 
 struct HttpRequest {
   std::string_view method;  // GET, HEAD or POST
-  std::string_view path;    // decoded, without the query
+  std::string_view path;    // decoded, without the query; valid UTF-8 without control characters
   std::string_view query;   // after '?', empty when absent
   std::string_view authorization;  // the Authorization header, empty when absent
   std::string_view accept_language;  // the Accept-Language header, empty when absent
@@ -64,9 +66,31 @@ struct HttpServerOptions {
   // civetweb's listening_ports syntax: "127.0.0.1:9464", "[::1]:9464"; port 0
   // picks a free port (see HttpServer::port()).
   std::string listen = "127.0.0.1:9464";
-  int threads = 2;
-  int request_timeout_ms = 10000;
+  // Each connection holds one worker thread until it is answered, however
+  // slowly its client sends: enough of them that a few slow clients leave
+  // threads free for the probes.
+  int threads = 32;
+  // Everything of a request (request line, headers, body) must arrive within
+  // this time from its first byte; a slower one is dropped, freeing its thread.
+  int request_timeout_ms = 5000;
+  // Connections from one client address whose request is being handled at
+  // once (from its headers in to its answer out: reading a body, waiting
+  // for a reload); a further one is answered 429 at once (except /livez and
+  // /readyz, which cost no more than the refusal would). civetweb gives no
+  // hook with the client's address before the headers are in; until then a
+  // connection is bounded by request_timeout_ms only.
+  int max_connections_per_client = 8;
 };
+
+// True when `authorization` is exactly "Bearer <token>", in time that does not
+// depend on where the two first differ (so a caller cannot guess the token
+// byte by byte from response times). An empty token matches nothing.
+bool bearer_token_matches(std::string_view authorization, std::string_view token);
+
+// Decodes a request path's %XX escapes. An error for a bad escape, a decoded
+// NUL or other control character, or bytes that are not UTF-8: such a path
+// names nothing, and must not be cut short at the NUL and name something else.
+Result<std::string> decode_request_path(std::string_view raw);
 
 // Serves the routes until destroyed. The destructor waits for running
 // handlers, so whatever they capture must outlive the server.
@@ -83,10 +107,15 @@ class HttpServer {
 
  private:
   HttpServer(HttpServerOptions options, HttpRoutes routes);
+  class ClientSlot;
   static int handle(mg_connection* connection, void* self);
 
   HttpServerOptions options_;
   HttpRoutes routes_;
+  // Requests being handled per client address (handlers run on several
+  // worker threads, hence the lock).
+  std::mutex clients_mutex_;
+  std::unordered_map<std::string, int> requests_by_client_;
   mg_context* context_ = nullptr;
   uint16_t port_ = 0;
 };

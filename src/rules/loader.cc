@@ -504,7 +504,11 @@ std::vector<ParsedStage> RuleSetLoader::read_stages(DocumentChecker& checker, co
 std::optional<ParsedStage> RuleSetLoader::read_stage(DocumentChecker& checker,
                                                      const YAML::Node& node, size_t position) {
   std::string context = "stage " + std::to_string(position);
-  if (node.IsMap() && node["name"].IsScalar()) context = "stage '" + node["name"].Scalar() + "'";
+  if (node.IsMap()) {
+    // A missing key gives an invalid node, which throws on any question but IsDefined.
+    const YAML::Node name = node["name"];
+    if (name.IsDefined() && name.IsScalar()) context = "stage '" + name.Scalar() + "'";
+  }
   std::optional<Mapping> mapping = checker.mapping(node, kStageKeys, context);
   if (!mapping) return std::nullopt;
   ParsedStage parsed;

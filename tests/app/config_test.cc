@@ -170,7 +170,10 @@ TEST_F(ConfigTest, AuditSectionNamesTheLogRelativeToTheFile) {
   const Config config = load_config(write("audit: {path: ../var/audit.jsonl}\n"));
   ASSERT_TRUE(config.audit.has_value());
   EXPECT_EQ(config.audit->path, (dir_.parent_path() / "var/audit.jsonl").string());
-  EXPECT_NE(error_of("audit: {file: x}\n").find("unknown key 'audit.file' (path)"), std::string::npos);
+  EXPECT_FALSE(config.audit->accept_missing_head);
+  EXPECT_TRUE(load_config(write("audit: {path: a.jsonl, accept_missing_head: true}\n")).audit->accept_missing_head);
+  EXPECT_NE(error_of("audit: {file: x}\n").find("unknown key 'audit.file' (path, accept_missing_head)"),
+            std::string::npos);
   EXPECT_NE(error_of("audit: x\n").find("'audit' must be a map"), std::string::npos);
   EXPECT_NE(error_of("audit: {path: \"-\"}\n").find("'audit.path' must name a file"), std::string::npos);
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "audit/audit.h"
+#include "audit/entry.h"
 
 namespace slawatch::audit {
 namespace {
@@ -111,12 +112,18 @@ TEST_F(AuditLogTest, SyncWritesTheHeadFileAndUnsyncedEntriesAreNotAnchored) {
   ASSERT_TRUE(log.ok());
   const std::vector<Record> group{record(1), record(2)};
   ASSERT_TRUE((*log)->append_batch(group).ok());
-  EXPECT_FALSE(fs::exists((*log)->head_path()));  // appended, not yet synced
+  // Appended, not yet synced: the head names the genesis and the write in progress.
+  auto intent = read_head_file((*log)->head_path());
+  ASSERT_TRUE(intent.ok()) << intent.error().message;
+  EXPECT_EQ(intent->seq, 0u);
+  EXPECT_EQ(intent->hash, kGenesisHash);
+  EXPECT_EQ(intent->writing, 2u);
   ASSERT_TRUE((*log)->sync().ok());
   auto head = read_head_file((*log)->head_path());
   ASSERT_TRUE(head.ok());
   EXPECT_EQ(head->seq, 2u);
   EXPECT_EQ(head->hash, (*log)->head_hash());
+  EXPECT_FALSE(head->writing);
 }
 
 TEST_F(AuditLogTest, ReopenContinuesTheChain) {
@@ -185,13 +192,128 @@ TEST_F(AuditLogTest, TornTailIsCutOnOpenAndTheChainContinues) {
 
 TEST_F(AuditLogTest, DamagedUnsyncedLinesAfterTheHeadAreCutToo) {
   write_entries(3);
+  const auto head = read_head_file(path_ + ".head");
+  ASSERT_TRUE(head.ok());
   // After a machine crash, an unsynced group can leave whole but damaged lines
-  // (zero-filled blocks) after the last synced entry the head file names.
+  // (zero-filled blocks) after the last synced entry the head file names,
+  // which records the write that was in progress.
+  std::ofstream(path_ + ".head", std::ios::trunc) << R"({"seq":3,"hash":")" << head->hash << R"(","writing":5})";
   write(read() + std::string(20, '\0') + "\n" + "garbage}\n");
   auto log = AuditLog::open(path_);
   ASSERT_TRUE(log.ok()) << log.error().message;
   EXPECT_EQ((*log)->last_seq(), 3u);
   EXPECT_TRUE(verify_chain(read()).ok());
+}
+
+TEST_F(AuditLogTest, DamagedLinesAfterAHeadWithNoWriteInProgressAreRefused) {
+  write_entries(3);
+  const std::string damaged = read() + std::string(20, '\0') + "\n";
+  write(damaged);
+  expect_open_refused("line 4: ");
+  EXPECT_EQ(read(), damaged);
+}
+
+// The writer is killed after appending a group and before syncing it: the
+// group is in the file, the head still names the last synced entry and
+// records the write; the next open cuts the group off (the caller delivers
+// it again) instead of anchoring it.
+TEST_F(AuditLogTest, AGroupACrashLeftUnanchoredIsCutOnOpen) {
+  write_entries(3);
+  const std::string synced = read();
+  {
+    auto log = AuditLog::open(path_);
+    ASSERT_TRUE(log.ok());
+    const std::vector<Record> group{record(4), record(5)};
+    ASSERT_TRUE((*log)->append_batch(group).ok());
+  }  // closed without sync: as good as a kill between write and sync
+  const auto head = read_head_file(path_ + ".head");
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->writing, 5u);
+  const auto report = verify_chain(read(), *head);
+  EXPECT_TRUE(report.ok());
+  EXPECT_EQ(report.being_written, 2u);
+
+  std::vector<std::string> notices;
+  auto log = AuditLog::open(path_, [&](const std::string& n) { notices.push_back(n); });
+  ASSERT_TRUE(log.ok()) << log.error().message;
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_NE(notices[0].find("cut off 2 unanchored entries a crash left mid-write"), std::string::npos) << notices[0];
+  EXPECT_EQ(read(), synced);
+  EXPECT_EQ((*log)->last_seq(), 3u);
+  EXPECT_EQ((*log)->last_of_kind("alert.fired")->seq, 3u);
+}
+
+// An attacker appends an entry whose hash they recompute correctly: the chain
+// alone cannot tell it from a real one; the head that does not cover it can.
+TEST_F(AuditLogTest, AForgedEntryAppendedAfterTheHeadFailsVerifyAndIsNeverAdopted) {
+  write_entries(3);
+  const auto head = read_head_file(path_ + ".head");
+  ASSERT_TRUE(head.ok());
+  std::string forged;
+  detail::append_entry(forged, 4, head->hash, Record{std::nullopt, "alert.retracted", R"({"alert_id":"forged"})"});
+  write(read() + forged);
+  const std::string tampered = read();
+  EXPECT_TRUE(verify_chain(tampered).ok());  // a valid chain
+  for (const Anchor& anchor : {*head, Anchor{std::nullopt, head->hash, std::nullopt}}) {
+    const auto report = verify_chain(tampered, anchor);
+    EXPECT_FALSE(report.problem);
+    ASSERT_TRUE(report.anchor_problem);
+    EXPECT_EQ(report.anchor_problem->to_string(),
+              "line 4 (seq 4): appended after the anchored head (seq 3): 1 entry that the writer never anchored "
+              "(forged, or written by another program)");
+  }
+  expect_open_refused("appended after the anchored head (seq 3)");
+  EXPECT_EQ(read(), tampered);  // left as found, not re-anchored
+  const auto still = read_head_file(path_ + ".head");
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(still->seq, 3u);
+  EXPECT_EQ(still->hash, head->hash);
+}
+
+// A forged entry is not covered by a write in progress that ended before it.
+TEST_F(AuditLogTest, AWriteInProgressCoversOnlyTheEntriesItNames) {
+  write_entries(3);
+  const auto head = read_head_file(path_ + ".head");
+  ASSERT_TRUE(head.ok());
+  std::string more;
+  std::string prev = head->hash;
+  prev = detail::append_entry(more, 4, prev, record(4));
+  prev = detail::append_entry(more, 5, prev, record(5));
+  write(read() + more);
+  const Anchor covers_one{3, head->hash, 4};
+  const auto report = verify_chain(read(), covers_one);
+  ASSERT_TRUE(report.anchor_problem);
+  EXPECT_EQ(report.anchor_problem->line, 4u);
+  EXPECT_NE(report.anchor_problem->what.find("2 entries that the writer never anchored"), std::string::npos);
+  EXPECT_TRUE(verify_chain(read(), Anchor{3, head->hash, 5}).ok());
+}
+
+TEST_F(AuditLogTest, ALogCutShortWithItsHeadDeletedIsRefusedUnlessAccepted) {
+  write_entries(4);
+  auto ls = lines();
+  ls.pop_back();
+  write_lines(ls);
+  fs::remove(path_ + ".head");
+  expect_open_refused("has entries but no head file");
+  EXPECT_EQ(lines().size(), 3u);
+  auto accepted = AuditLog::open(path_, {}, OpenOptions{.accept_missing_head = true});
+  ASSERT_TRUE(accepted.ok()) << accepted.error().message;
+  EXPECT_EQ((*accepted)->last_seq(), 3u);
+}
+
+TEST_F(AuditLogTest, AnEmptyLogNeedsNoHeadFile) {
+  write("");
+  EXPECT_TRUE(AuditLog::open(path_).ok());
+}
+
+TEST_F(AuditLogTest, HeadFileWritingMustFollowItsSeq) {
+  const std::string head_path = path_ + ".head";
+  const std::string hash(64, 'a');
+  std::ofstream(head_path, std::ios::trunc) << R"({"seq":3,"hash":")" << hash << R"(","writing":3})";
+  EXPECT_FALSE(read_head_file(head_path).ok());
+  std::ofstream(head_path, std::ios::trunc) << R"({"seq":3,"hash":")" << hash << R"(","writing":4})";
+  ASSERT_TRUE(read_head_file(head_path).ok());
+  EXPECT_EQ(read_head_file(head_path)->writing, 4u);
 }
 
 TEST_F(AuditLogTest, OpenRefusesALogDamagedBeforeItsHead) {
@@ -298,7 +420,7 @@ TEST_F(AuditLogTest, RemovalFromTheEndIsCaughtOnlyWithAnAnchor) {
   ls.pop_back();
   write_lines(ls);
   EXPECT_TRUE(verify_chain(read()).ok());
-  for (const Anchor& anchor : {*head, Anchor{std::nullopt, head->hash}}) {
+  for (const Anchor& anchor : {*head, Anchor{std::nullopt, head->hash, std::nullopt}}) {
     auto report = verify_chain(read(), anchor);
     EXPECT_FALSE(report.problem);
     ASSERT_TRUE(report.anchor_problem);
@@ -313,7 +435,7 @@ TEST_F(AuditLogTest, RemovalFromTheEndIsCaughtOnlyWithAnAnchor) {
   EXPECT_NE(rewritten.anchor_problem->what.find("rewritten"), std::string::npos);
 }
 
-TEST_F(AuditLogTest, AnAnchorFromAnEarlierHeadHoldsForTheGrownLog) {
+TEST_F(AuditLogTest, AnAnchorFromAnEarlierHeadDoesNotVouchForEntriesAfterIt) {
   write_entries(3);
   const auto head = read_head_file(path_ + ".head");
   ASSERT_TRUE(head.ok());
@@ -323,8 +445,15 @@ TEST_F(AuditLogTest, AnAnchorFromAnEarlierHeadHoldsForTheGrownLog) {
     const std::vector<Record> group{record(4), record(5)};
     ASSERT_TRUE((*log)->append_and_sync(group).ok());
   }
-  EXPECT_TRUE(verify_chain(read(), *head).ok());
-  EXPECT_TRUE(verify_chain(read(), Anchor{std::nullopt, head->hash}).ok());
+  for (const Anchor& anchor : {*head, Anchor{std::nullopt, head->hash, std::nullopt}}) {
+    const auto report = verify_chain(read(), anchor);
+    EXPECT_FALSE(report.problem);
+    ASSERT_TRUE(report.anchor_problem);
+    EXPECT_EQ(report.anchor_problem->line, 4u);
+    EXPECT_NE(report.anchor_problem->what.find("appended after the anchored head (seq 3): 2 entries"),
+              std::string::npos);
+  }
+  EXPECT_TRUE(verify_chain(read(), *read_head_file(path_ + ".head")).ok());  // the current head
 }
 
 TEST_F(AuditLogTest, VerifyNamesReorderedEntries) {

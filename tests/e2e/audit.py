@@ -158,7 +158,45 @@ def test(argv):
         check(again > n, f"the chain did not continue after the cut: {again} entries")
         check(parse_json_lines(log)[n][1]["prev"] == head, "the first entry after the cut does not chain to the head")
         print(f"torn tail cut on reopen; chain continued to {again} entries")
+        forged_after_head(slawatch, rules, events, work, log)
         crash_and_resume(slawatch, rules, work)
+
+
+def forged_after_head(slawatch, rules, events, work, log):
+    """An entry appended with a correctly recomputed hash passes the chain but not
+    the head: verify with the head fails and the writer refuses, leaving the log
+    as found. A log cut short with its head deleted is refused unless accepted."""
+    entries = parse_json_lines(log)
+    lines = [line for line, _ in entries]
+    last = entries[-1][1]
+    forged = rehash(b'{"seq":' + str(last["seq"] + 1).encode() +
+                    b',"time":null,"kind":"alert.retracted","payload":{"alert_id":"forged"},"prev":"' +
+                    last["hash"].encode() + b'","hash":"' + b"0" * 64 + b'"}')
+    write_lines(log, lines + [forged])
+    verify_ok(slawatch, log)  # the chain alone cannot tell
+    for anchor in (["--head-file", log + ".head"], ["--expect-head", last["hash"]]):
+        completed = verify(slawatch, log, *anchor)
+        check(completed.returncode == 1 and "appended after the anchored head" in completed.stdout_text,
+              f"verify {anchor[0]} passed a forged appended entry: {completed.stdout_text}")
+    with open(log, "rb") as f:
+        tampered = f.read()
+    replay = [slawatch, "replay", "--rules", rules, "--events", events, "--alerts", os.path.join(work, "forged.jsonl"),
+              "--audit", log, "--quiet"]
+    completed = run(replay)
+    check(completed.returncode == 1 and "appended after the anchored head" in completed.stderr_text,
+          f"replay --audit adopted a forged entry: exit {completed.returncode}: {completed.stderr_text}")
+    with open(log, "rb") as f:
+        check(f.read() == tampered, "replay --audit changed a log it refused")
+    print(f"forged entry after the head: verify and replay --audit refuse it")
+
+    write_lines(log, lines[:-1])
+    os.remove(log + ".head")
+    completed = run(replay)
+    check(completed.returncode == 1 and "no head file" in completed.stderr_text,
+          f"replay --audit accepted a log cut short with its head deleted: {completed.stderr_text}")
+    run_ok(replay + ["--audit-accept-missing-head"], "replay --audit-accept-missing-head")
+    verify_ok(slawatch, log, "--head-file", log + ".head")
+    print("log cut short, head deleted: refused; accepted with --audit-accept-missing-head")
 
 
 def crash_and_resume(slawatch, rules, work):

@@ -357,6 +357,18 @@ TEST_F(RulesTest, MissingRequiredKeyInAStage) {
   expect_only(load(), file, 8, 5, "missing required key 'severity' in stage 'breach'");
 }
 
+// Found by fuzz_rules (fuzz/corpus/rules/stage-without-name.yaml): a stage
+// map without 'name' threw YAML::InvalidNode out of the loader.
+TEST_F(RulesTest, StageWithoutANameIsADiagnosticNotAnException) {
+  const std::string file =
+      write("a.yaml", with_line(kDeadline, 8, "  - {name:breach, at: 100%, severity: major}"));
+  const LoadedRules loaded = load();
+  EXPECT_EQ(loaded.rules, nullptr);
+  ASSERT_FALSE(loaded.diagnostics.empty());
+  EXPECT_NE(loaded.diagnostics[0].to_string().find(":8:5: missing required key 'name' in stage 1"), std::string::npos)
+      << loaded.diagnostics[0].to_string();
+}
+
 TEST_F(RulesTest, KeyWithoutValue) {
   const std::string file = write("a.yaml", with_line(kDeadline, 3, "title:"));
   expect_only(load(), file, 3, 1, "'title' needs a value");
