@@ -285,6 +285,21 @@ def engine():
             [("sum(slawatch_cached_cases)", "cached cases"), ("sum(slawatch_pending_timers)", "pending timers")])
     d.panel("table", "Build", "Running version and rule-set version.", "none",
             [("max by (version, rules_version) (slawatch_build_info)", "")], width=6, height=6)
+    d.timeseries("Alertmanager delivery",
+                 "Alerts handed to Alertmanager per second, the POSTs that carried them and the POSTs that "
+                 "failed (by reason); with no `alertmanager:` section these stay at zero.", "ops", [
+                     ("sum(rate(slawatch_alertmanager_alerts_sent_total[$__rate_interval]))", "alerts sent/s"),
+                     ("sum(rate(slawatch_alertmanager_posts_total[$__rate_interval]))", "posts/s"),
+                     ("sum by (reason) (rate(slawatch_alertmanager_post_failures_total[$__rate_interval]))",
+                      "failures/s {{reason}}")])
+    d.timeseries("Alertmanager queue and active alerts",
+                 "Alerts waiting for the sender thread, alerts dropped (queue full, rejected...) over the "
+                 "interval, and the alerts slawatch keeps active in Alertmanager (re-posted within the "
+                 "resolve timeout).", "short", [
+                     ("sum(slawatch_alertmanager_queue_depth)", "queued"),
+                     ("sum by (reason) (increase(slawatch_alertmanager_dropped_total[$__rate_interval]))",
+                      "dropped {{reason}}"),
+                     ("sum(slawatch_alertmanager_active_alerts)", "active in Alertmanager")])
     by_ruleset = ('label_replace(sum by (ruleset) (increase({metric}[$__rate_interval])), '
                   '"ruleset", "active", "ruleset", "")')
     d.timeseries("Shadow rules: breaches, active against candidate",

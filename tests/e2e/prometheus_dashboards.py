@@ -15,6 +15,7 @@ usage: prometheus_dashboards.py SLAWATCH DASHBOARDS_DIR
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -126,10 +127,23 @@ def test(argv):
                 "--out", events_path], "simulate")
         with open(events_path, "rb") as f:
             lines = f.readlines()
+        # A real Alertmanager, so the delivery panels show what a configured monitor reports.
+        am_binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+        check(am_binary, "Alertmanager is not installed (Debian prometheus-alertmanager; scripts/setup)")
+        am_port = free_port()
+        with open(os.path.join(work, "alertmanager.yml"), "w", encoding="utf-8") as f:
+            f.write("route: {receiver: nobody, group_wait: 1s, group_interval: 1s}\nreceivers:\n  - name: nobody\n")
+        am_log = open(os.path.join(work, "alertmanager.log"), "wb")
+        am_process = subprocess.Popen(
+            [am_binary, f"--config.file={os.path.join(work, 'alertmanager.yml')}",
+             f"--storage.path={os.path.join(work, 'am-data')}", f"--web.listen-address=127.0.0.1:{am_port}",
+             "--cluster.listen-address="], stdout=am_log, stderr=am_log)
+        am_log.close()
         config = os.path.join(work, "slawatch.yaml")
         with open(config, "w", encoding="utf-8") as f:
             f.write(f'rules: {rules}\nstate_dir: state\ngrace: 1s\ninput: "-"\nalerts_output: alerts.jsonl\n'
-                    f'dead_letter_output: dead.jsonl\nhttp: {{listen: "127.0.0.1:0"}}\n')
+                    f'dead_letter_output: dead.jsonl\nhttp: {{listen: "127.0.0.1:0"}}\n'
+                    f'alertmanager: {{url: "http://127.0.0.1:{am_port}"}}\n')
 
         slawatch_process, slawatch_url, slawatch_stderr = start_slawatch(slawatch, work, config)
         prometheus_port = free_port()
@@ -179,7 +193,13 @@ def test(argv):
                       "\n  ".join(best[1]))
                 checked += sum(1 for _ in panel_queries(dashboard))
             print(f"{checked} panel queries of {len(dashboards)} dashboards returned data")
+            posted = query(prometheus, "sum(slawatch_alertmanager_alerts_sent_total)")["data"]["result"]
+            check(posted and float(posted[0]["value"][1]) > 0,
+                  f"no alert reached the real Alertmanager: {posted}")
         finally:
+            if am_process.poll() is None:
+                am_process.send_signal(signal.SIGTERM)
+                am_process.wait(timeout=30)
             for process in (prometheus_process, slawatch_process):
                 if process.poll() is None:
                     if process is slawatch_process:
