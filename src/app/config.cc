@@ -1,11 +1,14 @@
 #include "app/config.h"
+#include "model/yaml_guard.h"
 
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <set>
+#include <sstream>
 
 #include <date/tz.h>
 
@@ -275,8 +278,16 @@ void complete_shadow(const std::string& path, Config& config) {
 
 Config load_config(const std::string& path) {
   YAML::Node root;
+  std::ifstream in(path);
+  if (!in) throw ConfigError(path + ": cannot read the config file");
+  std::stringstream text;
+  text << in.rdbuf();
+  if (auto trap = find_comma_line_outside_flow(text.str())) {
+    throw ConfigError(path + ":" + std::to_string(trap->line) + ":" + std::to_string(trap->column) +
+                      ": ',' starts a line outside a [...] or {...} list");
+  }
   try {
-    root = YAML::LoadFile(path);
+    root = YAML::Load(text.str());
   } catch (const YAML::Exception& e) {
     throw ConfigError(path + ": " + e.what());
   }

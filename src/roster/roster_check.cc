@@ -10,6 +10,7 @@
 #include "roster/roster.h"
 #include "rules/source_files.h"
 #include "rules/yaml_reader.h"
+#include "model/yaml_guard.h"
 
 namespace slawatch {
 namespace {
@@ -46,6 +47,7 @@ RuleReferences collect_references(const std::string& rules_path, std::vector<Dia
   collector.add(rules_path, false);
   for (const auto& file : collector.files()) {
     std::vector<YAML::Node> documents;
+    if (find_comma_line_outside_flow(file.content)) continue;  // load_rules reports it
     try {
       documents = YAML::LoadAll(file.content);
     } catch (const YAML::Exception&) {

@@ -12,6 +12,7 @@
 
 #include "roster/roster.h"
 #include "rules/yaml_reader.h"
+#include "model/yaml_guard.h"
 
 namespace slawatch {
 namespace {
@@ -409,6 +410,11 @@ LoadedRoster load_roster(const std::string& path) {
   std::stringstream content;
   content << in.rdbuf();
   YAML::Node root;
+  if (auto trap = find_comma_line_outside_flow(content.str())) {
+    out.errors.push_back(Diagnostic{path, trap->line, trap->column,
+                                    "bad YAML: ',' starts a line outside a [...] or {...} list"});
+    return out;
+  }
   try {
     root = YAML::Load(content.str());
   } catch (const YAML::Exception& e) {

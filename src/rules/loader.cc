@@ -13,6 +13,7 @@
 #include "rules/rules.h"
 #include "rules/source_files.h"
 #include "rules/yaml_reader.h"
+#include "model/yaml_guard.h"
 
 namespace slawatch {
 namespace {
@@ -158,6 +159,11 @@ LoadedRules RuleSetLoader::load(const std::string& path,
 
 void RuleSetLoader::read_file(const SourceFile& file) {
   std::vector<YAML::Node> documents;
+  if (auto trap = find_comma_line_outside_flow(file.content)) {
+    diagnostics_.push_back(Diagnostic{file.display_name, trap->line, trap->column,
+                                      "YAML syntax error: ',' starts a line outside a [...] or {...} list"});
+    return;
+  }
   try {
     documents = YAML::LoadAll(file.content);
   } catch (const YAML::Exception& error) {

@@ -1,0 +1,29 @@
+// The guard in front of yaml-cpp 0.7.0, which allocates without bound on a
+// line starting with ',' outside a flow collection (a fuzzing finding).
+#include "model/yaml_guard.h"
+
+#include <gtest/gtest.h>
+
+namespace slawatch {
+namespace {
+
+TEST(YamlGuard, ACommaStartingALineOutsideAFlowCollectionIsFoundWithItsPlace) {
+  auto mark = find_comma_line_outside_flow("- a\n  , b\n");
+  ASSERT_TRUE(mark.has_value());
+  EXPECT_EQ(mark->line, 2);
+  EXPECT_EQ(mark->column, 3);
+  EXPECT_TRUE(find_comma_line_outside_flow(", a: b\n").has_value());
+  EXPECT_TRUE(find_comma_line_outside_flow("# c\n, notify: [d]}\n").has_value());
+}
+
+TEST(YamlGuard, ValidYamlPassesUntouched) {
+  EXPECT_FALSE(find_comma_line_outside_flow("a: [x, y]\nb: {c: 1, d: 2}\n").has_value());
+  // A multi-line flow list may put its commas first.
+  EXPECT_FALSE(find_comma_line_outside_flow("notify: [a\n  , b]\n").has_value());
+  // Commas in quoted strings and comments do not count.
+  EXPECT_FALSE(find_comma_line_outside_flow("title: 'a [b'\n# , c\nx: \"[\"\n").has_value());
+  EXPECT_FALSE(find_comma_line_outside_flow("").has_value());
+}
+
+}  // namespace
+}  // namespace slawatch
