@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
@@ -371,35 +374,50 @@ TEST(HttpServer, SlowClientsDoNotStarveTheProbes) {
 }
 
 TEST(HttpServer, ConnectionsPerClientAreCappedButProbesStillAnswer) {
+  // Two requests from 127.0.0.1 held inside their handler until released: the
+  // server counts a request from its headers in to its answer out, so with
+  // both inside, the count is exactly at the cap (no guessing from timing).
+  std::mutex mutex;
+  std::condition_variable changed;
+  int inside = 0;
+  bool released = false;
   HealthState health;
   HttpRoutes routes;
   routes.get("/x", text("x"));
-  routes.post("/slow", text("slow"));
+  routes.get("/hold", [&](const HttpRequest&) {
+    std::unique_lock lock(mutex);
+    ++inside;
+    changed.notify_all();
+    changed.wait(lock, [&] { return released; });
+    return HttpResponse{200, "text/plain", "held"};
+  });
   add_health_routes(routes, health);
   HttpServerOptions options;
   options.max_connections_per_client = 2;
   auto server = start(std::move(routes), options);
-  // Each holds a connection whose body never comes, its request being handled.
-  const auto hold = [&] {
-    return std::make_unique<SlowClient>(server->port(), "127.0.0.1", "POST", "Content-Length: 10\r\n\r\n");
-  };
-  // The handler counts requests as they arrive; wait until the server has
-  // taken the held one in (a request it answers shows it is past that one).
-  auto first = hold();
-  // This request is the second from 127.0.0.1: at the cap, served.
-  EXPECT_EQ(request(server->port(), "GET", "/x").status, 200);
-  auto second = hold();
-  const auto deadline = SteadyClock::now() + std::chrono::seconds(4);
-  Reply refused;
-  while ((refused = request(server->port(), "GET", "/x")).status == 200 && SteadyClock::now() < deadline) {
+  std::vector<std::thread> holders;
+  std::vector<int> held_status(2, 0);
+  for (int i = 0; i < 2; ++i) {
+    holders.emplace_back([&, i] { held_status[i] = request(server->port(), "GET", "/hold").status; });
   }
-  EXPECT_EQ(refused.status, 429);  // the third
+  {
+    std::unique_lock lock(mutex);
+    // EXPECT, not ASSERT: the holders must be released and joined whatever happens.
+    EXPECT_TRUE(changed.wait_for(lock, std::chrono::seconds(20), [&] { return inside == 2; }));
+  }
+  const Reply refused = request(server->port(), "GET", "/x");
+  EXPECT_EQ(refused.status, 429);  // the third from 127.0.0.1
   EXPECT_NE(refused.head.find("Retry-After: 1"), std::string::npos) << refused.head;
-  EXPECT_EQ(request(server->port(), "GET", "/livez").status, 200);
+  EXPECT_EQ(request(server->port(), "GET", "/livez").status, 200);  // probes are never refused
   EXPECT_EQ(request(server->port(), "GET", "/x", {}, {}, "127.0.0.2").status, 200);  // another client
-  first.reset();
-  second.reset();
-  // The server counts a request until it has seen its connection close: poll, bounded.
+  {
+    std::lock_guard lock(mutex);
+    released = true;
+  }
+  changed.notify_all();
+  for (auto& holder : holders) holder.join();
+  EXPECT_EQ(held_status, (std::vector<int>{200, 200}));
+  // The count drops as each handler returns, just after its answer left: poll, bounded.
   const auto reopened = SteadyClock::now() + std::chrono::seconds(10);
   int status = 0;
   while ((status = request(server->port(), "GET", "/x").status) == 429 && SteadyClock::now() < reopened) {
