@@ -23,26 +23,8 @@ seconds=${3:-60}
 work=${BENCH_DIR:-$root/var/bench}/kafka
 grace_ms=1000
 mkdir -p "$work"
-kafka="$root/scripts/kafka"
-started_broker=0
-if ! "$kafka" status >/dev/null 2>&1; then "$kafka" start >/dev/null; started_broker=1; fi
-trap '[ $started_broker = 1 ] && "$kafka" stop >/dev/null 2>&1 || true' EXIT
-eval "$("$kafka" env)"
-brokers=$SLAWATCH_KAFKA_BROKERS
-
-config() {  # config TAG: writes $work/TAG.yaml for topics TAG.*
-  cat > "$work/$1.yaml" <<EOF
-rules: $root/rules
-state_dir: $work/$1.state
-grace: ${grace_ms}ms
-batch_records: 2000
-kafka:
-  brokers: $brokers
-  group_id: $1
-  topics: {events: $1.events, alerts: $1.alerts, dead_letter: $1.dlq}
-EOF
-  for t in events alerts dlq; do "$kafka" topic "$1.$t" 3; done
-}
+. "$root/bench/kafka_common.sh"
+config() { slawatch_kafka_config "$1" "$root/rules" 3; }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); broker on the same machine; $(date -u +%FT%TZ)"
 
@@ -50,7 +32,6 @@ echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}
 if [ "$cases" -gt 0 ]; then
 tag="tp-$(date +%s)"
 config "$tag"
-rm -rf "$work/$tag.state"
 start=$(date -u -d '+30 days' +%Y-%m-%dT00:00:00Z)
 span="$(( (cases + 10999) / 11000 * 24 ))h"
 "$bin" simulate --seed 7 --cases "$cases" --span "$span" --start "$start" \
@@ -77,7 +58,6 @@ fi
 # 2. Firing delay under a steady timer-heavy load.
 tag="fd-$(date +%s)"
 config "$tag"
-rm -rf "$work/$tag.state"
 "$bin" run --config "$work/$tag.yaml" 2> "$work/$tag.run.log" &
 monitor=$!
 python3 "$root/bench/kafka_timer_load.py" "$rate" "$seconds" 3 2> "$work/$tag.load.log" \

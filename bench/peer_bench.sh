@@ -35,12 +35,7 @@ java_opts=${PEER_JAVA_OPTS:--Xmx1g}
 peer_flags=${PEER_FLAGS:-}
 mkdir -p "$work"
 [ -f "$jar" ] || (cd "$peer_dir" && mvn -q package)
-kafka="$root/scripts/kafka"
-started_broker=0
-if ! "$kafka" status >/dev/null 2>&1; then "$kafka" start >/dev/null; started_broker=1; fi
-trap '[ $started_broker = 1 ] && "$kafka" stop >/dev/null 2>&1 || true' EXIT
-eval "$("$kafka" env)"
-brokers=$SLAWATCH_KAFKA_BROKERS
+. "$root/bench/kafka_common.sh"
 
 # The rules both enforce: rules/ without normal-handling (a working-hours
 # calendar the peer does not model).
@@ -48,19 +43,7 @@ rules="$work/rules"
 rm -rf "$rules" && mkdir -p "$rules"
 for r in first-response emergency-handling repeated-return repeated-transfer; do cp "$root/rules/$r.yaml" "$rules/"; done
 
-slawatch_config() {  # slawatch_config TAG: $work/TAG.yaml reading TAG.events
-  cat > "$work/$1.yaml" <<EOF
-rules: $rules
-state_dir: $work/$1.state
-grace: ${grace_ms}ms
-batch_records: 2000
-kafka:
-  brokers: $brokers
-  group_id: $1
-  topics: {events: $1.events, alerts: $1.alerts, dead_letter: $1.dlq}
-EOF
-  for t in alerts dlq; do "$kafka" topic "$1.$t" 3 >/dev/null; done
-}
+slawatch_config() { slawatch_kafka_config "$1" "$rules" 3; }  # $work/TAG.yaml reading TAG.events
 
 peer_command() {  # peer_command TAG INPUT CLOCK: sets PEER to the peer reading INPUT, alerts to TAG.alerts
   local tag=$1 input=$2 clock=$3

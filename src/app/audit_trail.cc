@@ -42,6 +42,7 @@ Result<std::unique_ptr<AuditTrail>> AuditTrail::start(const std::string& path, c
 
 Result<bool> AuditTrail::record_rules(const RuleSet& rules, const std::string& rules_path, Instant at,
                                       const std::string& command) {
+  std::lock_guard lock(mutex_);
   if (const auto* last = log_->last_of_kind("rules.loaded")) {
     const auto payload = nlohmann::json::parse(last->payload, nullptr, false);
     if (payload.is_object() && payload.value("version", "") == rules.version) return false;
@@ -62,6 +63,7 @@ Pipeline::DeliveryObserver AuditTrail::observer(const Engine& engine) {
 }
 
 Status AuditTrail::append_alerts(const std::vector<OutboxEntry>& group, Instant clock) {
+  std::lock_guard lock(mutex_);
   scratch_.clear();
   for (const OutboxEntry& entry : group) {
     if (entry.channel != OutboxEntry::Channel::alerts) continue;

@@ -5,8 +5,10 @@
 // version differs from the last one recorded. A crash between delivery and
 // the next commit delivers the last group again, so an alert can be in the
 // log twice with the same alert_id (readers dedupe by it); the chain stays
-// valid. Single-threaded: used on the thread that drives the pipelines.
+// valid. Thread-safe: the lanes' workers deliver side by side, and the
+// monitor thread records reloaded rules.
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,6 +48,7 @@ class AuditTrail {
   explicit AuditTrail(std::unique_ptr<audit::AuditLog> log) : log_(std::move(log)) {}
   Status append_alerts(const std::vector<OutboxEntry>& group, Instant clock);
 
+  std::mutex mutex_;  // one chain: appends from every worker go in one at a time
   std::unique_ptr<audit::AuditLog> log_;
   std::vector<audit::Record> scratch_;
 };

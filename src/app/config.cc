@@ -9,6 +9,7 @@
 #include <functional>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include <date/tz.h>
 
@@ -276,6 +277,8 @@ void complete_shadow(const std::string& path, Config& config) {
 
 }  // namespace
 
+size_t default_workers() { return std::clamp<size_t>(std::thread::hardware_concurrency(), 1, kMaxWorkers); }
+
 Config load_config(const std::string& path) {
   YAML::Node root;
   std::ifstream in(path);
@@ -301,7 +304,7 @@ Config load_config(const std::string& path) {
   };
   static const std::set<std::string> kKnown = {
       "rules", "calendars", "state_dir", "sync_writes", "grace", "allowed_lateness", "retain_closed", "batch_records",
-      "max_timers_per_tick", "max_timers_per_second", "max_record_bytes", "input", "alerts_output", "dead_letter_output", "alert_source",
+      "max_timers_per_tick", "max_timers_per_second", "workers", "max_record_bytes", "input", "alerts_output", "dead_letter_output", "alert_source",
       "kafka", "http", "roster", "reload", "audit", "alertmanager", "shadow"};
   for (const auto& kv : root) {
     const auto key = kv.first.as<std::string>();
@@ -317,6 +320,7 @@ Config load_config(const std::string& path) {
       else if (key == "allowed_lateness") config.lane_clock.allowed_lateness = duration_value(value);
       else if (key == "retain_closed") config.retain_closed = parse_retain_closed(value.as<std::string>());
       else if (key == "max_timers_per_second") config.max_timers_per_second = value.as<size_t>();
+      else if (key == "workers") config.workers = value.as<size_t>();
       else if (key == "kafka") config.kafka = load_kafka(path, value);
       else if (key == "http") config.http = load_http(path, value);
       else if (key == "reload") config.reload = load_reload(path, value);
@@ -342,6 +346,9 @@ Config load_config(const std::string& path) {
   if (config.max_record_bytes < kMinRecordLimitBytes || config.max_record_bytes > kMaxRecordLimitBytes) {
     throw ConfigError(path + ": max_record_bytes must be between " + std::to_string(kMinRecordLimitBytes) + " and " +
                       std::to_string(kMaxRecordLimitBytes));
+  }
+  if (config.workers == 0 || config.workers > kMaxWorkers) {
+    throw ConfigError(path + ": workers must be between 1 and " + std::to_string(kMaxWorkers));
   }
   if (config.batch_records == 0) throw ConfigError(path + ": batch_records must be at least 1");
   if (config.max_timers_per_tick == 0) throw ConfigError(path + ": max_timers_per_tick must be at least 1");

@@ -62,6 +62,10 @@ inline constexpr Duration kDefaultRetainClosed = std::chrono::days{400};
 // (e.g. 400d) or `never`. Throws ConfigError.
 std::optional<Duration> parse_retain_closed(const std::string& text);
 
+// The number of cores (at least 1).
+size_t default_workers();
+inline constexpr size_t kMaxWorkers = 256;
+
 struct Config {
   std::string rules_path = "rules";
   std::vector<std::string> calendar_paths;
@@ -81,6 +85,9 @@ struct Config {
   // After downtime the overdue backlog fires at most this fast, so it does not
   // flood the alerts topic (and the people behind it).
   size_t max_timers_per_second = 20000;
+  // Threads that drive the live lanes (Kafka: one lane per assigned
+  // partition, each lane on one worker). Default: the number of cores.
+  size_t workers = default_workers();
   // Present when the config has a `kafka:` section: `run` consumes from and
   // produces to Kafka instead of input/alerts_output.
   std::optional<KafkaConfig> kafka;

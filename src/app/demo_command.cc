@@ -19,24 +19,28 @@
 #include "engine/evaluator.h"
 #include "io/io.h"
 #include "pipeline/pipeline.h"
+#include "runtime/live_lane.h"
+#include "runtime/monitor_loop.h"
 #include "sim/simulator.h"
 
 namespace slawatch {
 namespace {
 
-// Simulated time that runs `speed` times faster than the wall clock.
+// Simulated time that runs `speed` times faster than the wall clock, from
+// `start` until it stops at `end`.
 class AcceleratedClock final : public Clock {
  public:
-  AcceleratedClock(Instant start, double speed)
-      : start_(start), speed_(speed), wall_start_(std::chrono::steady_clock::now()) {}
+  AcceleratedClock(Instant start, Instant end, double speed)
+      : start_(start), end_(end), speed_(speed), wall_start_(std::chrono::steady_clock::now()) {}
   Instant now() const override {
     const auto wall = std::chrono::steady_clock::now() - wall_start_;
     const auto ms = std::chrono::duration<double, std::milli>(wall).count() * speed_;
-    return start_ + Duration{static_cast<int64_t>(ms)};
+    return std::min(end_, start_ + Duration{static_cast<int64_t>(ms)});
   }
 
  private:
   Instant start_;
+  Instant end_;
   double speed_;
   std::chrono::steady_clock::time_point wall_start_;
 };
@@ -210,7 +214,9 @@ int run_demo(const DemoArgs& args) {
   HotlineSimulator simulator(sim_options);
   const Instant day_end = sim_options.start + sim_options.span;
   const double speed = static_cast<double>(sim_options.span.count()) / (args.seconds * 1000.0);
-  AcceleratedClock clock(sim_options.start, speed);
+  // Run until the day is over and the last first-response deadlines (2 x 30 min) have passed.
+  const Instant stop_at = day_end + std::chrono::hours{1} + std::chrono::minutes{1};
+  AcceleratedClock clock(sim_options.start, stop_at, speed);
 
   std::cout << p.bold << "slawatch demo" << p.reset << ": a simulated day of the Haikou 12345 hotline ("
             << args.cases << " cases, 91 member units), one day in about " << args.seconds
@@ -256,29 +262,31 @@ int run_demo(const DemoArgs& args) {
     std::cerr << "slawatch: " << e.message << "\n";
     return 1;
   };
+  // The same lane and loop as `run`: firing budget, commit cadence, delivery.
+  // The lane is always caught up: its clock is the demo's accelerated one.
+  LiveLane lane(pipeline, nullptr, nullptr, std::string());
+  lane.set_caught_up(true);
+  SteadyMonotonicClock steady;
+  MonitorLoop loop(MonitorPolicy{}, clock, steady, nullptr, nullptr);
+  LiveLane* lanes[] = {&lane};
   install_stop_signals();
   Instant now = clock.now();
-  // Run until the day is over and the last first-response deadlines (2 x 30 min) have passed.
-  const Instant stop_at = day_end + std::chrono::hours{1} + std::chrono::minutes{1};
+  uint64_t read = 0;
   while (now < stop_at && !stop_requested().load()) {
-    now = std::min(clock.now(), stop_at);
+    now = clock.now();
     while (have_next && next.arrival_time <= now) {
       raw.bytes = std::move(next.line);
       raw.origin = "simulator";
       raw.key = next.case_id;
-      if (auto s = pipeline.on_record_live(raw); !s.ok()) return fail(s.error());
+      if (auto s = lane.apply(raw, std::to_string(++read)); !s.ok()) return fail(s.error());
       have_next = simulator.next(next);
     }
-    for (;;) {
-      auto more = pipeline.advance(now, 1000);
-      if (!more.ok()) return fail(more.error());
-      if (!*more) break;
-    }
-    if (auto s = pipeline.maybe_commit("", true); !s.ok()) return fail(s.error());
+    if (auto stepped = loop.step(lanes); !stepped.ok()) return fail(stepped.error());
     std::cout.flush();
+    // The demo's pace: simulated arrivals follow the accelerated clock.
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  if (auto s = pipeline.maybe_commit("", true); !s.ok()) return fail(s.error());
+  if (auto left = loop.drain(lanes, std::chrono::seconds(1)); !left.ok()) return fail(left.error());
 
   const auto& c = pipeline.counters();
   std::cout << "\n" << p.bold << "Day over" << p.reset << " at " << local_time(now, zone, "%Y-%m-%d %H:%M")

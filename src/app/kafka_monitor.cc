@@ -19,6 +19,7 @@
 #include "kafka/kafka_source.h"
 #include "pipeline/pipeline.h"
 #include "alertmanager/repost.h"
+#include "runtime/lane_workers.h"
 #include "runtime/live_lane.h"
 #include "runtime/monitor_loop.h"
 #include "shadow/shadow_lane.h"
@@ -55,9 +56,10 @@ struct PartitionShadow {
 
 // One assigned partition: its slice of the state, its engine and pipeline,
 // and its own sinks (delivery is tracked per outbox, and outboxes are per
-// partition). Created on assignment, dropped on revocation.
-struct PartitionWorker {
-  PartitionWorker(std::shared_ptr<RocksDbDatabase> database, uint16_t partition,
+// partition). Created on assignment, dropped on revocation; driven by one
+// worker (`worker`) in between.
+struct AssignedPartition {
+  AssignedPartition(std::shared_ptr<RocksDbDatabase> database, uint16_t partition,
                   std::shared_ptr<const RuleSet> rules, std::shared_ptr<const Roster> roster, const Config& config,
                   KafkaProducer& producer, AlertmanagerSender* alertmanager)
       : store(std::move(database), partition),
@@ -77,6 +79,11 @@ struct PartitionWorker {
     const auto offset = next_offset ? next_offset : committed_offset;
     return offset ? kafka_position(*offset, topic, partition) : std::string();
   }
+  // Caught up once the consumer has read up to the end offset; before the
+  // first fetch (or end-offset query) tells the end, it is not.
+  bool caught_up(std::optional<int64_t> end) const {
+    return end && next_offset.value_or(committed_offset.value_or(0)) >= *end;
+  }
 
   RocksDbStateStore store;
   Engine engine;
@@ -93,10 +100,14 @@ struct PartitionWorker {
   std::optional<int64_t> committed_offset;  // from the checkpoint at assignment
   std::optional<int64_t> next_offset;  // after the last record read in this assignment
   std::optional<int64_t> offset_told_to_kafka;
+  std::optional<int64_t> end_offset;  // the consumer's, copied before each cycle of the workers
+  size_t worker = 0;                  // the one worker that drives this lane while it is assigned
 };
 
-// The monitor loop and the consumer's partition listener. Single-threaded:
-// rebalance callbacks run inside KafkaSource::poll on this thread.
+// The monitor loop and the consumer's partition listener. The monitor thread
+// polls, rebalances (callbacks run inside KafkaSource::poll), reloads rules
+// and samples health; the lanes' work (apply, fire, commit, deliver) runs on
+// the worker pool between polls, each lane on its one worker.
 class KafkaMonitor final : public PartitionListener {
  public:
   KafkaMonitor(const Config& config, std::shared_ptr<const RuleSet> rules, std::shared_ptr<const Roster> roster,
@@ -116,14 +127,23 @@ class KafkaMonitor final : public PartitionListener {
         rules_in_force_(rules_in_force),
         audit_trail_(audit_trail),
         alertmanager_(alertmanager),
-        loop_(monitor_policy(config), wall_clock_, steady_, [this](const std::string& w) { log_.warn("{}", w); },
-              [this](const std::string& i) { log_.info("{}", i); }),
+        pool_(config.workers),
+        lane_workers_(config.workers),
         shadow_database_(std::move(shadow_database)),
-        candidate_(std::move(candidate)) {}
+        candidate_(std::move(candidate)) {
+    // The firing budgets protect people, so they hold for the process: each worker gets its share.
+    const MonitorPolicy policy = monitor_policy(config).shared_by(config.workers);
+    for (size_t w = 0; w < config.workers; ++w) {
+      loops_.push_back(std::make_unique<MonitorLoop>(
+          policy, wall_clock_, steady_, [this](const std::string& m) { log_.warn("{}", m); },
+          [this](const std::string& m) { log_.info("{}", m); }));
+    }
+    shares_.resize(config.workers);
+  }
 
   Result<std::optional<int64_t>> on_partition_assigned(int32_t partition) override {
     if (partition < 0 || partition >= 0xffff) return make_error("partition " + std::to_string(partition) + " out of range");
-    auto worker = std::make_unique<PartitionWorker>(database_, static_cast<uint16_t>(partition), rules_, roster_,
+    auto worker = std::make_unique<AssignedPartition>(database_, static_cast<uint16_t>(partition), rules_, roster_,
                                                     config_, producer_, alertmanager_);
     if (auto s = worker->engine.open(); !s.ok()) return s.error();
     auto position = worker->pipeline.recover();
@@ -167,30 +187,28 @@ class KafkaMonitor final : public PartitionListener {
               worker->pipeline.pending_deliveries());
     worker->lane = std::make_unique<LiveLane>(worker->pipeline, worker->shadow ? &worker->shadow->lane : nullptr,
                                               worker->metrics.get(), worker->position());
-    workers_[partition] = std::move(worker);
+    worker->worker = lane_workers_.assign(partition);
+    partitions_[partition] = std::move(worker);
     return *resume;
   }
 
   void on_partition_revoked(int32_t partition) override {
-    auto it = workers_.find(partition);
-    if (it == workers_.end()) return;
-    PartitionWorker& worker = *it->second;
-    if (auto s = worker.pipeline.commit_if_due(worker.position(), true); !s.ok()) {
-      log_.error("partition {}: commit on revocation failed: {}", partition, s.error().message);
+    auto it = partitions_.find(partition);
+    if (it == partitions_.end()) return;
+    AssignedPartition& assigned = *it->second;
+    // Rebalance callbacks run inside poll, between two runs of the workers: no worker drives this lane now.
+    if (auto committed = assigned.lane->commit(true, steady_); !committed.ok()) {
+      log_.error("partition {}: commit on revocation failed: {}", partition, committed.error().message);
     }
-    if (worker.shadow) {
-      if (auto s = worker.shadow->lane.commit(worker.position()); !s.ok()) {
-        log_.error("partition {}: shadow commit on revocation failed: {}", partition, s.error().message);
-      }
-    }
-    for (Pipeline* pipeline : pipelines(worker)) {
+    for (Pipeline* pipeline : assigned.lane->pipelines()) {
       if (auto s = pipeline->deliver_pending(); !s.ok()) {
         log_.warn("partition {}: revoked with undelivered output (kept in the outbox): {}", partition,
                   s.error().message);
       }
     }
-    log_.info("partition {} revoked after offset {}", partition, worker.position());
-    workers_.erase(it);
+    log_.info("partition {} revoked after offset {}", partition, assigned.position());
+    lane_workers_.release(partition);
+    partitions_.erase(it);
   }
 
   Status run(KafkaSource& source, const std::atomic<bool>& stop, std::optional<Duration> exit_when_idle) {
@@ -216,27 +234,13 @@ class KafkaMonitor final : public PartitionListener {
         report();
         next_report = polled + std::chrono::seconds(30);
       }
-      for (auto& consumed : records) {
-        auto it = workers_.find(consumed.partition);
-        if (it == workers_.end()) continue;  // revoked while fetched; the next owner reads it again
-        PartitionWorker& worker = *it->second;
-        if (auto s = worker.lane->apply(consumed.record, kafka_position(consumed.offset + 1, worker.topic, worker.partition)); !s.ok()) return s;
-        worker.next_offset = consumed.offset + 1;
-      }
       if (polled >= next_end_query_) {
         // A partition with nothing left to fetch would never learn its end
         // offset from a fetch, and would stay "behind" on its old watermark.
         source.ask_unknown_end_offsets(std::chrono::milliseconds(500));
         next_end_query_ = polled + std::chrono::seconds(1);
       }
-      lanes_.clear();
-      for (auto& [partition, worker] : workers_) {
-        worker->lane->set_caught_up(caught_up(source, partition, *worker));
-        lanes_.push_back(worker->lane.get());
-      }
-      auto stepped = loop_.step(lanes_);
-      if (!stepped.ok()) return stepped.error();
-      if (stepped->committed) tell_kafka_offsets(source, false);
+      if (auto s = run_workers(source, records); !s.ok()) return s;
       producer_.poll();
       sample_health(source);
       auto reload = [this](const std::shared_ptr<const RuleSet>& next, const std::string& origin) {
@@ -261,15 +265,62 @@ class KafkaMonitor final : public PartitionListener {
   // A reloaded roster: every partition names people from it from now on.
   void set_roster(const std::shared_ptr<const Roster>& roster) {
     roster_ = roster;
-    for (auto& [partition, worker] : workers_) worker->pipeline.set_roster(roster);
+    for (auto& [partition, worker] : partitions_) worker->pipeline.set_roster(roster);
   }
 
  private:
-  // The active pipeline, then the shadow's when there is one.
-  static std::vector<Pipeline*> pipelines(PartitionWorker& worker) {
-    std::vector<Pipeline*> out{&worker.pipeline};
-    if (worker.shadow) out.push_back(&worker.shadow->lane.pipeline());
-    return out;
+  // Hands each worker its lanes' records, then every worker applies them and
+  // steps its own loop over its lanes (fire, commit, deliver). Sources and
+  // the broker are told about the results here, after all workers are done.
+  Status run_workers(KafkaSource& source, const std::vector<ConsumedRecord>& records) {
+    for (auto& share : shares_) {
+      share.lanes.clear();
+      share.records.clear();
+    }
+    for (auto& [partition, assigned] : partitions_) {
+      assigned->end_offset = source.end_offset(partition);
+      shares_[assigned->worker].lanes.push_back(assigned.get());
+    }
+    for (const auto& consumed : records) {
+      auto it = partitions_.find(consumed.partition);
+      if (it == partitions_.end()) continue;  // revoked while fetched; the next owner reads it again
+      shares_[it->second->worker].records.push_back(&consumed);
+    }
+    pool_.run([this](size_t worker) { drive(worker); });
+    bool committed = false;
+    for (auto& share : shares_) {
+      if (!share.outcome.ok()) return share.outcome.error();
+      committed = committed || *share.outcome;
+    }
+    if (committed) tell_kafka_offsets(source, false);
+    return ok_status();
+  }
+
+  // One worker's part of a cycle; touches only its own lanes.
+  void drive(size_t worker) {
+    WorkerShare& share = shares_[worker];
+    share.outcome = false;
+    for (const ConsumedRecord* consumed : share.records) {
+      AssignedPartition& assigned = *partitions_.at(consumed->partition);
+      auto applied = assigned.lane->apply(consumed->record,
+                                          kafka_position(consumed->offset + 1, assigned.topic, assigned.partition));
+      if (!applied.ok()) {
+        share.outcome = applied.error();
+        return;
+      }
+      assigned.next_offset = consumed->offset + 1;
+    }
+    share.step_lanes.clear();
+    for (AssignedPartition* assigned : share.lanes) {
+      assigned->lane->set_caught_up(assigned->caught_up(assigned->end_offset));
+      share.step_lanes.push_back(assigned->lane.get());
+    }
+    auto stepped = loops_[worker]->step(share.step_lanes);
+    if (!stepped.ok()) {
+      share.outcome = stepped.error();
+      return;
+    }
+    share.outcome = stepped->committed;
   }
 
   // A new candidate: each partition's active lane commits first, so both
@@ -278,7 +329,7 @@ class KafkaMonitor final : public PartitionListener {
     RepairReport total;
     total.from_version = candidate_->version;
     total.to_version = next->version;
-    for (auto& [partition, worker] : workers_) {
+    for (auto& [partition, worker] : partitions_) {
       if (auto s = worker->pipeline.commit_if_due(worker->position(), true); !s.ok()) return s.error();
       auto repaired = worker->shadow->lane.pipeline().reload_rules(next, worker->position());
       if (!repaired.ok()) return repaired.error();
@@ -293,7 +344,7 @@ class KafkaMonitor final : public PartitionListener {
     RepairReport total;
     total.from_version = rules_->version;
     total.to_version = next->version;
-    for (auto& [partition, worker] : workers_) {
+    for (auto& [partition, worker] : partitions_) {
       auto repaired = worker->pipeline.reload_rules(next, worker->position());
       if (!repaired.ok()) return repaired.error();
       // The repair committed at this position: the shadow commits there too, so both stay in step.
@@ -313,28 +364,19 @@ class KafkaMonitor final : public PartitionListener {
     return total;
   }
 
-  // A partition is caught up once the consumer has read up to its end offset;
-  // before the first fetch tells the end, it is not.
-  static bool caught_up(const KafkaSource& source, int32_t partition, const PartitionWorker& worker) {
-    const auto end = source.end_offset(partition);
-    if (!end) return false;
-    const int64_t next = worker.next_offset.value_or(worker.committed_offset.value_or(0));
-    return next >= *end;
-  }
-
   // --exit-when-idle may stop only when nothing of the topic is left unread:
   // every partition assigned here (none held by a dead member) and caught up.
   bool owns_whole_topic_caught_up(const KafkaSource& source) const {
-    if (workers_.empty()) return false;
+    if (partitions_.empty()) return false;
     const auto partitions = source.topic_partition_count(std::chrono::seconds(5));
-    if (!partitions || workers_.size() != static_cast<size_t>(*partitions)) return false;
-    return std::all_of(workers_.begin(), workers_.end(),
-                       [&](const auto& entry) { return caught_up(source, entry.first, *entry.second); });
+    if (!partitions || partitions_.size() != static_cast<size_t>(*partitions)) return false;
+    return std::all_of(partitions_.begin(), partitions_.end(),
+                       [&](const auto& entry) { return entry.second->caught_up(source.end_offset(entry.first)); });
   }
 
   void tell_kafka_offsets(KafkaSource& source, bool wait) {
     std::map<int32_t, int64_t> offsets;
-    for (auto& [partition, worker] : workers_) {
+    for (auto& [partition, worker] : partitions_) {
       if (worker->next_offset && worker->next_offset != worker->offset_told_to_kafka &&
           !worker->pipeline.has_uncommitted()) {
         offsets[partition] = *worker->next_offset;
@@ -347,8 +389,8 @@ class KafkaMonitor final : public PartitionListener {
   // Lag per partition from the consumer's cached end offsets; ready means
   // assigned and caught up (within one batch of the end everywhere).
   void sample_health(KafkaSource& source) {
-    bool caught_up = !workers_.empty();
-    for (auto& [partition, worker] : workers_) {
+    bool caught_up = !partitions_.empty();
+    for (auto& [partition, worker] : partitions_) {
       const auto end = source.end_offset(partition);
       const int64_t next = worker->next_offset.value_or(worker->committed_offset.value_or(0));
       const int64_t lag = end ? std::max<int64_t>(0, *end - next) : 0;
@@ -356,13 +398,13 @@ class KafkaMonitor final : public PartitionListener {
       worker->metrics->sample(lag);
       if (worker->shadow) worker->shadow->metrics->sample();
     }
-    health_.set_partitions_assigned(!workers_.empty());
+    health_.set_partitions_assigned(!partitions_.empty());
     health_.set_caught_up(caught_up);
   }
 
   void report() const {
     uint64_t fired = 0, dead = 0, pending = 0;
-    for (const auto& [partition, worker] : workers_) {
+    for (const auto& [partition, worker] : partitions_) {
       fired += worker->pipeline.counters().alerts_fired;
       dead += worker->pipeline.counters().dead_letters;
       pending += worker->pipeline.outbox_depth();
@@ -370,22 +412,16 @@ class KafkaMonitor final : public PartitionListener {
     const double seconds = std::chrono::duration<double>(last_record_at_ - first_record_at_).count();
     log_.info("{} records consumed ({:.0f} records/s from the first to the last), {} partitions; since "
               "assignment: {} alerts fired, {} dead letters, {} in the outbox",
-              consumed_, seconds > 0 ? static_cast<double>(consumed_) / seconds : 0.0, workers_.size(), fired,
+              consumed_, seconds > 0 ? static_cast<double>(consumed_) / seconds : 0.0, partitions_.size(), fired,
               dead, pending);
   }
 
   Status shutdown(KafkaSource& source) {
     report();
     log_.info("stopping: committing state and delivering output");
-    for (auto& [partition, worker] : workers_) {
-      if (auto s = worker->pipeline.commit_if_due(worker->position(), true); !s.ok()) return s;
-      if (worker->shadow) {
-        if (auto s = worker->shadow->lane.commit(worker->position()); !s.ok()) return s;
-      }
-    }
-    lanes_.clear();
-    for (auto& [partition, worker] : workers_) lanes_.push_back(worker->lane.get());
-    auto left = loop_.drain(lanes_, std::chrono::seconds(10));
+    std::vector<LiveLane*> lanes;
+    for (auto& [partition, assigned] : partitions_) lanes.push_back(assigned->lane.get());
+    auto left = loops_.front()->drain(lanes, std::chrono::seconds(10));
     if (!left.ok()) return left.error();
     if (*left > 0) log_.warn("{} record(s) stay in the outboxes for the next start", *left);
     tell_kafka_offsets(source, true);
@@ -409,12 +445,22 @@ class KafkaMonitor final : public PartitionListener {
   AlertmanagerSender* alertmanager_;  // null without an `alertmanager:` section
   WallClock wall_clock_;
   SteadyMonotonicClock steady_;
-  MonitorLoop loop_;              // firing budget, commit cadence, delivery: the policies every monitor shares
-  std::vector<LiveLane*> lanes_;  // the assigned partitions' lanes, gathered for each step
+  // What one worker does in a cycle: its lanes, the records read for them, and how it went.
+  struct WorkerShare {
+    std::vector<AssignedPartition*> lanes;
+    std::vector<const ConsumedRecord*> records;
+    std::vector<LiveLane*> step_lanes;
+    Result<bool> outcome = false;  // committed, or the error that stops the monitor
+  };
+  WorkerPool pool_;
+  LaneWorkers lane_workers_;
+  // One loop per worker (firing budget, commit cadence, delivery: the policies every monitor shares).
+  std::vector<std::unique_ptr<MonitorLoop>> loops_;
+  std::vector<WorkerShare> shares_;
   std::shared_ptr<RocksDbDatabase> shadow_database_;  // null without a `shadow:` section
   std::shared_ptr<const RuleSet> candidate_;          // the shadow's rules
   RuleReloader* shadow_reloader_ = nullptr;
-  std::map<int32_t, std::unique_ptr<PartitionWorker>> workers_;
+  std::map<int32_t, std::unique_ptr<AssignedPartition>> partitions_;
   uint64_t consumed_ = 0;
   SteadyClock::time_point first_record_at_{};
   SteadyClock::time_point last_record_at_{};

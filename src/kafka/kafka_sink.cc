@@ -57,6 +57,7 @@ struct KafkaProducer::Callbacks : RdKafka::DeliveryReportCb, RdKafka::EventCb {
     std::unique_ptr<DeliveryTicket> ticket(static_cast<DeliveryTicket*>(message.msg_opaque()));
     if (!ticket) return;
     auto& tracker = *ticket->tracker;
+    std::lock_guard lock(tracker.mutex);
     if (message.err() == RdKafka::ERR_NO_ERROR) {
       tracker.in_flight[ticket->seq] = true;
     } else {
@@ -120,6 +121,9 @@ KafkaSink::KafkaSink(KafkaProducer& producer, std::string topic, KafkaPayloadMod
 KafkaSink::~KafkaSink() = default;
 
 Status KafkaSink::write(const OutboundRecord& record) {
+  // Held until the entry is in: produce() serves no delivery report, but a
+  // poll on another thread could, and must find the entry once it runs.
+  std::lock_guard lock(tracker_->mutex);
   if (tracker_->in_flight.contains(record.seq)) return ok_status();
   EncodedRecord encoded;
   if (mode_ == KafkaPayloadMode::cloudevent_binary) {
@@ -155,6 +159,7 @@ Status KafkaSink::write(const OutboundRecord& record) {
 
 Status KafkaSink::flush() {
   auto waiting = [&] {
+    std::lock_guard lock(tracker_->mutex);
     size_t n = 0;
     for (const auto& [seq, acknowledged] : tracker_->in_flight) n += acknowledged ? 0 : 1;
     return n;
@@ -165,22 +170,29 @@ Status KafkaSink::flush() {
   if (const size_t n = waiting(); n > 0) {
     return make_error(std::to_string(n) + " record(s) to " + topic_ + " still await the broker's acknowledgement");
   }
+  std::lock_guard lock(tracker_->mutex);
   tracker_->in_flight.clear();
   return ok_status();
 }
 
 Status KafkaSink::collect_acknowledged(std::span<const uint64_t> written, std::vector<uint64_t>& acknowledged) {
   producer_.poll();
+  std::lock_guard lock(tracker_->mutex);
   for (const uint64_t seq : written) {
     auto it = tracker_->in_flight.find(seq);
     if (it == tracker_->in_flight.end() || !it->second) continue;  // waiting, or refused (resent by the next write)
     acknowledged.push_back(seq);
     tracker_->in_flight.erase(it);
   }
-  return take_refusals();
+  return take_refusals_locked();
 }
 
 Status KafkaSink::take_refusals() {
+  std::lock_guard lock(tracker_->mutex);
+  return take_refusals_locked();
+}
+
+Status KafkaSink::take_refusals_locked() {
   if (tracker_->failed == 0) return ok_status();
   const std::string reason = tracker_->last_error;
   const size_t failed = tracker_->failed;

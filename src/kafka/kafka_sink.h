@@ -3,10 +3,12 @@
 // every partition's pipeline; each pipeline writes through its own KafkaSink
 // per topic, which tracks its records until the broker acknowledges them, so
 // a record is removed from the outbox only once it is safely in Kafka.
-// Threading: all of it runs on the monitor thread; delivery reports arrive
-// inside poll()/flush() on that thread.
+// Threading: a sink is used by one thread at a time (its lane's worker), but
+// delivery reports for every sink arrive inside poll()/flush() on whichever
+// thread calls them, so each sink's Tracker has its own lock.
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 
@@ -69,6 +71,7 @@ class KafkaSink final : public RecordSink {
 
   // Shared with in-flight delivery reports, which may outlive the sink.
   struct Tracker {
+    std::mutex mutex;  // the sink's thread and whichever thread serves the delivery report
     std::unordered_map<uint64_t, bool> in_flight;  // seq -> true once acknowledged
     std::string last_error;
     size_t failed = 0;
@@ -81,6 +84,7 @@ class KafkaSink final : public RecordSink {
   Duration delivery_wait_;
   std::shared_ptr<Tracker> tracker_;
   Status take_refusals();
+  Status take_refusals_locked();  // with tracker_->mutex held
 };
 
 }  // namespace slawatch

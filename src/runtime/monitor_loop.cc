@@ -4,6 +4,14 @@
 
 namespace slawatch {
 
+MonitorPolicy MonitorPolicy::shared_by(size_t workers) const {
+  MonitorPolicy share = *this;
+  if (workers <= 1) return share;
+  share.max_timers_per_tick = (max_timers_per_tick + workers - 1) / workers;
+  share.max_timers_per_second = (max_timers_per_second + workers - 1) / workers;
+  return share;
+}
+
 MonitorLoop::MonitorLoop(MonitorPolicy policy, const Clock& wall, const MonotonicClock& steady, Notice warn,
                          Notice info)
     : policy_(policy),

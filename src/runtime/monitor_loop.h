@@ -32,6 +32,11 @@ struct MonitorPolicy {
   Duration delivery_stuck_after{5000};
   Duration delivery_warning_every{10000};
   LaneClockPolicy lane_clock;
+
+  // One worker's share when `workers` loops drive the lanes side by side: the
+  // firing budgets are for the whole process (they protect the people behind
+  // the alerts), so each loop gets its part, rounded up.
+  MonitorPolicy shared_by(size_t workers) const;
 };
 
 // What one step did, for the caller's follow-ups (Kafka tells the broker its

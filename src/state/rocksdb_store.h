@@ -67,7 +67,7 @@ class RocksDbDatabase {
   rocksdb::DB* db_ = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   bool sync_writes_ = false;
-  bool write_failed_ = false;
+  std::atomic<bool> write_failed_{false};  // any partition store's thread may note it
   std::atomic<uint64_t> current_wal_{0};
 };
 

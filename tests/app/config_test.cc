@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <filesystem>
 #include <fstream>
 
@@ -52,6 +54,17 @@ TEST_F(ConfigTest, MaxRecordBytesDefaultsToOneMebibyteWithinItsRange) {
   EXPECT_NE(error_of("max_record_bytes: 1023\n").find("max_record_bytes must be between 1024 and 67108864"),
             std::string::npos);
   EXPECT_NE(error_of("max_record_bytes: 67108865\n").find("max_record_bytes must be between"), std::string::npos);
+}
+
+TEST_F(ConfigTest, WorkersDefaultToTheCoresWithinOneTo256) {
+  EXPECT_EQ(load_config(write("grace: 5s\n")).workers,
+            std::max<size_t>(1, std::thread::hardware_concurrency()));
+  EXPECT_EQ(load_config(write("workers: 1\n")).workers, 1u);
+  EXPECT_EQ(load_config(write("workers: 256\n")).workers, 256u);
+  EXPECT_NE(error_of("workers: 0\n").find("workers must be between 1 and 256"), std::string::npos);
+  EXPECT_NE(error_of("workers: 257\n").find("workers must be between 1 and 256"), std::string::npos);
+  EXPECT_NE(error_of("workers: two\n").find("slawatch.yaml:1:10: 'workers': wrong type"), std::string::npos)
+      << error_of("workers: two\n");
 }
 
 TEST_F(ConfigTest, RetainClosedDefaultsTo400DaysAndNeverKeepsClosedCases) {

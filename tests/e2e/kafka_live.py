@@ -98,7 +98,8 @@ class Scenario:
         run_ok([slawatch, "simulate", *self.sim_args, "--out", self.events_file], "simulate to file")
         self.config = os.path.join(work, "slawatch.yaml")
         with open(self.config, "w", encoding="utf-8") as f:
-            f.write(f"rules: {rules}\nstate_dir: state\ngrace: 0s\nbatch_records: 500\n"
+            # Two workers over three partitions whatever the machine: a worker drives two lanes.
+            f.write(f"rules: {rules}\nstate_dir: state\ngrace: 0s\nbatch_records: 500\nworkers: 2\n"
                     f"alert_source: /e2e/kafka\nkafka:\n  brokers: {kafka.brokers}\n  group_id: {tag}\n"
                     f"  topics:\n    events: {self.events_topic}\n    alerts: {self.alerts_topic}\n"
                     f"    dead_letter: {self.dlq_topic}\n")
