@@ -32,8 +32,6 @@ EngineOptions engine_options(const Config& config) {
   return EngineOptions{.grace = config.grace, .retain_closed = config.retain_closed};
 }
 
-using SteadyClock = std::chrono::steady_clock;
-
 // A partition's shadow lane: the candidate rules over the partition's slice
 // of the shadow state, alerts to the shadow topic.
 struct PartitionShadow {
@@ -104,33 +102,47 @@ struct AssignedPartition {
   size_t worker = 0;                  // the one worker that drives this lane while it is assigned
 };
 
+// What the composition root (run_kafka_monitor) wires into the monitor: what
+// every partition's lane is built from, and the process-wide services.
+struct KafkaMonitorParts {
+  std::shared_ptr<const RuleSet> rules;
+  std::shared_ptr<const Roster> roster;
+  std::shared_ptr<RocksDbDatabase> database;
+  KafkaProducer& producer;
+  spdlog::logger& log;
+  MetricsHub& hub;
+  HealthState& health;
+  RuleReloader& reloader;
+  RulesInForce& rules_in_force;                      // what the case API evaluates under
+  AuditTrail* audit_trail = nullptr;                 // null without an `audit:` section
+  AlertmanagerSender* alertmanager = nullptr;        // null without an `alertmanager:` section
+  std::shared_ptr<RocksDbDatabase> shadow_database;  // null without a `shadow:` section
+  std::shared_ptr<const RuleSet> candidate;          // the shadow's rules
+};
+
 // The monitor loop and the consumer's partition listener. The monitor thread
 // polls, rebalances (callbacks run inside KafkaSource::poll), reloads rules
 // and samples health; the lanes' work (apply, fire, commit, deliver) runs on
 // the worker pool between polls, each lane on its one worker.
 class KafkaMonitor final : public PartitionListener {
  public:
-  KafkaMonitor(const Config& config, std::shared_ptr<const RuleSet> rules, std::shared_ptr<const Roster> roster,
-               std::shared_ptr<RocksDbDatabase> database, KafkaProducer& producer, spdlog::logger& log,
-               MetricsHub& hub, HealthState& health, RuleReloader& reloader, RulesInForce& rules_in_force,
-               AuditTrail* audit_trail, AlertmanagerSender* alertmanager,
-               std::shared_ptr<RocksDbDatabase> shadow_database, std::shared_ptr<const RuleSet> candidate)
+  KafkaMonitor(const Config& config, KafkaMonitorParts parts)
       : config_(config),
-        rules_(std::move(rules)),
-        roster_(std::move(roster)),
-        database_(std::move(database)),
-        producer_(producer),
-        log_(log),
-        hub_(hub),
-        health_(health),
-        reloader_(reloader),
-        rules_in_force_(rules_in_force),
-        audit_trail_(audit_trail),
-        alertmanager_(alertmanager),
+        rules_(std::move(parts.rules)),
+        roster_(std::move(parts.roster)),
+        database_(std::move(parts.database)),
+        producer_(parts.producer),
+        log_(parts.log),
+        hub_(parts.hub),
+        health_(parts.health),
+        reloader_(parts.reloader),
+        rules_in_force_(parts.rules_in_force),
+        audit_trail_(parts.audit_trail),
+        alertmanager_(parts.alertmanager),
         pool_(config.workers),
         lane_workers_(config.workers),
-        shadow_database_(std::move(shadow_database)),
-        candidate_(std::move(candidate)) {
+        shadow_database_(std::move(parts.shadow_database)),
+        candidate_(std::move(parts.candidate)) {
     // The firing budgets protect people, so they hold for the process: each worker gets its share.
     const MonitorPolicy policy = monitor_policy(config).shared_by(config.workers);
     for (size_t w = 0; w < config.workers; ++w) {
@@ -213,11 +225,11 @@ class KafkaMonitor final : public PartitionListener {
 
   Status run(KafkaSource& source, const std::atomic<bool>& stop, std::optional<Duration> exit_when_idle) {
     std::vector<ConsumedRecord> records;
-    auto next_report = SteadyClock::now() + std::chrono::seconds(30);
+    Duration next_report = steady_.elapsed() + std::chrono::seconds(30);
     while (!stop.load()) {
       records.clear();
       if (auto s = source.poll(records, config_.batch_records, std::chrono::milliseconds(50)); !s.ok()) return s;
-      const auto polled = SteadyClock::now();
+      const Duration polled = steady_.elapsed();  // every cadence of the monitor runs on this one clock
       if (!records.empty()) {
         if (consumed_ == 0) first_record_at_ = polled;
         last_record_at_ = polled;
@@ -430,8 +442,8 @@ class KafkaMonitor final : public PartitionListener {
   }
 
   const Config& config_;
-  SteadyClock::time_point next_idle_check_{};  // --exit-when-idle asks the broker at most once a second
-  SteadyClock::time_point next_end_query_{};   // so do end offsets the consumer has not fetched
+  Duration next_idle_check_{0};  // --exit-when-idle asks the broker at most once a second
+  Duration next_end_query_{0};   // so do end offsets the consumer has not fetched
   std::shared_ptr<const RuleSet> rules_;
   std::shared_ptr<const Roster> roster_;
   std::shared_ptr<RocksDbDatabase> database_;
@@ -462,8 +474,8 @@ class KafkaMonitor final : public PartitionListener {
   RuleReloader* shadow_reloader_ = nullptr;
   std::map<int32_t, std::unique_ptr<AssignedPartition>> partitions_;
   uint64_t consumed_ = 0;
-  SteadyClock::time_point first_record_at_{};
-  SteadyClock::time_point last_record_at_{};
+  Duration first_record_at_{0};
+  Duration last_record_at_{0};
 };
 
 }  // namespace
@@ -551,9 +563,19 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
     if (!started.ok()) return fail(started.error());
     audit_trail = std::move(started).value();
   }
-  KafkaMonitor monitor(config, rules, roster, *database, **producer, log, hub, health, reloader, rules_in_force,
-                       audit_trail.get(),
-                       *alertmanager ? (*alertmanager)->sender.get() : nullptr, shadow_database, candidate);
+  KafkaMonitor monitor(config, KafkaMonitorParts{.rules = rules,
+                                                 .roster = roster,
+                                                 .database = *database,
+                                                 .producer = **producer,
+                                                 .log = log,
+                                                 .hub = hub,
+                                                 .health = health,
+                                                 .reloader = reloader,
+                                                 .rules_in_force = rules_in_force,
+                                                 .audit_trail = audit_trail.get(),
+                                                 .alertmanager = *alertmanager ? (*alertmanager)->sender.get() : nullptr,
+                                                 .shadow_database = shadow_database,
+                                                 .candidate = candidate});
   if (shadow_reloader) {
     monitor.set_shadow_reloader(shadow_reloader.get());
     log.info("shadow rules {} (version {}): alerts to {}, notifying nobody", config.shadow->rules_path,
