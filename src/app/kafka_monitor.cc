@@ -11,6 +11,7 @@
 #include "ui/ui_assets.h"
 #include "api/rules_in_force.h"
 #include "app/audit_trail.h"
+#include "app/changelog_handover.h"
 #include "app/rule_reloader.h"
 #include "app/runtime.h"
 #include "http/http_server.h"
@@ -125,6 +126,9 @@ class KafkaMonitor final : public PartitionListener {
     if (partition < 0 || partition >= 0xffff) return make_error("partition " + std::to_string(partition) + " out of range");
     auto worker = std::make_unique<PartitionWorker>(database_, static_cast<uint16_t>(partition), rules_, roster_,
                                                     config_, producer_, alertmanager_);
+    if (handover_ != nullptr) {
+      if (auto s = handover_->prepare(worker->store); !s.ok()) return s.error();
+    }
     if (auto s = worker->engine.open(); !s.ok()) return s.error();
     auto position = worker->pipeline.recover();
     if (!position.ok()) return position.error();
@@ -189,9 +193,19 @@ class KafkaMonitor final : public PartitionListener {
                   s.error().message);
       }
     }
+    if (handover_ != nullptr) {
+      // Records the deliveries just made, so the next owner does not repeat them.
+      if (auto s = worker.pipeline.commit_if_due(worker.position(), true); !s.ok()) {
+        log_.warn("partition {}: recording deliveries on revocation failed: {}", partition, s.error().message);
+      }
+      handover_->release(worker.store);
+    }
     log_.info("partition {} revoked after offset {}", partition, worker.position());
     workers_.erase(it);
   }
+
+  // State handover through the changelog (null: off); outlives the monitor.
+  void set_changelog_handover(ChangelogHandover* handover) { handover_ = handover; }
 
   Status run(KafkaSource& source, const std::atomic<bool>& stop, std::optional<Duration> exit_when_idle) {
     std::vector<ConsumedRecord> records;
@@ -412,6 +426,7 @@ class KafkaMonitor final : public PartitionListener {
   MonitorLoop loop_;              // firing budget, commit cadence, delivery: the policies every monitor shares
   std::vector<LiveLane*> lanes_;  // the assigned partitions' lanes, gathered for each step
   std::shared_ptr<RocksDbDatabase> shadow_database_;  // null without a `shadow:` section
+  ChangelogHandover* handover_ = nullptr;
   std::shared_ptr<const RuleSet> candidate_;          // the shadow's rules
   RuleReloader* shadow_reloader_ = nullptr;
   std::map<int32_t, std::unique_ptr<PartitionWorker>> workers_;
@@ -505,9 +520,18 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
     if (!started.ok()) return fail(started.error());
     audit_trail = std::move(started).value();
   }
+  std::unique_ptr<KafkaChangelog> changelog;
+  if (kafka.changelog) {
+    auto created = KafkaChangelog::create(kafka, on_client_error);
+    if (!created.ok()) return fail(created.error());
+    changelog = std::move(created).value();
+    log.info("state changes mirrored to the changelog topic {}", changelog->topic());
+  }
+  ChangelogHandover handover(std::move(changelog), kafka.events_topic, log);
   KafkaMonitor monitor(config, rules, roster, *database, **producer, log, hub, health, reloader, rules_in_force,
                        audit_trail.get(),
                        *alertmanager ? (*alertmanager)->sender.get() : nullptr, shadow_database, candidate);
+  monitor.set_changelog_handover(&handover);
   if (shadow_reloader) {
     monitor.set_shadow_reloader(shadow_reloader.get());
     log.info("shadow rules {} (version {}): alerts to {}, notifying nobody", config.shadow->rules_path,
