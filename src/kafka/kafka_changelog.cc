@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <chrono>
+#include <thread>
 
 #include "kafka/client_config.h"
 
@@ -218,9 +219,16 @@ Status KafkaChangelog::read_range(uint16_t partition, bool only_last,
   std::lock_guard lock(reader_mutex_);
   int64_t low = 0;
   int64_t high = 0;
-  const auto err = reader_->query_watermark_offsets(topic_, partition, &low, &high, kAdminTimeoutMillis);
-  if (err != RdKafka::ERR_NO_ERROR) {
-    return make_error("changelog partition " + std::to_string(partition) + ": reading its end: " + RdKafka::err2str(err));
+  // A topic created a moment ago has no partition leader yet: such errors pass within kPatience.
+  const auto give_up = SteadyClock::now() + kPatience;
+  for (;;) {
+    const auto err = reader_->query_watermark_offsets(topic_, partition, &low, &high, kAdminTimeoutMillis);
+    if (err == RdKafka::ERR_NO_ERROR) break;
+    if (SteadyClock::now() >= give_up) {
+      return make_error("changelog partition " + std::to_string(partition) + ": reading its end: " +
+                        RdKafka::err2str(err));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(kPollMillis * 4));
   }
   if (high <= low) return ok_status();
   const int64_t start = only_last ? high - 1 : low;
