@@ -87,6 +87,8 @@ Result<std::unique_ptr<KafkaChangelog>> KafkaChangelog::create(const KafkaConfig
   if (auto s = set(**reader_conf, "group.id", config.group_id + ".changelog-reader"); !s.ok()) return s.error();
   if (auto s = set(**reader_conf, "enable.partition.eof", "true"); !s.ok()) return s.error();
   if (auto s = set(**reader_conf, "client.id", "slawatch-changelog-reader"); !s.ok()) return s.error();
+  // A restore reads to a known end: no reason to let the broker hold a fetch back.
+  if (auto s = set(**reader_conf, "fetch.wait.max.ms", "10"); !s.ok()) return s.error();
   changelog->reader_.reset(RdKafka::KafkaConsumer::create(reader_conf->get(), reason));
   if (!changelog->reader_) return make_error("kafka changelog reader: " + reason);
   return changelog;
