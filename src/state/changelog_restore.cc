@@ -4,14 +4,35 @@
 #include <iterator>
 #include <random>
 #include <set>
+#include <unordered_map>
 
 namespace slawatch {
 namespace {
 
-// Records written to the store per WriteBatch while restoring.
-constexpr size_t kRestoreChunk = 8192;
+// Records collected before they are written to the store in one WriteBatch.
+constexpr size_t kRestoreChunk = 65536;
 
 using RecordKey = std::pair<StoreFamily, std::string>;
+
+// Writes a chunk of whole batches, only the last record of each key: an
+// uncompacted changelog holds every version of a case record and checkpoint,
+// and the store needs only the newest.
+Status apply_newest(RocksDbStateStore& store, std::vector<ChangelogRecord>& chunk) {
+  std::unordered_map<std::string, size_t> last;  // topic key -> index of its last record
+  last.reserve(chunk.size());
+  for (size_t i = 0; i < chunk.size(); ++i) last[chunk[i].topic_key()] = i;
+  if (last.size() < chunk.size()) {
+    std::vector<ChangelogRecord> newest;
+    newest.reserve(last.size());
+    for (size_t i = 0; i < chunk.size(); ++i) {
+      if (last[chunk[i].topic_key()] == i) newest.push_back(std::move(chunk[i]));
+    }
+    chunk = std::move(newest);
+  }
+  auto status = store.apply_changelog(chunk);
+  chunk.clear();
+  return status;
+}
 
 // Appends `records` and waits for them: restore and seeding finish only once
 // the changelog holds what the store now says.
@@ -58,12 +79,10 @@ Status restore(RocksDbStateStore& store, StateChangelog& changelog, const std::f
     std::move(pending.begin(), pending.end(), std::back_inserter(whole));
     pending.clear();
     if (whole.size() < kRestoreChunk) return ok_status();
-    auto written = store.apply_changelog(whole);
-    whole.clear();
-    return written;
+    return apply_newest(store, whole);
   });
   if (!s.ok()) return s;
-  if (auto w = store.apply_changelog(whole); !w.ok()) return w;
+  if (auto w = apply_newest(store, whole); !w.ok()) return w;
   report.marker = last ? *last : ChangelogMarker{new_lineage(), 0};
   if (!pending.empty()) {
     std::set<RecordKey> keys;
