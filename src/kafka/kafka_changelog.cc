@@ -69,6 +69,9 @@ Result<std::unique_ptr<KafkaChangelog>> KafkaChangelog::create(const KafkaConfig
   if (auto s = set(**conf, "enable.idempotence", "true"); !s.ok()) return s.error();
   if (auto s = set(**conf, "acks", "all"); !s.ok()) return s.error();
   if (auto s = set(**conf, "client.id", "slawatch-changelog"); !s.ok()) return s.error();
+  // A commit's records are produced back to back and batch by themselves; the
+  // next commit waits for their acknowledgement, so lingering only adds to that wait.
+  if (auto s = set(**conf, "linger.ms", "0"); !s.ok()) return s.error();
   if ((*conf)->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(changelog->callbacks_.get()), reason) !=
           RdKafka::Conf::CONF_OK ||
       (*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(changelog->callbacks_.get()), reason) !=
