@@ -544,22 +544,30 @@ Result<bool> RocksDbStateStore::has_state() {
 }
 
 Status RocksDbStateStore::wipe() {
+  const std::string what = "wiping partition " + std::to_string(partition_);
+  // The marker goes first, on its own: a crash in the middle of the wipe must
+  // not leave a marker that vouches for a half-deleted state.
+  rocksdb::WriteBatch marker;
+  marker.Delete(database_->meta(), prefix_ + std::string(ChangelogMarker::kKey));
+  if (auto s = to_status(database_->db()->Write(rocksdb::WriteOptions(), &marker), what); !s.ok()) return s;
   // Point deletes, not DeleteRange: timer and outbox keys are later removed
   // with SingleDelete, which needs a plain Delete between two Puts of a key.
+  // Written in slices so a large partition never sits in one batch.
+  constexpr size_t kSlice = 65536;
   rocksdb::WriteBatch wb;
+  auto write = [&] {
+    auto status = to_status(database_->db()->Write(rocksdb::WriteOptions(), &wb), what);
+    wb.Clear();
+    return status;
+  };
   auto s = for_each_record([&](ChangelogRecord&& record) {
     wb.Delete(database_->family(record.family), prefix_ + record.key);
-    return ok_status();
+    return static_cast<size_t>(wb.Count()) < kSlice ? ok_status() : write();
   });
-  if (!s.ok()) return s;
-  if (auto w = to_status(database_->db()->Write(rocksdb::WriteOptions(), &wb), "wiping partition " +
-                                                                              std::to_string(partition_));
-      !w.ok()) {
-    return w;
-  }
+  if (s.ok()) s = write();
   timer_count_.reset();
   tallies_.reset();
-  return ok_status();
+  return s;
 }
 
 Status RocksDbStateStore::apply_changelog(const std::vector<ChangelogRecord>& records) {

@@ -323,5 +323,20 @@ TEST_F(ChangelogTest, UnfinishedBatchIsLeftOutAndSetBack) {
   EXPECT_EQ(dump(*reader), dump(*target));
 }
 
+TEST_F(ChangelogTest, WipeRemovesThePartitionOnlyMarkerIncluded) {
+  auto store = store_on(0);
+  ASSERT_TRUE(prepare(*store, changelog_).ok());
+  ASSERT_TRUE(commit_number(*store, 1).ok());
+  RocksDbStateStore neighbour(machines_[0]->database, kPartition + 1);
+  ASSERT_TRUE(commit_number(neighbour, 1).ok());
+  const auto neighbour_before = dump(neighbour);
+  ASSERT_TRUE(store->wipe().ok());
+  EXPECT_FALSE(*store->has_state());
+  EXPECT_FALSE(store->load_changelog_marker()->has_value());
+  EXPECT_EQ(*store->pending_timers(), 0u);
+  EXPECT_TRUE(store->tallies()->empty());
+  EXPECT_EQ(dump(neighbour), neighbour_before);
+}
+
 }  // namespace
 }  // namespace slawatch
