@@ -13,7 +13,7 @@ Status ChangelogHandover::prepare(RocksDbStateStore& store) {
   // At the first assignment the input topic surely exists, so its partition count is known.
   std::call_once(topic_checked_, [this] { topic_status_ = changelog_->ensure_topic(input_topic_); });
   if (!topic_status_.ok()) return topic_status_;
-  auto restored = prepare_partition(store, *changelog_, random_lineage, clock_);
+  auto restored = prepare_partition(store, *changelog_, random_id, clock_);
   if (!restored.ok()) {
     return make_error("partition " + std::to_string(store.partition()) + ": changelog " + changelog_->topic() + ": " +
                       restored.error().message);

@@ -33,6 +33,7 @@ std::string ChangelogMarker::encode() const {
   out.push_back(static_cast<char>(kMarkerFormat));
   codec::put_string(out, lineage);
   codec::put_varint(out, commit);
+  codec::put_string(out, writer);
   return out;
 }
 
@@ -41,7 +42,7 @@ std::optional<ChangelogMarker> ChangelogMarker::decode(std::string_view bytes) {
   uint8_t format = 0;
   ChangelogMarker marker;
   if (!in.byte(format) || format != kMarkerFormat || !in.string(marker.lineage) || !in.varint(marker.commit) ||
-      !in.done() || marker.lineage.empty()) {
+      !in.string(marker.writer) || !in.done() || marker.lineage.empty()) {
     return std::nullopt;
   }
   return marker;

@@ -42,11 +42,15 @@ struct ChangelogRecord {
 };
 
 // Identifies a point in a partition's history: the lineage (one per history,
-// started when a partition's changelog starts empty) and the number of commits
-// made in it. Two copies with equal markers hold equal state.
+// started when a partition's changelog starts empty), the number of commits
+// made in it, and the writer (one per owner of the partition, new at each
+// assignment). The writer tells apart two owners' commits with the same number
+// (an owner that died with a commit unacknowledged and the next owner's first
+// commit): two copies with equal markers hold equal state.
 struct ChangelogMarker {
   std::string lineage;
   uint64_t commit = 0;
+  std::string writer;
   bool operator==(const ChangelogMarker&) const = default;
 
   static constexpr std::string_view kKey = "changelog";  // meta family

@@ -64,8 +64,8 @@ Status seed(RocksDbStateStore& store, StateChangelog& changelog, const Changelog
 // Records after the last marker (a writer that died mid-batch) are not
 // applied; their keys are set back to the restored values in the changelog,
 // so every later reader sees the same state.
-Status restore(RocksDbStateStore& store, StateChangelog& changelog, const std::function<std::string()>& new_lineage,
-               PartitionRestore& report) {
+Status restore(RocksDbStateStore& store, StateChangelog& changelog, const std::function<std::string()>& new_id,
+               const std::string& writer, PartitionRestore& report) {
   if (auto s = store.wipe(); !s.ok()) return s;
   std::vector<ChangelogRecord> whole;     // of whole batches, not yet written
   std::vector<ChangelogRecord> pending;   // since the last marker
@@ -83,7 +83,7 @@ Status restore(RocksDbStateStore& store, StateChangelog& changelog, const std::f
   });
   if (!s.ok()) return s;
   if (auto w = apply_newest(store, whole); !w.ok()) return w;
-  report.marker = last ? *last : ChangelogMarker{new_lineage(), 0};
+  report.marker = last ? *last : ChangelogMarker{new_id(), 0, writer};
   if (!pending.empty()) {
     std::set<RecordKey> keys;
     for (const auto& record : pending) keys.emplace(record.family, record.key);
@@ -95,6 +95,7 @@ Status restore(RocksDbStateStore& store, StateChangelog& changelog, const std::f
     }
     report.repaired = repair.size();
     ++report.marker.commit;
+    report.marker.writer = writer;
     repair.push_back(report.marker.record());
     if (auto w = store.apply_changelog({report.marker.record()}); !w.ok()) return w;
     if (auto a = append_acknowledged(changelog, store.partition(), repair); !a.ok()) return a;
@@ -115,6 +116,7 @@ std::string_view to_string(LocalStateVerdict verdict) {
     case LocalStateVerdict::missing: return "missing";
     case LocalStateVerdict::behind: return "behind";
     case LocalStateVerdict::ahead: return "ahead";
+    case LocalStateVerdict::diverged: return "diverged: another owner went on from an earlier commit";
     case LocalStateVerdict::another_lineage: return "another lineage";
     case LocalStateVerdict::unfinished: return "unchecked: the changelog ends inside a batch";
   }
@@ -137,6 +139,7 @@ LocalStateVerdict judge_local_state(const std::optional<ChangelogMarker>& local,
   if (tail->lineage != local->lineage) return LocalStateVerdict::another_lineage;
   if (local->commit < tail->commit) return LocalStateVerdict::behind;
   if (local->commit > tail->commit) return LocalStateVerdict::ahead;
+  if (local->writer != tail->writer) return LocalStateVerdict::diverged;
   return LocalStateVerdict::current;
 }
 
@@ -162,9 +165,10 @@ std::string PartitionRestore::describe() const {
 }
 
 Result<PartitionRestore> prepare_partition(RocksDbStateStore& store, StateChangelog& changelog,
-                                           const std::function<std::string()>& new_lineage,
+                                           const std::function<std::string()>& new_id,
                                            const MonotonicClock& clock) {
   const Duration started = clock.elapsed();
+  const std::string writer = new_id();
   auto local = store.load_changelog_marker();
   if (!local.ok()) return local.error();
   auto has_state = store.has_state();
@@ -174,22 +178,23 @@ Result<PartitionRestore> prepare_partition(RocksDbStateStore& store, StateChange
   PartitionRestore report;
   report.verdict = judge_local_state(*local, *has_state, *last);
   switch (report.verdict) {
-    case LocalStateVerdict::fresh: report.marker = ChangelogMarker{new_lineage(), 0}; break;
+    case LocalStateVerdict::fresh: report.marker = ChangelogMarker{new_id(), 0, writer}; break;
     case LocalStateVerdict::current: report.marker = **local; break;
     case LocalStateVerdict::seeded:
-      report.marker = ChangelogMarker{new_lineage(), 1};
+      report.marker = ChangelogMarker{new_id(), 1, writer};
       if (auto s = seed(store, changelog, report.marker, report); !s.ok()) return s.error();
       break;
     default:
-      if (auto s = restore(store, changelog, new_lineage, report); !s.ok()) return s.error();
+      if (auto s = restore(store, changelog, new_id, writer, report); !s.ok()) return s.error();
       break;
   }
-  store.attach_changelog(changelog, report.marker);
+  // This owner's commits carry its own writer id from the next commit on.
+  store.attach_changelog(changelog, ChangelogMarker{report.marker.lineage, report.marker.commit, writer});
   report.took = clock.elapsed() - started;
   return report;
 }
 
-std::string random_lineage() {
+std::string random_id() {
   std::random_device device;
   std::uniform_int_distribution<uint64_t> pick;
   const uint64_t value = (static_cast<uint64_t>(device()) << 32) ^ device() ^ pick(device);

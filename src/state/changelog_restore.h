@@ -22,6 +22,7 @@ enum class LocalStateVerdict {
   missing,          // nothing local (or no marker), changelog not empty: restored
   behind,           // same lineage, older commit: restored
   ahead,            // same lineage, newer commit than the changelog: discarded and restored
+  diverged,         // same lineage and commit, another writer (the next owner went on without it): restored
   another_lineage,  // another history (another group, a recreated topic, a pre-changelog copy): restored
   unfinished,       // the changelog ends inside a batch (its writer died): restored to the last whole batch
 };
@@ -39,19 +40,19 @@ struct PartitionRestore {
   uint64_t case_records = 0;  // cases in the store afterwards (restored verdicts only)
   uint64_t repaired = 0;      // keys of an unfinished tail set back in the changelog
   Duration took{0};
-  ChangelogMarker marker;     // where the partition's history stands now
+  ChangelogMarker marker;     // where the partition's history stands now (and who writes next)
 
   // "restored 120 records (40 case records) from the changelog in 12 ms (local state was behind)" and the like.
   std::string describe() const;
 };
 
 // Makes `store` agree with `changelog` as described above and attaches the
-// changelog to it. `new_lineage` names a new history; `clock` times the restore.
+// changelog to it, writing as a new writer. `new_id` names new lineages and
+// writers; `clock` times the restore.
 Result<PartitionRestore> prepare_partition(RocksDbStateStore& store, StateChangelog& changelog,
-                                           const std::function<std::string()>& new_lineage,
-                                           const MonotonicClock& clock);
+                                           const std::function<std::string()>& new_id, const MonotonicClock& clock);
 
-// A random lineage name (16 hex digits) for production use.
-std::string random_lineage();
+// A random name (16 hex digits) for lineages and writers, for production use.
+std::string random_id();
 
 }  // namespace slawatch

@@ -406,7 +406,7 @@ Status RocksDbStateStore::commit(StateBatch& batch) {
       wb.Put(database_->meta(), key, v);
     }
   }
-  const ChangelogMarker marker{marker_.lineage, marker_.commit + 1};
+  const ChangelogMarker marker{marker_.lineage, marker_.commit + 1, marker_.writer};
   if (changelog_ != nullptr) wb.Put(database_->meta(), prefix_ + std::string(ChangelogMarker::kKey), marker.encode());
   rocksdb::WriteOptions write_options;
   write_options.sync = database_->sync_writes();

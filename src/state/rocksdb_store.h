@@ -96,8 +96,8 @@ class RocksDbStateStore final : public StateStore {
 
   // --- The changelog (state/changelog.h) ---
   // From now on every commit also goes to `changelog`, marked as the commit
-  // after `marker` (the local state's position in its lineage). The first
-  // commit of each batch waits for the previous one's acknowledgement.
+  // after `marker` (the local state's position in its lineage) by `marker.writer`.
+  // Each commit first waits for the previous one's acknowledgement.
   void attach_changelog(StateChangelog& changelog, ChangelogMarker marker);
   // The marker of the last commit made with a changelog (nullopt: none).
   Result<std::optional<ChangelogMarker>> load_changelog_marker();

@@ -20,6 +20,12 @@ constexpr uint16_t kPartition = 4;
 
 Instant at(int64_t ms) { return from_millis(ms); }
 
+// (lineage, commit) of a marker: the position, leaving the writer aside.
+using Position = std::pair<std::string, uint64_t>;
+Position position(const std::optional<ChangelogMarker>& marker) {
+  return marker ? Position{marker->lineage, marker->commit} : Position{};
+}
+
 // Every key of the store's partition: what a restore must reproduce.
 std::vector<ChangelogRecord> dump(RocksDbStateStore& store) {
   std::vector<ChangelogRecord> out;
@@ -40,7 +46,7 @@ class ChangelogTest : public ::testing::Test {
   }
 
   Result<PartitionRestore> prepare(RocksDbStateStore& store, StateChangelog& changelog) {
-    return prepare_partition(store, changelog, [this] { return "L" + std::to_string(++lineages_); }, clock_);
+    return prepare_partition(store, changelog, [this] { return "id" + std::to_string(++ids_); }, clock_);
   }
 
   // Commit `n` (from 1): a case, a timer that replaces the previous commit's,
@@ -63,7 +69,7 @@ class ChangelogTest : public ::testing::Test {
   std::unique_ptr<testing::TempDatabase> machines_[2];
   MemoryChangelog changelog_;
   ManualMonotonicClock clock_;
-  int lineages_ = 0;
+  int ids_ = 0;  // lineages and writers
 };
 
 TEST(ChangelogRecordTest, TopicKeyRoundTripsAndRejectsUnknownFamilies) {
@@ -75,16 +81,16 @@ TEST(ChangelogRecordTest, TopicKeyRoundTripsAndRejectsUnknownFamilies) {
 }
 
 TEST(ChangelogMarkerTest, EncodesAndRefusesDamage) {
-  const ChangelogMarker marker{"abc", 42};
+  const ChangelogMarker marker{"abc", 42, "w"};
   EXPECT_EQ(ChangelogMarker::decode(marker.encode()), marker);
   EXPECT_EQ(ChangelogMarker::of(marker.record()), marker);
   EXPECT_FALSE(ChangelogMarker::decode(marker.encode() + "x"));
-  EXPECT_FALSE(ChangelogMarker::decode(ChangelogMarker{"", 1}.encode()));
+  EXPECT_FALSE(ChangelogMarker::decode(ChangelogMarker{"", 1, "w"}.encode()));
   EXPECT_FALSE(ChangelogMarker::of(ChangelogRecord{StoreFamily::meta, "changelog", std::nullopt}));
 }
 
 TEST(JudgeLocalStateTest, EachVerdict) {
-  const ChangelogMarker at5{"L", 5};
+  const ChangelogMarker at5{"L", 5, "w"};
   const auto tail = std::optional<ChangelogRecord>{at5.record()};
   const auto no_tail = std::optional<ChangelogRecord>{};
   const auto unfinished = std::optional<ChangelogRecord>{ChangelogRecord{StoreFamily::cases, "C", "x"}};
@@ -93,10 +99,11 @@ TEST(JudgeLocalStateTest, EachVerdict) {
   EXPECT_EQ(judge_local_state(at5, true, no_tail), LocalStateVerdict::seeded);
   EXPECT_EQ(judge_local_state(std::nullopt, false, tail), LocalStateVerdict::missing);
   EXPECT_EQ(judge_local_state(std::nullopt, true, tail), LocalStateVerdict::another_lineage);
-  EXPECT_EQ(judge_local_state(ChangelogMarker{"M", 5}, true, tail), LocalStateVerdict::another_lineage);
+  EXPECT_EQ(judge_local_state(ChangelogMarker{"M", 5, "w"}, true, tail), LocalStateVerdict::another_lineage);
   EXPECT_EQ(judge_local_state(at5, true, tail), LocalStateVerdict::current);
-  EXPECT_EQ(judge_local_state(ChangelogMarker{"L", 4}, true, tail), LocalStateVerdict::behind);
-  EXPECT_EQ(judge_local_state(ChangelogMarker{"L", 6}, true, tail), LocalStateVerdict::ahead);
+  EXPECT_EQ(judge_local_state(ChangelogMarker{"L", 4, "w"}, true, tail), LocalStateVerdict::behind);
+  EXPECT_EQ(judge_local_state(ChangelogMarker{"L", 6, "w"}, true, tail), LocalStateVerdict::ahead);
+  EXPECT_EQ(judge_local_state(ChangelogMarker{"L", 5, "v"}, true, tail), LocalStateVerdict::diverged);
   EXPECT_EQ(judge_local_state(at5, true, unfinished), LocalStateVerdict::unfinished);
   EXPECT_EQ(judge_local_state(at5, false, unfinished), LocalStateVerdict::missing);
   EXPECT_FALSE(restores(LocalStateVerdict::current));
@@ -108,16 +115,17 @@ TEST_F(ChangelogTest, ACommitIsMirroredRecordForRecordEndingWithItsMarker) {
   auto prepared = prepare(*store, changelog_);
   ASSERT_TRUE(prepared.ok()) << prepared.error().message;
   EXPECT_EQ(prepared->verdict, LocalStateVerdict::fresh);
-  EXPECT_EQ(prepared->marker, (ChangelogMarker{"L1", 0}));
+  const std::string lineage = prepared->marker.lineage;
+  EXPECT_EQ(prepared->marker.commit, 0u);
   ASSERT_TRUE(commit_number(*store, 1).ok());
   ASSERT_TRUE(commit_number(*store, 2).ok());
   ASSERT_TRUE(store->flush_changelog().ok());
   const auto& log = changelog_.records(kPartition);
   ASSERT_FALSE(log.empty());
-  EXPECT_EQ(ChangelogMarker::of(log.back()), (ChangelogMarker{"L1", 2}));
+  EXPECT_EQ(position(ChangelogMarker::of(log.back())), (Position{lineage, 2}));
   auto marker = store->load_changelog_marker();
   ASSERT_TRUE(marker.ok());
-  EXPECT_EQ(*marker, (ChangelogMarker{"L1", 2}));
+  EXPECT_EQ(*marker, ChangelogMarker::of(log.back()));
   // Commit 2 deleted commit 1's timer and outbox entry: tombstones, keyed without the partition prefix.
   std::string timer_1(8, '\0');
   const uint64_t biased = static_cast<uint64_t>(1000) ^ (1ull << 63);
@@ -130,14 +138,16 @@ TEST_F(ChangelogTest, ACommitIsMirroredRecordForRecordEndingWithItsMarker) {
 
 TEST_F(ChangelogTest, ChangelogIsAtMostOneCommitBehindAndNeverAhead) {
   auto store = store_on(0);
-  ASSERT_TRUE(prepare(*store, changelog_).ok());
+  auto prepared = prepare(*store, changelog_);
+  ASSERT_TRUE(prepared.ok());
   ASSERT_TRUE(commit_number(*store, 1).ok());
   // Committed locally, in flight to the changelog: one commit behind.
   EXPECT_TRUE(changelog_.records(kPartition).empty());
   EXPECT_GT(changelog_.in_flight(kPartition), 0u);
   ASSERT_TRUE(commit_number(*store, 2).ok());
   // Commit 2 waited for commit 1's acknowledgement before writing.
-  EXPECT_EQ(ChangelogMarker::of(changelog_.records(kPartition).back()), (ChangelogMarker{"L1", 1}));
+  EXPECT_EQ(position(ChangelogMarker::of(changelog_.records(kPartition).back())),
+            (Position{prepared->marker.lineage, 1}));
   // The broker refuses commit 2's records: commit 3 fails and changes nothing locally.
   changelog_.set_broker_up(false);
   auto failed = commit_number(*store, 3);
@@ -157,7 +167,8 @@ TEST_F(ChangelogTest, ChangelogIsAtMostOneCommitBehindAndNeverAhead) {
 
 TEST_F(ChangelogTest, MissingStateIsRestoredByteForByteAndTheOutboxTravels) {
   auto source = store_on(0);
-  ASSERT_TRUE(prepare(*source, changelog_).ok());
+  auto started = prepare(*source, changelog_);
+  ASSERT_TRUE(started.ok());
   for (int n = 1; n <= 3; ++n) ASSERT_TRUE(commit_number(*source, n).ok());
   ASSERT_TRUE(source->flush_changelog().ok());
 
@@ -166,7 +177,7 @@ TEST_F(ChangelogTest, MissingStateIsRestoredByteForByteAndTheOutboxTravels) {
   ASSERT_TRUE(restored.ok()) << restored.error().message;
   EXPECT_EQ(restored->verdict, LocalStateVerdict::missing);
   EXPECT_EQ(restored->case_records, 3u);
-  EXPECT_EQ(restored->marker, (ChangelogMarker{"L1", 3}));
+  EXPECT_EQ(position(restored->marker), (Position{started->marker.lineage, 3}));
   EXPECT_EQ(dump(*target), dump(*source));
   // The undelivered output is exactly the source's: only commit 3's entry.
   auto outbox = target->load_outbox();
@@ -178,10 +189,12 @@ TEST_F(ChangelogTest, MissingStateIsRestoredByteForByteAndTheOutboxTravels) {
   EXPECT_EQ(*target->pending_timers(), 1u);
   EXPECT_EQ(target->tallies()->at("open"), 3);
   EXPECT_NE(restored->describe().find("(local state was missing)"), std::string::npos);
-  // The restored store goes on in the same lineage.
+  // The restored store goes on in the same lineage, as another writer.
   ASSERT_TRUE(commit_number(*target, 4).ok());
   ASSERT_TRUE(target->flush_changelog().ok());
-  EXPECT_EQ(ChangelogMarker::of(changelog_.records(kPartition).back()), (ChangelogMarker{"L1", 4}));
+  const auto fourth = ChangelogMarker::of(changelog_.records(kPartition).back());
+  EXPECT_EQ(position(fourth), (Position{started->marker.lineage, 4}));
+  EXPECT_NE(fourth->writer, restored->marker.writer);
 }
 
 TEST_F(ChangelogTest, TombstonesDeleteAlsoAfterCompaction) {
@@ -256,6 +269,33 @@ TEST_F(ChangelogTest, AheadLocalStateIsDiscarded) {
   EXPECT_EQ(restarted->load_checkpoint()->source_position, "offset 10");
 }
 
+TEST_F(ChangelogTest, AnOwnerThatDiedUnacknowledgedDivergesFromTheNextOwner) {
+  auto first = store_on(0);
+  ASSERT_TRUE(prepare(*first, changelog_).ok());
+  ASSERT_TRUE(commit_number(*first, 1).ok());
+  ASSERT_TRUE(first->flush_changelog().ok());
+  ASSERT_TRUE(commit_number(*first, 2).ok());  // local only: the process dies before the acknowledgement
+  changelog_.set_broker_up(false);
+  EXPECT_FALSE(changelog_.wait_acknowledged(kPartition).ok());
+  changelog_.set_broker_up(true);
+  // The next owner restores commit 1 and makes its own commit 2 (different content).
+  auto next = store_on(1);
+  ASSERT_TRUE(prepare(*next, changelog_).ok());
+  StateBatch other;
+  other.cases[CaseId{"C-other"}] = "the next owner's record";
+  other.checkpoint = Checkpoint{at(170), "offset 17", 2};
+  ASSERT_TRUE(next->commit(other).ok());
+  ASSERT_TRUE(next->flush_changelog().ok());
+
+  // Same lineage, same commit number, another writer: never trusted.
+  auto returning = store_on(0);
+  auto prepared = prepare(*returning, changelog_);
+  ASSERT_TRUE(prepared.ok());
+  EXPECT_EQ(prepared->verdict, LocalStateVerdict::diverged);
+  EXPECT_EQ(dump(*returning), dump(*next));
+  EXPECT_FALSE(returning->load_case(CaseId{"C-2"})->has_value());
+}
+
 TEST_F(ChangelogTest, AnotherLineageIsDiscarded) {
   auto owner = store_on(0);
   ASSERT_TRUE(prepare(*owner, changelog_).ok());
@@ -281,8 +321,8 @@ TEST_F(ChangelogTest, StateWithoutChangelogIsPublishedThenRestorable) {
   auto prepared = prepare(*upgraded, changelog_);
   ASSERT_TRUE(prepared.ok());
   EXPECT_EQ(prepared->verdict, LocalStateVerdict::seeded);
-  EXPECT_EQ(prepared->marker, (ChangelogMarker{"L1", 1}));
-  EXPECT_EQ(ChangelogMarker::of(changelog_.records(kPartition).back()), (ChangelogMarker{"L1", 1}));
+  EXPECT_EQ(prepared->marker.commit, 1u);
+  EXPECT_EQ(ChangelogMarker::of(changelog_.records(kPartition).back()), prepared->marker);
 
   auto target = store_on(1);
   auto restored = prepare(*target, changelog_);
@@ -293,7 +333,8 @@ TEST_F(ChangelogTest, StateWithoutChangelogIsPublishedThenRestorable) {
 
 TEST_F(ChangelogTest, UnfinishedBatchIsLeftOutAndSetBack) {
   auto owner = store_on(0);
-  ASSERT_TRUE(prepare(*owner, changelog_).ok());
+  auto started = prepare(*owner, changelog_);
+  ASSERT_TRUE(started.ok());
   ASSERT_TRUE(commit_number(*owner, 1).ok());
   ASSERT_TRUE(owner->flush_changelog().ok());
   const auto at_commit_1 = dump(*owner);
@@ -307,7 +348,7 @@ TEST_F(ChangelogTest, UnfinishedBatchIsLeftOutAndSetBack) {
   ASSERT_TRUE(restored.ok()) << restored.error().message;
   EXPECT_EQ(restored->verdict, LocalStateVerdict::missing);
   EXPECT_GT(restored->repaired, 0u);
-  EXPECT_EQ(restored->marker, (ChangelogMarker{"L1", 2}));
+  EXPECT_EQ(position(restored->marker), (Position{started->marker.lineage, 2}));
   auto restored_state = dump(*target);
   std::erase_if(restored_state, [](const ChangelogRecord& r) { return ChangelogMarker::of(r).has_value(); });
   auto expected = at_commit_1;
