@@ -12,9 +12,11 @@ Checked:
     and resumes them at their checkpointed offsets, not at the earliest one;
   - after each phase the standing alert ids on the alerts topic equal those of
     an uninterrupted `slawatch replay` of the same records;
-  - every CloudEvent id delivered twice carries the same bytes both times (no
-    alert id with a different meaning), and redeliveries are bounded by one
-    batch (batch_records) per moved partition;
+  - an alert event delivered again (same CloudEvent id twice in a row for its
+    alert id) keeps its meaning (type, alert id, rule, cycle, stage, due time),
+    and redeliveries are bounded by what the moved partitions' outboxes held
+    undelivered at the handover (logged by the new owners) plus one batch
+    (batch_records) per moved partition; dead letters likewise;
   - D logs that it restored (local state was behind, or missing) and converges
     to the same result once the rest of the stream arrives.
 
