@@ -42,7 +42,7 @@ KafkaConfig load_kafka(const std::string& path, const YAML::Node& section) {
   if (section.IsNull()) return kafka;
   if (!section.IsMap()) throw ConfigError("'kafka' must be a map");
   static const std::set<std::string> kKnown = {"brokers", "topics", "group_id", "alerts_mode",
-                                               "delivery_wait", "properties"};
+                                               "delivery_wait", "properties", "changelog"};
   for (const auto& kv : section) {
     const auto key = kv.first.as<std::string>();
     const auto& value = kv.second;
@@ -51,6 +51,7 @@ KafkaConfig load_kafka(const std::string& path, const YAML::Node& section) {
       if (key == "brokers") kafka.brokers = value.as<std::string>();
       else if (key == "group_id") kafka.group_id = value.as<std::string>();
       else if (key == "delivery_wait") kafka.delivery_wait = duration_value(value);
+      else if (key == "changelog") kafka.changelog = value.as<bool>();
       else if (key == "alerts_mode") {
         const auto mode = value.as<std::string>();
         if (mode != "structured" && mode != "binary") {

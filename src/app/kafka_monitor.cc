@@ -11,6 +11,7 @@
 #include "ui/ui_assets.h"
 #include "api/rules_in_force.h"
 #include "app/audit_trail.h"
+#include "app/changelog_handover.h"
 #include "app/rule_reloader.h"
 #include "app/runtime.h"
 #include "http/http_server.h"
@@ -118,6 +119,7 @@ struct KafkaMonitorParts {
   AlertmanagerSender* alertmanager = nullptr;        // null without an `alertmanager:` section
   std::shared_ptr<RocksDbDatabase> shadow_database;  // null without a `shadow:` section
   std::shared_ptr<const RuleSet> candidate;          // the shadow's rules
+  ChangelogHandover* handover = nullptr;             // state handover through the changelog (null: off)
 };
 
 // The monitor loop and the consumer's partition listener. The monitor thread
@@ -142,7 +144,8 @@ class KafkaMonitor final : public PartitionListener {
         pool_(config.workers),
         lane_workers_(config.workers),
         shadow_database_(std::move(parts.shadow_database)),
-        candidate_(std::move(parts.candidate)) {
+        candidate_(std::move(parts.candidate)),
+        handover_(parts.handover) {
     // The firing budgets protect people, so they hold for the process: each worker gets its share.
     const MonitorPolicy policy = monitor_policy(config).shared_by(config.workers);
     for (size_t w = 0; w < config.workers; ++w) {
@@ -157,6 +160,9 @@ class KafkaMonitor final : public PartitionListener {
     if (partition < 0 || partition >= 0xffff) return make_error("partition " + std::to_string(partition) + " out of range");
     auto worker = std::make_unique<AssignedPartition>(database_, static_cast<uint16_t>(partition), rules_, roster_,
                                                     config_, producer_, alertmanager_);
+    if (handover_ != nullptr) {
+      if (auto s = handover_->prepare(worker->store); !s.ok()) return s.error();
+    }
     if (auto s = worker->engine.open(); !s.ok()) return s.error();
     auto position = worker->pipeline.recover();
     if (!position.ok()) return position.error();
@@ -218,10 +224,19 @@ class KafkaMonitor final : public PartitionListener {
                   s.error().message);
       }
     }
+    if (handover_ != nullptr) {
+      // Records the deliveries just made, so the next owner does not repeat them.
+      if (auto committed = assigned.lane->commit(true, steady_); !committed.ok()) {
+        log_.warn("partition {}: recording deliveries on revocation failed: {}", partition,
+                  committed.error().message);
+      }
+      handover_->release(assigned.store);
+    }
     log_.info("partition {} revoked after offset {}", partition, assigned.position());
     lane_workers_.release(partition);
     partitions_.erase(it);
   }
+
 
   Status run(KafkaSource& source, const std::atomic<bool>& stop, std::optional<Duration> exit_when_idle) {
     std::vector<ConsumedRecord> records;
@@ -471,6 +486,7 @@ class KafkaMonitor final : public PartitionListener {
   std::vector<WorkerShare> shares_;
   std::shared_ptr<RocksDbDatabase> shadow_database_;  // null without a `shadow:` section
   std::shared_ptr<const RuleSet> candidate_;          // the shadow's rules
+  ChangelogHandover* handover_ = nullptr;             // outlives the monitor
   RuleReloader* shadow_reloader_ = nullptr;
   std::map<int32_t, std::unique_ptr<AssignedPartition>> partitions_;
   uint64_t consumed_ = 0;
@@ -563,6 +579,14 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
     if (!started.ok()) return fail(started.error());
     audit_trail = std::move(started).value();
   }
+  std::unique_ptr<KafkaChangelog> changelog;
+  if (kafka.changelog) {
+    auto created = KafkaChangelog::create(kafka, on_client_error);
+    if (!created.ok()) return fail(created.error());
+    changelog = std::move(created).value();
+    log.info("state changes mirrored to the changelog topic {}", changelog->topic());
+  }
+  ChangelogHandover handover(std::move(changelog), kafka.events_topic, log);
   KafkaMonitor monitor(config, KafkaMonitorParts{.rules = rules,
                                                  .roster = roster,
                                                  .database = *database,
@@ -575,7 +599,8 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
                                                  .audit_trail = audit_trail.get(),
                                                  .alertmanager = *alertmanager ? (*alertmanager)->sender.get() : nullptr,
                                                  .shadow_database = shadow_database,
-                                                 .candidate = candidate});
+                                                 .candidate = candidate,
+                                                 .handover = &handover});
   if (shadow_reloader) {
     monitor.set_shadow_reloader(shadow_reloader.get());
     log.info("shadow rules {} (version {}): alerts to {}, notifying nobody", config.shadow->rules_path,

@@ -18,6 +18,9 @@ struct KafkaConfig {
   // How long one delivery attempt waits for the broker's acknowledgements
   // before the monitor goes back to polling and retries later.
   Duration delivery_wait = std::chrono::milliseconds{200};
+  // Mirror every state commit to the compacted topic `<group_id>.state-changelog`
+  // and restore a partition's state from it on assignment (kafka_changelog.h).
+  bool changelog = true;
   // Passed through to librdkafka as they are (security.protocol, sasl.*, ssl.*,
   // fetch sizes...). Both clients get them; "consumer." and "producer." prefixed
   // keys go to one client only, without the prefix.

@@ -165,6 +165,13 @@ uint64_t RocksDbDatabase::live_wal_bytes() const {
   return total;
 }
 
+std::optional<StoreFamily> RocksDbDatabase::family_of(uint32_t column_family_id) const {
+  for (size_t i = 1; i < handles_.size(); ++i) {
+    if (handles_[i]->GetID() == column_family_id) return static_cast<StoreFamily>(i);
+  }
+  return std::nullopt;
+}
+
 uint64_t RocksDbDatabase::live_data_bytes() const {
   uint64_t total = 0;
   for (auto* h : handles_) {
@@ -177,6 +184,7 @@ uint64_t RocksDbDatabase::live_data_bytes() const {
 
 RocksDbStateStore::RocksDbStateStore(std::shared_ptr<RocksDbDatabase> database, uint16_t partition)
     : database_(std::move(database)),
+      partition_(partition),
       prefix_(partition_prefix(partition)),
       next_prefix_(partition_prefix(static_cast<uint16_t>(partition + 1))) {
   if (partition == 0xffff) next_prefix_ = std::string(3, '\xff');
@@ -328,6 +336,7 @@ Result<Tallies> RocksDbStateStore::tallies() {
 }
 
 Status RocksDbStateStore::commit(StateBatch& batch) {
+  if (auto s = settle_changelog(); !s.ok()) return s;
   if (!timer_count_) {
     if (auto s = load_timer_count(); !s.ok()) return s;
   }
@@ -397,16 +406,183 @@ Status RocksDbStateStore::commit(StateBatch& batch) {
       wb.Put(database_->meta(), key, v);
     }
   }
+  const ChangelogMarker marker{marker_.lineage, marker_.commit + 1, marker_.writer};
+  if (changelog_ != nullptr) wb.Put(database_->meta(), prefix_ + std::string(ChangelogMarker::kKey), marker.encode());
   rocksdb::WriteOptions write_options;
   write_options.sync = database_->sync_writes();
   auto status = to_status(database_->db()->Write(write_options, &wb), "committing state");
   if (!status.ok()) database_->note_write_failed();
   if (status.ok()) {
+    if (changelog_ != nullptr) {
+      // Written locally first: the changelog is never ahead of the local state.
+      marker_ = marker;
+      // An append the client refused outright is retried by the next settle_changelog().
+      unacknowledged_ = changelog_records(wb);
+      unsent_ = !changelog_->append(partition_, unacknowledged_).ok();
+    }
     timer_count_ = timer_count;
     if (!batch.tallies.empty()) add_tallies(*tallies_, batch.tallies);
     batch = StateBatch{};
     database_->track_closed_wals();
   }
+  return status;
+}
+
+void RocksDbStateStore::attach_changelog(StateChangelog& changelog, ChangelogMarker marker) {
+  changelog_ = &changelog;
+  marker_ = std::move(marker);
+  unacknowledged_.clear();
+  unsent_ = false;
+}
+
+Result<std::optional<ChangelogMarker>> RocksDbStateStore::load_changelog_marker() {
+  std::string value;
+  auto s = database_->db()->Get(rocksdb::ReadOptions(), database_->meta(),
+                                prefix_ + std::string(ChangelogMarker::kKey), &value);
+  if (s.IsNotFound()) return std::optional<ChangelogMarker>{};
+  if (!s.ok()) return make_error("reading the changelog marker: " + s.ToString());
+  auto marker = ChangelogMarker::decode(value);
+  if (!marker) return make_error("corrupt changelog marker of partition " + std::to_string(partition_));
+  return marker;
+}
+
+Status RocksDbStateStore::settle_changelog() {
+  if (changelog_ == nullptr || unacknowledged_.empty()) return ok_status();
+  if (unsent_) {
+    if (auto s = changelog_->append(partition_, unacknowledged_); !s.ok()) return s;
+    unsent_ = false;
+  }
+  if (auto s = changelog_->wait_acknowledged(partition_); !s.ok()) {
+    unsent_ = true;
+    return make_error("changelog behind the local state by one commit: " + s.error().message);
+  }
+  unacknowledged_.clear();
+  return ok_status();
+}
+
+Status RocksDbStateStore::flush_changelog() { return settle_changelog(); }
+
+namespace {
+
+// Turns a WriteBatch of one partition into changelog records, in write order.
+class ChangelogCollector final : public rocksdb::WriteBatch::Handler {
+ public:
+  ChangelogCollector(const RocksDbDatabase& database, size_t prefix_size, std::vector<ChangelogRecord>& out)
+      : database_(database), prefix_size_(prefix_size), out_(out) {}
+  rocksdb::Status PutCF(uint32_t id, const rocksdb::Slice& key, const rocksdb::Slice& value) override {
+    return add(id, key, value.ToString());
+  }
+  rocksdb::Status DeleteCF(uint32_t id, const rocksdb::Slice& key) override { return add(id, key, std::nullopt); }
+  rocksdb::Status SingleDeleteCF(uint32_t id, const rocksdb::Slice& key) override {
+    return add(id, key, std::nullopt);
+  }
+
+ private:
+  rocksdb::Status add(uint32_t id, const rocksdb::Slice& key, std::optional<std::string> value) {
+    auto family = database_.family_of(id);
+    if (!family || key.size() < prefix_size_) return rocksdb::Status::Corruption("unexpected write in a commit");
+    out_.push_back(ChangelogRecord{*family, std::string(key.data() + prefix_size_, key.size() - prefix_size_),
+                                   std::move(value)});
+    return rocksdb::Status::OK();
+  }
+  const RocksDbDatabase& database_;
+  size_t prefix_size_;
+  std::vector<ChangelogRecord>& out_;
+};
+
+constexpr StoreFamily kFamilies[] = {StoreFamily::cases, StoreFamily::timers, StoreFamily::outbox,
+                                     StoreFamily::meta, StoreFamily::alerts};
+
+}  // namespace
+
+std::vector<ChangelogRecord> RocksDbStateStore::changelog_records(rocksdb::WriteBatch& wb) const {
+  std::vector<ChangelogRecord> records;
+  records.reserve(wb.Count());
+  ChangelogCollector collector(*database_, prefix_.size(), records);
+  // Only this store's own writes are in the batch, so the collector cannot fail.
+  wb.Iterate(&collector).PermitUncheckedError();
+  return records;
+}
+
+Status RocksDbStateStore::for_each_record(const std::function<Status(ChangelogRecord&&)>& fn) {
+  rocksdb::Slice upper(next_prefix_);
+  rocksdb::ReadOptions read_options;
+  read_options.iterate_upper_bound = &upper;
+  read_options.fill_cache = false;
+  for (const StoreFamily family : kFamilies) {
+    std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(read_options, database_->family(family)));
+    for (it->Seek(prefix_); it->Valid(); it->Next()) {
+      const auto key = it->key().ToStringView().substr(prefix_.size());
+      if (auto s = fn(ChangelogRecord{family, std::string(key), it->value().ToString()}); !s.ok()) return s;
+    }
+    if (!it->status().ok()) return make_error("reading the state of partition " + std::to_string(partition_) + ": " +
+                                              it->status().ToString());
+  }
+  return ok_status();
+}
+
+Result<std::optional<std::string>> RocksDbStateStore::read_record(StoreFamily family, std::string_view key) {
+  std::string value;
+  auto s = database_->db()->Get(rocksdb::ReadOptions(), database_->family(family), prefix_ + std::string(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>{};
+  if (!s.ok()) return make_error("reading partition " + std::to_string(partition_) + ": " + s.ToString());
+  return std::optional<std::string>{std::move(value)};
+}
+
+Result<bool> RocksDbStateStore::has_state() {
+  rocksdb::Slice upper(next_prefix_);
+  rocksdb::ReadOptions read_options;
+  read_options.iterate_upper_bound = &upper;
+  for (const StoreFamily family : kFamilies) {
+    std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(read_options, database_->family(family)));
+    it->Seek(prefix_);
+    if (it->Valid()) return true;
+    if (!it->status().ok()) return make_error("reading the state of partition " + std::to_string(partition_) +
+                                              ": " + it->status().ToString());
+  }
+  return false;
+}
+
+Status RocksDbStateStore::wipe() {
+  const std::string what = "wiping partition " + std::to_string(partition_);
+  // The marker goes first, on its own: a crash in the middle of the wipe must
+  // not leave a marker that vouches for a half-deleted state.
+  rocksdb::WriteBatch marker;
+  marker.Delete(database_->meta(), prefix_ + std::string(ChangelogMarker::kKey));
+  if (auto s = to_status(database_->db()->Write(rocksdb::WriteOptions(), &marker), what); !s.ok()) return s;
+  // Point deletes, not DeleteRange: timer and outbox keys are later removed
+  // with SingleDelete, which needs a plain Delete between two Puts of a key.
+  // Written in slices so a large partition never sits in one batch.
+  constexpr size_t kSlice = 65536;
+  rocksdb::WriteBatch wb;
+  auto write = [&] {
+    auto status = to_status(database_->db()->Write(rocksdb::WriteOptions(), &wb), what);
+    wb.Clear();
+    return status;
+  };
+  auto s = for_each_record([&](ChangelogRecord&& record) {
+    wb.Delete(database_->family(record.family), prefix_ + record.key);
+    return static_cast<size_t>(wb.Count()) < kSlice ? ok_status() : write();
+  });
+  if (s.ok()) s = write();
+  timer_count_.reset();
+  tallies_.reset();
+  return s;
+}
+
+Status RocksDbStateStore::apply_changelog(const std::vector<ChangelogRecord>& records) {
+  rocksdb::WriteBatch wb;
+  for (const auto& record : records) {
+    const std::string key = prefix_ + record.key;
+    // A Delete before each Put: the changelog may hold several Puts of a key
+    // (an uncompacted history) and the key may later get a SingleDelete.
+    wb.Delete(database_->family(record.family), key);
+    if (record.value) wb.Put(database_->family(record.family), key, *record.value);
+  }
+  auto status = to_status(database_->db()->Write(rocksdb::WriteOptions(), &wb), "restoring partition " +
+                                                                                 std::to_string(partition_));
+  timer_count_.reset();
+  tallies_.reset();
   return status;
 }
 

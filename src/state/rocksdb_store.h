@@ -7,6 +7,7 @@
 //   meta    [partition u16]"checkpoint"              -> encoded Checkpoint
 //           [partition u16]"timer_count"             -> varint, keys in timers
 //           [partition u16]"tally/"[name]            -> signed varint (absent: zero)
+//           [partition u16]"changelog"               -> ChangelogMarker (with a changelog)
 // Every key starts with the Kafka partition the case belongs to, so the state of
 // a partition is one contiguous key range in every column family and can be
 // handed over or dropped on its own. One instance serves one partition and is
@@ -15,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "state/changelog.h"
 #include "state/store.h"
 
 namespace rocksdb {
@@ -46,6 +48,9 @@ class RocksDbDatabase {
   rocksdb::ColumnFamilyHandle* outbox() const { return handles_[3]; }
   rocksdb::ColumnFamilyHandle* meta() const { return handles_[4]; }
   rocksdb::ColumnFamilyHandle* alerts() const { return handles_[5]; }
+  rocksdb::ColumnFamilyHandle* family(StoreFamily family) const { return handles_[static_cast<size_t>(family)]; }
+  // The family a column family id belongs to (nullopt: the default family).
+  std::optional<StoreFamily> family_of(uint32_t column_family_id) const;
   bool sync_writes() const { return sync_writes_; }
   // After a failed write (a full disk) the WAL's writer is in an error state
   // in which RocksDB asserts on a sync: closing then skips the final WAL flush.
@@ -89,7 +94,34 @@ class RocksDbStateStore final : public StateStore {
       const std::function<bool(const CaseId&, std::string_view)>& fn) override;
   Status for_each_alert(const std::function<bool(const AlertIndexEntry&)>& fn) override;
 
+  // --- The changelog (state/changelog.h) ---
+  // From now on every commit also goes to `changelog`, marked as the commit
+  // after `marker` (the local state's position in its lineage) by `marker.writer`.
+  // Each commit first waits for the previous one's acknowledgement.
+  void attach_changelog(StateChangelog& changelog, ChangelogMarker marker);
+  // The marker of the last commit made with a changelog (nullopt: none).
+  Result<std::optional<ChangelogMarker>> load_changelog_marker();
+  // Waits until the changelog holds every commit made so far (before a
+  // partition is handed over).
+  Status flush_changelog();
+  // true when this partition has anything stored.
+  Result<bool> has_state();
+  // Deletes every key of this partition (before a restore).
+  Status wipe();
+  // Writes changelog records into this partition as they are (a restore).
+  Status apply_changelog(const std::vector<ChangelogRecord>& records);
+  // The value of one key of this partition (nullopt: absent).
+  Result<std::optional<std::string>> read_record(StoreFamily family, std::string_view key);
+  // Visits every key of this partition as a changelog record (seeding a changelog).
+  Status for_each_record(const std::function<Status(ChangelogRecord&&)>& fn);
+  uint16_t partition() const { return partition_; }
+
  private:
+  // The previous commit's changelog records, once acknowledged; on a refusal
+  // they are appended again and this commit fails (the pipeline retries it).
+  Status settle_changelog();
+  std::vector<ChangelogRecord> changelog_records(rocksdb::WriteBatch& wb) const;
+
   std::string case_key(const CaseId& id) const;
   std::string timer_key(const TimerKey& key) const;
   Status load_timer_count();
@@ -105,7 +137,13 @@ class RocksDbStateStore final : public StateStore {
   // The committed tallies, loaded by one prefix scan on first use.
   std::optional<Tallies> tallies_;
 
+  StateChangelog* changelog_ = nullptr;
+  ChangelogMarker marker_;                      // of the last commit (with a changelog)
+  std::vector<ChangelogRecord> unacknowledged_;  // the last commit's changelog records
+  bool unsent_ = false;                          // ...which must be appended again
+
   std::shared_ptr<RocksDbDatabase> database_;
+  uint16_t partition_ = 0;
   std::string prefix_;  // partition, big-endian
   std::string next_prefix_;
 };

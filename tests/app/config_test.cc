@@ -103,6 +103,14 @@ TEST_F(ConfigTest, EmptyKafkaSectionTakesAllDefaults) {
   ASSERT_TRUE(config.kafka.has_value());
   EXPECT_EQ(config.kafka->brokers, "127.0.0.1:9092");
   EXPECT_EQ(config.kafka->group_id, "slawatch");
+  EXPECT_TRUE(config.kafka->changelog);
+}
+
+TEST_F(ConfigTest, KafkaChangelogCanBeTurnedOffAndWantsABoolean) {
+  EXPECT_FALSE(load_config(write("kafka:\n  changelog: false\n")).kafka->changelog);
+  EXPECT_TRUE(load_config(write("kafka:\n  changelog: true\n")).kafka->changelog);
+  EXPECT_NE(error_of("kafka:\n  changelog: sometimes\n").find("'kafka.changelog': wrong type"), std::string::npos)
+      << error_of("kafka:\n  changelog: sometimes\n");
 }
 
 TEST_F(ConfigTest, MistakesNameFileLineColumnAndKey) {

@@ -85,13 +85,13 @@ class Kafka:
 class Scenario:
     """Topics, a config and the expected result for one scenario."""
 
-    def __init__(self, name, slawatch, rules, kafka, work, cases, seed, shadow_rules=None, roster=None):
+    def __init__(self, name, slawatch, rules, kafka, work, cases, seed, shadow_rules=None, roster=None, partitions=3):
         self.slawatch, self.rules, self.kafka, self.work = slawatch, rules, kafka, work
         tag = f"{name}-{uuid.uuid4().hex[:8]}"
         self.events_topic, self.alerts_topic, self.dlq_topic = f"{tag}.events", f"{tag}.alerts", f"{tag}.dlq"
         self.shadow_topic = f"{tag}.alerts-shadow"
         for topic in (self.events_topic, self.alerts_topic, self.dlq_topic) + ((self.shadow_topic,) if shadow_rules else ()):
-            kafka.topic(topic, 3)
+            kafka.topic(topic, partitions)
         self.sim_args = ["--seed", str(seed), "--cases", str(cases), "--span", "6h",
                          "--malformed", "0.02", "--duplicates", "0.02", "--reorder", "0.02"]
         self.events_file = os.path.join(work, "events.jsonl")

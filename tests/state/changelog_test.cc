@@ -1,0 +1,383 @@
+// The changelog and restore (state/changelog.h, state/changelog_restore.h):
+// every commit of a RocksDbStateStore is mirrored record for record with a
+// closing marker; the changelog is at most one commit behind and never ahead;
+// a lane's local state is used only when it is at the changelog's marker, and
+// every other case restores exactly the bytes written (tombstones delete).
+#include "state/changelog_restore.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "temp_database.h"
+
+namespace slawatch {
+namespace {
+
+constexpr uint16_t kPartition = 4;
+
+Instant at(int64_t ms) { return from_millis(ms); }
+
+// (lineage, commit) of a marker: the position, leaving the writer aside.
+using Position = std::pair<std::string, uint64_t>;
+Position position(const std::optional<ChangelogMarker>& marker) {
+  return marker ? Position{marker->lineage, marker->commit} : Position{};
+}
+
+// Every key of the store's partition: what a restore must reproduce.
+std::vector<ChangelogRecord> dump(RocksDbStateStore& store) {
+  std::vector<ChangelogRecord> out;
+  EXPECT_TRUE(store.for_each_record([&out](ChangelogRecord&& r) {
+    out.push_back(std::move(r));
+    return ok_status();
+  }).ok());
+  return out;
+}
+
+class ChangelogTest : public ::testing::Test {
+ protected:
+  // A fresh store on machine `which` (0 or 1) of the two the test simulates.
+  std::unique_ptr<RocksDbStateStore> store_on(int which) {
+    if (!machines_[which]) machines_[which] = std::make_unique<testing::TempDatabase>("slawatch-changelog-" +
+                                                                                      std::to_string(which));
+    return std::make_unique<RocksDbStateStore>(machines_[which]->database, kPartition);
+  }
+
+  Result<PartitionRestore> prepare(RocksDbStateStore& store, StateChangelog& changelog) {
+    return prepare_partition(store, changelog, [this] { return "id" + std::to_string(++ids_); }, clock_);
+  }
+
+  // Commit `n` (from 1): a case, a timer that replaces the previous commit's,
+  // an outbox entry that retires the previous one, a tally and the checkpoint.
+  static Status commit_number(RocksDbStateStore& store, int n) {
+    StateBatch batch;
+    batch.cases[CaseId{"C-" + std::to_string(n)}] = "record of commit " + std::to_string(n);
+    batch.timer_puts = {TimerKey{at(1000 * n), CaseId{"C-" + std::to_string(n)}}};
+    if (n > 1) batch.timer_deletes = {TimerKey{at(1000 * (n - 1)), CaseId{"C-" + std::to_string(n - 1)}}};
+    batch.outbox_puts = {OutboxEntry{static_cast<uint64_t>(n), OutboxEntry::Channel::alerts, "C",
+                                     "alert " + std::to_string(n), {{"ce_id", "id-" + std::to_string(n)}}}};
+    if (n > 1) batch.outbox_deletes = {static_cast<uint64_t>(n - 1)};
+    batch.alert_index = {AlertIndexEntry{"C-" + std::to_string(n) + "/r/1/1", AlertIndexEntry::State::firing, "d",
+                                         "{}"}};
+    batch.tallies = {{"open", 1}};
+    batch.checkpoint = Checkpoint{at(100 * n), "offset " + std::to_string(10 * n), static_cast<uint64_t>(n + 1)};
+    return store.commit(batch);
+  }
+
+  std::unique_ptr<testing::TempDatabase> machines_[2];
+  MemoryChangelog changelog_;
+  ManualMonotonicClock clock_;
+  int ids_ = 0;  // lineages and writers
+};
+
+TEST(ChangelogRecordTest, TopicKeyRoundTripsAndRejectsUnknownFamilies) {
+  const ChangelogRecord record{StoreFamily::timers, std::string("\0\x01k", 3), std::nullopt};
+  EXPECT_EQ(ChangelogRecord::from_topic(record.topic_key(), std::nullopt), record);
+  EXPECT_FALSE(ChangelogRecord::from_topic("", std::nullopt));
+  EXPECT_FALSE(ChangelogRecord::from_topic(std::string(1, '\x06') + "k", std::nullopt));
+  EXPECT_FALSE(ChangelogRecord::from_topic(std::string(1, '\x00') + "k", std::nullopt));
+}
+
+TEST(ChangelogMarkerTest, EncodesAndRefusesDamage) {
+  const ChangelogMarker marker{"abc", 42, "w"};
+  EXPECT_EQ(ChangelogMarker::decode(marker.encode()), marker);
+  EXPECT_EQ(ChangelogMarker::of(marker.record()), marker);
+  EXPECT_FALSE(ChangelogMarker::decode(marker.encode() + "x"));
+  EXPECT_FALSE(ChangelogMarker::decode(ChangelogMarker{"", 1, "w"}.encode()));
+  EXPECT_FALSE(ChangelogMarker::of(ChangelogRecord{StoreFamily::meta, "changelog", std::nullopt}));
+}
+
+TEST(JudgeLocalStateTest, EachVerdict) {
+  const ChangelogMarker at5{"L", 5, "w"};
+  const auto tail = std::optional<ChangelogRecord>{at5.record()};
+  const auto no_tail = std::optional<ChangelogRecord>{};
+  const auto unfinished = std::optional<ChangelogRecord>{ChangelogRecord{StoreFamily::cases, "C", "x"}};
+  EXPECT_EQ(judge_local_state(std::nullopt, false, no_tail), LocalStateVerdict::fresh);
+  EXPECT_EQ(judge_local_state(std::nullopt, true, no_tail), LocalStateVerdict::seeded);
+  EXPECT_EQ(judge_local_state(at5, true, no_tail), LocalStateVerdict::seeded);
+  EXPECT_EQ(judge_local_state(std::nullopt, false, tail), LocalStateVerdict::missing);
+  EXPECT_EQ(judge_local_state(std::nullopt, true, tail), LocalStateVerdict::another_lineage);
+  EXPECT_EQ(judge_local_state(ChangelogMarker{"M", 5, "w"}, true, tail), LocalStateVerdict::another_lineage);
+  EXPECT_EQ(judge_local_state(at5, true, tail), LocalStateVerdict::current);
+  EXPECT_EQ(judge_local_state(ChangelogMarker{"L", 4, "w"}, true, tail), LocalStateVerdict::behind);
+  EXPECT_EQ(judge_local_state(ChangelogMarker{"L", 6, "w"}, true, tail), LocalStateVerdict::ahead);
+  EXPECT_EQ(judge_local_state(ChangelogMarker{"L", 5, "v"}, true, tail), LocalStateVerdict::diverged);
+  EXPECT_EQ(judge_local_state(at5, true, unfinished), LocalStateVerdict::unfinished);
+  EXPECT_EQ(judge_local_state(at5, false, unfinished), LocalStateVerdict::missing);
+  EXPECT_FALSE(restores(LocalStateVerdict::current));
+  EXPECT_TRUE(restores(LocalStateVerdict::ahead));
+}
+
+TEST_F(ChangelogTest, ACommitIsMirroredRecordForRecordEndingWithItsMarker) {
+  auto store = store_on(0);
+  auto prepared = prepare(*store, changelog_);
+  ASSERT_TRUE(prepared.ok()) << prepared.error().message;
+  EXPECT_EQ(prepared->verdict, LocalStateVerdict::fresh);
+  const std::string lineage = prepared->marker.lineage;
+  EXPECT_EQ(prepared->marker.commit, 0u);
+  ASSERT_TRUE(commit_number(*store, 1).ok());
+  ASSERT_TRUE(commit_number(*store, 2).ok());
+  ASSERT_TRUE(store->flush_changelog().ok());
+  const auto& log = changelog_.records(kPartition);
+  ASSERT_FALSE(log.empty());
+  EXPECT_EQ(position(ChangelogMarker::of(log.back())), (Position{lineage, 2}));
+  auto marker = store->load_changelog_marker();
+  ASSERT_TRUE(marker.ok());
+  EXPECT_EQ(*marker, ChangelogMarker::of(log.back()));
+  // Commit 2 deleted commit 1's timer and outbox entry: tombstones, keyed without the partition prefix.
+  std::string timer_1(8, '\0');
+  const uint64_t biased = static_cast<uint64_t>(1000) ^ (1ull << 63);
+  for (int i = 0; i < 8; ++i) timer_1[i] = static_cast<char>(biased >> (56 - 8 * i));
+  const ChangelogRecord timer_tombstone{StoreFamily::timers, timer_1 + "C-1", std::nullopt};
+  EXPECT_NE(std::find(log.begin(), log.end(), timer_tombstone), log.end());
+  const ChangelogRecord case_2{StoreFamily::cases, "C-2", "record of commit 2"};
+  EXPECT_NE(std::find(log.begin(), log.end(), case_2), log.end());
+}
+
+TEST_F(ChangelogTest, ChangelogIsAtMostOneCommitBehindAndNeverAhead) {
+  auto store = store_on(0);
+  auto prepared = prepare(*store, changelog_);
+  ASSERT_TRUE(prepared.ok());
+  ASSERT_TRUE(commit_number(*store, 1).ok());
+  // Committed locally, in flight to the changelog: one commit behind.
+  EXPECT_TRUE(changelog_.records(kPartition).empty());
+  EXPECT_GT(changelog_.in_flight(kPartition), 0u);
+  ASSERT_TRUE(commit_number(*store, 2).ok());
+  // Commit 2 waited for commit 1's acknowledgement before writing.
+  EXPECT_EQ(position(ChangelogMarker::of(changelog_.records(kPartition).back())),
+            (Position{prepared->marker.lineage, 1}));
+  // The broker refuses commit 2's records: commit 3 fails and changes nothing locally.
+  changelog_.set_broker_up(false);
+  auto failed = commit_number(*store, 3);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.error().message.find("changelog behind the local state by one commit"), std::string::npos);
+  EXPECT_EQ(store->load_checkpoint()->source_position, "offset 20");
+  // Back up: commit 2's records are sent again, in order, before commit 3's.
+  changelog_.set_broker_up(true);
+  ASSERT_TRUE(commit_number(*store, 3).ok());
+  ASSERT_TRUE(store->flush_changelog().ok());
+  std::vector<uint64_t> markers;
+  for (const auto& r : changelog_.records(kPartition)) {
+    if (auto m = ChangelogMarker::of(r)) markers.push_back(m->commit);
+  }
+  EXPECT_EQ(markers, (std::vector<uint64_t>{1, 2, 3}));
+}
+
+TEST_F(ChangelogTest, MissingStateIsRestoredByteForByteAndTheOutboxTravels) {
+  auto source = store_on(0);
+  auto started = prepare(*source, changelog_);
+  ASSERT_TRUE(started.ok());
+  for (int n = 1; n <= 3; ++n) ASSERT_TRUE(commit_number(*source, n).ok());
+  ASSERT_TRUE(source->flush_changelog().ok());
+
+  auto target = store_on(1);
+  auto restored = prepare(*target, changelog_);
+  ASSERT_TRUE(restored.ok()) << restored.error().message;
+  EXPECT_EQ(restored->verdict, LocalStateVerdict::missing);
+  EXPECT_EQ(restored->case_records, 3u);
+  EXPECT_EQ(position(restored->marker), (Position{started->marker.lineage, 3}));
+  EXPECT_EQ(dump(*target), dump(*source));
+  // The undelivered output is exactly the source's: only commit 3's entry.
+  auto outbox = target->load_outbox();
+  ASSERT_TRUE(outbox.ok());
+  ASSERT_EQ(outbox->size(), 1u);
+  EXPECT_EQ((*outbox)[0].seq, 3u);
+  EXPECT_EQ((*outbox)[0].headers, (RecordHeaders{{"ce_id", "id-3"}}));
+  EXPECT_EQ(target->load_checkpoint()->source_position, "offset 30");
+  EXPECT_EQ(*target->pending_timers(), 1u);
+  EXPECT_EQ(target->tallies()->at("open"), 3);
+  EXPECT_NE(restored->describe().find("(local state was missing)"), std::string::npos);
+  // The restored store goes on in the same lineage, as another writer.
+  ASSERT_TRUE(commit_number(*target, 4).ok());
+  ASSERT_TRUE(target->flush_changelog().ok());
+  const auto fourth = ChangelogMarker::of(changelog_.records(kPartition).back());
+  EXPECT_EQ(position(fourth), (Position{started->marker.lineage, 4}));
+  EXPECT_NE(fourth->writer, restored->marker.writer);
+}
+
+TEST_F(ChangelogTest, TombstonesDeleteAlsoAfterCompaction) {
+  auto source = store_on(0);
+  ASSERT_TRUE(prepare(*source, changelog_).ok());
+  ASSERT_TRUE(commit_number(*source, 1).ok());
+  StateBatch purge;
+  purge.case_deletes = {CaseId{"C-1"}};
+  purge.checkpoint = Checkpoint{at(150), "offset 15", 2};
+  ASSERT_TRUE(source->commit(purge).ok());
+  ASSERT_TRUE(source->flush_changelog().ok());
+  changelog_.compact(kPartition);
+
+  auto target = store_on(1);
+  auto restored = prepare(*target, changelog_);
+  ASSERT_TRUE(restored.ok());
+  EXPECT_FALSE(target->load_case(CaseId{"C-1"})->has_value());
+  bool any_alert = false;
+  ASSERT_TRUE(target->for_each_alert([&any_alert](const AlertIndexEntry&) { return any_alert = true; }).ok());
+  EXPECT_FALSE(any_alert);
+  EXPECT_EQ(dump(*target), dump(*source));
+}
+
+TEST_F(ChangelogTest, CurrentLocalStateIsUsedAsItIs) {
+  auto first = store_on(0);
+  ASSERT_TRUE(prepare(*first, changelog_).ok());
+  ASSERT_TRUE(commit_number(*first, 1).ok());
+  ASSERT_TRUE(first->flush_changelog().ok());
+  const size_t records = changelog_.records(kPartition).size();
+  auto again = store_on(0);
+  auto prepared = prepare(*again, changelog_);
+  ASSERT_TRUE(prepared.ok());
+  EXPECT_EQ(prepared->verdict, LocalStateVerdict::current);
+  EXPECT_EQ(prepared->records, 0u);
+  EXPECT_EQ(changelog_.records(kPartition).size(), records);
+}
+
+TEST_F(ChangelogTest, BehindLocalStateIsRestored) {
+  auto owner = store_on(0);
+  ASSERT_TRUE(prepare(*owner, changelog_).ok());
+  ASSERT_TRUE(commit_number(*owner, 1).ok());
+  ASSERT_TRUE(owner->flush_changelog().ok());
+  auto stale = store_on(1);
+  ASSERT_TRUE(prepare(*stale, changelog_).ok());  // a copy at commit 1
+  ASSERT_TRUE(commit_number(*owner, 2).ok());
+  ASSERT_TRUE(owner->flush_changelog().ok());
+
+  auto returning = store_on(1);
+  auto prepared = prepare(*returning, changelog_);
+  ASSERT_TRUE(prepared.ok());
+  EXPECT_EQ(prepared->verdict, LocalStateVerdict::behind);
+  EXPECT_EQ(dump(*returning), dump(*owner));
+}
+
+TEST_F(ChangelogTest, AheadLocalStateIsDiscarded) {
+  auto store = store_on(0);
+  ASSERT_TRUE(prepare(*store, changelog_).ok());
+  ASSERT_TRUE(commit_number(*store, 1).ok());
+  ASSERT_TRUE(store->flush_changelog().ok());
+  const auto at_commit_1 = dump(*store);
+  ASSERT_TRUE(commit_number(*store, 2).ok());
+  // The process dies before commit 2 reaches the changelog.
+  changelog_.set_broker_up(false);
+  EXPECT_FALSE(changelog_.wait_acknowledged(kPartition).ok());
+  changelog_.set_broker_up(true);
+
+  auto restarted = store_on(0);
+  auto prepared = prepare(*restarted, changelog_);
+  ASSERT_TRUE(prepared.ok());
+  EXPECT_EQ(prepared->verdict, LocalStateVerdict::ahead);
+  EXPECT_EQ(dump(*restarted), at_commit_1);
+  EXPECT_EQ(restarted->load_checkpoint()->source_position, "offset 10");
+}
+
+TEST_F(ChangelogTest, AnOwnerThatDiedUnacknowledgedDivergesFromTheNextOwner) {
+  auto first = store_on(0);
+  ASSERT_TRUE(prepare(*first, changelog_).ok());
+  ASSERT_TRUE(commit_number(*first, 1).ok());
+  ASSERT_TRUE(first->flush_changelog().ok());
+  ASSERT_TRUE(commit_number(*first, 2).ok());  // local only: the process dies before the acknowledgement
+  changelog_.set_broker_up(false);
+  EXPECT_FALSE(changelog_.wait_acknowledged(kPartition).ok());
+  changelog_.set_broker_up(true);
+  // The next owner restores commit 1 and makes its own commit 2 (different content).
+  auto next = store_on(1);
+  ASSERT_TRUE(prepare(*next, changelog_).ok());
+  StateBatch other;
+  other.cases[CaseId{"C-other"}] = "the next owner's record";
+  other.checkpoint = Checkpoint{at(170), "offset 17", 2};
+  ASSERT_TRUE(next->commit(other).ok());
+  ASSERT_TRUE(next->flush_changelog().ok());
+
+  // Same lineage, same commit number, another writer: never trusted.
+  auto returning = store_on(0);
+  auto prepared = prepare(*returning, changelog_);
+  ASSERT_TRUE(prepared.ok());
+  EXPECT_EQ(prepared->verdict, LocalStateVerdict::diverged);
+  EXPECT_EQ(dump(*returning), dump(*next));
+  EXPECT_FALSE(returning->load_case(CaseId{"C-2"})->has_value());
+}
+
+TEST_F(ChangelogTest, AnotherLineageIsDiscarded) {
+  auto owner = store_on(0);
+  ASSERT_TRUE(prepare(*owner, changelog_).ok());
+  ASSERT_TRUE(commit_number(*owner, 1).ok());
+  ASSERT_TRUE(owner->flush_changelog().ok());
+  // Machine 1 has state of its own history (another group's changelog), further along.
+  MemoryChangelog elsewhere;
+  auto foreign = store_on(1);
+  ASSERT_TRUE(prepare(*foreign, elsewhere).ok());
+  for (int n = 1; n <= 3; ++n) ASSERT_TRUE(commit_number(*foreign, n).ok());
+
+  auto joining = store_on(1);
+  auto prepared = prepare(*joining, changelog_);
+  ASSERT_TRUE(prepared.ok());
+  EXPECT_EQ(prepared->verdict, LocalStateVerdict::another_lineage);
+  EXPECT_EQ(dump(*joining), dump(*owner));
+}
+
+TEST_F(ChangelogTest, StateWithoutChangelogIsPublishedThenRestorable) {
+  auto store = store_on(0);
+  for (int n = 1; n <= 2; ++n) ASSERT_TRUE(commit_number(*store, n).ok());  // no changelog attached yet
+  auto upgraded = store_on(0);
+  auto prepared = prepare(*upgraded, changelog_);
+  ASSERT_TRUE(prepared.ok());
+  EXPECT_EQ(prepared->verdict, LocalStateVerdict::seeded);
+  EXPECT_EQ(prepared->marker.commit, 1u);
+  EXPECT_EQ(ChangelogMarker::of(changelog_.records(kPartition).back()), prepared->marker);
+
+  auto target = store_on(1);
+  auto restored = prepare(*target, changelog_);
+  ASSERT_TRUE(restored.ok());
+  EXPECT_EQ(restored->verdict, LocalStateVerdict::missing);
+  EXPECT_EQ(dump(*target), dump(*upgraded));
+}
+
+TEST_F(ChangelogTest, UnfinishedBatchIsLeftOutAndSetBack) {
+  auto owner = store_on(0);
+  auto started = prepare(*owner, changelog_);
+  ASSERT_TRUE(started.ok());
+  ASSERT_TRUE(commit_number(*owner, 1).ok());
+  ASSERT_TRUE(owner->flush_changelog().ok());
+  const auto at_commit_1 = dump(*owner);
+  ASSERT_TRUE(commit_number(*owner, 2).ok());
+  ASSERT_TRUE(owner->flush_changelog().ok());
+  // The writer died after part of commit 2: its marker and last records never arrived.
+  changelog_.truncate_tail(kPartition, 3);
+
+  auto target = store_on(1);
+  auto restored = prepare(*target, changelog_);
+  ASSERT_TRUE(restored.ok()) << restored.error().message;
+  EXPECT_EQ(restored->verdict, LocalStateVerdict::missing);
+  EXPECT_GT(restored->repaired, 0u);
+  EXPECT_EQ(position(restored->marker), (Position{started->marker.lineage, 2}));
+  auto restored_state = dump(*target);
+  std::erase_if(restored_state, [](const ChangelogRecord& r) { return ChangelogMarker::of(r).has_value(); });
+  auto expected = at_commit_1;
+  std::erase_if(expected, [](const ChangelogRecord& r) { return ChangelogMarker::of(r).has_value(); });
+  EXPECT_EQ(restored_state, expected);
+  // A later reader of the repaired changelog, compacted or not, sees the same state.
+  changelog_.compact(kPartition);
+  auto reader = store_on(0);
+  ASSERT_TRUE(reader->wipe().ok());
+  auto again = prepare(*reader, changelog_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->verdict, LocalStateVerdict::missing);
+  EXPECT_EQ(dump(*reader), dump(*target));
+}
+
+TEST_F(ChangelogTest, WipeRemovesThePartitionOnlyMarkerIncluded) {
+  auto store = store_on(0);
+  ASSERT_TRUE(prepare(*store, changelog_).ok());
+  ASSERT_TRUE(commit_number(*store, 1).ok());
+  RocksDbStateStore neighbour(machines_[0]->database, kPartition + 1);
+  ASSERT_TRUE(commit_number(neighbour, 1).ok());
+  const auto neighbour_before = dump(neighbour);
+  ASSERT_TRUE(store->wipe().ok());
+  EXPECT_FALSE(*store->has_state());
+  EXPECT_FALSE(store->load_changelog_marker()->has_value());
+  EXPECT_EQ(*store->pending_timers(), 0u);
+  EXPECT_TRUE(store->tallies()->empty());
+  EXPECT_EQ(dump(neighbour), neighbour_before);
+}
+
+}  // namespace
+}  // namespace slawatch
