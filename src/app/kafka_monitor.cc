@@ -103,7 +103,8 @@ class KafkaMonitor final : public PartitionListener {
                std::shared_ptr<RocksDbDatabase> database, KafkaProducer& producer, spdlog::logger& log,
                MetricsHub& hub, HealthState& health, RuleReloader& reloader, RulesInForce& rules_in_force,
                AuditTrail* audit_trail, AlertmanagerSender* alertmanager,
-               std::shared_ptr<RocksDbDatabase> shadow_database, std::shared_ptr<const RuleSet> candidate)
+               std::shared_ptr<RocksDbDatabase> shadow_database, std::shared_ptr<const RuleSet> candidate,
+               OwnedPartitions& owned)
       : config_(config),
         rules_(std::move(rules)),
         roster_(std::move(roster)),
@@ -119,7 +120,8 @@ class KafkaMonitor final : public PartitionListener {
         loop_(monitor_policy(config), wall_clock_, steady_, [this](const std::string& w) { log_.warn("{}", w); },
               [this](const std::string& i) { log_.info("{}", i); }),
         shadow_database_(std::move(shadow_database)),
-        candidate_(std::move(candidate)) {}
+        candidate_(std::move(candidate)),
+        owned_(owned) {}
 
   Result<std::optional<int64_t>> on_partition_assigned(int32_t partition) override {
     if (partition < 0 || partition >= 0xffff) return make_error("partition " + std::to_string(partition) + " out of range");
@@ -168,12 +170,14 @@ class KafkaMonitor final : public PartitionListener {
     worker->lane = std::make_unique<LiveLane>(worker->pipeline, worker->shadow ? &worker->shadow->lane : nullptr,
                                               worker->metrics.get(), worker->position());
     workers_[partition] = std::move(worker);
+    owned_.add(static_cast<uint16_t>(partition));
     return *resume;
   }
 
   void on_partition_revoked(int32_t partition) override {
     auto it = workers_.find(partition);
     if (it == workers_.end()) return;
+    owned_.remove(static_cast<uint16_t>(partition));  // its stored cases are stale from now on
     PartitionWorker& worker = *it->second;
     if (auto s = worker.pipeline.commit_if_due(worker.position(), true); !s.ok()) {
       log_.error("partition {}: commit on revocation failed: {}", partition, s.error().message);
@@ -414,6 +418,7 @@ class KafkaMonitor final : public PartitionListener {
   std::shared_ptr<RocksDbDatabase> shadow_database_;  // null without a `shadow:` section
   std::shared_ptr<const RuleSet> candidate_;          // the shadow's rules
   RuleReloader* shadow_reloader_ = nullptr;
+  OwnedPartitions& owned_;  // what the case API answers for: the partitions with a worker
   std::map<int32_t, std::unique_ptr<PartitionWorker>> workers_;
   uint64_t consumed_ = 0;
   SteadyClock::time_point first_record_at_{};
@@ -470,7 +475,10 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
   RulesInForce rules_in_force(rules);
   StateReader state_reader(*database);
   RosterInForce roster_in_force(roster);
-  CaseApi case_api(state_reader, rules_in_force, roster_in_force, case_api_options(config));
+  OwnedPartitions owned;  // filled by the monitor's assignments
+  CaseApiOptions api_options = case_api_options(config);
+  api_options.owned = &owned;
+  CaseApi case_api(state_reader, rules_in_force, roster_in_force, api_options);
   std::unique_ptr<RuleReloader> shadow_reloader;
   if (config.shadow) {
     shadow_reloader = std::make_unique<RuleReloader>(config.shadow->rules_path, config.shadow->calendar_paths,
@@ -507,7 +515,7 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
   }
   KafkaMonitor monitor(config, rules, roster, *database, **producer, log, hub, health, reloader, rules_in_force,
                        audit_trail.get(),
-                       *alertmanager ? (*alertmanager)->sender.get() : nullptr, shadow_database, candidate);
+                       *alertmanager ? (*alertmanager)->sender.get() : nullptr, shadow_database, candidate, owned);
   if (shadow_reloader) {
     monitor.set_shadow_reloader(shadow_reloader.get());
     log.info("shadow rules {} (version {}): alerts to {}, notifying nobody", config.shadow->rules_path,
@@ -523,6 +531,8 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
   auto source = KafkaSource::create(kafka, monitor, on_client_error, config.max_record_bytes);
   if (!source.ok()) return fail(source.error());
 
+  log.info("group member {} (static: its partitions wait {} ms for it after a crash)", kafka.instance_id,
+           kafka.session_timeout.count());
   log.info("monitoring {} on {} (group {}) with {} deadline and {} count rules (version {}); alerts to {}, "
            "dead letters to {}",
            kafka.events_topic, kafka.brokers, kafka.group_id, rules->deadlines.size(), rules->counts.size(),
