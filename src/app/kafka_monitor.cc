@@ -164,13 +164,13 @@ class KafkaMonitor final : public PartitionListener {
     };
     worker->metrics = hub_.attach(worker->pipeline, std::to_string(partition), std::move(log_rejects));
     if (audit_trail_) worker->pipeline.set_delivery_observer(audit_trail_->observer(worker->engine));
+    owned_.add(static_cast<uint16_t>(partition));  // recovered: its stored cases are current from here on
     log_.info("partition {} assigned: resuming at {}, {} alert(s) left to deliver", partition,
               *resume ? std::to_string(**resume) : std::string("the earliest offset"),
               worker->pipeline.pending_deliveries());
     worker->lane = std::make_unique<LiveLane>(worker->pipeline, worker->shadow ? &worker->shadow->lane : nullptr,
                                               worker->metrics.get(), worker->position());
     workers_[partition] = std::move(worker);
-    owned_.add(static_cast<uint16_t>(partition));
     return *resume;
   }
 
