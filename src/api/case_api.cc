@@ -550,6 +550,9 @@ HttpResponse CaseApi::list_alerts(const HttpRequest& request) const {
     return error_response(400, "parameter 'to' must be after 'from'");
   }
   if (fields.any()) filter.accept = [&fields](const AlertIndexEntry& e) { return fields.matches(e); };
+  if (options_.owned != nullptr) {
+    filter.partition = [owned = options_.owned](uint16_t partition) { return owned->owns(partition); };
+  }
   if (!csv) {
     auto page = reader_.list_alerts(filter, cursor, limit);
     if (!page.ok()) return error_response(500, page.error().message);

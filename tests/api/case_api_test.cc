@@ -304,14 +304,18 @@ TEST_F(CaseApiTest, ACaseOfAPartitionNotOwnedHereIs421NamingThePartitionNeverSta
   EXPECT_EQ(answer.status, 404);
   EXPECT_NE(json::parse(answer.body)["error"].get<std::string>().find("owns partition(s) 1;"), std::string::npos)
       << answer.body;
-  // /api/v1/info hands the page the clocks of owned partitions only.
+  // /api/v1/info hands the page the clocks of owned partitions only; the alert list skips the others.
   EXPECT_TRUE(json::parse(api.info(get("/api/v1/info")).body)["partitions"].empty());
+  EXPECT_TRUE(json::parse(api.list_alerts(get("/api/v1/alerts")).body)["alerts"].empty());
+  const size_t every_alert = alerts_json("")["alerts"].size();  // the fixture's API: no ownership
+  ASSERT_GT(every_alert, 0u);
 
   owned.add(0);  // assigned (back) to this instance
   answer = api.get_case(get("/api/v1/cases/c1"));
   EXPECT_EQ(answer.status, 200) << answer.body;
   EXPECT_EQ(json::parse(answer.body)["events"].size(), 3u);
   EXPECT_EQ(json::parse(api.info(get("/api/v1/info")).body)["partitions"].size(), 1u);
+  EXPECT_EQ(json::parse(api.list_alerts(get("/api/v1/alerts")).body)["alerts"].size(), every_alert);
   owned.remove(0);  // revoked again
   EXPECT_EQ(api.get_case(get("/api/v1/cases/c1")).status, 421);
 }

@@ -264,6 +264,8 @@ TEST(ShippedConfig, FileAndKafkaConfigsLoad) {
   const Config kafka_config = load_config(config_dir + "kafka.yaml");
   ASSERT_TRUE(kafka_config.kafka.has_value());
   EXPECT_EQ(kafka_config.kafka->events_topic, "hotline.case-events");
+  EXPECT_EQ(kafka_config.kafka->session_timeout, std::chrono::seconds(10));
+  EXPECT_NE(kafka_config.kafka->instance_id.find("-state-kafka-"), std::string::npos) << kafka_config.kafka->instance_id;
   EXPECT_EQ(kafka_config.max_timers_per_second, 20000u);
   EXPECT_EQ(kafka_config.retain_closed, std::optional<Duration>(kDefaultRetainClosed));
   EXPECT_TRUE(kafka_config.http.has_value());
