@@ -455,14 +455,12 @@ HttpResponse CaseApi::get_case(const HttpRequest& request) const {
   if (!*found) return unknown_case(id);
   const auto& stored = **found;
   if (options_.owned != nullptr && !options_.owned->owns(stored.partition)) {
-    const std::optional<std::string> owner = options_.owned->owner_of(stored.partition);
     return json_response(kNotOwnedStatus,
                          json{{"error", "case '" + id.str() + "' is in partition " + std::to_string(stored.partition) +
-                                            (owner ? ", which " + *owner + " owns: ask it"
-                                                   : ", which is not owned here: ask the instance that owns it")},
+                                            ", which is not owned here: ask the instance that owns it"},
                               {"case_id", id.str()},
                               {"partition", stored.partition},
-                              {"owner", owner.value_or(std::string(kNotOwnedHere))}});
+                              {"owner", "not owned here"}});
   }
   auto record = decode_case_record(stored.encoded, id);
   if (!record.ok()) return error_response(500, record.error().message);

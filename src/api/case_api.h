@@ -38,11 +38,9 @@ struct CaseApiOptions {
 
 // A case of a partition this instance does not own (any more): its stored
 // copy is stale, so GET /api/v1/cases/{id} answers 421 Misdirected Request
-// ("ask another instance") with {"error", "case_id", "partition", "owner"}:
-// the owning member (its instance id and host) when the consumer group's
-// description named one, else "not owned here".
+// ("ask another instance") with {"error", "case_id", "partition", "owner"},
+// owner "not owned here" (which instance owns it is not known here).
 inline constexpr int kNotOwnedStatus = 421;
-inline constexpr std::string_view kNotOwnedHere = "not owned here";
 
 class CaseApi {
  public:

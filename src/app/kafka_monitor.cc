@@ -243,7 +243,6 @@ class KafkaMonitor final : public PartitionListener {
       if (stepped->committed) tell_kafka_offsets(source, false);
       producer_.poll();
       sample_health(source);
-      if (auto owners = source.partition_owners()) owned_.set_owners(std::move(*owners));
       auto reload = [this](const std::shared_ptr<const RuleSet>& next, const std::string& origin) {
         return reload_everywhere(next, origin);
       };

@@ -42,7 +42,6 @@ struct KafkaSource::Callbacks : RdKafka::RebalanceCb, RdKafka::EventCb {
 
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
-    rebalanced = true;
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
       for (auto* tp : partitions) {
         auto offset = listener.on_partition_assigned(tp->partition());
@@ -74,7 +73,6 @@ struct KafkaSource::Callbacks : RdKafka::RebalanceCb, RdKafka::EventCb {
   std::set<int32_t> assigned;
   std::map<int32_t, int64_t> queried_end;  // end offsets asked of the broker (ask_unknown_end_offsets)
   std::optional<Error> failure;
-  bool rebalanced = false;  // since partition_owners() last looked
 };
 
 Result<std::unique_ptr<KafkaSource>> KafkaSource::create(const KafkaConfig& config, PartitionListener& listener,
@@ -94,7 +92,6 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::create(const KafkaConfig& conf
   }
   source->consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), reason));
   if (!source->consumer_) return make_error("kafka consumer: " + reason);
-  source->owners_ = std::make_unique<GroupOwnersQuery>(source->consumer_->c_ptr(), config.group_id, config.events_topic);
   if (auto err = source->consumer_->subscribe({config.events_topic}); err != RdKafka::ERR_NO_ERROR) {
     return make_error("subscribing to " + config.events_topic + ": " + RdKafka::err2str(err));
   }
@@ -182,15 +179,6 @@ void KafkaSource::close() {
     std::unique_ptr<RdKafka::Message> dropped(consumer_->consume(200));
   }
   consumer_->close();  // runs the revoke callback for anything left
-}
-
-std::optional<std::map<uint16_t, std::string>> KafkaSource::partition_owners() {
-  if (closed_) return std::nullopt;
-  if (callbacks_->rebalanced) {
-    callbacks_->rebalanced = false;
-    owners_->refresh_after(std::chrono::seconds(1));
-  }
-  return owners_->poll(consumer_->memberid());
 }
 
 size_t KafkaSource::assigned_partitions() const { return callbacks_->assigned.size(); }

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "io/io.h"
-#include "kafka/group_owners.h"
 #include "kafka/kafka_config.h"
 #include "kafka/kafka_sink.h"
 
@@ -74,10 +73,6 @@ class KafkaSource {
   // consumer has fetched nothing from (one already read to its end), waiting
   // at most `timeout` each; end_offset() answers with it until a fetch does.
   void ask_unknown_end_offsets(Duration timeout);
-  // Who owns the partitions not assigned here, when the group's description
-  // has something new (asked a second after each rebalance, then every 30 s;
-  // never blocks): partition -> "<instance id> (<host>)". Call once per loop.
-  std::optional<std::map<uint16_t, std::string>> partition_owners();
   // How many partitions the events topic has (a metadata request, waiting at
   // most `timeout`); nullopt when the broker did not answer.
   std::optional<int> topic_partition_count(Duration timeout) const;
@@ -89,7 +84,6 @@ class KafkaSource {
   size_t max_record_bytes_ = kDefaultMaxRecordBytes;
   std::unique_ptr<Callbacks> callbacks_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
-  std::unique_ptr<GroupOwnersQuery> owners_;  // after consumer_: gone before it
   bool closed_ = false;
   mutable std::string errstr_;
 };

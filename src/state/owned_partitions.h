@@ -4,15 +4,10 @@
 // committed, stale from then on: readers (the case API) ask here before
 // answering from them. The Kafka monitor adds a partition once its state is
 // open and removes it when it is revoked; file input owns every partition.
-// Which other instance owns a partition is known when the consumer group's
-// description says so (set_owners, from kafka/GroupOwnersQuery). Thread-safe: the monitor thread writes
-// while HTTP threads read.
+// Thread-safe: the monitor thread writes while HTTP threads read.
 #include <cstdint>
-#include <map>
 #include <mutex>
-#include <optional>
 #include <set>
-#include <string>
 #include <vector>
 
 namespace slawatch {
@@ -36,18 +31,6 @@ class OwnedPartitions {
     return everything_ || partitions_.contains(partition);
   }
   bool owns_everything() const { return everything_; }
-  // The other members' partitions as the group last described them (replacing the previous answer).
-  void set_owners(std::map<uint16_t, std::string> owners) {
-    std::lock_guard lock(mutex_);
-    owners_ = std::move(owners);
-  }
-  // Who owns a partition not owned here, if the last description said.
-  std::optional<std::string> owner_of(uint16_t partition) const {
-    std::lock_guard lock(mutex_);
-    const auto it = owners_.find(partition);
-    if (it == owners_.end()) return std::nullopt;
-    return it->second;
-  }
   // Ascending; empty for an instance that owns everything (it lists nothing).
   std::vector<uint16_t> list() const {
     std::lock_guard lock(mutex_);
@@ -58,7 +41,6 @@ class OwnedPartitions {
   const bool everything_;
   mutable std::mutex mutex_;
   std::set<uint16_t> partitions_;
-  std::map<uint16_t, std::string> owners_;
 };
 
 }  // namespace slawatch

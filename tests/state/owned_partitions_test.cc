@@ -1,6 +1,5 @@
 // Which partitions this instance owns: none until assigned (Kafka), every one
-// for file input; the owners the group's description names replace the last
-// answer; readers on other threads see a consistent set while it changes.
+// for file input; readers on other threads see a consistent set while it changes.
 #include "state/owned_partitions.h"
 
 #include <gtest/gtest.h>
@@ -34,16 +33,6 @@ TEST(OwnedPartitions, FileInputOwnsEveryPartitionAndListsNone) {
   EXPECT_TRUE(owned.owns(0));
   EXPECT_TRUE(owned.owns(0xffff));
   EXPECT_TRUE(owned.list().empty());
-}
-
-TEST(OwnedPartitions, EachDescriptionOfTheGroupReplacesTheOwnersBefore) {
-  OwnedPartitions owned;
-  EXPECT_EQ(owned.owner_of(1), std::nullopt);
-  owned.set_owners({{1, "b (10.0.0.2)"}, {2, "c (10.0.0.3)"}});
-  EXPECT_EQ(owned.owner_of(1), "b (10.0.0.2)");
-  owned.set_owners({{2, "b (10.0.0.2)"}});
-  EXPECT_EQ(owned.owner_of(1), std::nullopt);
-  EXPECT_EQ(owned.owner_of(2), "b (10.0.0.2)");
 }
 
 TEST(OwnedPartitions, ReadersOnOtherThreadsSeeEachPartitionOwnedOrNot) {
