@@ -400,7 +400,7 @@ HttpResponse CaseApi::info(const HttpRequest& request) const {
     }
   }
   departments.push_back(json{{"id", kUnassignedDepartment}, {"name", ""}});
-  auto parts = reader_.partitions();
+  auto parts = current_partitions();
   if (!parts.ok()) return error_response(500, parts.error().message);
   json partitions = json::array();
   for (const uint16_t partition : *parts) {
@@ -413,6 +413,25 @@ HttpResponse CaseApi::info(const HttpRequest& request) const {
                                  {"rules", std::move(rule_list)},
                                  {"departments", std::move(departments)},
                                  {"partitions", std::move(partitions)}});
+}
+
+Result<std::vector<uint16_t>> CaseApi::current_partitions() const {
+  auto stored = reader_.partitions();
+  if (!stored.ok() || options_.owned == nullptr) return stored;
+  std::erase_if(*stored, [this](uint16_t partition) { return !options_.owned->owns(partition); });
+  return stored;
+}
+
+HttpResponse CaseApi::unknown_case(const CaseId& id) const {
+  if (options_.owned == nullptr || options_.owned->owns_everything()) {
+    return error_response(404, "unknown case '" + id.str() + "'");
+  }
+  // A case never stored here may live in a partition another instance owns.
+  std::string owned;
+  for (const uint16_t partition : options_.owned->list()) owned += (owned.empty() ? "" : ", ") + std::to_string(partition);
+  return error_response(404, "unknown case '" + id.str() + "' here (this instance owns partition(s) " +
+                                 (owned.empty() ? std::string("none") : owned) +
+                                 "; another instance may own the case's partition)");
 }
 
 HttpResponse CaseApi::get_case(const HttpRequest& request) const {
@@ -433,8 +452,16 @@ HttpResponse CaseApi::get_case(const HttpRequest& request) const {
   const CaseId id{std::string(id_text)};
   auto found = reader_.find_case(id);
   if (!found.ok()) return error_response(500, found.error().message);
-  if (!*found) return error_response(404, "unknown case '" + id.str() + "'");
+  if (!*found) return unknown_case(id);
   const auto& stored = **found;
+  if (options_.owned != nullptr && !options_.owned->owns(stored.partition)) {
+    return json_response(kNotOwnedStatus,
+                         json{{"error", "case '" + id.str() + "' is in partition " + std::to_string(stored.partition) +
+                                            ", which is not owned here: ask the instance that owns it"},
+                              {"case_id", id.str()},
+                              {"partition", stored.partition},
+                              {"owner", "not owned here"}});
+  }
   auto record = decode_case_record(stored.encoded, id);
   if (!record.ok()) return error_response(500, record.error().message);
   auto checkpoint = reader_.checkpoint(stored.partition);
@@ -523,6 +550,9 @@ HttpResponse CaseApi::list_alerts(const HttpRequest& request) const {
     return error_response(400, "parameter 'to' must be after 'from'");
   }
   if (fields.any()) filter.accept = [&fields](const AlertIndexEntry& e) { return fields.matches(e); };
+  if (options_.owned != nullptr) {
+    filter.partition = [owned = options_.owned](uint16_t partition) { return owned->owns(partition); };
+  }
   if (!csv) {
     auto page = reader_.list_alerts(filter, cursor, limit);
     if (!page.ok()) return error_response(500, page.error().message);
@@ -577,7 +607,7 @@ HttpResponse CaseApi::ledger(const HttpRequest& request) const {
   }
   if (!from || !to) return error_response(400, "parameters 'from' and 'to' (RFC 3339) are required");
   if (*to <= *from) return error_response(400, "parameter 'to' must be after 'from'");
-  auto parts = reader_.partitions();
+  auto parts = current_partitions();
   if (!parts.ok()) return error_response(500, parts.error().message);
   std::vector<std::unique_ptr<StateStore>> owned;
   std::vector<StateStore*> stores;

@@ -4,7 +4,8 @@
 //   GET /api/v1/info        what the page needs first: time zone, rules, departments, clocks
 //   GET /api/v1/cases/{id}  one case: events, each rule's cycles (with pauses) and
 //                           stages as of the state's clock (or an earlier as_of),
-//                           the department and people on duty at each due time, its alerts
+//                           the department and people on duty at each due time, its alerts;
+//                           421 when its partition is not owned by this instance
 //   GET /api/v1/alerts      the latest state of every alert, filtered and paged; CSV
 //   GET /api/v1/ledger      the accountability report for a period (src/report)
 // It reads what the last commits wrote (StateReader) and evaluates cases under
@@ -15,6 +16,7 @@
 
 #include "api/rules_in_force.h"
 #include "http/http_server.h"
+#include "state/owned_partitions.h"
 #include "state/state_reader.h"
 
 namespace slawatch {
@@ -29,7 +31,16 @@ inline constexpr std::string_view kUnassignedDepartment = "unassigned";
 struct CaseApiOptions {
   std::string read_token;         // non-empty: every route wants "Authorization: Bearer <read_token>"
   std::string time_zone = "UTC";  // the city's IANA zone, handed to the page by /api/v1/info
+  // The partitions whose stored cases are current here (must outlive the API);
+  // null: every partition (one instance reading a file).
+  const OwnedPartitions* owned = nullptr;
 };
+
+// A case of a partition this instance does not own (any more): its stored
+// copy is stale, so GET /api/v1/cases/{id} answers 421 Misdirected Request
+// ("ask another instance") with {"error", "case_id", "partition", "owner"},
+// owner "not owned here" (which instance owns it is not known here).
+inline constexpr int kNotOwnedStatus = 421;
 
 class CaseApi {
  public:
@@ -48,6 +59,10 @@ class CaseApi {
   HttpResponse ledger(const HttpRequest& request) const;
 
  private:
+  HttpResponse unknown_case(const CaseId& id) const;
+  // The stored partitions this instance owns (/api/v1/info and the ledger read only those).
+  Result<std::vector<uint16_t>> current_partitions() const;
+
   const StateReader& reader_;
   const RulesInForce& rules_;
   const RosterInForce& roster_;

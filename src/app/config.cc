@@ -12,12 +12,19 @@
 #include <thread>
 
 #include <date/tz.h>
+#include <unistd.h>
 
 namespace slawatch {
 namespace {
 
 std::string where(const std::string& file, const YAML::Node& node) {
   return file + ":" + std::to_string(node.Mark().line + 1) + ":" + std::to_string(node.Mark().column + 1);
+}
+
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return {};
+  return name;
 }
 
 Duration duration_value(const YAML::Node& value) {
@@ -41,8 +48,9 @@ KafkaConfig load_kafka(const std::string& path, const YAML::Node& section) {
   KafkaConfig kafka;
   if (section.IsNull()) return kafka;
   if (!section.IsMap()) throw ConfigError("'kafka' must be a map");
-  static const std::set<std::string> kKnown = {"brokers", "topics", "group_id", "alerts_mode",
-                                               "delivery_wait", "properties", "changelog"};
+  static const std::set<std::string> kKnown = {"brokers",     "topics",          "group_id",  "alerts_mode",
+                                               "delivery_wait", "properties",    "changelog", "instance_id",
+                                               "session_timeout"};
   for (const auto& kv : section) {
     const auto key = kv.first.as<std::string>();
     const auto& value = kv.second;
@@ -52,7 +60,16 @@ KafkaConfig load_kafka(const std::string& path, const YAML::Node& section) {
       else if (key == "group_id") kafka.group_id = value.as<std::string>();
       else if (key == "delivery_wait") kafka.delivery_wait = duration_value(value);
       else if (key == "changelog") kafka.changelog = value.as<bool>();
-      else if (key == "alerts_mode") {
+      else if (key == "instance_id") {
+        kafka.instance_id = value.as<std::string>();
+        if (auto s = check_instance_id(kafka.instance_id); !s.ok()) throw ConfigError(s.error().message);
+      } else if (key == "session_timeout") {
+        kafka.session_timeout = duration_value(value);
+        if (kafka.session_timeout < kMinSessionTimeout || kafka.session_timeout > kMaxSessionTimeout) {
+          throw ConfigError("'kafka.session_timeout' must be from 6s to 30m (what brokers accept by default), not " +
+                            value.as<std::string>());
+        }
+      } else if (key == "alerts_mode") {
         const auto mode = value.as<std::string>();
         if (mode != "structured" && mode != "binary") {
           throw ConfigError("'kafka.alerts_mode' must be structured or binary, not '" + mode + "'");
@@ -354,6 +371,10 @@ Config load_config(const std::string& path) {
   if (config.batch_records == 0) throw ConfigError(path + ": batch_records must be at least 1");
   if (config.max_timers_per_tick == 0) throw ConfigError(path + ": max_timers_per_tick must be at least 1");
   complete_shadow(path, config);
+  if (config.kafka && config.kafka->instance_id.empty()) {
+    config.kafka->instance_id = default_instance_id(
+        host_name(), std::filesystem::absolute(std::filesystem::path(config.state_dir)).string());
+  }
   return config;
 }
 

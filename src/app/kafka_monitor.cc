@@ -120,6 +120,7 @@ struct KafkaMonitorParts {
   std::shared_ptr<RocksDbDatabase> shadow_database;  // null without a `shadow:` section
   std::shared_ptr<const RuleSet> candidate;          // the shadow's rules
   ChangelogHandover* handover = nullptr;             // state handover through the changelog (null: off)
+  OwnedPartitions& owned;                            // told of every assignment and revocation
 };
 
 // The monitor loop and the consumer's partition listener. The monitor thread
@@ -145,7 +146,8 @@ class KafkaMonitor final : public PartitionListener {
         lane_workers_(config.workers),
         shadow_database_(std::move(parts.shadow_database)),
         candidate_(std::move(parts.candidate)),
-        handover_(parts.handover) {
+        handover_(parts.handover),
+        owned_(parts.owned) {
     // The firing budgets protect people, so they hold for the process: each worker gets its share.
     const MonitorPolicy policy = monitor_policy(config).shared_by(config.workers);
     for (size_t w = 0; w < config.workers; ++w) {
@@ -200,6 +202,7 @@ class KafkaMonitor final : public PartitionListener {
     };
     worker->metrics = hub_.attach(worker->pipeline, std::to_string(partition), std::move(log_rejects));
     if (audit_trail_) worker->pipeline.set_delivery_observer(audit_trail_->observer(worker->engine));
+    owned_.add(static_cast<uint16_t>(partition));  // recovered: its stored cases are current from here on
     log_.info("partition {} assigned: resuming at {}, {} alert(s) left to deliver", partition,
               *resume ? std::to_string(**resume) : std::string("the earliest offset"),
               worker->pipeline.pending_deliveries());
@@ -213,6 +216,7 @@ class KafkaMonitor final : public PartitionListener {
   void on_partition_revoked(int32_t partition) override {
     auto it = partitions_.find(partition);
     if (it == partitions_.end()) return;
+    owned_.remove(static_cast<uint16_t>(partition));  // its stored cases are stale from now on
     AssignedPartition& assigned = *it->second;
     // Rebalance callbacks run inside poll, between two runs of the workers: no worker drives this lane now.
     if (auto committed = assigned.lane->commit(true, steady_); !committed.ok()) {
@@ -488,6 +492,7 @@ class KafkaMonitor final : public PartitionListener {
   std::shared_ptr<const RuleSet> candidate_;          // the shadow's rules
   ChangelogHandover* handover_ = nullptr;             // outlives the monitor
   RuleReloader* shadow_reloader_ = nullptr;
+  OwnedPartitions& owned_;  // what the case API answers for: the partitions with a lane here
   std::map<int32_t, std::unique_ptr<AssignedPartition>> partitions_;
   uint64_t consumed_ = 0;
   Duration first_record_at_{0};
@@ -544,7 +549,10 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
   RulesInForce rules_in_force(rules);
   StateReader state_reader(*database);
   RosterInForce roster_in_force(roster);
-  CaseApi case_api(state_reader, rules_in_force, roster_in_force, case_api_options(config));
+  OwnedPartitions owned;  // filled by the monitor's assignments
+  CaseApiOptions api_options = case_api_options(config);
+  api_options.owned = &owned;
+  CaseApi case_api(state_reader, rules_in_force, roster_in_force, api_options);
   std::unique_ptr<RuleReloader> shadow_reloader;
   if (config.shadow) {
     shadow_reloader = std::make_unique<RuleReloader>(config.shadow->rules_path, config.shadow->calendar_paths,
@@ -600,7 +608,8 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
                                                  .alertmanager = *alertmanager ? (*alertmanager)->sender.get() : nullptr,
                                                  .shadow_database = shadow_database,
                                                  .candidate = candidate,
-                                                 .handover = &handover});
+                                                 .handover = &handover,
+                                                 .owned = owned});
   if (shadow_reloader) {
     monitor.set_shadow_reloader(shadow_reloader.get());
     log.info("shadow rules {} (version {}): alerts to {}, notifying nobody", config.shadow->rules_path,
@@ -616,6 +625,8 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
   auto source = KafkaSource::create(kafka, monitor, on_client_error, config.max_record_bytes);
   if (!source.ok()) return fail(source.error());
 
+  log.info("group member {} (static: its partitions wait {} ms for it after a crash)", kafka.instance_id,
+           kafka.session_timeout.count());
   log.info("monitoring {} on {} (group {}) with {} deadline and {} count rules (version {}); alerts to {}, "
            "dead letters to {}",
            kafka.events_topic, kafka.brokers, kafka.group_id, rules->deadlines.size(), rules->counts.size(),

@@ -16,6 +16,8 @@ Status set(RdKafka::Conf& conf, const std::string& name, const std::string& valu
   return ok_status();
 }
 
+int64_t milliseconds(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
+
 }  // namespace
 
 Result<std::unique_ptr<RdKafka::Conf>> make_client_conf(const KafkaConfig& config, KafkaClientRole role) {
@@ -37,7 +39,12 @@ Result<std::unique_ptr<RdKafka::Conf>> make_client_conf(const KafkaConfig& confi
         // Eager assignment: cooperative-sticky loops in librdkafka 2.0.2.
         {"partition.assignment.strategy", "range,roundrobin"},
         {"enable.partition.eof", "false"},
+        // Static membership: a restarted instance takes its partitions back
+        // without a rebalance; a dead one is noticed after session_timeout.
+        {"session.timeout.ms", std::to_string(milliseconds(config.session_timeout))},
+        {"heartbeat.interval.ms", std::to_string(milliseconds(heartbeat_interval(config.session_timeout)))},
     });
+    if (!config.instance_id.empty()) settings.emplace_back("group.instance.id", config.instance_id);
   } else {
     settings.insert(settings.end(), {
         {"enable.idempotence", "true"},

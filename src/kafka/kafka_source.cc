@@ -163,7 +163,22 @@ void KafkaSource::commit_offsets(const std::map<int32_t, int64_t>& next_offsets,
 void KafkaSource::close() {
   if (closed_ || !consumer_) return;
   closed_ = true;
-  consumer_->close();  // runs the revoke callback
+  // A static member (group.instance.id) sends no LeaveGroup from close(): the
+  // group would wait a whole session timeout before handing its partitions to
+  // the others. Unsubscribing first does send it (librdkafka skips the leave
+  // only while terminating), so a clean stop hands over at once.
+  if (consumer_->unsubscribe() == RdKafka::ERR_NO_ERROR) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    // The revocation runs in this loop; records fetched meanwhile are dropped:
+    // the next owner resumes from the committed state, not from them.
+    while (!callbacks_->assigned.empty() && std::chrono::steady_clock::now() < deadline) {
+      std::unique_ptr<RdKafka::Message> dropped(consumer_->consume(100));
+    }
+    // The LeaveGroup goes out once librdkafka has finished the unassignment,
+    // after the callback: give it that moment before close() starts terminating.
+    std::unique_ptr<RdKafka::Message> dropped(consumer_->consume(200));
+  }
+  consumer_->close();  // runs the revoke callback for anything left
 }
 
 size_t KafkaSource::assigned_partitions() const { return callbacks_->assigned.size(); }

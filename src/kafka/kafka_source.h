@@ -62,7 +62,8 @@ class KafkaSource {
   // Commits next-offsets to Kafka, asynchronously and only for visibility (lag
   // in standard tools): the offsets that count are in the state.
   void commit_offsets(const std::map<int32_t, int64_t>& next_offsets, bool wait = false);
-  // Leaves the group (revoking every partition through the listener).
+  // Leaves the group, also as a static member (revoking every partition
+  // through the listener), so the others take the partitions over at once.
   void close();
   size_t assigned_partitions() const;
   // The partition's end offset as last seen by the consumer (no request to the

@@ -23,7 +23,10 @@ PipelineMetrics::PipelineMetrics(Pipeline& pipeline, std::string partition, Busi
   refresh_state();
 }
 
-PipelineMetrics::~PipelineMetrics() { state_.remove(slot_); }
+PipelineMetrics::~PipelineMetrics() {
+  state_.remove(slot_);
+  engine_.forget_partition(partition_);
+}
 
 void PipelineMetrics::refresh_state() {
   // A store error here is not the metrics' to report: the next commit will.

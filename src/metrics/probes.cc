@@ -216,6 +216,27 @@ void EngineProbe::input_lag(std::string_view partition, int64_t records) {
   input_lag_.Add({{"partition", str(partition)}}).Set(static_cast<double>(records));
 }
 
+namespace {
+
+template <typename Metric, typename... Args>
+void remove_series(prometheus::Family<Metric>& family, const Labels& labels, Args&&... args) {
+  // Add() of existing labels hands back that series (its arguments unused).
+  if (family.Has(labels)) family.Remove(&family.Add(labels, std::forward<Args>(args)...));
+}
+
+}  // namespace
+
+void EngineProbe::forget_partition(std::string_view partition) {
+  const Labels labels{{"partition", str(partition)}};
+  remove_series(commits_, labels);
+  remove_series(commit_records_, labels, prometheus::Histogram::BucketBoundaries{});
+  remove_series(commit_seconds_, labels, prometheus::Histogram::BucketBoundaries{});
+  remove_series(outbox_depth_, labels);
+  remove_series(cached_cases_, labels);
+  remove_series(pending_timers_, labels);
+  remove_series(input_lag_, labels);
+}
+
 void EngineProbe::rocksdb(uint64_t live_data_bytes, bool write_stalled) {
   rocksdb_live_bytes_.Set(static_cast<double>(live_data_bytes));
   rocksdb_write_stalled_.Set(write_stalled ? 1 : 0);

@@ -99,6 +99,9 @@ class EngineProbe {
   void cached_cases(std::string_view partition, size_t cases);
   void pending_timers(std::string_view partition, uint64_t timers);
   void input_lag(std::string_view partition, int64_t records);
+  // Drops every series labelled with `partition` (it was revoked: another
+  // instance exports it now, and a frozen copy here would double it).
+  void forget_partition(std::string_view partition);
   void rocksdb(uint64_t live_data_bytes, bool write_stalled);
   void build_info(std::string_view version, std::string_view rules_version);
 

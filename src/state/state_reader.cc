@@ -37,6 +37,11 @@ std::optional<std::string> from_hex(std::string_view hex) {
 }
 
 // [state u8][department][event JSON], under [partition][alert id].
+// Every key starts with its partition, big-endian (rocksdb_store.cc).
+uint16_t key_partition(std::string_view key) {
+  return static_cast<uint16_t>((static_cast<uint8_t>(key[0]) << 8) | static_cast<uint8_t>(key[1]));
+}
+
 Result<AlertIndexEntry> decode_entry(std::string_view key, std::string_view value) {
   if (key.size() < 2) return make_error("corrupt alert index entry");
   return decode_alert_index_entry(key.substr(2), value);
@@ -57,7 +62,7 @@ Result<std::vector<uint16_t>> StateReader::partitions() const {
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const auto key = it->key();
     if (key.size() == 2 + 10 && key.ToStringView().substr(2) == "checkpoint") {
-      out.push_back(static_cast<uint16_t>((static_cast<uint8_t>(key[0]) << 8) | static_cast<uint8_t>(key[1])));
+      out.push_back(key_partition(key.ToStringView()));
     }
   }
   if (!it->status().ok()) return make_error("listing partitions: " + it->status().ToString());
@@ -111,6 +116,7 @@ Result<StateReader::AlertPage> StateReader::list_alerts(const AlertFilter& filte
     }
     ++scanned;
     last_key = it->key().ToString();
+    if (filter.partition && last_key.size() >= 2 && !filter.partition(key_partition(last_key))) continue;
     const auto value = it->value().ToStringView();
     if (filter.state && (value.empty() || static_cast<uint8_t>(value[0]) != static_cast<uint8_t>(*filter.state))) {
       continue;

@@ -34,6 +34,8 @@ class StateReader {
     // Any further test (the case API's filters on the alert's own fields);
     // empty: every entry the state and department let through.
     std::function<bool(const AlertIndexEntry&)> accept;
+    // Which partitions' alerts to list (the case API: the owned ones); empty: every partition.
+    std::function<bool(uint16_t)> partition;
   };
   struct AlertPage {
     std::vector<AlertIndexEntry> alerts;

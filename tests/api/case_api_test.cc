@@ -285,6 +285,50 @@ TEST_F(CaseApiTest, UnknownCaseIs404WithAJsonError) {
   EXPECT_TRUE(case_json("c1/extra", 404).contains("error"));
 }
 
+TEST_F(CaseApiTest, ACaseOfAPartitionNotOwnedHereIs421NamingThePartitionNeverStaleData) {
+  OwnedPartitions owned;  // a Kafka instance: partition 1 only; c1..c4 are stored in partition 0
+  owned.add(1);
+  CaseApi api(*reader_, *in_force_, *roster_in_force_, CaseApiOptions{.owned = &owned});
+  auto answer = api.get_case(get("/api/v1/cases/c1"));
+  EXPECT_EQ(answer.status, 421) << answer.body;
+  EXPECT_EQ(answer.content_type, "application/json");
+  const json body = json::parse(answer.body);
+  EXPECT_EQ(body["case_id"], "c1");
+  EXPECT_EQ(body["partition"], 0);
+  EXPECT_EQ(body["owner"], "not owned here");
+  EXPECT_NE(body["error"].get<std::string>().find("partition 0, which is not owned here"), std::string::npos);
+  EXPECT_FALSE(body.contains("events"));  // nothing of the stored copy
+  EXPECT_FALSE(body.contains("rules"));
+  // A case stored nowhere here: 404, saying which partitions are owned here.
+  answer = api.get_case(get("/api/v1/cases/nobody"));
+  EXPECT_EQ(answer.status, 404);
+  EXPECT_NE(json::parse(answer.body)["error"].get<std::string>().find("owns partition(s) 1;"), std::string::npos)
+      << answer.body;
+  // /api/v1/info hands the page the clocks of owned partitions only; the alert list skips the others.
+  EXPECT_TRUE(json::parse(api.info(get("/api/v1/info")).body)["partitions"].empty());
+  EXPECT_TRUE(json::parse(api.list_alerts(get("/api/v1/alerts")).body)["alerts"].empty());
+  const size_t every_alert = alerts_json("")["alerts"].size();  // the fixture's API: no ownership
+  ASSERT_GT(every_alert, 0u);
+
+  owned.add(0);  // assigned (back) to this instance
+  answer = api.get_case(get("/api/v1/cases/c1"));
+  EXPECT_EQ(answer.status, 200) << answer.body;
+  EXPECT_EQ(json::parse(answer.body)["events"].size(), 3u);
+  EXPECT_EQ(json::parse(api.info(get("/api/v1/info")).body)["partitions"].size(), 1u);
+  EXPECT_EQ(json::parse(api.list_alerts(get("/api/v1/alerts")).body)["alerts"].size(), every_alert);
+  owned.remove(0);  // revoked again
+  EXPECT_EQ(api.get_case(get("/api/v1/cases/c1")).status, 421);
+}
+
+TEST_F(CaseApiTest, AnInstanceOwningEveryPartitionAnswersAsWithoutOwnership) {
+  OwnedPartitions everything(OwnedPartitions::Initially::everything);
+  CaseApi api(*reader_, *in_force_, *roster_in_force_, CaseApiOptions{.owned = &everything});
+  EXPECT_EQ(api.get_case(get("/api/v1/cases/c1")).status, 200);
+  const auto unknown = api.get_case(get("/api/v1/cases/nobody"));
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(json::parse(unknown.body)["error"], "unknown case 'nobody'");
+}
+
 TEST_F(CaseApiTest, ListsAlertsFilteredAndPagedAcrossThreePages) {
   const json all = alerts_json("");
   ASSERT_EQ(all["alerts"].size(), 6u);

@@ -113,6 +113,56 @@ TEST_F(ConfigTest, KafkaChangelogCanBeTurnedOffAndWantsABoolean) {
       << error_of("kafka:\n  changelog: sometimes\n");
 }
 
+TEST_F(ConfigTest, KafkaStaticMembershipDefaultsToTenSecondSessionsAndAnIdFromHostAndStateDir) {
+  const Config config = load_config(write("state_dir: st\nkafka:\n"));
+  ASSERT_TRUE(config.kafka.has_value());
+  EXPECT_EQ(config.kafka->session_timeout, std::chrono::seconds(10));
+  EXPECT_EQ(heartbeat_interval(config.kafka->session_timeout), std::chrono::seconds(3));
+  // "<host>-st-<hash>": the state directory's name and a hash of its path.
+  const std::string& id = config.kafka->instance_id;
+  EXPECT_TRUE(check_instance_id(id).ok()) << id;
+  EXPECT_NE(id.find("-st-"), std::string::npos) << id;
+  // The same file loaded again (a restart) keeps the id.
+  EXPECT_EQ(load_config(write("state_dir: st\nkafka:\n")).kafka->instance_id, id);
+}
+
+TEST_F(ConfigTest, KafkaInstanceIdAndSessionTimeoutAreTakenWithinTheirLimits) {
+  const Config config = load_config(write("kafka:\n  instance_id: node-1.a_b\n  session_timeout: 6s\n"));
+  EXPECT_EQ(config.kafka->instance_id, "node-1.a_b");
+  EXPECT_EQ(config.kafka->session_timeout, std::chrono::seconds(6));
+  EXPECT_EQ(heartbeat_interval(config.kafka->session_timeout), std::chrono::seconds(2));
+  EXPECT_EQ(load_config(write("kafka:\n  session_timeout: 30m\n")).kafka->session_timeout, std::chrono::minutes(30));
+  EXPECT_EQ(load_config(write("kafka:\n  instance_id: " + std::string(249, 'x') + "\n")).kafka->instance_id.size(),
+            249u);
+}
+
+TEST_F(ConfigTest, KafkaInstanceIdAndSessionTimeoutOutsideTheirLimitsAreRefused) {
+  EXPECT_NE(error_of("kafka:\n  session_timeout: 5999ms\n").find("'kafka.session_timeout' must be from 6s to 30m"),
+            std::string::npos)
+      << error_of("kafka:\n  session_timeout: 5999ms\n");
+  EXPECT_NE(error_of("kafka:\n  session_timeout: 1800001ms\n").find("must be from 6s to 30m"), std::string::npos);
+  EXPECT_NE(error_of("kafka:\n  session_timeout: soon\n").find("slawatch.yaml:2:3"), std::string::npos);
+  EXPECT_NE(error_of("kafka:\n  instance_id: 'node 1'\n").find("character ' ' is not one of"), std::string::npos)
+      << error_of("kafka:\n  instance_id: 'node 1'\n");
+  EXPECT_NE(error_of("kafka:\n  instance_id: ''\n").find("must be 1 to 249 characters, not 0"), std::string::npos);
+  EXPECT_NE(error_of("kafka:\n  instance_id: " + std::string(250, 'x') + "\n").find("not 250"), std::string::npos);
+}
+
+TEST(KafkaInstanceIdTest, DefaultIdIsStablePerStateDirAndDiffersBetweenDirsOnOneHost) {
+  const std::string a = default_instance_id("node1", "/srv/a/state");
+  EXPECT_EQ(a.rfind("node1-state-", 0), 0u) << a;
+  EXPECT_EQ(a.size(), std::string("node1-state-").size() + 8);
+  EXPECT_EQ(default_instance_id("node1", "/srv/a/state/"), a);  // one directory, one id
+  EXPECT_EQ(default_instance_id("node1", "/srv/a/./state"), a);
+  EXPECT_NE(default_instance_id("node1", "/srv/b/state"), a);  // same name, another directory
+  EXPECT_NE(default_instance_id("node2", "/srv/a/state"), a);
+  // Characters the broker refuses are replaced; a long host name is cut to fit the broker's limit.
+  EXPECT_TRUE(check_instance_id(default_instance_id("h\xc3\xa9st:1", "/srv/st@te dir")).ok());
+  const std::string longest = default_instance_id(std::string(500, 'h'), "/" + std::string(500, 'd'));
+  EXPECT_EQ(longest.size(), kMaxInstanceIdLength);
+  EXPECT_TRUE(check_instance_id(longest).ok());
+}
+
 TEST_F(ConfigTest, MistakesNameFileLineColumnAndKey) {
   EXPECT_NE(error_of("kafka:\n  brokerz: x\n").find("slawatch.yaml:2:3: unknown key 'kafka.brokerz'"),
             std::string::npos)
@@ -235,6 +285,8 @@ TEST(ShippedConfig, FileAndKafkaConfigsLoad) {
   const Config kafka_config = load_config(config_dir + "kafka.yaml");
   ASSERT_TRUE(kafka_config.kafka.has_value());
   EXPECT_EQ(kafka_config.kafka->events_topic, "hotline.case-events");
+  EXPECT_EQ(kafka_config.kafka->session_timeout, std::chrono::seconds(10));
+  EXPECT_NE(kafka_config.kafka->instance_id.find("-state-kafka-"), std::string::npos) << kafka_config.kafka->instance_id;
   EXPECT_EQ(kafka_config.max_timers_per_second, 20000u);
   EXPECT_EQ(kafka_config.retain_closed, std::optional<Duration>(kDefaultRetainClosed));
   EXPECT_TRUE(kafka_config.http.has_value());

@@ -476,17 +476,23 @@ SCENARIOS = {"end_to_end": end_to_end, "graceful": graceful, "crash": crash, "br
              "backlog": backlog, "shadow": shadow, "workbench": workbench}
 
 
-def test(argv):
-    check(len(argv) >= 3, "usage: kafka_live.py SLAWATCH RULES_DIR KAFKA_SCRIPT [SCENARIO...]")
+def run_scenarios(argv, scenarios, script_name, prefix):
+    """argv: SLAWATCH RULES_DIR KAFKA_SCRIPT [SCENARIO...]; runs each named scenario (default: all) in
+    its own temporary directory."""
+    check(len(argv) >= 3, f"usage: {script_name} SLAWATCH RULES_DIR KAFKA_SCRIPT [SCENARIO...]")
     slawatch, rules, script = (os.path.abspath(a) for a in argv[:3])
-    names = argv[3:] or list(SCENARIOS)
+    names = argv[3:] or list(scenarios)
     kafka = Kafka(script)
     for name in names:
-        with TempDir(f"kafka-{name}") as work:
+        with TempDir(f"{prefix}-{name}") as work:
             started = time.monotonic()
-            SCENARIOS[name](slawatch, rules, kafka, work)
+            scenarios[name](slawatch, rules, kafka, work)
             print(f"{name}: passed in {time.monotonic() - started:.1f}s")
             sys.stdout.flush()
+
+
+def test(argv):
+    run_scenarios(argv, SCENARIOS, "kafka_live.py", "kafka")
 
 
 if __name__ == "__main__":

@@ -199,6 +199,29 @@ TEST(MetricsHub, RecordsABatchOnlyWhenACommitHappened) {
   EXPECT_EQ(value(h.hub.collect(), "slawatch_commit_duration_seconds", {{"partition", "3"}, {"le", "0.005"}}), 1);
 }
 
+TEST(MetricsHub, DetachingAPartitionsMetricsRemovesItsSeriesAndKeepsTheOthers) {
+  PipelineHarness h;
+  auto revoked = h.hub.attach(h.pipeline, "3");
+  ASSERT_TRUE(h.pipeline.on_record_live(record(kDispatched)).ok());
+  ASSERT_TRUE(h.pipeline.maybe_commit("1", true).ok());
+  revoked->after_commit(std::chrono::milliseconds(5));
+  revoked->sample(7);
+  // A second partition's metrics (attach() moves the pipeline's observers to them).
+  auto kept = h.hub.attach(h.pipeline, "4");
+  ASSERT_TRUE(h.pipeline.maybe_commit("2", true).ok());
+  kept->after_commit(std::chrono::milliseconds(5));
+  kept->sample(1);
+  for (const std::string partition : {"3", "4"}) {
+    EXPECT_NE(h.hub.scrape().find("partition=\"" + partition + "\""), std::string::npos) << partition;
+  }
+  revoked.reset();  // the partition was revoked
+  const std::string text = h.hub.scrape();
+  EXPECT_EQ(text.find("partition=\"3\""), std::string::npos) << text;
+  EXPECT_EQ(value(h.hub.collect(), "slawatch_input_lag_records", {{"partition", "4"}}), 1);
+  EXPECT_EQ(value(h.hub.collect(), "slawatch_commits_total", {{"partition", "4"}}), 1);
+  EXPECT_EQ(value(h.hub.collect(), "slawatch_commit_duration_seconds", {{"partition", "4"}, {"le", "0.005"}}), 1);
+}
+
 TEST(MetricsHub, SampleCopiesThePipelineGauges) {
   PipelineHarness h;
   auto metrics = h.hub.attach(h.pipeline, "0");
