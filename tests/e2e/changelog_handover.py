@@ -1,13 +1,13 @@
 """State handover through the changelog topic (issue 14) on a real broker.
 
-Two `slawatch run` instances share one consumer group (distinct state
-directories) on a 4-partition input with simulated traffic (malformed,
+Three `slawatch run` instances (A, B, E) share one consumer group (distinct
+state directories) on a 6-partition input with simulated traffic (malformed,
 duplicated and reordered records). Instance B is SIGKILLed mid-run and a
-replacement C starts with an EMPTY state directory; later both survivors stop
+replacement C starts with an EMPTY state directory; later the survivors stop
 and D starts from a copy of B's state directory taken at the kill (stale).
 
 Checked:
-  - the changelog topic `<group>.state-changelog` exists with 4 partitions;
+  - the changelog topic `<group>.state-changelog` exists with 6 partitions;
   - C says it restored partitions from the changelog (local state was missing)
     and resumes them at their checkpointed offsets, not at the earliest one;
   - after each phase the standing alert ids on the alerts topic equal those of
@@ -34,7 +34,7 @@ import time
 from e2e_common import TempDir, check, main, parse_json_lines, run, run_ok, standing_alert_ids
 from kafka_live import FAR_FUTURE, Kafka, Scenario, raise_failure
 
-PARTITIONS = 4
+PARTITIONS = 6
 BATCH_RECORDS = 500
 WAIT_SECONDS = 90
 
@@ -207,14 +207,14 @@ def test(argv):
         expected_prefix = expected_standing(s, second)
         expected_all, _, _ = s.expected()
 
-        a, b = Instance(s, "a", "state-a"), Instance(s, "b", "state-b")
-        a.start()
-        b.start()
-        wait_until(lambda: len(a.assigned()) + len(b.assigned()) == PARTITIONS and a.assigned() and b.assigned(),
-                   "both instances own partitions", [a, b])
+        a, b, e = Instance(s, "a", "state-a"), Instance(s, "b", "state-b"), Instance(s, "e", "state-e")
+        for instance in (a, b, e):
+            instance.start()
+        wait_until(lambda: sum(len(i.assigned()) for i in (a, b, e)) == PARTITIONS and
+                   all(i.assigned() for i in (a, b, e)), "all three instances own partitions", [a, b, e])
         s.produce(0, first)
         moved = b.assigned()
-        wait_until(lambda: len(s.alert_records()[0]) > 0, "first alerts", [a, b])
+        wait_until(lambda: len(s.alert_records()[0]) > 0, "first alerts", [a, b, e])
         # Kill B mid-run: while the next part of the stream is arriving and being processed.
         producer = threading.Thread(target=s.produce, args=(first, second - first))
         producer.start()
@@ -226,12 +226,12 @@ def test(argv):
         c = Instance(s, "c", "state-c")  # the replacement, with an empty disk
         c.start()
         producer.join()
-        wait_for_standing(s, expected_prefix, "after the handover to an empty replacement", [a, c])
+        wait_for_standing(s, expected_prefix, "after the handover to an empty replacement", [a, e, c])
         topics = json.loads(run(["kcat", "-b", kafka.brokers, "-L", "-J"], timeout=60).stdout_text)["topics"]
         changelog = [t for t in topics if t["topic"] == f"{s.events_topic.rsplit('.', 1)[0]}.state-changelog"]
         check(changelog and len(changelog[0]["partitions"]) == PARTITIONS,
               f"changelog topic missing or not {PARTITIONS} partitions: {[t['topic'] for t in topics]}")
-        restored = restore_lines(a) + restore_lines(c)
+        restored = restore_lines(a) + restore_lines(e) + restore_lines(c)
         check(any("(local state was missing)" in line for line in restored),
               f"no partition was restored from the changelog into an empty state:\n{restored}\n{c.log()[-3000:]}")
         # Every partition had committed traffic before C came: none may start over from offset 0.
@@ -240,15 +240,15 @@ def test(argv):
             if m:
                 check(m.group(2) != "the earliest offset",
                       f"partition {m.group(1)} was rebuilt from offset 0 although the changelog holds it: {line}")
-        pending = left_to_deliver([a, c], moved)
+        pending = left_to_deliver([a, e, c], moved)
         repeats, delivered = check_redeliveries(s, len(moved), pending, "after the handover")
         dead_repeats, dead = check_dead_letters(s, len(moved), pending, "after the handover")
         print(f"handover: B (partitions {sorted(moved)}) killed mid-run, C started empty; {len(expected_prefix)} "
               f"standing alerts as in replay; {repeats} of {delivered} alert events ({pending} handed over undelivered) and {dead_repeats} of {dead} dead "
               f"letters delivered again; restores: {restored}")
 
-        a.stop()
-        c.stop()
+        for instance in (a, e, c):
+            instance.stop()
         d = Instance(s, "d", "state-stale")  # a restart from a stale copy of B's state directory
         d.start()
         wait_until(lambda: len(d.assigned()) == PARTITIONS, "D owns every partition", [d])
