@@ -19,12 +19,7 @@ bin="$root/build/src/app/slawatch"
 cases=${1:-50000}
 work=${BENCH_DIR:-$root/var/bench}/changelog
 mkdir -p "$work"
-kafka="$root/scripts/kafka"
-started_broker=0
-if ! "$kafka" status >/dev/null 2>&1; then "$kafka" start >/dev/null; started_broker=1; fi
-trap '[ $started_broker = 1 ] && "$kafka" stop >/dev/null 2>&1 || true' EXIT
-eval "$("$kafka" env)"
-brokers=$SLAWATCH_KAFKA_BROKERS
+. "$root/bench/kafka_common.sh"
 tag="cl-$(date +%s)"
 for t in events alerts dlq; do "$kafka" topic "$tag.$t" 1 >/dev/null; done
 
