@@ -20,7 +20,7 @@ class DeadlineEvaluator {
   DeadlineEvaluator(const DeadlineRule& rule, CaseEvaluation& out) : rule_(rule), out_(out) {}
 
   void run(std::span<const CaseEvent> log) {
-    CaseAttributes attributes;
+    CaseAttributeViews attributes;
     for (size_t group = 0; group < log.size();) {
       size_t group_end = group;
       while (group_end < log.size() && log[group_end].time == log[group].time) {
@@ -38,7 +38,7 @@ class DeadlineEvaluator {
   }
 
  private:
-  void on_event(const CaseEvent& e, int phase, const CaseAttributes& attributes) {
+  void on_event(const CaseEvent& e, int phase, const CaseAttributeViews& attributes) {
     switch (phase) {
       case 0:
         if (open_) finish_cycle(e.time, e.id);
@@ -142,7 +142,7 @@ class DeadlineEvaluator {
 };
 
 void evaluate_count(const CountRule& rule, std::span<const CaseEvent> log, CaseEvaluation& out) {
-  CaseAttributes attributes;
+  CaseAttributeViews attributes;
   std::vector<Instant> matching;
   for (size_t group = 0; group < log.size();) {
     size_t group_end = group;
@@ -202,13 +202,19 @@ CaseEvaluation evaluate_case(std::span<const CaseEvent> log, const RuleSet& rule
   return out;
 }
 
-CaseAttributes attributes_at(std::span<const CaseEvent> log, Instant at) {
-  CaseAttributes attributes;
+CaseAttributeViews attribute_views_at(std::span<const CaseEvent> log, Instant at) {
+  CaseAttributeViews attributes;
   for (const auto& e : log) {
     if (e.time > at) break;
     attributes.apply(e);
   }
   return attributes;
+}
+
+CaseAttributes attributes_at(std::span<const CaseEvent> log, Instant at) {
+  const CaseAttributeViews views = attribute_views_at(log, at);
+  return CaseAttributes{std::string(views.category), std::string(views.priority), std::string(views.channel),
+                        std::string(views.district), std::string(views.department)};
 }
 
 }  // namespace slawatch

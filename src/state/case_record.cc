@@ -22,6 +22,9 @@ CaseEvent CaseRecord::remove(const EventId& id) {
 
 bool CaseRecord::insert(CaseEvent event) {
   if (has_event(event.id)) return false;
+  // Most cases end with 5-8 events: one allocation instead of growing 1, 2, 4, 8
+  // (each growth moves every event's strings).
+  if (events.capacity() == 0) events.reserve(8);
   auto pos = std::upper_bound(events.begin(), events.end(), event, event_order_less);
   events.insert(pos, std::move(event));
   return true;
