@@ -161,12 +161,10 @@ bool CaseRecord::keeps_stored(const CaseEvent& stored, const CaseEvent& incoming
   return ha != hb ? ha < hb : a <= b;
 }
 
-std::string encode_case_record(const CaseRecord& record) {
-  std::string out;
-  out.reserve(64 + record.events.size() * 64);
-  out.push_back(static_cast<char>(kRecordFormat));
-  codec::put_varint(out, record.events.size());
-  for (const auto& e : record.events) encode_event(out, e);
+namespace {
+
+// Everything after the events: marks, timer, cycle marks.
+void encode_record_tail(std::string& out, const CaseRecord& record) {
   codec::put_varint(out, record.marks.size());
   for (const auto& m : record.marks) {
     codec::put_string(out, m.rule.str());
@@ -187,6 +185,24 @@ std::string encode_case_record(const CaseRecord& record) {
     out.push_back(static_cast<char>((c.closed ? 1 : 0) | (c.breached ? 2 : 0)));
     codec::put_signed(out, c.elapsed.count());
   }
+}
+
+}  // namespace
+
+std::string encode_case_record(const CaseRecord& record) {
+  EncodedLogPrefix prefix;
+  return encode_case_record(record, prefix);
+}
+
+std::string encode_case_record(const CaseRecord& record, EncodedLogPrefix& prefix) {
+  if (prefix.events > record.events.size()) prefix.reset();  // the log shrank: nothing of it can be trusted
+  for (; prefix.events < record.events.size(); ++prefix.events) encode_event(prefix.bytes, record.events[prefix.events]);
+  std::string out;
+  out.reserve(16 + prefix.bytes.size() + record.marks.size() * 64 + record.cycles.size() * 48);
+  out.push_back(static_cast<char>(kRecordFormat));
+  codec::put_varint(out, record.events.size());
+  out += prefix.bytes;
+  encode_record_tail(out, record);
   return out;
 }
 
