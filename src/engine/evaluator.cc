@@ -197,6 +197,11 @@ const CycleResult* CaseEvaluation::find_cycle(const RuleId& rule, int cycle) con
 
 CaseEvaluation evaluate_case(std::span<const CaseEvent> log, const RuleSet& rules) {
   CaseEvaluation out;
+  // Room for one cycle of every rule, the usual case, in one allocation each.
+  size_t stages = rules.counts.size();
+  for (const auto& rule : rules.deadlines) stages += rule.stages.size();
+  out.cycles.reserve(rules.deadlines.size() + rules.counts.size());
+  out.stages.reserve(stages);
   for (const auto& rule : rules.deadlines) DeadlineEvaluator(rule, out).run(log);
   for (const auto& rule : rules.counts) evaluate_count(rule, log, out);
   return out;
