@@ -29,7 +29,7 @@ Result<Engine::CacheEntry*> Engine::load(const CaseId& id) {
     return stored.error();
   }
   if (stored->has_value()) {
-    auto decoded = decode_case_record(**stored, id);
+    auto decoded = decode_case_record(**stored, id, it->second.encoded);
     if (!decoded.ok()) {
       cache_.erase(it);
       return decoded.error();

@@ -207,6 +207,12 @@ std::string encode_case_record(const CaseRecord& record, EncodedLogPrefix& prefi
 }
 
 Result<CaseRecord> decode_case_record(std::string_view bytes, const CaseId& case_id) {
+  EncodedLogPrefix unused;
+  return decode_case_record(bytes, case_id, unused);
+}
+
+Result<CaseRecord> decode_case_record(std::string_view bytes, const CaseId& case_id, EncodedLogPrefix& prefix) {
+  prefix.reset();
   auto corrupt = [&](std::string_view what) {
     return make_error("corrupt state record for case '" + case_id.str() + "': " + std::string(what));
   };
@@ -217,10 +223,14 @@ Result<CaseRecord> decode_case_record(std::string_view bytes, const CaseId& case
   uint64_t n = 0;
   if (!in.varint(n) || n > bytes.size()) return corrupt("bad event count");
   record.events.resize(n);
+  const std::string_view events_begin = in.rest();
   for (auto& e : record.events) {
     e.case_id = case_id;
     if (!decode_event(in, e)) return corrupt("truncated event");
   }
+  // Events are encoded alike in every format so far, so the stored bytes can
+  // start the record's next encoding: they decode to these very events.
+  const std::string_view events_bytes = events_begin.substr(0, events_begin.size() - in.rest().size());
   if (!in.varint(n) || n > bytes.size()) return corrupt("bad mark count");
   record.marks.resize(n);
   for (auto& m : record.marks) {
@@ -266,6 +276,8 @@ Result<CaseRecord> decode_case_record(std::string_view bytes, const CaseId& case
     }
   }
   if (!in.done()) return corrupt("trailing bytes");
+  prefix.bytes.assign(events_bytes);
+  prefix.events = record.events.size();
   return record;
 }
 

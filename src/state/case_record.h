@@ -83,6 +83,9 @@ struct EncodedLogPrefix {
 // The same bytes as encode_case_record(record); encodes only the events past
 // `prefix` and extends it with them.
 std::string encode_case_record(const CaseRecord& record, EncodedLogPrefix& prefix);
+// Decodes as decode_case_record and sets `prefix` to the stored encoding of
+// the whole log, so the record's next encoding starts from it.
+Result<CaseRecord> decode_case_record(std::string_view bytes, const CaseId& case_id, EncodedLogPrefix& prefix);
 Result<CaseRecord> decode_case_record(std::string_view bytes, const CaseId& case_id);
 
 // Little helpers shared by the binary codecs of the state layer.

@@ -27,11 +27,12 @@ bool same_log(const std::vector<CaseEvent>& a, const std::vector<CaseEvent>& b) 
 // Applies `events` in the given order, committing every `commit_every`
 // events, and after each commit compares every stored record with the log
 // the test keeps for it (the events applied, deduplicated, in log order).
-void expect_stored_logs_match(const std::vector<CaseEvent>& events, size_t commit_every, const std::string& run) {
+void expect_stored_logs_match(const std::vector<CaseEvent>& events, size_t commit_every, const std::string& run,
+                              EngineOptions options = {}) {
   auto rules = default_rules();
   ASSERT_NE(rules, nullptr);
   MemoryStateStore store;
-  Engine engine(rules, store, EngineOptions{});
+  Engine engine(rules, store, options);
   std::map<CaseId, std::vector<CaseEvent>> expected;
   std::vector<Alert> alerts;
   size_t mismatches = 0;
@@ -102,6 +103,41 @@ TEST(EncodedRecord, StoredLogsMatchUnderShuffledArrivalAndEveryCommitSize) {
     std::shuffle(events.begin(), events.end(), random);
     expect_stored_logs_match(events, commit_every, "shuffled, commit every " + std::to_string(commit_every));
   }
+}
+
+// A case evicted from the engine's cache is read back with its stored log as
+// the prefix; later events extend that.
+TEST(EncodedRecord, StoredLogsMatchWhenCasesAreEvictedAndReadBackBetweenEvents) {
+  EngineOptions options;
+  options.case_cache_records = 4;
+  auto events = traffic();
+  std::mt19937 random(99);
+  std::shuffle(events.begin(), events.end(), random);
+  expect_stored_logs_match(events, 2, "cache of 4 cases, shuffled", options);
+  expect_stored_logs_match(traffic(), 5, "cache of 4 cases, arrival order", options);
+}
+
+TEST(EncodedRecord, DecodingSetsThePrefixToTheStoredLog) {
+  CaseRecord record;
+  for (int i = 0; i < 3; ++i) {
+    CaseEvent e;
+    e.id = EventId{"e" + std::to_string(i)};
+    e.case_id = CaseId{"C-1"};
+    e.time = kT0 + minutes{i};
+    e.actor = "operator " + std::to_string(i);
+    record.insert(e);
+  }
+  record.timer_due = kT0 + hours{1};
+  const std::string stored = encode_case_record(record);
+  EncodedLogPrefix prefix;
+  auto decoded = decode_case_record(stored, CaseId{"C-1"}, prefix);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(prefix.events, 3u);
+  EXPECT_EQ(encode_case_record(*decoded, prefix), stored);
+  // A corrupt record leaves no prefix behind.
+  EXPECT_FALSE(decode_case_record(stored.substr(0, stored.size() - 1), CaseId{"C-1"}, prefix).ok());
+  EXPECT_EQ(prefix.events, 0u);
+  EXPECT_TRUE(prefix.bytes.empty());
 }
 
 TEST(EncodedRecord, PrefixEncodingEqualsAFullEncodingAsTheLogGrowsAndShrinks) {
