@@ -29,7 +29,7 @@ Result<Engine::CacheEntry*> Engine::load(const CaseId& id) {
     return stored.error();
   }
   if (stored->has_value()) {
-    auto decoded = decode_case_record(**stored, id);
+    auto decoded = decode_case_record(**stored, id, it->second.encoded);
     if (!decoded.ok()) {
       cache_.erase(it);
       return decoded.error();
@@ -66,6 +66,7 @@ Result<ApplyOutcome> Engine::apply(const CaseEvent& event, std::vector<Alert>& o
     // The newcomer wins: the case is recomputed without the stored record, so
     // what fired on it alone is retracted below, as for any late event.
     CaseEvent removed = record.remove(event.id);
+    (*cached)->second.encoded.reset();
     if (displaced != nullptr) *displaced = std::move(removed);
     replacing = true;
   }
@@ -74,6 +75,7 @@ Result<ApplyOutcome> Engine::apply(const CaseEvent& event, std::vector<Alert>& o
     return ApplyOutcome::case_full;
   }
   const auto timer_before = record.timer_due;
+  if (!record.events.empty() && !event_order_less(record.events.back(), event)) (*cached)->second.encoded.reset();
   record.insert(event);
   (*cached)->second.purged = false;  // a late event for a purged case starts a fresh record
   mark_dirty(**cached);
@@ -186,6 +188,7 @@ bool Engine::await_retention(const CaseEvaluation& evaluation, CaseRecord& recor
 
 void Engine::purge(CacheEntry& entry) {
   entry.second.record = CaseRecord{};
+  entry.second.encoded.reset();
   entry.second.purged = true;
   mark_dirty(entry);
   purged_.push_back(entry.first);
@@ -198,7 +201,7 @@ void Engine::flush_into(StateBatch& batch) {
   batch.case_deletes = std::move(purged_);
   purged_.clear();
   for (CacheEntry* entry : dirty_) {
-    if (!entry->second.purged) batch.cases[entry->first] = encode_case_record(entry->second.record);
+    if (!entry->second.purged) batch.cases[entry->first] = encode_case_record(entry->second.record, entry->second.encoded);
     entry->second.dirty = false;
   }
   dirty_.clear();

@@ -106,6 +106,10 @@ class Engine {
  private:
   struct CachedCase {
     CaseRecord record;
+    // The encoding of record.events up to some length (the stored one once
+    // loaded), reset whenever the log changes other than by an event after its
+    // last one (apply, purge).
+    EncodedLogPrefix encoded;
     bool dirty = false;
     uint64_t last_used = 0;  // flush generation of the last access
     bool purged = false;     // deleted at the next flush (record emptied; an event revives it)

@@ -20,7 +20,7 @@ class DeadlineEvaluator {
   DeadlineEvaluator(const DeadlineRule& rule, CaseEvaluation& out) : rule_(rule), out_(out) {}
 
   void run(std::span<const CaseEvent> log) {
-    CaseAttributes attributes;
+    CaseAttributeViews attributes;
     for (size_t group = 0; group < log.size();) {
       size_t group_end = group;
       while (group_end < log.size() && log[group_end].time == log[group].time) {
@@ -38,7 +38,7 @@ class DeadlineEvaluator {
   }
 
  private:
-  void on_event(const CaseEvent& e, int phase, const CaseAttributes& attributes) {
+  void on_event(const CaseEvent& e, int phase, const CaseAttributeViews& attributes) {
     switch (phase) {
       case 0:
         if (open_) finish_cycle(e.time, e.id);
@@ -142,7 +142,7 @@ class DeadlineEvaluator {
 };
 
 void evaluate_count(const CountRule& rule, std::span<const CaseEvent> log, CaseEvaluation& out) {
-  CaseAttributes attributes;
+  CaseAttributeViews attributes;
   std::vector<Instant> matching;
   for (size_t group = 0; group < log.size();) {
     size_t group_end = group;
@@ -197,18 +197,29 @@ const CycleResult* CaseEvaluation::find_cycle(const RuleId& rule, int cycle) con
 
 CaseEvaluation evaluate_case(std::span<const CaseEvent> log, const RuleSet& rules) {
   CaseEvaluation out;
+  // Room for one cycle of every rule, the usual case, in one allocation each.
+  size_t stages = rules.counts.size();
+  for (const auto& rule : rules.deadlines) stages += rule.stages.size();
+  out.cycles.reserve(rules.deadlines.size() + rules.counts.size());
+  out.stages.reserve(stages);
   for (const auto& rule : rules.deadlines) DeadlineEvaluator(rule, out).run(log);
   for (const auto& rule : rules.counts) evaluate_count(rule, log, out);
   return out;
 }
 
-CaseAttributes attributes_at(std::span<const CaseEvent> log, Instant at) {
-  CaseAttributes attributes;
+CaseAttributeViews attribute_views_at(std::span<const CaseEvent> log, Instant at) {
+  CaseAttributeViews attributes;
   for (const auto& e : log) {
     if (e.time > at) break;
     attributes.apply(e);
   }
   return attributes;
+}
+
+CaseAttributes attributes_at(std::span<const CaseEvent> log, Instant at) {
+  const CaseAttributeViews views = attribute_views_at(log, at);
+  return CaseAttributes{std::string(views.category), std::string(views.priority), std::string(views.channel),
+                        std::string(views.district), std::string(views.department)};
 }
 
 }  // namespace slawatch

@@ -68,5 +68,7 @@ CaseEvaluation evaluate_case(std::span<const CaseEvent> log, const RuleSet& rule
 
 // Case attributes folded from the events at or before `at`.
 CaseAttributes attributes_at(std::span<const CaseEvent> log, Instant at);
+// The same, as views into `log` (no copies; valid while the log is unchanged).
+CaseAttributeViews attribute_views_at(std::span<const CaseEvent> log, Instant at);
 
 }  // namespace slawatch

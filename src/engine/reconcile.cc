@@ -16,7 +16,7 @@ Alert base_alert(const ReconcileContext& ctx, const CaseRecord& record, AlertKin
   a.cycle = cycle;
   a.stage = std::string(stage);
   a.severity = std::string(severity);
-  a.department = attributes_at(record.events, due_at).department;
+  a.department = attribute_views_at(record.events, due_at).department;
   a.due_at = due_at;
   a.rule_version = ctx.rules.version;
   a.emitted_at = ctx.clock;
@@ -67,7 +67,7 @@ bool breached(const CaseEvaluation& evaluation, size_t cycle_index) {
 // The departments at the starts of the evaluation's deadline cycles (by
 // cycle index; empty for count rules), folded in one pass over the log: this
 // runs for every event applied, so it must not fold the log once per cycle.
-std::vector<std::string> departments_at_starts(const CaseRecord& record, const CaseEvaluation& evaluation) {
+std::vector<std::string_view> departments_at_starts(const CaseRecord& record, const CaseEvaluation& evaluation) {
   std::vector<size_t> order;
   for (size_t i = 0; i < evaluation.cycles.size(); ++i) {
     if (evaluation.cycles[i].deadline != nullptr) order.push_back(i);
@@ -75,8 +75,8 @@ std::vector<std::string> departments_at_starts(const CaseRecord& record, const C
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     return evaluation.cycles[a].started_at < evaluation.cycles[b].started_at;
   });
-  std::vector<std::string> departments(evaluation.cycles.size());
-  CaseAttributes attributes;
+  std::vector<std::string_view> departments(evaluation.cycles.size());
+  CaseAttributeViews attributes;
   auto event = record.events.begin();
   for (size_t index : order) {
     const Instant start = evaluation.cycles[index].started_at;
@@ -99,7 +99,7 @@ CycleMark cycle_mark(const CaseEvaluation& evaluation, size_t cycle_index, std::
 
 // Whether the evaluation's deadline cycles are exactly `reported`, in order:
 // most events change no cycle, and this answers that without building marks.
-bool unchanged(const CaseEvaluation& evaluation, const std::vector<std::string>& departments,
+bool unchanged(const CaseEvaluation& evaluation, const std::vector<std::string_view>& departments,
                const std::vector<CycleMark>& reported) {
   size_t next = 0;
   for (size_t i = 0; i < evaluation.cycles.size(); ++i) {
@@ -125,14 +125,14 @@ void report_cycles(const ReconcileContext& ctx, const CaseEvaluation& evaluation
     }
   }
   const size_t kept = now.size();
-  std::vector<std::string> departments = departments_at_starts(record, evaluation);
+  const std::vector<std::string_view> departments = departments_at_starts(record, evaluation);
   if (!ctx.keep_closed_outcomes && unchanged(evaluation, departments, record.cycles)) return;
   for (size_t i = 0; i < evaluation.cycles.size(); ++i) {
     const CycleResult& cycle = evaluation.cycles[i];
     if (cycle.deadline == nullptr) continue;
     const bool superseded = std::any_of(now.begin(), now.begin() + static_cast<std::ptrdiff_t>(kept),
                                         [&](const CycleMark& m) { return m.rule == cycle.rule && m.cycle == cycle.cycle; });
-    if (!superseded) now.push_back(cycle_mark(evaluation, i, std::move(departments[i])));
+    if (!superseded) now.push_back(cycle_mark(evaluation, i, std::string(departments[i])));
   }
   if (now == record.cycles) return;
   if (ctx.outcomes != nullptr) {

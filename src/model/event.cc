@@ -18,7 +18,8 @@ std::optional<EventType> event_type_from_name(std::string_view short_name) {
   return std::nullopt;
 }
 
-const std::string* CaseAttributes::get(std::string_view name) const {
+template <class Text>
+const Text* BasicCaseAttributes<Text>::get(std::string_view name) const {
   if (name == "category") return &category;
   if (name == "priority") return &priority;
   if (name == "channel") return &channel;
@@ -27,7 +28,8 @@ const std::string* CaseAttributes::get(std::string_view name) const {
   return nullptr;
 }
 
-void CaseAttributes::apply(const CaseEvent& e) {
+template <class Text>
+void BasicCaseAttributes<Text>::apply(const CaseEvent& e) {
   switch (e.type) {
     case EventType::created:
       category = e.category;
@@ -50,5 +52,8 @@ void CaseAttributes::apply(const CaseEvent& e) {
       break;
   }
 }
+
+template struct BasicCaseAttributes<std::string>;
+template struct BasicCaseAttributes<std::string_view>;
 
 }  // namespace slawatch

@@ -72,16 +72,25 @@ inline bool event_order_less(const CaseEvent& a, const CaseEvent& b) {
 }
 
 // Case attributes folded from the events at or before an instant.
-struct CaseAttributes {
-  std::string category;
-  std::string priority;
-  std::string channel;
-  std::string district;
-  std::string department;
+template <class Text>
+struct BasicCaseAttributes {
+  Text category;
+  Text priority;
+  Text channel;
+  Text district;
+  Text department;
 
   // Value of a `when` attribute by name; nullptr for an unknown name.
-  const std::string* get(std::string_view name) const;
+  const Text* get(std::string_view name) const;
   void apply(const CaseEvent& e);
 };
+// Owning copies, for results that outlive the log.
+using CaseAttributes = BasicCaseAttributes<std::string>;
+// Views into the events folded, valid while they are: the evaluator folds the
+// whole log once per rule for every event applied, and copying each text at
+// every step was a visible share of replay's profile.
+using CaseAttributeViews = BasicCaseAttributes<std::string_view>;
+extern template struct BasicCaseAttributes<std::string>;
+extern template struct BasicCaseAttributes<std::string_view>;
 
 }  // namespace slawatch

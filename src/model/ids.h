@@ -34,3 +34,12 @@ struct std::hash<slawatch::StrongId<Tag>> {
     return std::hash<std::string>{}(id.value);
   }
 };
+
+#ifdef __GLIBCXX__
+// libstdc++ keeps each node's hash in its unordered containers only for hashes
+// it does not consider fast, as it does for std::string: without it every
+// bucket walk rehashes the ids it passes (Engine's case cache showed it in
+// replay's profile). An id hashes its string, so it is as slow as one.
+template <class Tag>
+struct std::__is_fast_hash<std::hash<slawatch::StrongId<Tag>>> : std::false_type {};
+#endif

@@ -9,16 +9,21 @@ std::string count_of(size_t n, std::string_view noun) {
   return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
 }
 
-}  // namespace
-
-bool AttributeFilter::matches(const CaseAttributes& attributes) const {
+template <class Attributes>
+bool filter_matches(const std::map<std::string, std::vector<std::string>>& allowed, const Attributes& attributes) {
   for (const auto& [name, values] : allowed) {
-    const std::string* value = attributes.get(name);
+    const auto* value = attributes.get(name);
     if (value == nullptr) return false;
     if (std::find(values.begin(), values.end(), *value) == values.end()) return false;
   }
   return true;
 }
+
+}  // namespace
+
+bool AttributeFilter::matches(const CaseAttributes& attributes) const { return filter_matches(allowed, attributes); }
+
+bool AttributeFilter::matches(const CaseAttributeViews& attributes) const { return filter_matches(allowed, attributes); }
 
 std::string Diagnostic::to_string() const {
   std::string out = file;

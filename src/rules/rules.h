@@ -20,6 +20,7 @@ namespace slawatch {
 struct AttributeFilter {
   std::map<std::string, std::vector<std::string>> allowed;
   bool matches(const CaseAttributes& attributes) const;
+  bool matches(const CaseAttributeViews& attributes) const;
 };
 
 struct Stage {

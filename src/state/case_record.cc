@@ -22,6 +22,9 @@ CaseEvent CaseRecord::remove(const EventId& id) {
 
 bool CaseRecord::insert(CaseEvent event) {
   if (has_event(event.id)) return false;
+  // Most cases end with 5-8 events: one allocation instead of growing 1, 2, 4, 8
+  // (each growth moves every event's strings).
+  if (events.capacity() == 0) events.reserve(8);
   auto pos = std::upper_bound(events.begin(), events.end(), event, event_order_less);
   events.insert(pos, std::move(event));
   return true;
@@ -158,12 +161,10 @@ bool CaseRecord::keeps_stored(const CaseEvent& stored, const CaseEvent& incoming
   return ha != hb ? ha < hb : a <= b;
 }
 
-std::string encode_case_record(const CaseRecord& record) {
-  std::string out;
-  out.reserve(64 + record.events.size() * 64);
-  out.push_back(static_cast<char>(kRecordFormat));
-  codec::put_varint(out, record.events.size());
-  for (const auto& e : record.events) encode_event(out, e);
+namespace {
+
+// Everything after the events: marks, timer, cycle marks.
+void encode_record_tail(std::string& out, const CaseRecord& record) {
   codec::put_varint(out, record.marks.size());
   for (const auto& m : record.marks) {
     codec::put_string(out, m.rule.str());
@@ -184,10 +185,34 @@ std::string encode_case_record(const CaseRecord& record) {
     out.push_back(static_cast<char>((c.closed ? 1 : 0) | (c.breached ? 2 : 0)));
     codec::put_signed(out, c.elapsed.count());
   }
+}
+
+}  // namespace
+
+std::string encode_case_record(const CaseRecord& record) {
+  EncodedLogPrefix prefix;
+  return encode_case_record(record, prefix);
+}
+
+std::string encode_case_record(const CaseRecord& record, EncodedLogPrefix& prefix) {
+  if (prefix.events > record.events.size()) prefix.reset();  // the log shrank: nothing of it can be trusted
+  for (; prefix.events < record.events.size(); ++prefix.events) encode_event(prefix.bytes, record.events[prefix.events]);
+  std::string out;
+  out.reserve(16 + prefix.bytes.size() + record.marks.size() * 64 + record.cycles.size() * 48);
+  out.push_back(static_cast<char>(kRecordFormat));
+  codec::put_varint(out, record.events.size());
+  out += prefix.bytes;
+  encode_record_tail(out, record);
   return out;
 }
 
 Result<CaseRecord> decode_case_record(std::string_view bytes, const CaseId& case_id) {
+  EncodedLogPrefix unused;
+  return decode_case_record(bytes, case_id, unused);
+}
+
+Result<CaseRecord> decode_case_record(std::string_view bytes, const CaseId& case_id, EncodedLogPrefix& prefix) {
+  prefix.reset();
   auto corrupt = [&](std::string_view what) {
     return make_error("corrupt state record for case '" + case_id.str() + "': " + std::string(what));
   };
@@ -198,10 +223,14 @@ Result<CaseRecord> decode_case_record(std::string_view bytes, const CaseId& case
   uint64_t n = 0;
   if (!in.varint(n) || n > bytes.size()) return corrupt("bad event count");
   record.events.resize(n);
+  const std::string_view events_begin = in.rest();
   for (auto& e : record.events) {
     e.case_id = case_id;
     if (!decode_event(in, e)) return corrupt("truncated event");
   }
+  // Events are encoded alike in every format so far, so the stored bytes can
+  // start the record's next encoding: they decode to these very events.
+  const std::string_view events_bytes = events_begin.substr(0, events_begin.size() - in.rest().size());
   if (!in.varint(n) || n > bytes.size()) return corrupt("bad mark count");
   record.marks.resize(n);
   for (auto& m : record.marks) {
@@ -247,6 +276,8 @@ Result<CaseRecord> decode_case_record(std::string_view bytes, const CaseId& case
     }
   }
   if (!in.done()) return corrupt("trailing bytes");
+  prefix.bytes.assign(events_bytes);
+  prefix.events = record.events.size();
   return record;
 }
 

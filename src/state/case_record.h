@@ -67,6 +67,25 @@ bool same_content(const CaseEvent& a, const CaseEvent& b);
 
 // Compact binary encoding, versioned by its first byte.
 std::string encode_case_record(const CaseRecord& record);
+
+// The encoding of the first `events` events of a record's log, kept between
+// encodings of one record: a log that only grows at its end (most events
+// arrive after the last one of their case) is then not encoded again. The
+// owner resets it whenever the log changes any other way.
+struct EncodedLogPrefix {
+  std::string bytes;
+  size_t events = 0;
+  void reset() {
+    bytes.clear();
+    events = 0;
+  }
+};
+// The same bytes as encode_case_record(record); encodes only the events past
+// `prefix` and extends it with them.
+std::string encode_case_record(const CaseRecord& record, EncodedLogPrefix& prefix);
+// Decodes as decode_case_record and sets `prefix` to the stored encoding of
+// the whole log, so the record's next encoding starts from it.
+Result<CaseRecord> decode_case_record(std::string_view bytes, const CaseId& case_id, EncodedLogPrefix& prefix);
 Result<CaseRecord> decode_case_record(std::string_view bytes, const CaseId& case_id);
 
 // Little helpers shared by the binary codecs of the state layer.

@@ -118,6 +118,20 @@ TEST_F(JsonLinesSourceTest, ResumesTheSameInputAfterItsPosition) {
   EXPECT_EQ(source->position().substr(0, 4), "16:2");
 }
 
+// offset:line:hash of the bytes before (FNV-1a, 16 lower-case hex digits):path
+TEST_F(JsonLinesSourceTest, PositionNamesOffsetLineAndTheHashInSixteenHexDigits) {
+  const auto path = write("events", "{\"a\":1}\n");
+  auto source = open(path);
+  EXPECT_EQ(source->position(), "0:0:cbf29ce484222325:" + path);
+  next(*source);
+  const std::string position = source->position();
+  ASSERT_GE(position.size(), 21u);
+  const std::string hash = position.substr(4, 16);
+  EXPECT_EQ(position.substr(0, 4), "8:1:");
+  EXPECT_EQ(hash.find_first_not_of("0123456789abcdef"), std::string::npos) << position;
+  EXPECT_EQ(position.substr(20), ":" + path);
+}
+
 TEST_F(JsonLinesSourceTest, RefusesAnInputWhoseBytesBeforeThePositionDiffer) {
   std::string position;
   {

@@ -167,6 +167,15 @@ TEST(FormatRfc3339, RoundTripsThroughParse) {
   }
 }
 
+// The digit-by-digit path covers years 0000-9999; one millisecond past it the
+// general path writes the fifth digit.
+TEST(FormatRfc3339, LastInstantOfYear9999AndFirstOfYear10000) {
+  EXPECT_EQ(format_rfc3339_utc(from_millis(253402300799999)), "9999-12-31T23:59:59.999Z");
+  EXPECT_EQ(format_rfc3339_utc(from_millis(253402300800000)), "10000-01-01T00:00:00.000Z");
+  EXPECT_EQ(format_rfc3339_utc(from_millis(-62167219200000)), "0000-01-01T00:00:00.000Z");
+  EXPECT_EQ(format_rfc3339_utc(from_millis(-62167219200001)), "-0001-12-31T23:59:59.999Z");
+}
+
 TEST(FormatRfc3339, ExtremeInstantsDoNotWrap) {
   const std::string max = format_rfc3339_utc(kMaxInstant);
   const std::string min = format_rfc3339_utc(kMinInstant);

@@ -1,0 +1,166 @@
+// The engine writes each case record by extending the encoding it kept of the
+// log's prefix (EncodedLogPrefix) rather than encoding the whole log again.
+// Checked on simulated traffic against the reference, the case's log built in
+// the test: after every commit, every stored record holds exactly that log.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+
+#include "engine_fixture.h"
+#include "state/case_record.h"
+#include "stream_fixture.h"
+
+namespace slawatch::testing {
+namespace {
+
+// A copy of `e` with other content under the same id: a conflicting duplicate.
+CaseEvent with_other_content(CaseEvent e) {
+  e.actor += "-again";
+  return e;
+}
+
+bool same_log(const std::vector<CaseEvent>& a, const std::vector<CaseEvent>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), same_content);
+}
+
+// Applies `events` in the given order, committing every `commit_every`
+// events, and after each commit compares every stored record with the log
+// the test keeps for it (the events applied, deduplicated, in log order).
+void expect_stored_logs_match(const std::vector<CaseEvent>& events, size_t commit_every, const std::string& run,
+                              EngineOptions options = {}) {
+  auto rules = default_rules();
+  ASSERT_NE(rules, nullptr);
+  MemoryStateStore store;
+  Engine engine(rules, store, options);
+  std::map<CaseId, std::vector<CaseEvent>> expected;
+  std::vector<Alert> alerts;
+  size_t mismatches = 0;
+  auto commit_and_check = [&] {
+    StateBatch batch;
+    engine.flush_into(batch);
+    ASSERT_TRUE(store.commit(batch).ok());
+    for (const auto& [id, log] : expected) {
+      auto bytes = store.load_case(id);
+      ASSERT_TRUE(bytes.ok() && bytes->has_value()) << run << ": " << id.str() << " not stored";
+      auto decoded = decode_case_record(**bytes, id);
+      ASSERT_TRUE(decoded.ok()) << run << ": " << decoded.error().message;
+      if (!same_log(decoded->events, log) && ++mismatches <= 3) {
+        ADD_FAILURE() << run << ": case " << id.str() << " stored " << decoded->events.size() << " events, its log has "
+                      << log.size();
+      }
+      // And byte for byte what a full encoding of the record gives.
+      EXPECT_EQ(**bytes, encode_case_record(*decoded)) << run << ": " << id.str();
+    }
+  };
+  Instant clock = kMinInstant;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const CaseEvent& event = events[i];
+    CaseEvent displaced;
+    auto outcome = engine.apply(event, alerts, &displaced);
+    ASSERT_TRUE(outcome.ok());
+    auto& log = expected[event.case_id];
+    if (*outcome == ApplyOutcome::replaced) {
+      std::erase_if(log, [&](const CaseEvent& e) { return e.id == event.id; });
+    }
+    if (*outcome == ApplyOutcome::applied || *outcome == ApplyOutcome::replaced) {
+      log.insert(std::upper_bound(log.begin(), log.end(), event, event_order_less), event);
+    }
+    clock = std::max(clock, event.time);
+    ASSERT_TRUE(engine.advance(clock, alerts).ok());
+    if ((i + 1) % commit_every == 0) commit_and_check();
+  }
+  commit_and_check();
+}
+
+std::vector<CaseEvent> traffic() {
+  SimulatorOptions options;
+  options.seed = 1717;
+  options.cases = 150;
+  options.span = hours{6};
+  options.late_fraction = 0.1;
+  options.reorder_fraction = 0.1;
+  options.duplicate_fraction = 0.05;
+  auto events = simulated_events(options);
+  // Conflicting duplicates, so some stored events are replaced (the log loses
+  // an event and gains one at the same place).
+  std::mt19937 random(17);
+  const size_t originals = events.size();
+  for (size_t n = 0; n < originals / 20; ++n) events.push_back(with_other_content(events[random() % originals]));
+  return events;
+}
+
+TEST(EncodedRecord, StoredLogsMatchUnderArrivalOrderWithLateReorderedAndConflictingRecords) {
+  const auto events = traffic();
+  ASSERT_GT(events.size(), 800u);
+  expect_stored_logs_match(events, 7, "arrival order");
+}
+
+TEST(EncodedRecord, StoredLogsMatchUnderShuffledArrivalAndEveryCommitSize) {
+  auto events = traffic();
+  std::mt19937 random(4711);
+  for (const size_t commit_every : {size_t{1}, size_t{3}, size_t{50}}) {
+    std::shuffle(events.begin(), events.end(), random);
+    expect_stored_logs_match(events, commit_every, "shuffled, commit every " + std::to_string(commit_every));
+  }
+}
+
+// A case evicted from the engine's cache is read back with its stored log as
+// the prefix; later events extend that.
+TEST(EncodedRecord, StoredLogsMatchWhenCasesAreEvictedAndReadBackBetweenEvents) {
+  EngineOptions options;
+  options.case_cache_records = 4;
+  auto events = traffic();
+  std::mt19937 random(99);
+  std::shuffle(events.begin(), events.end(), random);
+  expect_stored_logs_match(events, 2, "cache of 4 cases, shuffled", options);
+  expect_stored_logs_match(traffic(), 5, "cache of 4 cases, arrival order", options);
+}
+
+TEST(EncodedRecord, DecodingSetsThePrefixToTheStoredLog) {
+  CaseRecord record;
+  for (int i = 0; i < 3; ++i) {
+    CaseEvent e;
+    e.id = EventId{"e" + std::to_string(i)};
+    e.case_id = CaseId{"C-1"};
+    e.time = kT0 + minutes{i};
+    e.actor = "operator " + std::to_string(i);
+    record.insert(e);
+  }
+  record.timer_due = kT0 + hours{1};
+  const std::string stored = encode_case_record(record);
+  EncodedLogPrefix prefix;
+  auto decoded = decode_case_record(stored, CaseId{"C-1"}, prefix);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(prefix.events, 3u);
+  EXPECT_EQ(encode_case_record(*decoded, prefix), stored);
+  // A corrupt record leaves no prefix behind.
+  EXPECT_FALSE(decode_case_record(stored.substr(0, stored.size() - 1), CaseId{"C-1"}, prefix).ok());
+  EXPECT_EQ(prefix.events, 0u);
+  EXPECT_TRUE(prefix.bytes.empty());
+}
+
+TEST(EncodedRecord, PrefixEncodingEqualsAFullEncodingAsTheLogGrowsAndShrinks) {
+  CaseRecord record;
+  EncodedLogPrefix prefix;
+  const CaseId id{"C-1"};
+  for (int i = 0; i < 5; ++i) {
+    CaseEvent e;
+    e.id = EventId{"e" + std::to_string(i)};
+    e.case_id = id;
+    e.type = i == 0 ? EventType::created : EventType::dispatched;
+    e.time = kT0 + minutes{i};
+    e.department = "water";
+    record.insert(e);
+    EXPECT_EQ(encode_case_record(record, prefix), encode_case_record(record)) << "after event " << i;
+    EXPECT_EQ(prefix.events, record.events.size());
+  }
+  // A log that shrank (an owner that forgot to reset) is encoded afresh, not
+  // from a prefix longer than the log.
+  record.remove(EventId{"e4"});
+  record.remove(EventId{"e3"});
+  EXPECT_EQ(encode_case_record(record, prefix), encode_case_record(record));
+}
+
+}  // namespace
+}  // namespace slawatch::testing
