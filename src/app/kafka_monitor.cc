@@ -315,7 +315,7 @@ class KafkaMonitor final : public PartitionListener {
     for (const auto& consumed : records) {
       auto it = partitions_.find(consumed.partition);
       if (it == partitions_.end()) continue;  // revoked while fetched; the next owner reads it again
-      shares_[it->second->worker].records.push_back(&consumed);
+      shares_[it->second->worker].records.emplace_back(it->second.get(), &consumed);
     }
     pool_.run([this](size_t worker) { drive(worker); });
     bool committed = false;
@@ -331,8 +331,8 @@ class KafkaMonitor final : public PartitionListener {
   void drive(size_t worker) {
     WorkerShare& share = shares_[worker];
     share.outcome = false;
-    for (const ConsumedRecord* consumed : share.records) {
-      AssignedPartition& assigned = *partitions_.at(consumed->partition);
+    for (auto [assigned_to, consumed] : share.records) {
+      AssignedPartition& assigned = *assigned_to;
       auto applied = assigned.lane->apply(consumed->record,
                                           kafka_position(consumed->offset + 1, assigned.topic, assigned.partition));
       if (!applied.ok()) {
@@ -479,7 +479,7 @@ class KafkaMonitor final : public PartitionListener {
   // What one worker does in a cycle: its lanes, the records read for them, and how it went.
   struct WorkerShare {
     std::vector<AssignedPartition*> lanes;
-    std::vector<const ConsumedRecord*> records;
+    std::vector<std::pair<AssignedPartition*, const ConsumedRecord*>> records;  // looked up once, when split
     std::vector<LiveLane*> step_lanes;
     Result<bool> outcome = false;  // committed, or the error that stops the monitor
   };
