@@ -2,9 +2,12 @@
 // yaml-cpp 0.7.0 (Debian 12) allocates without bound, until the process is
 // killed, on a line that starts with ',' outside a flow collection
 // (`- a\n, b`, or `, a: b` at the top): a 315-byte rules file took all memory.
-// Found by fuzzing (fuzz/corpus/rules/yaml-cpp-comma-line.yaml). Every YAML
-// text is checked here first, and such a line is reported as a mistake at its
-// line and column instead of being handed to the parser.
+// Found by fuzzing (fuzz/corpus/rules/yaml-cpp-comma-line.yaml), and again on
+// a ',' right after an anchor (`&h%, s`, yaml-cpp-comma-after-anchor.yaml): a
+// ',' that starts a token outside a flow collection. Such a ',' is never valid
+// YAML (a plain scalar cannot start with it), so every YAML text is checked
+// here first and the ',' is reported as a mistake at its line and column
+// instead of being handed to the parser.
 #include <cstddef>
 #include <optional>
 #include <string_view>
@@ -16,9 +19,12 @@ struct YamlTextMark {
   int column = 0;  // 1-based
 };
 
-// The first line starting (after indentation) with ',' while no flow
-// collection ([...] or {...}) is open; quoted strings and comments are
-// skipped. nullopt when there is none.
+// The first ',' that starts a token while no flow collection ([...] or {...})
+// is open: first on its line (after indentation), right after an anchor,
+// alias or tag (`&a,`), or after blanks following one of those or an
+// indicator (`- ,`, `? ,`, `key: ,`). A ',' inside a plain scalar (`a, b`)
+// does not count; quoted strings and comments are skipped. nullopt when there
+// is none.
 inline std::optional<YamlTextMark> find_comma_line_outside_flow(std::string_view text) {
   int depth = 0;
   int line = 1;
@@ -26,6 +32,10 @@ inline std::optional<YamlTextMark> find_comma_line_outside_flow(std::string_view
   bool line_start = true;  // only indentation seen on this line so far
   char quote = 0;
   bool comment = false;
+  // The current (or, after blanks, the last) word on the line: its first and last character.
+  char word_first = 0;
+  char word_last = 0;
+  bool in_word = false;
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (c == '\n') {
@@ -33,6 +43,8 @@ inline std::optional<YamlTextMark> find_comma_line_outside_flow(std::string_view
       column = 0;
       line_start = true;
       comment = false;
+      word_first = word_last = 0;
+      in_word = false;
       continue;
     }
     ++column;
@@ -46,9 +58,24 @@ inline std::optional<YamlTextMark> find_comma_line_outside_flow(std::string_view
       }
       continue;
     }
-    if (line_start && (c == ' ' || c == '\t')) continue;
+    if (c == ' ' || c == '\t') {
+      in_word = false;
+      continue;
+    }
     const bool was_line_start = line_start;
     line_start = false;
+    const bool word_start = !in_word;
+    // A property (&anchor, *alias, !tag) ends at a ','; anything else a ',' continues.
+    const bool after_property = in_word && (word_first == '&' || word_first == '*' || word_first == '!');
+    const bool after_blank_token =
+        word_start && (word_first == '&' || word_first == '*' || word_first == '!' ||
+                       ((word_first == '-' || word_first == '?') && word_last == word_first) || word_last == ':');
+    if (c == ',' && depth == 0 && (was_line_start || after_property || after_blank_token)) {
+      return YamlTextMark{line, column};
+    }
+    if (word_start) word_first = c;
+    word_last = c;
+    in_word = true;
     switch (c) {
       case '#':
         if (was_line_start || (i > 0 && (text[i - 1] == ' ' || text[i - 1] == '\t'))) comment = true;
@@ -67,9 +94,6 @@ inline std::optional<YamlTextMark> find_comma_line_outside_flow(std::string_view
       case ']':
       case '}':
         if (depth > 0) --depth;
-        break;
-      case ',':
-        if (was_line_start && depth == 0) return YamlTextMark{line, column};
         break;
       default:
         break;
