@@ -48,6 +48,13 @@ inline std::optional<YamlTextMark> find_comma_line_outside_flow(std::string_view
       continue;
     }
     ++column;
+    if (c == '\r' || c == '\0') {
+      // yaml-cpp breaks a line at '\r' and at a NUL ("\0," ran away too): what follows starts anew.
+      line_start = true;
+      word_first = word_last = 0;
+      in_word = false;
+      continue;
+    }
     if (comment) continue;
     if (quote != 0) {
       if (quote == '"' && c == '\\') {

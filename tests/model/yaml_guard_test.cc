@@ -26,6 +26,8 @@ TEST(YamlGuard, ACommaStartingAValueAfterAPropertyOrIndicatorIsFound) {
   EXPECT_TRUE(find_comma_line_outside_flow("a: !t ,b\n").has_value());
   EXPECT_TRUE(find_comma_line_outside_flow("- ,a\n").has_value());
   EXPECT_TRUE(find_comma_line_outside_flow("? , a\n").has_value());
+  EXPECT_TRUE(find_comma_line_outside_flow(std::string_view("\0,", 2)).has_value());  // the second finding
+  EXPECT_TRUE(find_comma_line_outside_flow("a: b\r, c\n").has_value());
   mark = find_comma_line_outside_flow("x: 1\nkey: , v\n");
   ASSERT_TRUE(mark.has_value());
   EXPECT_EQ(mark->line, 2);
