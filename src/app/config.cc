@@ -305,7 +305,7 @@ Config load_config(const std::string& path) {
   text << in.rdbuf();
   if (auto trap = find_comma_line_outside_flow(text.str())) {
     throw ConfigError(path + ":" + std::to_string(trap->line) + ":" + std::to_string(trap->column) +
-                      ": ',' starts a value outside a [...] or {...} list");
+                      ": " + std::string(trap->what));
   }
   try {
     root = YAML::Load(text.str());

@@ -17,6 +17,7 @@ namespace slawatch {
 struct YamlTextMark {
   int line = 0;    // 1-based
   int column = 0;  // 1-based
+  std::string_view what;  // the mistake, for the caller's message
 };
 
 // The first ',' that starts a token while no flow collection ([...] or {...})
@@ -48,8 +49,12 @@ inline std::optional<YamlTextMark> find_comma_line_outside_flow(std::string_view
       continue;
     }
     ++column;
-    if (c == '\r' || c == '\0') {
-      // yaml-cpp breaks a line at '\r' and at a NUL ("\0," ran away too): what follows starts anew.
+    // YAML allows no control character but tab and line breaks, and yaml-cpp ran
+    // away on texts with a NUL in them ("\0,", "&h\0e..."): refused at once.
+    if ((static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\r') || c == 0x7f) {
+      return YamlTextMark{line, column, "a control character (not allowed in YAML)"};
+    }
+    if (c == '\r') {
       line_start = true;
       word_first = word_last = 0;
       in_word = false;
@@ -78,7 +83,7 @@ inline std::optional<YamlTextMark> find_comma_line_outside_flow(std::string_view
         word_start && (word_first == '&' || word_first == '*' || word_first == '!' ||
                        ((word_first == '-' || word_first == '?') && word_last == word_first) || word_last == ':');
     if (c == ',' && depth == 0 && (was_line_start || after_property || after_blank_token)) {
-      return YamlTextMark{line, column};
+      return YamlTextMark{line, column, "',' starts a value outside a [...] or {...} list"};
     }
     if (word_start) word_first = c;
     word_last = c;

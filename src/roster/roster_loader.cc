@@ -412,7 +412,7 @@ LoadedRoster load_roster(const std::string& path) {
   YAML::Node root;
   if (auto trap = find_comma_line_outside_flow(content.str())) {
     out.errors.push_back(Diagnostic{path, trap->line, trap->column,
-                                    "bad YAML: ',' starts a value outside a [...] or {...} list"});
+                                    "bad YAML: " + std::string(trap->what)});
     return out;
   }
   try {

@@ -161,7 +161,7 @@ void RuleSetLoader::read_file(const SourceFile& file) {
   std::vector<YAML::Node> documents;
   if (auto trap = find_comma_line_outside_flow(file.content)) {
     diagnostics_.push_back(Diagnostic{file.display_name, trap->line, trap->column,
-                                      "YAML syntax error: ',' starts a value outside a [...] or {...} list"});
+                                      "YAML syntax error: " + std::string(trap->what)});
     return;
   }
   try {

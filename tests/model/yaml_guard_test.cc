@@ -26,7 +26,11 @@ TEST(YamlGuard, ACommaStartingAValueAfterAPropertyOrIndicatorIsFound) {
   EXPECT_TRUE(find_comma_line_outside_flow("a: !t ,b\n").has_value());
   EXPECT_TRUE(find_comma_line_outside_flow("- ,a\n").has_value());
   EXPECT_TRUE(find_comma_line_outside_flow("? , a\n").has_value());
-  EXPECT_TRUE(find_comma_line_outside_flow(std::string_view("\0,", 2)).has_value());  // the second finding
+  const auto control = find_comma_line_outside_flow(std::string_view("a: 1\n&h\0e,", 11));  // fuzzing findings
+  ASSERT_TRUE(control.has_value());
+  EXPECT_EQ(control->line, 2);
+  EXPECT_EQ(control->column, 3);
+  EXPECT_EQ(control->what, "a control character (not allowed in YAML)");
   EXPECT_TRUE(find_comma_line_outside_flow("a: b\r, c\n").has_value());
   mark = find_comma_line_outside_flow("x: 1\nkey: , v\n");
   ASSERT_TRUE(mark.has_value());
