@@ -21,6 +21,13 @@ std::string where(const std::string& file, const YAML::Node& node) {
   return file + ":" + std::to_string(node.Mark().line + 1) + ":" + std::to_string(node.Mark().column + 1);
 }
 
+// A mapping key as a name; a list or map used as a key is a mistake (yaml-cpp
+// would throw its own exception, which nothing above expects).
+std::string key_name(const YAML::Node& key) {
+  if (!key.IsScalar()) throw ConfigError("a key must be a name, not a list or map");
+  return key.as<std::string>();
+}
+
 std::string host_name() {
   char name[256] = {};
   if (::gethostname(name, sizeof name - 1) != 0) return {};
@@ -52,7 +59,7 @@ KafkaConfig load_kafka(const std::string& path, const YAML::Node& section) {
                                                "delivery_wait", "properties",    "changelog", "instance_id",
                                                "session_timeout"};
   for (const auto& kv : section) {
-    const auto key = kv.first.as<std::string>();
+    const auto key = key_name(kv.first);
     const auto& value = kv.second;
     try {
       if (!kKnown.contains(key)) throw ConfigError("unknown key 'kafka." + key + "'");
@@ -131,7 +138,7 @@ void for_each_key(const std::string& path, const YAML::Node& section, const std:
   if (section.IsNull()) return;
   if (!section.IsMap()) throw ConfigError("'" + name + "' must be a map");
   for (const auto& kv : section) {
-    const auto key = kv.first.as<std::string>();
+    const auto key = key_name(kv.first);
     try {
       if (!known.contains(key)) {
         std::string list;
@@ -187,7 +194,7 @@ AuditConfig load_audit(const YAML::Node& section, const std::function<std::strin
   if (!section.IsMap()) throw ConfigError("'audit' must be a map with a 'path'");
   AuditConfig audit;
   for (const auto& kv : section) {
-    const auto key = kv.first.as<std::string>();
+    const auto key = key_name(kv.first);
     if (key == "accept_missing_head") {
       audit.accept_missing_head = kv.second.as<bool>();
       continue;
@@ -325,7 +332,8 @@ Config load_config(const std::string& path) {
       "max_timers_per_tick", "max_timers_per_second", "workers", "max_record_bytes", "input", "alerts_output", "dead_letter_output", "alert_source",
       "kafka", "http", "roster", "reload", "audit", "alertmanager", "shadow"};
   for (const auto& kv : root) {
-    const auto key = kv.first.as<std::string>();
+    const auto key = kv.first.IsScalar() ? kv.first.as<std::string>() : std::string();
+    if (!kv.first.IsScalar()) throw ConfigError(where(path, kv.first) + ": a key must be a name, not a list or map");
     const auto& value = kv.second;
     try {
       if (!kKnown.contains(key)) throw ConfigError("unknown key '" + key + "'");

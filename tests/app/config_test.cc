@@ -56,6 +56,13 @@ TEST_F(ConfigTest, MaxRecordBytesDefaultsToOneMebibyteWithinItsRange) {
   EXPECT_NE(error_of("max_record_bytes: 67108865\n").find("max_record_bytes must be between"), std::string::npos);
 }
 
+TEST_F(ConfigTest, AListOrMapAsAKeyIsAMistakeWithItsPlace) {
+  EXPECT_NE(error_of("[a, b]: 1\n").find("slawatch.yaml:1:1: a key must be a name"), std::string::npos)
+      << error_of("[a, b]: 1\n");
+  EXPECT_NE(error_of("kafka:\n  {x: 1}: 2\n").find("a key must be a name"), std::string::npos)
+      << error_of("kafka:\n  {x: 1}: 2\n");
+}
+
 TEST_F(ConfigTest, WorkersDefaultToTheCoresWithinOneTo256) {
   EXPECT_EQ(load_config(write("grace: 5s\n")).workers,
             std::max<size_t>(1, std::thread::hardware_concurrency()));
