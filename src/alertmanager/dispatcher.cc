@@ -89,6 +89,36 @@ void AlertmanagerDispatcher::backoff(Instant now) {
   backoff_until_ = now + last_backoff_;
 }
 
+// Alertmanager flushes a group at once when its alerts started more than
+// group_wait ago (a stage that fell due during a backlog), and its inhibitor
+// learns of alerts on its own goroutine: a warning posted with its breach
+// could be notified before the breach silences it. So each case cycle's most
+// advanced stage (latest due) goes in the first post, the next in a second
+// post after it, and so on: an inhibiting stage is known before its targets.
+std::vector<std::vector<std::string>> AlertmanagerDispatcher::inhibitors_first(const std::vector<std::string>& batch) const {
+  std::unordered_map<std::string_view, std::vector<const std::string*>> by_cycle;  // case/rule/cycle -> ids
+  for (const auto& id : batch) {
+    const auto slash = id.rfind('/');
+    by_cycle[std::string_view(id).substr(0, slash == std::string::npos ? id.size() : slash)].push_back(&id);
+  }
+  std::vector<std::vector<std::string>> rounds;
+  for (auto& [cycle, ids] : by_cycle) {
+    // Stable: stages due together keep the schedule's order.
+    std::stable_sort(ids.begin(), ids.end(), [&](const std::string* a, const std::string* b) {
+      return active_.at(*a).alert.due_at > active_.at(*b).alert.due_at;
+    });
+    if (rounds.size() < ids.size()) rounds.resize(ids.size());
+    for (size_t round = 0; round < ids.size(); ++round) rounds[round].push_back(*ids[round]);
+  }
+  // Within a round, the schedule's order (deterministic for tests).
+  for (auto& round : rounds) {
+    std::sort(round.begin(), round.end(), [&](const std::string& a, const std::string& b) {
+      return std::pair(active_.at(a).next_send, a) < std::pair(active_.at(b).next_send, b);
+    });
+  }
+  return rounds;
+}
+
 size_t AlertmanagerDispatcher::run_due() {
   const Instant now = clock_.now();
   if (now < backoff_until_) return 0;
@@ -96,46 +126,50 @@ size_t AlertmanagerDispatcher::run_due() {
   std::vector<std::string> batch;
   for (;;) {
     batch.clear();
-    nlohmann::json body = nlohmann::json::array();
     std::vector<std::string> expired;
     for (auto it = schedule_.begin(); it != schedule_.end() && it->first <= now && batch.size() < options_.batch;
          ++it) {
-      const Entry& entry = active_.at(it->second);
-      if (now >= entry.forget_at) {
+      if (now >= active_.at(it->second).forget_at) {
         expired.push_back(it->second);
         continue;
       }
-      append_alertmanager_alerts(entry.alert, now, mapping_, body);
       batch.push_back(it->second);
     }
     for (const auto& id : expired) forget(id);
     if (batch.empty()) break;
-    const PostResult result = client_.post(body.dump());
-    if (result.outcome == PostResult::Outcome::retry) {
-      probe_.failed(result.reason);
-      backoff(now);
-      if (failures_ == 1 && log_) log_("alertmanager: " + result.message + "; retrying with backoff");
-      break;
-    }
-    if (result.accepted()) {
-      probe_.sent(body.size());
-      accepted += body.size();
-      if (failures_ > 0 && log_) log_("alertmanager: delivering again after " + std::to_string(failures_) + " failed attempt(s)");
-      failures_ = 0;
-    } else {
-      if (log_) log_("alertmanager: rejected " + std::to_string(batch.size()) + " alert(s): " + result.message);
-      // Sending the same payload again would be refused again; the alerts
-      // wait for their next resend (a firing one may be fine by then).
-      probe_.failed(result.reason);
-      probe_.dropped("rejected", batch.size());
-    }
-    for (const auto& id : batch) {
-      Entry& entry = active_.at(id);
-      const Instant next = now + options_.resend;
-      if (entry.alert.kind != AlertKind::fired && next >= entry.forget_at) {
-        forget(id);
+    for (const auto& round : inhibitors_first(batch)) {
+      nlohmann::json body = nlohmann::json::array();
+      for (const auto& id : round) append_alertmanager_alerts(active_.at(id).alert, now, mapping_, body);
+      const PostResult result = client_.post(body.dump());
+      if (result.outcome == PostResult::Outcome::retry) {
+        probe_.failed(result.reason);
+        backoff(now);
+        if (failures_ == 1 && log_) log_("alertmanager: " + result.message + "; retrying with backoff");
+        report_active();
+        return accepted;
+      }
+      if (result.accepted()) {
+        probe_.sent(body.size());
+        accepted += body.size();
+        if (failures_ > 0 && log_) {
+          log_("alertmanager: delivering again after " + std::to_string(failures_) + " failed attempt(s)");
+        }
+        failures_ = 0;
       } else {
-        schedule(entry, id, next);
+        if (log_) log_("alertmanager: rejected " + std::to_string(round.size()) + " alert(s): " + result.message);
+        // Sending the same payload again would be refused again; the alerts
+        // wait for their next resend (a firing one may be fine by then).
+        probe_.failed(result.reason);
+        probe_.dropped("rejected", round.size());
+      }
+      for (const auto& id : round) {
+        Entry& entry = active_.at(id);
+        const Instant next = now + options_.resend;
+        if (entry.alert.kind != AlertKind::fired && next >= entry.forget_at) {
+          forget(id);
+        } else {
+          schedule(entry, id, next);
+        }
       }
     }
   }

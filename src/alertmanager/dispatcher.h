@@ -9,7 +9,9 @@
 //   changes nothing but sends it again. The set is bounded (`max_active`):
 //   a new alert beyond it is dropped and counted.
 // - run_due(): posts everything due at the clock's now in batches of
-//   `batch`; on a retryable failure it stops and waits (exponential backoff
+//   `batch`, each batch in rounds of posts, every case cycle's latest-due
+//   stage first (Alertmanager's inhibitor must know a breach before the
+//   warning it silences arrives); on a retryable failure it stops and waits (exponential backoff
 //   with jitter) with the alerts still due; a rejected payload (4xx) is
 //   counted as dropped and the alerts wait for their next resend.
 //
@@ -75,6 +77,8 @@ class AlertmanagerDispatcher {
   };
 
   void schedule(Entry& entry, const std::string& id, Instant at);
+  // `batch` split into posts, each case cycle's latest-due stage first (see run_due).
+  std::vector<std::vector<std::string>> inhibitors_first(const std::vector<std::string>& batch) const;
   void forget(const std::string& id);
   void backoff(Instant now);
   void report_active();

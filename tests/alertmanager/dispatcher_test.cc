@@ -236,6 +236,42 @@ TEST_F(DispatcherTest, PostsInBatches) {
   EXPECT_EQ(metric(registry, "slawatch_alertmanager_posts_total"), 3);
 }
 
+// A backlog fires a case's warning, breach and escalation together, all
+// started long ago: Alertmanager flushes their groups at once, so a breach
+// must be known to its inhibitor before the warning it silences is posted.
+TEST_F(DispatcherTest, EachCaseCyclesLatestStageIsPostedBeforeTheStagesItInhibits) {
+  auto stage = [](const std::string& case_id, const std::string& name, const char* due) {
+    Alert a = fired_alert(case_id, name);
+    a.due_at = at(due);
+    a.notify = {{"department.duty_officer", ""}};
+    return a;
+  };
+  // Accepted mildest first, as they fire.
+  dispatcher.accept(stage("W-1", "warning", "2026-03-02T09:24:00Z"));
+  dispatcher.accept(stage("W-1", "breach", "2026-03-02T09:30:00Z"));
+  dispatcher.accept(stage("W-1", "escalated", "2026-03-02T10:00:00Z"));
+  dispatcher.accept(stage("E-1", "warning", "2026-03-02T09:48:00Z"));
+  dispatcher.accept(stage("E-1", "breach", "2026-03-02T09:54:00Z"));
+  dispatcher.accept(stage("R-1", "breach", "2026-03-02T09:00:00Z"));
+  EXPECT_EQ(dispatcher.run_due(), 6u);
+  auto stages = [&](size_t post) {
+    std::vector<std::string> out;
+    for (const auto& a : client.posts[post]) {
+      out.push_back(a["labels"]["case_id"].get<std::string>() + "/" + a["labels"]["stage"].get<std::string>());
+    }
+    return out;
+  };
+  ASSERT_EQ(client.posts.size(), 3u);
+  EXPECT_EQ(stages(0), (std::vector<std::string>{"E-1/breach", "R-1/breach", "W-1/escalated"}));
+  EXPECT_EQ(stages(1), (std::vector<std::string>{"E-1/warning", "W-1/breach"}));
+  EXPECT_EQ(stages(2), (std::vector<std::string>{"W-1/warning"}));
+  // Resends after that: the same order again.
+  clock.advance(minutes{1});
+  EXPECT_EQ(dispatcher.run_due(), 6u);
+  ASSERT_EQ(client.posts.size(), 6u);
+  EXPECT_EQ(stages(3), stages(0));
+}
+
 TEST_F(DispatcherTest, FullActiveSetDropsNewAlertsAndCountsThem) {
   options.max_active = 2;
   AlertmanagerDispatcher small{options, client, clock, probe, {}, 1};
@@ -366,22 +402,26 @@ TEST(AlertmanagerTeeSink, HandsOverOnlyWhatTheInnerSinkAcknowledged) {
   EXPECT_EQ(tee.waiting_for_flush(), 1u);  // seq 1 still waits for its acknowledgement
 }
 
-TEST(AlertmanagerTeeSink, AlertsDeliveredTogetherArePostedTogether) {
-  // A case's warning and breach committed together reach Alertmanager in one request, so the
-  // breach is there when Alertmanager decides whether the warning it inhibits is notified.
+TEST(AlertmanagerTeeSink, AlertsDeliveredTogetherArePostedBreachFirst) {
+  // A case's warning and breach committed together reach Alertmanager in one round, the breach in
+  // the first request, so it is there when Alertmanager decides whether the warning it inhibits is
+  // notified (its inhibitor learns of alerts on its own, not within the request).
   TeeHarness h;
   auto [tee, sender, inner, client] = std::tie(h.tee, h.sender, h.inner, h.client);
-  ASSERT_TRUE(tee.write(OutboundRecord{1, "C-1", encode_alert_cloudevent(fired_alert("C-1", "warning"), "/s"), nullptr})
-                  .ok());
+  Alert warning = fired_alert("C-1", "warning");
+  warning.due_at = at("2026-03-02T09:54:00Z");
+  ASSERT_TRUE(tee.write(OutboundRecord{1, "C-1", encode_alert_cloudevent(warning, "/s"), nullptr}).ok());
   ASSERT_TRUE(tee.write(OutboundRecord{2, "C-1", encode_alert_cloudevent(fired_alert("C-1", "breach"), "/s"), nullptr})
                   .ok());
   ASSERT_TRUE(tee.flush().ok());
   EXPECT_EQ(sender.queued(), 2u);
   sender.pump();
-  ASSERT_EQ(client.posts.size(), 1u);
-  std::set<std::string> stages;
-  for (const auto& posted : client.posts[0]) stages.insert(posted["labels"]["stage"].get<std::string>());
-  EXPECT_EQ(stages, (std::set<std::string>{"warning", "breach"}));
+  ASSERT_EQ(client.posts.size(), 2u);
+  for (size_t post = 0; post < 2; ++post) {
+    std::set<std::string> stages;
+    for (const auto& posted : client.posts[post]) stages.insert(posted["labels"]["stage"].get<std::string>());
+    EXPECT_EQ(stages, (std::set<std::string>{post == 0 ? "breach" : "warning"}));
+  }
 }
 
 TEST(AlertmanagerTeeSink, HandsOverAlertsOnlyOnceTheInnerSinkFlushed) {
