@@ -197,26 +197,35 @@ Status KafkaChangelog::append(uint16_t partition, const std::vector<ChangelogRec
   return ok_status();
 }
 
+Result<bool> KafkaChangelog::acknowledged_now(uint16_t partition) {
+  std::lock_guard lock(trackers_mutex_);
+  Tracker& tracker = trackers_[partition];
+  if (tracker.refused > 0) {
+    const auto refused = tracker.refused;
+    tracker.refused = 0;
+    return make_error("changelog partition " + std::to_string(partition) + ": " + std::to_string(refused) +
+                      " record(s) refused: " + tracker.last_error);
+  }
+  return tracker.in_flight == 0;
+}
+
 Status KafkaChangelog::wait_acknowledged(uint16_t partition) {
   const auto deadline = SteadyClock::now() + kPatience;
   for (;;) {
-    {
-      std::lock_guard lock(trackers_mutex_);
-      Tracker& tracker = trackers_[partition];
-      if (tracker.refused > 0) {
-        const auto refused = tracker.refused;
-        tracker.refused = 0;
-        return make_error("changelog partition " + std::to_string(partition) + ": " + std::to_string(refused) +
-                          " record(s) refused: " + tracker.last_error);
-      }
-      if (tracker.in_flight == 0) return ok_status();
-    }
+    auto acknowledged = acknowledged_now(partition);
+    if (!acknowledged.ok()) return acknowledged.error();
+    if (*acknowledged) return ok_status();
     if (SteadyClock::now() >= deadline) {
       return make_error("changelog partition " + std::to_string(partition) + ": not acknowledged within " +
                         std::to_string(kPatience.count()) + " s");
     }
     producer_->poll(kPollMillis);
   }
+}
+
+Result<bool> KafkaChangelog::poll_acknowledged(uint16_t partition) {
+  producer_->poll(0);
+  return acknowledged_now(partition);
 }
 
 Status KafkaChangelog::read_range(uint16_t partition, bool only_last,

@@ -41,6 +41,7 @@ class KafkaChangelog final : public StateChangelog {
 
   Status append(uint16_t partition, const std::vector<ChangelogRecord>& records) override;
   Status wait_acknowledged(uint16_t partition) override;
+  Result<bool> poll_acknowledged(uint16_t partition) override;
   Result<std::optional<ChangelogRecord>> last_record(uint16_t partition) override;
   Status read(uint16_t partition, const std::function<Status(ChangelogRecord&&)>& fn) override;
 
@@ -55,6 +56,8 @@ class KafkaChangelog final : public StateChangelog {
   struct Callbacks;
   KafkaChangelog() = default;
   Result<int32_t> partition_count(const std::string& topic);
+  // Refusals first (an error), then whether nothing is in flight.
+  Result<bool> acknowledged_now(uint16_t partition);
   // Reads [from, end) of `partition` where end is the high watermark at the call.
   Status read_range(uint16_t partition, bool only_last, const std::function<Status(ChangelogRecord&&)>& fn);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <span>
 
 #include "io/alert_json.h"
 #include "pipeline/state_tallies.h"
@@ -260,6 +261,10 @@ Status Pipeline::commit_if_due(const std::string& source_position, bool force) {
 
 Status Pipeline::deliver_pending() {
   if (undelivered_.empty()) return ok_status();
+  if (auto replicated = store_.last_commit_replicated(true); !replicated.ok()) {
+    ++counters_.delivery_failures;
+    return replicated.error();
+  }
   bool alerts = false;
   bool dead = false;
   auto attempt = [&]() -> Status {
@@ -340,12 +345,25 @@ Result<RepairReport> Pipeline::reload_rules(std::shared_ptr<const RuleSet> rules
   return report;
 }
 
+// Two limits make a handover repeat at most one batch of output (issue 14):
+// nothing leaves before the commit that produced it is in the changelog (a
+// next owner would produce it again from the input), and no more than
+// batch_records entries are out (in flight or acknowledged) before a commit
+// that the changelog holds records their removal (a next owner would find
+// them pending and send them again).
 Status Pipeline::deliver_available() {
   if (undelivered_.empty()) return ok_status();
+  auto replicated = store_.last_commit_replicated(false);
+  if (!replicated.ok()) {
+    ++counters_.delivery_failures;
+    return replicated.error();
+  }
+  if (!*replicated) return ok_status();  // asked again at the next call
+  const size_t window = delivery_window();
   std::vector<uint64_t> written_alerts;
   std::vector<uint64_t> written_dead;
   Status status = ok_status();
-  for (const auto& entry : undelivered_) {
+  for (const auto& entry : std::span(undelivered_).first(std::min(window, undelivered_.size()))) {
     const bool is_alert = entry.channel == OutboxEntry::Channel::alerts;
     auto& sink = is_alert ? alert_sink_ : dead_letter_sink_;
     // Stop at the first refusal (a full producer queue): later records must not overtake it.

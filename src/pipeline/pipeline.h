@@ -138,13 +138,20 @@ class Pipeline {
   // are not sent twice) and retires what the sinks acknowledged so far. The
   // live monitor calls it every loop, so a slow acknowledgement delays only the
   // outbox cleanup, never consuming or firing. An error (a refused record)
-  // leaves the records pending, like deliver_pending.
+  // leaves the records pending, like deliver_pending. Sends nothing before
+  // the store's replica holds the last commit, and at most delivery_window()
+  // entries (see pipeline.cc).
   Status deliver_available();
   size_t pending_deliveries() const { return undelivered_.size(); }
   bool has_uncommitted() const { return uncommitted_records_ > 0 || !outbox_.empty() || !held_.empty(); }
   bool has_uncommitted_output() const { return !outbox_.empty() || !held_.empty(); }
   // Delivered output whose removal from the outbox the next commit records.
   bool has_delivered_to_record() const { return !delivered_.empty(); }
+  // Entries deliver_available() may still send before a commit records the
+  // removal of those delivered (0: that commit is what delivery waits for).
+  size_t delivery_window() const {
+    return delivered_.size() < options_.batch_records ? options_.batch_records - delivered_.size() : 0;
+  }
   // Produced output not yet committed plus committed output not yet delivered.
   size_t outbox_depth() const { return outbox_.size() + undelivered_.size(); }
   // Stage timers committed to the store (uncommitted changes are not counted).

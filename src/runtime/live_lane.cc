@@ -28,7 +28,11 @@ Result<size_t> LiveLane::fire(Instant wall, const LaneClockPolicy& clock, size_t
 }
 
 bool LiveLane::has_output_to_commit() const {
-  return active_.has_uncommitted_output() || (shadow_ != nullptr && shadow_->pipeline().has_uncommitted_output());
+  // A full delivery window waits for the commit recording what was delivered.
+  auto waiting = [](const Pipeline& p) {
+    return p.has_uncommitted_output() || (p.pending_deliveries() > 0 && p.delivery_window() == 0);
+  };
+  return waiting(active_) || (shadow_ != nullptr && waiting(shadow_->pipeline()));
 }
 
 bool LiveLane::has_changes() const {

@@ -78,6 +78,13 @@ Status MemoryChangelog::wait_acknowledged(uint16_t partition) {
   return ok_status();
 }
 
+Result<bool> MemoryChangelog::poll_acknowledged(uint16_t partition) {
+  if (in_flight_[partition].empty()) return true;
+  if (holding_ && broker_up_) return false;
+  if (auto s = wait_acknowledged(partition); !s.ok()) return s.error();
+  return true;
+}
+
 Result<std::optional<ChangelogRecord>> MemoryChangelog::last_record(uint16_t partition) {
   const auto& log = log_[partition];
   if (log.empty()) return std::optional<ChangelogRecord>{};

@@ -72,6 +72,9 @@ class StateChangelog {
   // Waits until everything appended to `partition` is acknowledged; an error
   // says what was refused (those records are lost and must be appended again).
   virtual Status wait_acknowledged(uint16_t partition) = 0;
+  // The same without waiting: true when everything appended is acknowledged,
+  // false while some is in flight, an error (as above) when some was refused.
+  virtual Result<bool> poll_acknowledged(uint16_t partition) = 0;
   // The partition's last record (nullopt: the partition is empty).
   virtual Result<std::optional<ChangelogRecord>> last_record(uint16_t partition) = 0;
   // Visits the partition from its beginning to its end as of the call.
@@ -86,9 +89,14 @@ class MemoryChangelog final : public StateChangelog {
  public:
   Status append(uint16_t partition, const std::vector<ChangelogRecord>& records) override;
   Status wait_acknowledged(uint16_t partition) override;
+  // Acknowledges what is in flight, unless acknowledgements are held.
+  Result<bool> poll_acknowledged(uint16_t partition) override;
   Result<std::optional<ChangelogRecord>> last_record(uint16_t partition) override;
   Status read(uint16_t partition, const std::function<Status(ChangelogRecord&&)>& fn) override;
 
+  // true: poll_acknowledged() finds nothing acknowledged yet (a slow broker);
+  // wait_acknowledged() still delivers.
+  void hold_acknowledgements(bool hold) { holding_ = hold; }
   // Acknowledged records of a partition, in order (what a reader sees).
   const std::vector<ChangelogRecord>& records(uint16_t partition) { return log_[partition]; }
   // Records appended but not yet acknowledged (in flight).
@@ -104,6 +112,7 @@ class MemoryChangelog final : public StateChangelog {
   std::map<uint16_t, std::vector<ChangelogRecord>> log_;
   std::map<uint16_t, std::vector<ChangelogRecord>> in_flight_;
   bool broker_up_ = true;
+  bool holding_ = false;
 };
 
 }  // namespace slawatch

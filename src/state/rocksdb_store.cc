@@ -462,6 +462,25 @@ Status RocksDbStateStore::settle_changelog() {
 
 Status RocksDbStateStore::flush_changelog() { return settle_changelog(); }
 
+Result<bool> RocksDbStateStore::last_commit_replicated(bool wait) {
+  if (changelog_ == nullptr || unacknowledged_.empty()) return true;
+  if (wait) {
+    if (auto s = settle_changelog(); !s.ok()) return s.error();
+    return true;
+  }
+  if (unsent_) {
+    if (auto s = changelog_->append(partition_, unacknowledged_); !s.ok()) return false;
+    unsent_ = false;
+  }
+  auto acknowledged = changelog_->poll_acknowledged(partition_);
+  if (!acknowledged.ok()) {
+    unsent_ = true;  // refused: appended again at the next call or commit
+    return acknowledged.error();
+  }
+  if (*acknowledged) unacknowledged_.clear();
+  return *acknowledged;
+}
+
 namespace {
 
 // Turns a WriteBatch of one partition into changelog records, in write order.

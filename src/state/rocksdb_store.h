@@ -104,6 +104,9 @@ class RocksDbStateStore final : public StateStore {
   // Waits until the changelog holds every commit made so far (before a
   // partition is handed over).
   Status flush_changelog();
+  // StateStore: whether the changelog holds the last commit (an append it
+  // refused is sent again, without waiting, and answers false).
+  Result<bool> last_commit_replicated(bool wait) override;
   // true when this partition has anything stored.
   Result<bool> has_state();
   // Deletes every key of this partition (before a restore).

@@ -105,6 +105,12 @@ class StateStore {
   // The committed tallies (zero ones are absent); cheap after the first call.
   virtual Result<Tallies> tallies() = 0;
   virtual Status commit(StateBatch& batch) = 0;
+  // Whether the last commit is held by whatever a next owner of this state
+  // would restore from (the changelog, state/changelog.h), so its output may
+  // leave: output delivered ahead of that would be delivered again after a
+  // handover. `wait`: until it is (an error when that fails); otherwise
+  // answers at once. Stores without a replica are always there.
+  virtual Result<bool> last_commit_replicated(bool /*wait*/) { return true; }
   // Visits the latest committed event of every alert (the alert index), in
   // alert id order; stops when fn returns false.
   virtual Status for_each_alert(const std::function<bool(const AlertIndexEntry&)>& fn) = 0;

@@ -271,6 +271,107 @@ TEST(Pipeline, AsynchronousDeliveryRetiresOnlyAcknowledgedRecords) {
   EXPECT_TRUE(store.load_outbox()->empty());
 }
 
+// A store whose replica (the changelog a next owner restores from) holds
+// the last commit only when the test says so.
+class ReplicaGatedStore final : public StateStore {
+ public:
+  Result<std::optional<std::string>> load_case(const CaseId& id) override { return inner.load_case(id); }
+  Result<std::vector<TimerKey>> scan_timers(Instant after, size_t limit) override {
+    return inner.scan_timers(after, limit);
+  }
+  Result<std::vector<OutboxEntry>> load_outbox() override { return inner.load_outbox(); }
+  Result<Checkpoint> load_checkpoint() override { return inner.load_checkpoint(); }
+  Result<uint64_t> pending_timers() override { return inner.pending_timers(); }
+  Result<Tallies> tallies() override { return inner.tallies(); }
+  Status commit(StateBatch& batch) override {
+    replicated = false;
+    return inner.commit(batch);
+  }
+  Result<bool> last_commit_replicated(bool wait) override {
+    ++asked;
+    if (wait) replicated = true;
+    return replicated;
+  }
+  Status for_each_alert(const std::function<bool(const AlertIndexEntry&)>& fn) override {
+    return inner.for_each_alert(fn);
+  }
+  Status for_each_case(const std::function<bool(const CaseId&, std::string_view)>& fn) override {
+    return inner.for_each_case(fn);
+  }
+  MemoryStateStore inner;
+  bool replicated = true;
+  int asked = 0;
+};
+
+// A pipeline over a ReplicaGatedStore, fed C-1's three alerts (warning,
+// breach, escalated) and committed.
+template <class Sink>
+struct GatedHarness {
+  explicit GatedHarness(size_t batch) : engine(rules(), store, EngineOptions{}),
+      pipeline(engine, store, alerts, dead, Harness::options(batch, nullptr)) {
+    EXPECT_TRUE(engine.open().ok());
+    for (const auto& line : {kCreated, kDispatched, kLater}) EXPECT_TRUE(pipeline.on_record_replay(record(line)).ok());
+  }
+  ReplicaGatedStore store;
+  Sink alerts;
+  NullSink dead;
+  Engine engine;
+  Pipeline pipeline;
+};
+
+// Issue 14: a next owner restores the changelog, so output delivered before
+// the changelog held its commit would be produced and delivered again.
+TEST(Pipeline, OutputLeavesOnlyOnceTheReplicaHoldsItsCommit) {
+  GatedHarness<AsyncSink> h(100);
+  auto [store, alerts, pipeline] = std::tie(h.store, h.alerts, h.pipeline);
+  ASSERT_TRUE(pipeline.commit_if_due("3", true).ok());
+  ASSERT_FALSE(store.replicated);
+  ASSERT_TRUE(pipeline.deliver_available().ok()) << "waiting for the replica is not a failure";
+  EXPECT_TRUE(alerts.sent.empty()) << "nothing leaves before the changelog holds its commit";
+  EXPECT_EQ(pipeline.pending_deliveries(), 3u);
+  EXPECT_EQ(pipeline.counters().delivery_failures, 0u);
+  store.replicated = true;
+  ASSERT_TRUE(pipeline.deliver_available().ok());
+  EXPECT_EQ(alerts.sent.size(), 3u);
+}
+
+// Issue 14: entries delivered but not yet recorded as delivered by a commit
+// the changelog holds are sent again by a next owner, so at most one batch of
+// them may be out at a time.
+TEST(Pipeline, AtMostOneBatchIsOutBeforeACommitRecordsItsDelivery) {
+  GatedHarness<AsyncSink> h(2);  // 3 alerts, batches of 2
+  auto [store, alerts, pipeline] = std::tie(h.store, h.alerts, h.pipeline);
+  ASSERT_TRUE(pipeline.commit_if_due("3", true).ok());
+  store.replicated = true;
+  EXPECT_EQ(pipeline.delivery_window(), 2u);
+  ASSERT_TRUE(pipeline.deliver_available().ok());
+  ASSERT_EQ(alerts.sent.size(), 2u) << "in flight count against the batch too";
+  for (const uint64_t seq : alerts.sent) alerts.in_flight[seq] = AsyncSink::State::acked;
+  ASSERT_TRUE(pipeline.deliver_available().ok());
+  EXPECT_EQ(pipeline.delivery_window(), 0u);
+  EXPECT_EQ(alerts.sent.size(), 2u) << "the third waits for the commit recording the first two";
+  EXPECT_EQ(pipeline.pending_deliveries(), 1u);
+
+  ASSERT_TRUE(pipeline.commit_if_due("3", true).ok());  // records the removal of the two
+  EXPECT_EQ(pipeline.delivery_window(), 2u);
+  ASSERT_TRUE(pipeline.deliver_available().ok());
+  EXPECT_EQ(alerts.sent.size(), 2u) << "...once the changelog holds that commit";
+  store.replicated = true;
+  ASSERT_TRUE(pipeline.deliver_available().ok());
+  ASSERT_EQ(alerts.sent.size(), 3u);
+  alerts.in_flight[alerts.sent[2]] = AsyncSink::State::acked;
+  ASSERT_TRUE(pipeline.deliver_available().ok());
+  EXPECT_EQ(pipeline.pending_deliveries(), 0u);
+}
+
+// A stop drains: the blocking delivery waits for the replica instead of skipping.
+TEST(Pipeline, BlockingDeliveryWaitsForTheReplica) {
+  GatedHarness<RecordingSink> h(100);
+  ASSERT_TRUE(h.pipeline.maybe_commit("3", true).ok());
+  EXPECT_GT(h.store.asked, 0);
+  EXPECT_EQ(h.alerts.delivered.size(), 3u);
+}
+
 TEST(Pipeline, AsynchronousDeliveryShowsOnlyAcknowledgedRecordsToTheObserver) {
   MemoryStateStore store;
   AsyncSink alerts;

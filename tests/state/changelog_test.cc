@@ -165,6 +165,34 @@ TEST_F(ChangelogTest, ChangelogIsAtMostOneCommitBehindAndNeverAhead) {
   EXPECT_EQ(markers, (std::vector<uint64_t>{1, 2, 3}));
 }
 
+// What delivery asks before output may leave (pipeline.cc): answered without
+// waiting, and a refused append is sent again by the asking, not only by the
+// next commit (a quiet partition may have no next commit for a long time).
+TEST_F(ChangelogTest, ReplicationOfTheLastCommitIsAnsweredWithoutWaiting) {
+  auto store = store_on(0);
+  ASSERT_TRUE(prepare(*store, changelog_).ok());
+  EXPECT_TRUE(*store->last_commit_replicated(false)) << "nothing committed yet";
+  changelog_.hold_acknowledgements(true);
+  ASSERT_TRUE(commit_number(*store, 1).ok());
+  EXPECT_FALSE(*store->last_commit_replicated(false)) << "commit 1 in flight";
+  changelog_.hold_acknowledgements(false);
+  EXPECT_TRUE(*store->last_commit_replicated(false));
+  EXPECT_EQ(position(ChangelogMarker::of(changelog_.records(kPartition).back())).second, 1u);
+
+  ASSERT_TRUE(commit_number(*store, 2).ok());
+  changelog_.set_broker_up(false);
+  auto refused = store->last_commit_replicated(false);
+  ASSERT_FALSE(refused.ok()) << "a refusal is reported";
+  EXPECT_NE(refused.error().message.find("refused"), std::string::npos);
+  changelog_.set_broker_up(true);
+  EXPECT_TRUE(*store->last_commit_replicated(false)) << "commit 2's records were sent again";
+  EXPECT_EQ(position(ChangelogMarker::of(changelog_.records(kPartition).back())).second, 2u);
+
+  changelog_.hold_acknowledgements(true);
+  ASSERT_TRUE(commit_number(*store, 3).ok());
+  EXPECT_TRUE(*store->last_commit_replicated(true)) << "waiting delivers what is held";
+}
+
 TEST_F(ChangelogTest, MissingStateIsRestoredByteForByteAndTheOutboxTravels) {
   auto source = store_on(0);
   auto started = prepare(*source, changelog_);
