@@ -12,6 +12,7 @@ brokers=$SLAWATCH_KAFKA_BROKERS
 # slawatch_kafka_config TAG RULES PARTITIONS [MORE_YAML]: writes $work/TAG.yaml,
 # a monitor of TAG.events (alerts to TAG.alerts, dead letters to TAG.dlq) with
 # a fresh state in $work/TAG.state, and creates the topics with PARTITIONS each.
+# BENCH_CHANGELOG=false turns the state changelog off (on by default, as in production).
 slawatch_kafka_config() {
   local tag=$1 rules=$2 partitions=$3 more=${4:-}
   rm -rf "$work/$tag.state"
@@ -25,6 +26,7 @@ kafka:
   brokers: $brokers
   group_id: $tag
   topics: {events: $tag.events, alerts: $tag.alerts, dead_letter: $tag.dlq}
+  changelog: ${BENCH_CHANGELOG:-true}
 YAML
   for t in events alerts dlq; do "$kafka" topic "$tag.$t" "$partitions" >/dev/null; done
 }

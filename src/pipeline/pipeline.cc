@@ -38,6 +38,7 @@ Result<std::string> Pipeline::recover() {
   auto leftovers = store_.load_outbox();
   if (!leftovers.ok()) return leftovers.error();
   // Delivered before anything new, at the next maybe_commit or deliver_pending.
+  // They are in the replica: a restore reads them from there.
   undelivered_ = std::move(leftovers).value();
   return checkpoint->source_position;
 }
@@ -242,6 +243,7 @@ Status Pipeline::commit_if_due(const std::string& source_position, bool force) {
   alert_index_.clear();
   batch.tallies = std::move(tallies_);
   tallies_.clear();
+  const size_t deletions = delivered_.size();
   batch.outbox_deletes = std::move(delivered_);
   delivered_.clear();
   batch.checkpoint = Checkpoint{engine_.clock(), source_position, next_outbox_seq_, engine_.rules().version};
@@ -255,6 +257,10 @@ Status Pipeline::commit_if_due(const std::string& source_position, bool force) {
   // Committed: now the output may leave. If we crash before the next commit
   // deletes these entries, recover() delivers them again (same ids).
   std::move(outbox_.begin(), outbox_.end(), std::back_inserter(undelivered_));
+  // The previous commit is replicated now (a store with a replica waits for
+  // it before committing again); this one may not be yet.
+  unreplicated_tail_ = outbox_.size();
+  unreplicated_deletions_ = deletions;
   outbox_.clear();
   return ok_status();
 }
@@ -265,6 +271,7 @@ Status Pipeline::deliver_pending() {
     ++counters_.delivery_failures;
     return replicated.error();
   }
+  unreplicated_tail_ = unreplicated_deletions_ = 0;
   bool alerts = false;
   bool dead = false;
   auto attempt = [&]() -> Status {
@@ -348,22 +355,27 @@ Result<RepairReport> Pipeline::reload_rules(std::shared_ptr<const RuleSet> rules
 // Two limits make a handover repeat at most one batch of output (issue 14):
 // nothing leaves before the commit that produced it is in the changelog (a
 // next owner would produce it again from the input), and no more than
-// batch_records entries are out (in flight or acknowledged) before a commit
-// that the changelog holds records their removal (a next owner would find
-// them pending and send them again).
+// batch_records entries are out (in flight, acknowledged, or recorded by a
+// commit the changelog does not hold yet) at a time (a next owner would find
+// them pending and send them again). Only the last commit can be missing
+// from the changelog, so only its entries (the tail) wait.
 Status Pipeline::deliver_available() {
   if (undelivered_.empty()) return ok_status();
-  auto replicated = store_.last_commit_replicated(false);
-  if (!replicated.ok()) {
-    ++counters_.delivery_failures;
-    return replicated.error();
+  if (unreplicated_tail_ > 0 || unreplicated_deletions_ > 0) {
+    auto replicated = store_.last_commit_replicated(false);
+    if (!replicated.ok()) {
+      ++counters_.delivery_failures;
+      return replicated.error();
+    }
+    if (*replicated) unreplicated_tail_ = unreplicated_deletions_ = 0;
   }
-  if (!*replicated) return ok_status();  // asked again at the next call
-  const size_t window = delivery_window();
+  const size_t ready = undelivered_.size() - std::min(unreplicated_tail_, undelivered_.size());
+  const size_t sendable = std::min(ready, delivery_window());
+  if (sendable == 0) return ok_status();  // asked again at the next call
   std::vector<uint64_t> written_alerts;
   std::vector<uint64_t> written_dead;
   Status status = ok_status();
-  for (const auto& entry : std::span(undelivered_).first(std::min(window, undelivered_.size()))) {
+  for (const auto& entry : std::span(undelivered_).first(sendable)) {
     const bool is_alert = entry.channel == OutboxEntry::Channel::alerts;
     auto& sink = is_alert ? alert_sink_ : dead_letter_sink_;
     // Stop at the first refusal (a full producer queue): later records must not overtake it.

@@ -150,7 +150,8 @@ class Pipeline {
   // Entries deliver_available() may still send before a commit records the
   // removal of those delivered (0: that commit is what delivery waits for).
   size_t delivery_window() const {
-    return delivered_.size() < options_.batch_records ? options_.batch_records - delivered_.size() : 0;
+    const size_t out = delivered_.size() + unreplicated_deletions_;
+    return out < options_.batch_records ? options_.batch_records - out : 0;
   }
   // Produced output not yet committed plus committed output not yet delivered.
   size_t outbox_depth() const { return outbox_.size() + undelivered_.size(); }
@@ -215,6 +216,8 @@ class Pipeline {
   std::vector<CycleOutcome> cycle_outcomes_;   // scratch
   std::vector<OutboxEntry> undelivered_;       // committed, waiting for (re)delivery
   std::vector<uint64_t> delivered_;            // to delete from the outbox in the next commit
+  size_t unreplicated_tail_ = 0;               // undelivered_'s last entries, of a commit not replicated yet
+  size_t unreplicated_deletions_ = 0;          // deletions that commit records
   PipelineCounters counters_;
   AlertObserver alert_observer_;
   EventObserver event_observer_;
