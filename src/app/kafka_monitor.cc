@@ -247,7 +247,8 @@ class KafkaMonitor final : public PartitionListener {
     Duration next_report = steady_.elapsed() + std::chrono::seconds(30);
     while (!stop.load()) {
       records.clear();
-      if (auto s = source.poll(records, config_.batch_records, std::chrono::milliseconds(50)); !s.ok()) return s;
+      const auto wait = std::chrono::milliseconds(output_waits_for_replica_ ? 2 : 50);
+      if (auto s = source.poll(records, config_.batch_records, wait); !s.ok()) return s;
       const Duration polled = steady_.elapsed();  // every cadence of the monitor runs on this one clock
       if (!records.empty()) {
         if (consumed_ == 0) first_record_at_ = polled;
@@ -319,9 +320,11 @@ class KafkaMonitor final : public PartitionListener {
     }
     pool_.run([this](size_t worker) { drive(worker); });
     bool committed = false;
+    output_waits_for_replica_ = false;
     for (auto& share : shares_) {
       if (!share.outcome.ok()) return share.outcome.error();
       committed = committed || *share.outcome;
+      output_waits_for_replica_ = output_waits_for_replica_ || share.output_waits_for_replica;
     }
     if (committed) tell_kafka_offsets(source, false);
     return ok_status();
@@ -331,6 +334,7 @@ class KafkaMonitor final : public PartitionListener {
   void drive(size_t worker) {
     WorkerShare& share = shares_[worker];
     share.outcome = false;
+    share.output_waits_for_replica = false;
     for (auto [assigned_to, consumed] : share.records) {
       AssignedPartition& assigned = *assigned_to;
       auto applied = assigned.lane->apply(consumed->record,
@@ -352,6 +356,7 @@ class KafkaMonitor final : public PartitionListener {
       return;
     }
     share.outcome = stepped->committed;
+    share.output_waits_for_replica = stepped->output_waits_for_replica;
   }
 
   // A new candidate: each partition's active lane commits first, so both
@@ -482,7 +487,11 @@ class KafkaMonitor final : public PartitionListener {
     std::vector<std::pair<AssignedPartition*, const ConsumedRecord*>> records;  // looked up once, when split
     std::vector<LiveLane*> step_lanes;
     Result<bool> outcome = false;  // committed, or the error that stops the monitor
+    bool output_waits_for_replica = false;
   };
+  // Output waits for the changelog's acknowledgement: poll the input briefly,
+  // since the acknowledgement (not a record) is what the next cycle needs.
+  bool output_waits_for_replica_ = false;
   WorkerPool pool_;
   LaneWorkers lane_workers_;
   // One loop per worker (firing budget, commit cadence, delivery: the policies every monitor shares).

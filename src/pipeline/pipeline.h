@@ -149,6 +149,11 @@ class Pipeline {
   bool has_delivered_to_record() const { return !delivered_.empty(); }
   // Entries deliver_available() may still send before a commit records the
   // removal of those delivered (0: that commit is what delivery waits for).
+  // Committed output held back only until the store's replica acknowledges
+  // the last commit (a caller that sleeps between steps should wake soon).
+  bool output_waits_for_replica() const {
+    return !undelivered_.empty() && (unreplicated_tail_ > 0 || unreplicated_deletions_ > 0);
+  }
   size_t delivery_window() const {
     const size_t out = delivered_.size() + unreplicated_deletions_;
     return out < options_.batch_records ? options_.batch_records - out : 0;

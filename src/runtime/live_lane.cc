@@ -70,6 +70,13 @@ std::vector<Pipeline*> LiveLane::pipelines() {
   return out;
 }
 
+bool LiveLane::output_waits_for_replica() {
+  for (Pipeline* pipeline : pipelines()) {
+    if (pipeline->output_waits_for_replica()) return true;
+  }
+  return false;
+}
+
 size_t LiveLane::pending_deliveries() {
   return active_.pending_deliveries() + (shadow_ != nullptr ? shadow_->pipeline().pending_deliveries() : 0);
 }

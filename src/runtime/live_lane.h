@@ -45,6 +45,7 @@ class LiveLane {
   // False when a sink turned a record away (`error` says why): retry with backoff.
   bool deliver(std::string& error);
   size_t pending_deliveries();
+  bool output_waits_for_replica();
   // The active pipeline, then the shadow's when there is one.
   std::vector<Pipeline*> pipelines();
 

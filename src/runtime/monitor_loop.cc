@@ -57,7 +57,10 @@ Result<StepReport> MonitorLoop::step(std::span<LiveLane* const> lanes) {
   }
   if (report.committed) last_commit_ = now;
   if (now >= next_delivery_attempt_) deliver(lanes, report);
-  for (LiveLane* lane : lanes) report.pending_deliveries += lane->pending_deliveries();
+  for (LiveLane* lane : lanes) {
+    report.pending_deliveries += lane->pending_deliveries();
+    report.output_waits_for_replica = report.output_waits_for_replica || lane->output_waits_for_replica();
+  }
   return report;
 }
 

@@ -45,6 +45,9 @@ struct StepReport {
   size_t fired = 0;
   bool committed = false;
   size_t pending_deliveries = 0;
+  // Some output waits only for the changelog's acknowledgement of its commit:
+  // the caller should not sleep long before the next step (it polls for it).
+  bool output_waits_for_replica = false;
 };
 
 class MonitorLoop {

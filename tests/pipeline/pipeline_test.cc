@@ -379,9 +379,11 @@ TEST(Pipeline, OnlyTheLastCommitsOutputWaitsForTheReplica) {
   for (const uint64_t seq : alerts.sent) alerts.in_flight[seq] = AsyncSink::State::acked;
   ASSERT_TRUE(pipeline.deliver_available().ok());
   EXPECT_EQ(pipeline.pending_deliveries(), 1u) << "the dead letter of the last commit waits";
+  EXPECT_TRUE(pipeline.output_waits_for_replica()) << "the live loop polls again soon";
   store.replicated = true;
   ASSERT_TRUE(pipeline.deliver_available().ok());
   EXPECT_EQ(pipeline.pending_deliveries(), 0u);
+  EXPECT_FALSE(pipeline.output_waits_for_replica());
 }
 
 // A stop drains: the blocking delivery waits for the replica instead of skipping.
