@@ -594,7 +594,7 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
     changelog = std::move(created).value();
     log.info("state changes mirrored to the changelog topic {}", changelog->topic());
   }
-  ChangelogHandover handover(std::move(changelog), kafka.events_topic, log);
+  ChangelogHandover handover(std::move(changelog), kafka.events_topic, kafka.instance_id, log);
   KafkaMonitor monitor(config, KafkaMonitorParts{.rules = rules,
                                                  .roster = roster,
                                                  .database = *database,

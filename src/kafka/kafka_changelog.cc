@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "kafka/client_config.h"
+#include "state/changelog_restore.h"
 
 namespace slawatch {
 namespace {
@@ -42,6 +43,8 @@ struct KafkaChangelog::Callbacks : RdKafka::DeliveryReportCb, RdKafka::EventCb {
     if (message.err() != RdKafka::ERR_NO_ERROR) {
       ++tracker->refused;
       tracker->last_error = message.errstr();
+    } else if (message.offset() >= 0) {
+      tracker->acknowledged = ChangelogOffset{message.offset() + 1, from_millis(message.timestamp().timestamp)};
     }
   }
 
@@ -138,6 +141,11 @@ Status KafkaChangelog::ensure_topic(const std::string& input_topic) {
   rd_kafka_NewTopic_t* new_topic = rd_kafka_NewTopic_new(topic_.c_str(), *wanted, -1, reason, sizeof(reason));
   if (new_topic == nullptr) return make_error("changelog topic '" + topic_ + "': " + reason);
   rd_kafka_NewTopic_set_config(new_topic, "cleanup.policy", "compact");
+  // Set, not left to the broker's default: a copy catches up from the tail
+  // only while the tail's tombstones are surely kept (changelog_restore.h).
+  const std::string tombstones_kept = std::to_string(
+      std::chrono::duration_cast<std::chrono::milliseconds>(kChangelogTombstoneRetention).count());
+  rd_kafka_NewTopic_set_config(new_topic, "delete.retention.ms", tombstones_kept.c_str());
   rd_kafka_t* client = producer_->c_ptr();
   rd_kafka_queue_t* queue = rd_kafka_queue_new(client);
   rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(client, RD_KAFKA_ADMIN_OP_CREATETOPICS);
@@ -228,24 +236,41 @@ Result<bool> KafkaChangelog::poll_acknowledged(uint16_t partition) {
   return acknowledged_now(partition);
 }
 
-Status KafkaChangelog::read_range(uint16_t partition, bool only_last,
-                                  const std::function<Status(ChangelogRecord&&)>& fn) {
+std::optional<ChangelogOffset> KafkaChangelog::last_acknowledged(uint16_t partition) {
+  std::lock_guard lock(trackers_mutex_);
+  return trackers_[partition].acknowledged;
+}
+
+Result<ChangelogBounds> KafkaChangelog::bounds(uint16_t partition) {
   std::lock_guard lock(reader_mutex_);
+  return query_bounds(partition);
+}
+
+Result<ChangelogBounds> KafkaChangelog::query_bounds(uint16_t partition) {
   int64_t low = 0;
   int64_t high = 0;
   // A topic created a moment ago has no partition leader yet: such errors pass within kPatience.
   const auto give_up = SteadyClock::now() + kPatience;
   for (;;) {
     const auto err = reader_->query_watermark_offsets(topic_, partition, &low, &high, kAdminTimeoutMillis);
-    if (err == RdKafka::ERR_NO_ERROR) break;
+    if (err == RdKafka::ERR_NO_ERROR) return ChangelogBounds{low, high};
     if (SteadyClock::now() >= give_up) {
       return make_error("changelog partition " + std::to_string(partition) + ": reading its end: " +
                         RdKafka::err2str(err));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(kPollMillis * 4));
   }
-  if (high <= low) return ok_status();
-  const int64_t start = only_last ? high - 1 : low;
+}
+
+Status KafkaChangelog::read_range(uint16_t partition, std::optional<int64_t> from,
+                                  const std::function<Status(ChangelogRecord&&, const ChangelogOffset&)>& fn) {
+  std::lock_guard lock(reader_mutex_);
+  auto range = query_bounds(partition);
+  if (!range.ok()) return range.error();
+  const int64_t low = range->start;
+  const int64_t high = range->end;
+  const int64_t start = from ? std::max(*from, low) : high - 1;
+  if (high <= low || start >= high) return ok_status();
   std::vector<RdKafka::TopicPartition*> assignment{RdKafka::TopicPartition::create(topic_, partition, start)};
   const auto assigned = reader_->assign(assignment);
   RdKafka::TopicPartition::destroy(assignment);
@@ -268,7 +293,8 @@ Status KafkaChangelog::read_range(uint16_t partition, bool only_last,
                               std::to_string(message->offset()) + ": a record with an unknown key");
           break;
         }
-        status = fn(std::move(*record));
+        status = fn(std::move(*record),
+                    ChangelogOffset{message->offset() + 1, from_millis(message->timestamp().timestamp)});
         done = message->offset() >= high - 1;
         break;
       }
@@ -290,7 +316,7 @@ Status KafkaChangelog::read_range(uint16_t partition, bool only_last,
 
 Result<std::optional<ChangelogRecord>> KafkaChangelog::last_record(uint16_t partition) {
   std::optional<ChangelogRecord> last;
-  auto s = read_range(partition, true, [&last](ChangelogRecord&& record) {
+  auto s = read_range(partition, std::nullopt, [&last](ChangelogRecord&& record, const ChangelogOffset&) {
     last = std::move(record);
     return ok_status();
   });
@@ -298,8 +324,9 @@ Result<std::optional<ChangelogRecord>> KafkaChangelog::last_record(uint16_t part
   return last;
 }
 
-Status KafkaChangelog::read(uint16_t partition, const std::function<Status(ChangelogRecord&&)>& fn) {
-  return read_range(partition, false, fn);
+Status KafkaChangelog::read_from(uint16_t partition, int64_t from,
+                                 const std::function<Status(ChangelogRecord&&, const ChangelogOffset&)>& fn) {
+  return read_range(partition, from, fn);
 }
 
 }  // namespace slawatch

@@ -34,7 +34,8 @@ class KafkaChangelog final : public StateChangelog {
   static Result<std::unique_ptr<KafkaChangelog>> create(const KafkaConfig& config, KafkaErrorHandler on_error);
   ~KafkaChangelog() override;  // waits a little for records still in flight
 
-  // Creates the topic (cleanup.policy=compact) with as many partitions as
+  // Creates the topic (cleanup.policy=compact, delete.retention.ms as
+  // kChangelogTombstoneRetention) with as many partitions as
   // `input_topic` when it is missing; an existing one with fewer partitions is an error.
   Status ensure_topic(const std::string& input_topic);
   const std::string& topic() const { return topic_; }
@@ -42,14 +43,20 @@ class KafkaChangelog final : public StateChangelog {
   Status append(uint16_t partition, const std::vector<ChangelogRecord>& records) override;
   Status wait_acknowledged(uint16_t partition) override;
   Result<bool> poll_acknowledged(uint16_t partition) override;
+  std::optional<ChangelogOffset> last_acknowledged(uint16_t partition) override;
   Result<std::optional<ChangelogRecord>> last_record(uint16_t partition) override;
-  Status read(uint16_t partition, const std::function<Status(ChangelogRecord&&)>& fn) override;
+  Result<ChangelogBounds> bounds(uint16_t partition) override;
+  Status read_from(uint16_t partition, int64_t from,
+                   const std::function<Status(ChangelogRecord&&, const ChangelogOffset&)>& fn) override;
+  // The changelog topic's partition count (0: no such topic yet).
+  Result<int32_t> changelog_partitions() { return partition_count(topic_); }
 
   // Per partition: records in flight and the refusals not yet reported.
   struct Tracker {
     size_t in_flight = 0;
     size_t refused = 0;
     std::string last_error;
+    std::optional<ChangelogOffset> acknowledged;  // the last record delivered (delivery reports come in order)
   };
 
  private:
@@ -58,8 +65,11 @@ class KafkaChangelog final : public StateChangelog {
   Result<int32_t> partition_count(const std::string& topic);
   // Refusals first (an error), then whether nothing is in flight.
   Result<bool> acknowledged_now(uint16_t partition);
-  // Reads [from, end) of `partition` where end is the high watermark at the call.
-  Status read_range(uint16_t partition, bool only_last, const std::function<Status(ChangelogRecord&&)>& fn);
+  Result<ChangelogBounds> query_bounds(uint16_t partition);  // with reader_mutex_ held
+  // Reads [from, end) of `partition` where end is the high watermark at the
+  // call; `from` nullopt: only the last record.
+  Status read_range(uint16_t partition, std::optional<int64_t> from,
+                    const std::function<Status(ChangelogRecord&&, const ChangelogOffset&)>& fn);
 
   KafkaConfig config_;
   std::string topic_;
