@@ -329,4 +329,109 @@ Status KafkaChangelog::read_from(uint16_t partition, int64_t from,
   return read_range(partition, from, fn);
 }
 
+struct KafkaChangelogTail::Events : RdKafka::EventCb {
+  explicit Events(KafkaErrorHandler handler) : on_error(std::move(handler)) {}
+  void event_cb(RdKafka::Event& event) override {
+    if (event.type() == RdKafka::Event::EVENT_ERROR && on_error) {
+      on_error("kafka changelog tail: " + RdKafka::err2str(event.err()) + ": " + event.str(), event.fatal());
+    }
+  }
+  KafkaErrorHandler on_error;
+};
+
+Result<std::unique_ptr<KafkaChangelogTail>> KafkaChangelogTail::create(const KafkaConfig& config,
+                                                                       KafkaErrorHandler on_error) {
+  auto conf = make_client_conf(config, KafkaClientRole::consumer);
+  if (!conf.ok()) return conf.error();
+  std::unique_ptr<KafkaChangelogTail> tail(new KafkaChangelogTail());
+  tail->topic_ = changelog_topic_name(config);
+  tail->events_ = std::make_unique<Events>(std::move(on_error));
+  if (auto s = set(**conf, "group.id", config.group_id + ".standby"); !s.ok()) return s.error();
+  if (auto s = set(**conf, "enable.auto.commit", "false"); !s.ok()) return s.error();
+  if (auto s = set(**conf, "client.id", "slawatch-changelog-standby"); !s.ok()) return s.error();
+  if (auto s = set(**conf, "fetch.wait.max.ms", "100"); !s.ok()) return s.error();
+  std::string reason;
+  if ((*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(tail->events_.get()), reason) != RdKafka::Conf::CONF_OK) {
+    return make_error("kafka changelog tail: " + reason);
+  }
+  tail->consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), reason));
+  if (!tail->consumer_) return make_error("kafka changelog tail: " + reason);
+  return tail;
+}
+
+KafkaChangelogTail::~KafkaChangelogTail() {
+  if (consumer_) consumer_->close();
+}
+
+Status KafkaChangelogTail::start(uint16_t partition, int64_t offset) {
+  if (followed_.contains(partition)) {
+    if (auto s = stop(partition); !s.ok()) return s;
+  }
+  std::vector<RdKafka::TopicPartition*> added{RdKafka::TopicPartition::create(topic_, partition, offset)};
+  const auto err = consumer_->incremental_assign(added);
+  RdKafka::TopicPartition::destroy(added);
+  if (err != nullptr) {
+    const std::string message = err->str();
+    delete err;
+    return make_error("changelog tail, partition " + std::to_string(partition) + ": " + message);
+  }
+  followed_.insert(partition);
+  return ok_status();
+}
+
+Status KafkaChangelogTail::stop(uint16_t partition) {
+  if (!followed_.contains(partition)) return ok_status();
+  std::vector<RdKafka::TopicPartition*> removed{RdKafka::TopicPartition::create(topic_, partition)};
+  const auto err = consumer_->incremental_unassign(removed);
+  RdKafka::TopicPartition::destroy(removed);
+  followed_.erase(partition);
+  if (err != nullptr) {
+    const std::string message = err->str();
+    delete err;
+    return make_error("changelog tail, partition " + std::to_string(partition) + ": " + message);
+  }
+  return ok_status();
+}
+
+Status KafkaChangelogTail::poll(std::vector<TailRecord>& out, size_t max, Duration wait) {
+  int timeout = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
+  while (out.size() < max) {
+    std::unique_ptr<RdKafka::Message> message(consumer_->consume(timeout));
+    timeout = 0;  // only the first waits: then take what is there
+    switch (message->err()) {
+      case RdKafka::ERR_NO_ERROR: {
+        // Records of a partition stopped a moment ago may still be queued.
+        const auto partition = static_cast<uint16_t>(message->partition());
+        if (!followed_.contains(partition)) break;
+        std::optional<std::string> value;
+        if (message->payload() != nullptr) value.emplace(static_cast<const char*>(message->payload()), message->len());
+        const std::string_view key = message->key() ? std::string_view(*message->key()) : std::string_view();
+        auto record = ChangelogRecord::from_topic(key, std::move(value));
+        if (!record) {
+          return make_error("changelog partition " + std::to_string(partition) + " offset " +
+                            std::to_string(message->offset()) + ": a record with an unknown key");
+        }
+        out.push_back(TailRecord{partition, std::move(*record),
+                                 ChangelogOffset{message->offset() + 1, from_millis(message->timestamp().timestamp)}});
+        break;
+      }
+      case RdKafka::ERR__TIMED_OUT:
+      case RdKafka::ERR__PARTITION_EOF:
+        return ok_status();
+      default:
+        return make_error("changelog tail: " + message->errstr());
+    }
+  }
+  return ok_status();
+}
+
+std::optional<int64_t> KafkaChangelogTail::end_offset(uint16_t partition) {
+  int64_t low = 0;
+  int64_t high = 0;
+  if (consumer_->get_watermark_offsets(topic_, partition, &low, &high) != RdKafka::ERR_NO_ERROR || high < 0) {
+    return std::nullopt;
+  }
+  return high;
+}
+
 }  // namespace slawatch

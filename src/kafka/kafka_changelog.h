@@ -11,11 +11,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "kafka/kafka_config.h"
 #include "kafka/kafka_sink.h"
 #include "state/changelog.h"
+#include "state/standby_copies.h"
 
 namespace RdKafka {
 class KafkaConsumer;
@@ -80,6 +82,28 @@ class KafkaChangelog final : public StateChangelog {
   std::map<uint16_t, Tracker> trackers_;
   std::mutex reader_mutex_;  // one read at a time on the reading consumer
   std::unique_ptr<RdKafka::KafkaConsumer> reader_;
+};
+
+// The changelog topic followed as it grows, for standby copies: its own
+// group-less consumer (assigned, never subscribed, never commits), so it
+// never joins the input's group. One thread.
+class KafkaChangelogTail final : public ChangelogTail {
+ public:
+  static Result<std::unique_ptr<KafkaChangelogTail>> create(const KafkaConfig& config, KafkaErrorHandler on_error);
+  ~KafkaChangelogTail() override;
+
+  Status start(uint16_t partition, int64_t offset) override;
+  Status stop(uint16_t partition) override;
+  Status poll(std::vector<TailRecord>& out, size_t max, Duration wait) override;
+  std::optional<int64_t> end_offset(uint16_t partition) override;
+
+ private:
+  struct Events;
+  KafkaChangelogTail() = default;
+  std::string topic_;
+  std::unique_ptr<Events> events_;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::set<uint16_t> followed_;
 };
 
 }  // namespace slawatch

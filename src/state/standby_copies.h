@@ -89,6 +89,7 @@ class StandbyCopies {
 
   std::vector<StandbyCopyStatus> status();
   bool holds(uint16_t partition) const { return copies_.contains(partition); }
+  size_t count() const { return copies_.size(); }
 
  private:
   struct Copy {
