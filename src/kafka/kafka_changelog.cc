@@ -364,32 +364,26 @@ KafkaChangelogTail::~KafkaChangelogTail() {
 }
 
 Status KafkaChangelogTail::start(uint16_t partition, int64_t offset) {
-  if (followed_.contains(partition)) {
-    if (auto s = stop(partition); !s.ok()) return s;
-  }
-  std::vector<RdKafka::TopicPartition*> added{RdKafka::TopicPartition::create(topic_, partition, offset)};
-  const auto err = consumer_->incremental_assign(added);
-  RdKafka::TopicPartition::destroy(added);
-  if (err != nullptr) {
-    const std::string message = err->str();
-    delete err;
-    return make_error("changelog tail, partition " + std::to_string(partition) + ": " + message);
-  }
-  followed_.insert(partition);
-  return ok_status();
+  next_[partition] = offset;
+  return reassign();
 }
 
 Status KafkaChangelogTail::stop(uint16_t partition) {
-  if (!followed_.contains(partition)) return ok_status();
-  std::vector<RdKafka::TopicPartition*> removed{RdKafka::TopicPartition::create(topic_, partition)};
-  const auto err = consumer_->incremental_unassign(removed);
-  RdKafka::TopicPartition::destroy(removed);
-  followed_.erase(partition);
-  if (err != nullptr) {
-    const std::string message = err->str();
-    delete err;
-    return make_error("changelog tail, partition " + std::to_string(partition) + ": " + message);
+  if (next_.erase(partition) == 0) return ok_status();
+  return reassign();
+}
+
+Status KafkaChangelogTail::reassign() {
+  // A whole assign() from where each partition's reading stands: the records
+  // already handed out are not read again. (incremental_assign delivered
+  // nothing on librdkafka 2.0.2 for a consumer outside any group.)
+  std::vector<RdKafka::TopicPartition*> assignment;
+  for (const auto& [partition, next] : next_) {
+    assignment.push_back(RdKafka::TopicPartition::create(topic_, partition, next));
   }
+  const auto err = assignment.empty() ? consumer_->unassign() : consumer_->assign(assignment);
+  RdKafka::TopicPartition::destroy(assignment);
+  if (err != RdKafka::ERR_NO_ERROR) return make_error("changelog tail: assigning partitions: " + RdKafka::err2str(err));
   return ok_status();
 }
 
@@ -402,7 +396,9 @@ Status KafkaChangelogTail::poll(std::vector<TailRecord>& out, size_t max, Durati
       case RdKafka::ERR_NO_ERROR: {
         // Records of a partition stopped a moment ago may still be queued.
         const auto partition = static_cast<uint16_t>(message->partition());
-        if (!followed_.contains(partition)) break;
+        const auto followed = next_.find(partition);
+        if (followed == next_.end()) break;
+        followed->second = message->offset() + 1;
         std::optional<std::string> value;
         if (message->payload() != nullptr) value.emplace(static_cast<const char*>(message->payload()), message->len());
         const std::string_view key = message->key() ? std::string_view(*message->key()) : std::string_view();

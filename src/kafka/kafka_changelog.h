@@ -11,7 +11,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 
 #include "kafka/kafka_config.h"
@@ -102,8 +101,9 @@ class KafkaChangelogTail final : public ChangelogTail {
   KafkaChangelogTail() = default;
   std::string topic_;
   std::unique_ptr<Events> events_;
+  Status reassign();
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
-  std::set<uint16_t> followed_;
+  std::map<uint16_t, int64_t> next_;  // per followed partition: the next offset to read
 };
 
 }  // namespace slawatch

@@ -157,7 +157,12 @@ int64_t StandbyCopies::position_of(const Copy& copy) const {
 std::vector<StandbyCopyStatus> StandbyCopies::status() {
   std::vector<StandbyCopyStatus> out;
   for (auto& [partition, copy] : copies_) {
-    const auto end = tail_.end_offset(partition);
+    auto end = tail_.end_offset(partition);
+    if (!end) {
+      // Before the tail's first fetch tells the end, the changelog is asked (a copy is never "0 behind" unknowingly).
+      auto bounds = changelog_.bounds(partition);
+      if (bounds.ok()) end = bounds->end;
+    }
     const int64_t lag = end ? std::max<int64_t>(0, *end - position_of(copy)) : 0;
     out.push_back(StandbyCopyStatus{partition, copy.applied, lag, copy.how_started});
   }
