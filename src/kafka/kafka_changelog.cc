@@ -375,8 +375,8 @@ Status KafkaChangelogTail::stop(uint16_t partition) {
 
 Status KafkaChangelogTail::reassign() {
   // A whole assign() from where each partition's reading stands: the records
-  // already handed out are not read again. (incremental_assign delivered
-  // nothing on librdkafka 2.0.2 for a consumer outside any group.)
+  // already handed out are not read again, and the plain assign the other
+  // readers use serves a consumer outside any group.
   std::vector<RdKafka::TopicPartition*> assignment;
   for (const auto& [partition, next] : next_) {
     assignment.push_back(RdKafka::TopicPartition::create(topic_, partition, next));
