@@ -239,8 +239,8 @@ std::string PartitionRestore::describe() const {
   if (caught_up_from) {
     std::string text = "caught up " + std::to_string(records) + " records from offset " +
                        std::to_string(*caught_up_from) + " of the changelog in " + ms + " ms (" +
-                       std::to_string(case_records) + " case records; local state was behind at commit " +
-                       std::to_string(marker.commit) + " of the changelog's tail)";
+                       std::to_string(case_records) + " case records; the local state stood at that offset, now at "
+                       "commit " + std::to_string(marker.commit) + ")";
     if (repaired > 0) text += "; " + std::to_string(repaired) + " key(s) of an unfinished batch set back in the changelog";
     return text;
   }

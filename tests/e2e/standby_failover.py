@@ -13,7 +13,9 @@ the changelog's tail.
               the changelog's tail (or that its copy was current), never that
               it restored the whole partition; the records it read are far
               fewer than a full restore reads. The standing alert ids equal an
-              uninterrupted replay's; A's standby series are gone.
+              uninterrupted replay's; A's standby series are gone. B restarts:
+              the copies it kept of A's partitions resume from their recorded
+              changelog offsets (not from the log start) and reach lag 0.
   no_standby  the same without standby replicas: A restores B's partitions in
               full (the baseline for docs/benchmarks.md).
 
@@ -162,6 +164,25 @@ def failover(slawatch, rules, kafka, work, replicas):
               f"{[line for line in scrape.splitlines() if 'slawatch_standby_lag_records{' in line]}")
     else:
         check(all("restored" in line for line in lines.values()), f"expected full restores: {lines}")
+    resumed = []
+    if replicas:
+        # B comes back: the copies it kept of A's partitions resume from their recorded changelog
+        # offsets (only what A committed since is read), and the alerts stay where the replay stands.
+        kept = sorted(PARTITIONS - set(moved))
+        b.start()
+        pattern = r"partition (\d+): standby copy for instance \S+ \(1 replica\(s\)\), reading from offset (\d+) " \
+                  r"\(the copy kept here\)"
+        wait_until(lambda: {int(p) for p, _ in re.findall(pattern, b.log())} >= set(kept),
+                   f"B resumes its copies of A's partitions {kept} from their offsets", instances=[a, b])
+        resumed = [(int(p), int(offset)) for p, offset in re.findall(pattern, b.log()) if int(p) in kept]
+        check(all(offset > 0 for _, offset in resumed), f"B's copies resumed at offset 0: {resumed}")
+        scrapes = []
+        wait_until(lambda: scrapes.append(b.metrics()) or all(
+                       metric(scrapes[-1], "slawatch_standby_lag_records", f'{{partition="{p}"}}') == 0 for p in kept),
+                   "B's resumed copies caught up (lag 0)", seconds=60, instances=[a, b])
+        wait_until(lambda: b.owned(), "B owns partitions again", instances=[a, b])
+        check(standing_now(s) == expected_all, "the alerts topic moved away from the replay after B's return")
+        b.stop(signal.SIGTERM, 0)
     a.stop(signal.SIGTERM, 0)
     name = f"standby_replicas={replicas}"
     print(f"{name}: B (partitions {moved}) SIGKILLed; A owned them {assigned_after:.1f}s later (session timeout "
@@ -170,6 +191,9 @@ def failover(slawatch, rules, kafka, work, replicas):
           f"{cases} cases, {total} records")
     for partition in sorted(lines):
         print(f"  {lines[partition].split(' ', 2)[-1]}")
+    for partition, offset in resumed:
+        print(f"  B restarted: its copy of partition {partition} resumed at changelog offset {offset} "
+              f"(a full read: {changelog_records(s, partition)} records)")
 
 
 SCENARIOS = {"standby": lambda *args: failover(*args, replicas=1),
