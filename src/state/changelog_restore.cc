@@ -230,7 +230,7 @@ std::string PartitionRestore::describe() const {
     case LocalStateVerdict::fresh: return "no local state and an empty changelog: starting lineage " + marker.lineage;
     case LocalStateVerdict::current:
       return "local state is current with the changelog (lineage " + marker.lineage + ", commit " +
-             std::to_string(marker.commit) + ")";
+             std::to_string(marker.commit) + "), checked in " + ms + " ms";
     case LocalStateVerdict::seeded:
       return "changelog empty: published " + std::to_string(records) + " local records to it in " + ms +
              " ms as lineage " + marker.lineage;

@@ -81,6 +81,21 @@ TEST_F(StandbyCopiesTest, ACopyFollowsTheChangelogAndTheTakeoverReadsOnlyTheTail
   EXPECT_GT(copies.status()[0].lag, 0);  // arrived, not applied yet
   ASSERT_TRUE(copies.poll(Duration{0}).ok());
   EXPECT_EQ(copies.status()[0].lag, 0);
+  // A copy that has read everything is simply current.
+  {
+    testing::TempDatabase scratch("slawatch-standby-scratch");
+    MemoryChangelogTail other_tail(changelog_);
+    StandbyCopies other(scratch.database, changelog_, other_tail, wall_);
+    ASSERT_TRUE(other.keep({kPartition}).ok());
+    ASSERT_TRUE(other.poll(Duration{0}).ok());
+    ASSERT_TRUE(other.release(kPartition).ok());
+    RocksDbStateStore current(scratch.database, kPartition);
+    auto prepared = prepare(current, "other");
+    ASSERT_TRUE(prepared.ok());
+    EXPECT_EQ(prepared->verdict, LocalStateVerdict::current);
+    EXPECT_NE(prepared->describe().find("local state is current with the changelog"), std::string::npos);
+    EXPECT_EQ(dump(current), dump(*owner_));
+  }
   commit(6);  // the owner dies after this commit; the copy has not read it
 
   ASSERT_TRUE(copies.release(kPartition).ok());
