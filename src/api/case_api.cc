@@ -455,12 +455,14 @@ HttpResponse CaseApi::get_case(const HttpRequest& request) const {
   if (!*found) return unknown_case(id);
   const auto& stored = **found;
   if (options_.owned != nullptr && !options_.owned->owns(stored.partition)) {
-    return json_response(kNotOwnedStatus,
-                         json{{"error", "case '" + id.str() + "' is in partition " + std::to_string(stored.partition) +
-                                            ", which is not owned here: ask the instance that owns it"},
-                              {"case_id", id.str()},
-                              {"partition", stored.partition},
-                              {"owner", "not owned here"}});
+    const auto owner = options_.owned->last_known_owner(stored.partition);
+    const std::string where = owner ? "which is owned by instance " + *owner + " as of its last commit: ask it"
+                                    : "which is not owned here: ask the instance that owns it";
+    return json_response(kNotOwnedStatus, json{{"error", "case '" + id.str() + "' is in partition " +
+                                                             std::to_string(stored.partition) + ", " + where},
+                                               {"case_id", id.str()},
+                                               {"partition", stored.partition},
+                                               {"owner", owner.value_or("not owned here")}});
   }
   auto record = decode_case_record(stored.encoded, id);
   if (!record.ok()) return error_response(500, record.error().message);

@@ -38,8 +38,9 @@ struct CaseApiOptions {
 
 // A case of a partition this instance does not own (any more): its stored
 // copy is stale, so GET /api/v1/cases/{id} answers 421 Misdirected Request
-// ("ask another instance") with {"error", "case_id", "partition", "owner"},
-// owner "not owned here" (which instance owns it is not known here).
+// ("ask another instance") with {"error", "case_id", "partition", "owner"}:
+// owner is the instance that made the partition's latest changelog commit when
+// known (OwnedPartitions::last_known_owner), else "not owned here".
 inline constexpr int kNotOwnedStatus = 421;
 
 class CaseApi {

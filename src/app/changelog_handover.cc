@@ -5,15 +5,18 @@
 namespace slawatch {
 
 ChangelogHandover::ChangelogHandover(std::unique_ptr<KafkaChangelog> changelog, std::string input_topic,
-                                     spdlog::logger& log)
-    : changelog_(std::move(changelog)), input_topic_(std::move(input_topic)), log_(log) {}
+                                     std::string instance, spdlog::logger& log)
+    : changelog_(std::move(changelog)),
+      input_topic_(std::move(input_topic)),
+      instance_(std::move(instance)),
+      log_(log) {}
 
 Status ChangelogHandover::prepare(RocksDbStateStore& store) {
   if (!changelog_) return ok_status();
   // At the first assignment the input topic surely exists, so its partition count is known.
   std::call_once(topic_checked_, [this] { topic_status_ = changelog_->ensure_topic(input_topic_); });
   if (!topic_status_.ok()) return topic_status_;
-  auto restored = prepare_partition(store, *changelog_, random_id, clock_);
+  auto restored = prepare_partition(store, *changelog_, RestoreContext{random_id, clock_, wall_, instance_});
   if (!restored.ok()) {
     return make_error("partition " + std::to_string(store.partition()) + ": changelog " + changelog_->topic() + ": " +
                       restored.error().message);

@@ -18,7 +18,9 @@ namespace slawatch {
 class ChangelogHandover {
  public:
   // `changelog` null: handover off.
-  ChangelogHandover(std::unique_ptr<KafkaChangelog> changelog, std::string input_topic, spdlog::logger& log);
+  // `instance` (kafka.instance_id) goes into this instance's markers.
+  ChangelogHandover(std::unique_ptr<KafkaChangelog> changelog, std::string input_topic, std::string instance,
+                    spdlog::logger& log);
 
   // Before the partition's engine opens the store: makes sure the topic exists
   // (once), then restores or keeps the local state and logs which and why.
@@ -30,8 +32,10 @@ class ChangelogHandover {
  private:
   std::unique_ptr<KafkaChangelog> changelog_;
   std::string input_topic_;
+  std::string instance_;
   spdlog::logger& log_;
   SteadyMonotonicClock clock_;
+  WallClock wall_;
   std::once_flag topic_checked_;
   Status topic_status_ = ok_status();
 };

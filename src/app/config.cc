@@ -57,7 +57,7 @@ KafkaConfig load_kafka(const std::string& path, const YAML::Node& section) {
   if (!section.IsMap()) throw ConfigError("'kafka' must be a map");
   static const std::set<std::string> kKnown = {"brokers",     "topics",          "group_id",  "alerts_mode",
                                                "delivery_wait", "properties",    "changelog", "instance_id",
-                                               "session_timeout"};
+                                               "session_timeout", "standby_replicas"};
   for (const auto& kv : section) {
     const auto key = key_name(kv.first);
     const auto& value = kv.second;
@@ -67,6 +67,14 @@ KafkaConfig load_kafka(const std::string& path, const YAML::Node& section) {
       else if (key == "group_id") kafka.group_id = value.as<std::string>();
       else if (key == "delivery_wait") kafka.delivery_wait = duration_value(value);
       else if (key == "changelog") kafka.changelog = value.as<bool>();
+      else if (key == "standby_replicas") {
+        const auto replicas = value.as<int64_t>();
+        if (replicas < 0 || replicas > static_cast<int64_t>(kMaxStandbyReplicas)) {
+          throw ConfigError("'kafka.standby_replicas' must be from 0 to " + std::to_string(kMaxStandbyReplicas) +
+                            ", not " + std::to_string(replicas));
+        }
+        kafka.standby_replicas = static_cast<size_t>(replicas);
+      }
       else if (key == "instance_id") {
         kafka.instance_id = value.as<std::string>();
         if (auto s = check_instance_id(kafka.instance_id); !s.ok()) throw ConfigError(s.error().message);
@@ -106,6 +114,10 @@ KafkaConfig load_kafka(const std::string& path, const YAML::Node& section) {
   }
   if (kafka.brokers.empty()) throw ConfigError(path + ": 'kafka.brokers' is empty");
   if (kafka.group_id.empty()) throw ConfigError(path + ": 'kafka.group_id' is empty");
+  if (kafka.standby_replicas > 0 && !kafka.changelog) {
+    throw ConfigError(path + ": 'kafka.standby_replicas' needs the changelog ('kafka.changelog: true'): standby "
+                             "copies tail it");
+  }
   return kafka;
 }
 

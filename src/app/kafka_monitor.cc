@@ -13,6 +13,7 @@
 #include "app/audit_trail.h"
 #include "app/changelog_handover.h"
 #include "app/rule_reloader.h"
+#include "app/standby_tailer.h"
 #include "app/runtime.h"
 #include "http/http_server.h"
 #include "metrics/metrics_hub.h"
@@ -120,6 +121,7 @@ struct KafkaMonitorParts {
   std::shared_ptr<RocksDbDatabase> shadow_database;  // null without a `shadow:` section
   std::shared_ptr<const RuleSet> candidate;          // the shadow's rules
   ChangelogHandover* handover = nullptr;             // state handover through the changelog (null: off)
+  StandbyTailer* standby = nullptr;                  // standby copies and owners (null: no changelog)
   OwnedPartitions& owned;                            // told of every assignment and revocation
 };
 
@@ -147,6 +149,7 @@ class KafkaMonitor final : public PartitionListener {
         shadow_database_(std::move(parts.shadow_database)),
         candidate_(std::move(parts.candidate)),
         handover_(parts.handover),
+        standby_(parts.standby),
         owned_(parts.owned) {
     // The firing budgets protect people, so they hold for the process: each worker gets its share.
     const MonitorPolicy policy = monitor_policy(config).shared_by(config.workers);
@@ -162,6 +165,8 @@ class KafkaMonitor final : public PartitionListener {
     if (partition < 0 || partition >= 0xffff) return make_error("partition " + std::to_string(partition) + " out of range");
     auto worker = std::make_unique<AssignedPartition>(database_, static_cast<uint16_t>(partition), rules_, roster_,
                                                     config_, producer_, alertmanager_);
+    // A standby copy of the partition stops here, before the lane's store writes it.
+    if (standby_ != nullptr) standby_->claim(static_cast<uint16_t>(partition));
     if (handover_ != nullptr) {
       if (auto s = handover_->prepare(worker->store); !s.ok()) return s.error();
     }
@@ -239,6 +244,7 @@ class KafkaMonitor final : public PartitionListener {
     log_.info("partition {} revoked after offset {}", partition, assigned.position());
     lane_workers_.release(partition);
     partitions_.erase(it);
+    if (standby_ != nullptr) standby_->give_back(static_cast<uint16_t>(partition));
   }
 
 
@@ -500,6 +506,7 @@ class KafkaMonitor final : public PartitionListener {
   std::shared_ptr<RocksDbDatabase> shadow_database_;  // null without a `shadow:` section
   std::shared_ptr<const RuleSet> candidate_;          // the shadow's rules
   ChangelogHandover* handover_ = nullptr;             // outlives the monitor
+  StandbyTailer* standby_ = nullptr;                  // outlives the monitor
   RuleReloader* shadow_reloader_ = nullptr;
   OwnedPartitions& owned_;  // what the case API answers for: the partitions with a lane here
   std::map<int32_t, std::unique_ptr<AssignedPartition>> partitions_;
@@ -603,7 +610,22 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
     changelog = std::move(created).value();
     log.info("state changes mirrored to the changelog topic {}", changelog->topic());
   }
-  ChangelogHandover handover(std::move(changelog), kafka.events_topic, log);
+  ChangelogHandover handover(std::move(changelog), kafka.events_topic, kafka.instance_id, log);
+  std::unique_ptr<StandbyTailer> standby;
+  if (kafka.changelog) {
+    auto started = StandbyTailer::start(StandbyTailer::Parts{.kafka = kafka,
+                                                             .database = *database,
+                                                             .owned = owned,
+                                                             .log = log,
+                                                             .registry = registry,
+                                                             .on_client_error = on_client_error});
+    if (!started.ok()) return fail(started.error());
+    standby = std::move(started).value();
+    if (kafka.standby_replicas > 0) {
+      log.info("standby replicas: {} (warm copies of other instances' partitions, from the changelog)",
+               kafka.standby_replicas);
+    }
+  }
   KafkaMonitor monitor(config, KafkaMonitorParts{.rules = rules,
                                                  .roster = roster,
                                                  .database = *database,
@@ -618,6 +640,7 @@ int run_kafka_monitor(const Config& config, std::shared_ptr<const RuleSet> rules
                                                  .shadow_database = shadow_database,
                                                  .candidate = candidate,
                                                  .handover = &handover,
+                                                 .standby = standby.get(),
                                                  .owned = owned});
   if (shadow_reloader) {
     monitor.set_shadow_reloader(shadow_reloader.get());

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "kafka/client_config.h"
+#include "state/changelog_restore.h"
 
 namespace slawatch {
 namespace {
@@ -42,6 +43,8 @@ struct KafkaChangelog::Callbacks : RdKafka::DeliveryReportCb, RdKafka::EventCb {
     if (message.err() != RdKafka::ERR_NO_ERROR) {
       ++tracker->refused;
       tracker->last_error = message.errstr();
+    } else if (message.offset() >= 0) {
+      tracker->acknowledged = ChangelogOffset{message.offset() + 1, from_millis(message.timestamp().timestamp)};
     }
   }
 
@@ -138,6 +141,11 @@ Status KafkaChangelog::ensure_topic(const std::string& input_topic) {
   rd_kafka_NewTopic_t* new_topic = rd_kafka_NewTopic_new(topic_.c_str(), *wanted, -1, reason, sizeof(reason));
   if (new_topic == nullptr) return make_error("changelog topic '" + topic_ + "': " + reason);
   rd_kafka_NewTopic_set_config(new_topic, "cleanup.policy", "compact");
+  // Set, not left to the broker's default: a copy catches up from the tail
+  // only while the tail's tombstones are surely kept (changelog_restore.h).
+  const std::string tombstones_kept = std::to_string(
+      std::chrono::duration_cast<std::chrono::milliseconds>(kChangelogTombstoneRetention).count());
+  rd_kafka_NewTopic_set_config(new_topic, "delete.retention.ms", tombstones_kept.c_str());
   rd_kafka_t* client = producer_->c_ptr();
   rd_kafka_queue_t* queue = rd_kafka_queue_new(client);
   rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(client, RD_KAFKA_ADMIN_OP_CREATETOPICS);
@@ -228,24 +236,41 @@ Result<bool> KafkaChangelog::poll_acknowledged(uint16_t partition) {
   return acknowledged_now(partition);
 }
 
-Status KafkaChangelog::read_range(uint16_t partition, bool only_last,
-                                  const std::function<Status(ChangelogRecord&&)>& fn) {
+std::optional<ChangelogOffset> KafkaChangelog::last_acknowledged(uint16_t partition) {
+  std::lock_guard lock(trackers_mutex_);
+  return trackers_[partition].acknowledged;
+}
+
+Result<ChangelogBounds> KafkaChangelog::bounds(uint16_t partition) {
   std::lock_guard lock(reader_mutex_);
+  return query_bounds(partition);
+}
+
+Result<ChangelogBounds> KafkaChangelog::query_bounds(uint16_t partition) {
   int64_t low = 0;
   int64_t high = 0;
   // A topic created a moment ago has no partition leader yet: such errors pass within kPatience.
   const auto give_up = SteadyClock::now() + kPatience;
   for (;;) {
     const auto err = reader_->query_watermark_offsets(topic_, partition, &low, &high, kAdminTimeoutMillis);
-    if (err == RdKafka::ERR_NO_ERROR) break;
+    if (err == RdKafka::ERR_NO_ERROR) return ChangelogBounds{low, high};
     if (SteadyClock::now() >= give_up) {
       return make_error("changelog partition " + std::to_string(partition) + ": reading its end: " +
                         RdKafka::err2str(err));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(kPollMillis * 4));
   }
-  if (high <= low) return ok_status();
-  const int64_t start = only_last ? high - 1 : low;
+}
+
+Status KafkaChangelog::read_range(uint16_t partition, std::optional<int64_t> from,
+                                  const std::function<Status(ChangelogRecord&&, const ChangelogOffset&)>& fn) {
+  std::lock_guard lock(reader_mutex_);
+  auto range = query_bounds(partition);
+  if (!range.ok()) return range.error();
+  const int64_t low = range->start;
+  const int64_t high = range->end;
+  const int64_t start = from ? std::max(*from, low) : high - 1;
+  if (high <= low || start >= high) return ok_status();
   std::vector<RdKafka::TopicPartition*> assignment{RdKafka::TopicPartition::create(topic_, partition, start)};
   const auto assigned = reader_->assign(assignment);
   RdKafka::TopicPartition::destroy(assignment);
@@ -268,7 +293,8 @@ Status KafkaChangelog::read_range(uint16_t partition, bool only_last,
                               std::to_string(message->offset()) + ": a record with an unknown key");
           break;
         }
-        status = fn(std::move(*record));
+        status = fn(std::move(*record),
+                    ChangelogOffset{message->offset() + 1, from_millis(message->timestamp().timestamp)});
         done = message->offset() >= high - 1;
         break;
       }
@@ -290,7 +316,7 @@ Status KafkaChangelog::read_range(uint16_t partition, bool only_last,
 
 Result<std::optional<ChangelogRecord>> KafkaChangelog::last_record(uint16_t partition) {
   std::optional<ChangelogRecord> last;
-  auto s = read_range(partition, true, [&last](ChangelogRecord&& record) {
+  auto s = read_range(partition, std::nullopt, [&last](ChangelogRecord&& record, const ChangelogOffset&) {
     last = std::move(record);
     return ok_status();
   });
@@ -298,8 +324,110 @@ Result<std::optional<ChangelogRecord>> KafkaChangelog::last_record(uint16_t part
   return last;
 }
 
-Status KafkaChangelog::read(uint16_t partition, const std::function<Status(ChangelogRecord&&)>& fn) {
-  return read_range(partition, false, fn);
+Status KafkaChangelog::read_from(uint16_t partition, int64_t from,
+                                 const std::function<Status(ChangelogRecord&&, const ChangelogOffset&)>& fn) {
+  return read_range(partition, from, fn);
+}
+
+struct KafkaChangelogTail::Events : RdKafka::EventCb {
+  explicit Events(KafkaErrorHandler handler) : on_error(std::move(handler)) {}
+  void event_cb(RdKafka::Event& event) override {
+    if (event.type() == RdKafka::Event::EVENT_ERROR && on_error) {
+      on_error("kafka changelog tail: " + RdKafka::err2str(event.err()) + ": " + event.str(), event.fatal());
+    }
+  }
+  KafkaErrorHandler on_error;
+};
+
+Result<std::unique_ptr<KafkaChangelogTail>> KafkaChangelogTail::create(const KafkaConfig& config,
+                                                                       KafkaErrorHandler on_error) {
+  auto conf = make_client_conf(config, KafkaClientRole::consumer);
+  if (!conf.ok()) return conf.error();
+  std::unique_ptr<KafkaChangelogTail> tail(new KafkaChangelogTail());
+  tail->topic_ = changelog_topic_name(config);
+  tail->events_ = std::make_unique<Events>(std::move(on_error));
+  if (auto s = set(**conf, "group.id", config.group_id + ".standby"); !s.ok()) return s.error();
+  if (auto s = set(**conf, "enable.auto.commit", "false"); !s.ok()) return s.error();
+  if (auto s = set(**conf, "client.id", "slawatch-changelog-standby"); !s.ok()) return s.error();
+  if (auto s = set(**conf, "fetch.wait.max.ms", "100"); !s.ok()) return s.error();
+  std::string reason;
+  if ((*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(tail->events_.get()), reason) != RdKafka::Conf::CONF_OK) {
+    return make_error("kafka changelog tail: " + reason);
+  }
+  tail->consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), reason));
+  if (!tail->consumer_) return make_error("kafka changelog tail: " + reason);
+  return tail;
+}
+
+KafkaChangelogTail::~KafkaChangelogTail() {
+  if (consumer_) consumer_->close();
+}
+
+Status KafkaChangelogTail::start(uint16_t partition, int64_t offset) {
+  next_[partition] = offset;
+  return reassign();
+}
+
+Status KafkaChangelogTail::stop(uint16_t partition) {
+  if (next_.erase(partition) == 0) return ok_status();
+  return reassign();
+}
+
+Status KafkaChangelogTail::reassign() {
+  // A whole assign() from where each partition's reading stands: the records
+  // already handed out are not read again, and the plain assign the other
+  // readers use serves a consumer outside any group.
+  std::vector<RdKafka::TopicPartition*> assignment;
+  for (const auto& [partition, next] : next_) {
+    assignment.push_back(RdKafka::TopicPartition::create(topic_, partition, next));
+  }
+  const auto err = assignment.empty() ? consumer_->unassign() : consumer_->assign(assignment);
+  RdKafka::TopicPartition::destroy(assignment);
+  if (err != RdKafka::ERR_NO_ERROR) return make_error("changelog tail: assigning partitions: " + RdKafka::err2str(err));
+  return ok_status();
+}
+
+Status KafkaChangelogTail::poll(std::vector<TailRecord>& out, size_t max, Duration wait) {
+  int timeout = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
+  while (out.size() < max) {
+    std::unique_ptr<RdKafka::Message> message(consumer_->consume(timeout));
+    timeout = 0;  // only the first waits: then take what is there
+    switch (message->err()) {
+      case RdKafka::ERR_NO_ERROR: {
+        // Records of a partition stopped a moment ago may still be queued.
+        const auto partition = static_cast<uint16_t>(message->partition());
+        const auto followed = next_.find(partition);
+        if (followed == next_.end()) break;
+        followed->second = message->offset() + 1;
+        std::optional<std::string> value;
+        if (message->payload() != nullptr) value.emplace(static_cast<const char*>(message->payload()), message->len());
+        const std::string_view key = message->key() ? std::string_view(*message->key()) : std::string_view();
+        auto record = ChangelogRecord::from_topic(key, std::move(value));
+        if (!record) {
+          return make_error("changelog partition " + std::to_string(partition) + " offset " +
+                            std::to_string(message->offset()) + ": a record with an unknown key");
+        }
+        out.push_back(TailRecord{partition, std::move(*record),
+                                 ChangelogOffset{message->offset() + 1, from_millis(message->timestamp().timestamp)}});
+        break;
+      }
+      case RdKafka::ERR__TIMED_OUT:
+      case RdKafka::ERR__PARTITION_EOF:
+        return ok_status();
+      default:
+        return make_error("changelog tail: " + message->errstr());
+    }
+  }
+  return ok_status();
+}
+
+std::optional<int64_t> KafkaChangelogTail::end_offset(uint16_t partition) {
+  int64_t low = 0;
+  int64_t high = 0;
+  if (consumer_->get_watermark_offsets(topic_, partition, &low, &high) != RdKafka::ERR_NO_ERROR || high < 0) {
+    return std::nullopt;
+  }
+  return high;
 }
 
 }  // namespace slawatch

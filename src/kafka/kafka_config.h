@@ -30,6 +30,9 @@ struct KafkaConfig {
   // Mirror every state commit to the compacted topic `<group_id>.state-changelog`
   // and restore a partition's state from it on assignment (kafka_changelog.h).
   bool changelog = true;
+  // How many other instances keep a warm copy of each partition by tailing
+  // its changelog (standby_tailer.h), so a failover reads only the tail.
+  size_t standby_replicas = 0;
   // Passed through to librdkafka as they are (security.protocol, sasl.*, ssl.*,
   // fetch sizes...). Both clients get them; "consumer." and "producer." prefixed
   // keys go to one client only, without the prefix.
@@ -39,6 +42,7 @@ struct KafkaConfig {
 // The bounds a broker accepts by default (group.min/max.session.timeout.ms).
 inline constexpr Duration kMinSessionTimeout = std::chrono::seconds{6};
 inline constexpr Duration kMaxSessionTimeout = std::chrono::minutes{30};
+inline constexpr size_t kMaxStandbyReplicas = 8;
 // The broker's limit on a group.instance.id.
 inline constexpr size_t kMaxInstanceIdLength = 249;
 

@@ -7,7 +7,9 @@
 
 namespace slawatch {
 namespace {
-constexpr uint8_t kMarkerFormat = 1;
+// Format 1 had no instance; it is still read (markers written by older versions).
+constexpr uint8_t kMarkerFormatWithoutInstance = 1;
+constexpr uint8_t kMarkerFormat = 2;
 }  // namespace
 
 std::string ChangelogRecord::topic_key() const {
@@ -34,6 +36,7 @@ std::string ChangelogMarker::encode() const {
   codec::put_string(out, lineage);
   codec::put_varint(out, commit);
   codec::put_string(out, writer);
+  codec::put_string(out, instance);
   return out;
 }
 
@@ -41,8 +44,9 @@ std::optional<ChangelogMarker> ChangelogMarker::decode(std::string_view bytes) {
   codec::Reader in(bytes);
   uint8_t format = 0;
   ChangelogMarker marker;
-  if (!in.byte(format) || format != kMarkerFormat || !in.string(marker.lineage) || !in.varint(marker.commit) ||
-      !in.string(marker.writer) || !in.done() || marker.lineage.empty()) {
+  if (!in.byte(format) || (format != kMarkerFormat && format != kMarkerFormatWithoutInstance) ||
+      !in.string(marker.lineage) || !in.varint(marker.commit) || !in.string(marker.writer) ||
+      (format == kMarkerFormat && !in.string(marker.instance)) || !in.done() || marker.lineage.empty()) {
     return std::nullopt;
   }
   return marker;
@@ -55,6 +59,34 @@ std::optional<ChangelogMarker> ChangelogMarker::of(const ChangelogRecord& record
 
 ChangelogRecord ChangelogMarker::record() const {
   return ChangelogRecord{StoreFamily::meta, std::string(kKey), encode()};
+}
+
+std::string ChangelogPosition::encode() const {
+  std::string out;
+  codec::put_string(out, marker.encode());
+  codec::put_signed(out, offset.next);
+  codec::put_signed(out, to_millis(offset.written_at));
+  return out;
+}
+
+std::optional<ChangelogPosition> ChangelogPosition::decode(std::string_view bytes) {
+  codec::Reader in(bytes);
+  std::string marker_bytes;
+  int64_t next = 0;
+  int64_t written_ms = 0;
+  if (!in.string(marker_bytes) || !in.signed_varint(next) || !in.signed_varint(written_ms) || !in.done()) {
+    return std::nullopt;
+  }
+  auto marker = ChangelogMarker::decode(marker_bytes);
+  if (!marker) return std::nullopt;
+  return ChangelogPosition{std::move(*marker), ChangelogOffset{next, from_millis(written_ms)}};
+}
+
+Status StateChangelog::read(uint16_t partition, const std::function<Status(ChangelogRecord&&)>& fn) {
+  auto range = bounds(partition);
+  if (!range.ok()) return range.error();
+  return read_from(partition, range->start,
+                   [&fn](ChangelogRecord&& record, const ChangelogOffset&) { return fn(std::move(record)); });
 }
 
 Status MemoryChangelog::append(uint16_t partition, const std::vector<ChangelogRecord>& records) {
@@ -73,7 +105,12 @@ Status MemoryChangelog::wait_acknowledged(uint16_t partition) {
                       " record(s) refused (broker down)");
   }
   auto& log = log_[partition];
-  log.insert(log.end(), std::make_move_iterator(flight.begin()), std::make_move_iterator(flight.end()));
+  auto& stamps = stamps_[partition];
+  auto& next = next_offset_[partition];
+  for (auto& record : flight) {
+    log.push_back(std::move(record));
+    stamps.push_back(Stamp{next++, now_});
+  }
   flight.clear();
   return ok_status();
 }
@@ -85,33 +122,69 @@ Result<bool> MemoryChangelog::poll_acknowledged(uint16_t partition) {
   return true;
 }
 
+std::optional<ChangelogOffset> MemoryChangelog::last_acknowledged(uint16_t partition) {
+  const auto& stamps = stamps_[partition];
+  if (stamps.empty()) return std::nullopt;
+  return ChangelogOffset{stamps.back().offset + 1, stamps.back().written_at};
+}
+
+Result<ChangelogBounds> MemoryChangelog::bounds(uint16_t partition) {
+  return ChangelogBounds{log_start_[partition], next_offset_[partition]};
+}
+
+Status MemoryChangelog::read_from(uint16_t partition, int64_t from,
+                                  const std::function<Status(ChangelogRecord&&, const ChangelogOffset&)>& fn) {
+  const auto& log = log_[partition];
+  const auto& stamps = stamps_[partition];
+  for (size_t i = 0; i < log.size(); ++i) {
+    if (stamps[i].offset < from) continue;
+    ChangelogRecord record = log[i];
+    if (auto s = fn(std::move(record), ChangelogOffset{stamps[i].offset + 1, stamps[i].written_at}); !s.ok()) return s;
+  }
+  return ok_status();
+}
+
+void MemoryChangelog::delete_before(uint16_t partition, int64_t offset) {
+  auto& log = log_[partition];
+  auto& stamps = stamps_[partition];
+  size_t keep = 0;
+  while (keep < stamps.size() && stamps[keep].offset < offset) ++keep;
+  log.erase(log.begin(), log.begin() + static_cast<std::ptrdiff_t>(keep));
+  stamps.erase(stamps.begin(), stamps.begin() + static_cast<std::ptrdiff_t>(keep));
+  log_start_[partition] = std::max(log_start_[partition], offset);
+}
+
 Result<std::optional<ChangelogRecord>> MemoryChangelog::last_record(uint16_t partition) {
   const auto& log = log_[partition];
   if (log.empty()) return std::optional<ChangelogRecord>{};
   return std::optional<ChangelogRecord>{log.back()};
 }
 
-Status MemoryChangelog::read(uint16_t partition, const std::function<Status(ChangelogRecord&&)>& fn) {
-  for (ChangelogRecord record : log_[partition]) {
-    if (auto s = fn(std::move(record)); !s.ok()) return s;
-  }
-  return ok_status();
-}
-
 void MemoryChangelog::compact(uint16_t partition) {
   auto& log = log_[partition];
+  auto& stamps = stamps_[partition];
   std::set<std::pair<StoreFamily, std::string>> seen;
   std::vector<ChangelogRecord> kept;
-  for (auto it = log.rbegin(); it != log.rend(); ++it) {
-    if (seen.emplace(it->family, it->key).second) kept.push_back(std::move(*it));
+  std::vector<Stamp> kept_stamps;
+  for (size_t i = log.size(); i-- > 0;) {
+    if (!seen.emplace(log[i].family, log[i].key).second) continue;
+    kept.push_back(std::move(log[i]));
+    kept_stamps.push_back(stamps[i]);
   }
   std::reverse(kept.begin(), kept.end());
+  std::reverse(kept_stamps.begin(), kept_stamps.end());
   log = std::move(kept);
+  stamps = std::move(kept_stamps);
 }
 
 void MemoryChangelog::truncate_tail(uint16_t partition, size_t count) {
   auto& log = log_[partition];
-  log.resize(log.size() - std::min(count, log.size()));
+  auto& stamps = stamps_[partition];
+  const size_t dropped = std::min(count, log.size());
+  log.resize(log.size() - dropped);
+  stamps.resize(stamps.size() - dropped);
+  // The offsets of records that never arrived are given to the next ones, as Kafka would.
+  next_offset_[partition] = stamps.empty() ? log_start_[partition] : stamps.back().offset + 1;
 }
 
 }  // namespace slawatch

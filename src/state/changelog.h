@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "model/result.h"
+#include "model/time.h"
 
 namespace slawatch {
 
@@ -46,11 +47,14 @@ struct ChangelogRecord {
 // made in it, and the writer (one per owner of the partition, new at each
 // assignment). The writer tells apart two owners' commits with the same number
 // (an owner that died with a commit unacknowledged and the next owner's first
-// commit): two copies with equal markers hold equal state.
+// commit): two copies with equal markers hold equal state. The instance (the
+// writer's `kafka.instance_id`, empty in markers written before it was
+// recorded) tells other instances who owns the partition.
 struct ChangelogMarker {
   std::string lineage;
   uint64_t commit = 0;
   std::string writer;
+  std::string instance;
   bool operator==(const ChangelogMarker&) const = default;
 
   static constexpr std::string_view kKey = "changelog";  // meta family
@@ -59,6 +63,34 @@ struct ChangelogMarker {
   // The marker of `record`, when it is one.
   static std::optional<ChangelogMarker> of(const ChangelogRecord& record);
   ChangelogRecord record() const;
+};
+
+// Where a record sits in its changelog partition.
+struct ChangelogOffset {
+  int64_t next = 0;      // the offset after the record
+  Instant written_at{};  // the record's timestamp (set by its producer when sent)
+  bool operator==(const ChangelogOffset&) const = default;
+};
+
+// The readable range of a changelog partition: records below `start` are gone
+// (deleted or compacted past the log start), `end` is the next offset to be written.
+struct ChangelogBounds {
+  int64_t start = 0;
+  int64_t end = 0;
+};
+
+// Where a local copy stands in the changelog, recorded only when known to be
+// true: the copy holding `marker` equals the changelog's records below
+// `offset.next` (applied in order). A copy whose marker is no longer `marker`
+// has no known position. Local bookkeeping, never sent to the changelog.
+struct ChangelogPosition {
+  ChangelogMarker marker;
+  ChangelogOffset offset;  // of the marker record
+  bool operator==(const ChangelogPosition&) const = default;
+
+  static constexpr std::string_view kKey = "changelog_position";  // meta family
+  std::string encode() const;
+  static std::optional<ChangelogPosition> decode(std::string_view bytes);
 };
 
 // Where the changelog of one store lives. Implementations: KafkaChangelog
@@ -75,30 +107,45 @@ class StateChangelog {
   // The same without waiting: true when everything appended is acknowledged,
   // false while some is in flight, an error (as above) when some was refused.
   virtual Result<bool> poll_acknowledged(uint16_t partition) = 0;
+  // Where the last record acknowledged by wait_acknowledged() sits (nullopt:
+  // none yet, or the client did not say).
+  virtual std::optional<ChangelogOffset> last_acknowledged(uint16_t partition) = 0;
   // The partition's last record (nullopt: the partition is empty).
   virtual Result<std::optional<ChangelogRecord>> last_record(uint16_t partition) = 0;
+  virtual Result<ChangelogBounds> bounds(uint16_t partition) = 0;
+  // Visits the partition from offset `from` (at least bounds().start) to its end as of the call.
+  virtual Status read_from(uint16_t partition, int64_t from,
+                           const std::function<Status(ChangelogRecord&&, const ChangelogOffset&)>& fn) = 0;
   // Visits the partition from its beginning to its end as of the call.
-  virtual Status read(uint16_t partition, const std::function<Status(ChangelogRecord&&)>& fn) = 0;
+  Status read(uint16_t partition, const std::function<Status(ChangelogRecord&&)>& fn);
 };
 
 // The changelog in memory, for tests: appended records are acknowledged only
-// by acknowledge() (or at once with auto_acknowledge), and an append can be
-// made to fail, so the ordering guarantee above can be tested. Compaction
-// keeps the last record of each key, in the order of those last records.
+// by wait_acknowledged(), and an append can be made to fail, so the ordering
+// guarantee above can be tested. Records keep Kafka's offsets: compaction keeps
+// the last record of each key at its offset, and the log start can be moved
+// past records (retention), so a reader resuming at an offset sees gaps as it would.
 class MemoryChangelog final : public StateChangelog {
  public:
   Status append(uint16_t partition, const std::vector<ChangelogRecord>& records) override;
   Status wait_acknowledged(uint16_t partition) override;
   // Acknowledges what is in flight, unless acknowledgements are held.
   Result<bool> poll_acknowledged(uint16_t partition) override;
+  std::optional<ChangelogOffset> last_acknowledged(uint16_t partition) override;
   Result<std::optional<ChangelogRecord>> last_record(uint16_t partition) override;
-  Status read(uint16_t partition, const std::function<Status(ChangelogRecord&&)>& fn) override;
+  Result<ChangelogBounds> bounds(uint16_t partition) override;
+  Status read_from(uint16_t partition, int64_t from,
+                   const std::function<Status(ChangelogRecord&&, const ChangelogOffset&)>& fn) override;
 
   // true: poll_acknowledged() finds nothing acknowledged yet (a slow broker);
   // wait_acknowledged() still delivers.
   void hold_acknowledgements(bool hold) { holding_ = hold; }
   // Acknowledged records of a partition, in order (what a reader sees).
   const std::vector<ChangelogRecord>& records(uint16_t partition) { return log_[partition]; }
+  // The timestamp given to records acknowledged from now on.
+  void set_now(Instant now) { now_ = now; }
+  // Drops the records below `offset` (retention moved the log start).
+  void delete_before(uint16_t partition, int64_t offset);
   // Records appended but not yet acknowledged (in flight).
   size_t in_flight(uint16_t partition) { return in_flight_[partition].size(); }
   // true: wait_acknowledged() delivers what is in flight; false: it fails, dropping them.
@@ -109,10 +156,18 @@ class MemoryChangelog final : public StateChangelog {
   void truncate_tail(uint16_t partition, size_t count);
 
  private:
+  struct Stamp {
+    int64_t offset = 0;
+    Instant written_at{};
+  };
   std::map<uint16_t, std::vector<ChangelogRecord>> log_;
+  std::map<uint16_t, std::vector<Stamp>> stamps_;  // parallel to log_
+  std::map<uint16_t, int64_t> next_offset_;
+  std::map<uint16_t, int64_t> log_start_;
   std::map<uint16_t, std::vector<ChangelogRecord>> in_flight_;
   bool broker_up_ = true;
   bool holding_ = false;
+  Instant now_{};
 };
 
 }  // namespace slawatch

@@ -406,7 +406,7 @@ Status RocksDbStateStore::commit(StateBatch& batch) {
       wb.Put(database_->meta(), key, v);
     }
   }
-  const ChangelogMarker marker{marker_.lineage, marker_.commit + 1, marker_.writer};
+  const ChangelogMarker marker{marker_.lineage, marker_.commit + 1, marker_.writer, marker_.instance};
   if (changelog_ != nullptr) wb.Put(database_->meta(), prefix_ + std::string(ChangelogMarker::kKey), marker.encode());
   rocksdb::WriteOptions write_options;
   write_options.sync = database_->sync_writes();
@@ -460,7 +460,37 @@ Status RocksDbStateStore::settle_changelog() {
   return ok_status();
 }
 
-Status RocksDbStateStore::flush_changelog() { return settle_changelog(); }
+Status RocksDbStateStore::flush_changelog() {
+  if (auto s = settle_changelog(); !s.ok()) return s;
+  if (changelog_ == nullptr) return ok_status();
+  // Everything committed is acknowledged: the last acknowledged record is this
+  // store's latest marker (each commit ends with it), so the local state is
+  // the changelog up to there.
+  const auto acknowledged = changelog_->last_acknowledged(partition_);
+  if (!acknowledged) return ok_status();
+  auto local = load_changelog_marker();
+  if (!local.ok()) return local.error();
+  if (*local != marker_) return ok_status();
+  rocksdb::WriteBatch wb;
+  wb.Put(database_->meta(), prefix_ + std::string(ChangelogPosition::kKey),
+         ChangelogPosition{marker_, *acknowledged}.encode());
+  return to_status(database_->db()->Write(rocksdb::WriteOptions(), &wb), "recording the changelog position");
+}
+
+Result<std::optional<ChangelogPosition>> RocksDbStateStore::load_changelog_position() {
+  auto local = load_changelog_marker();
+  if (!local.ok()) return local.error();
+  if (!*local) return std::optional<ChangelogPosition>{};
+  std::string value;
+  auto s = database_->db()->Get(rocksdb::ReadOptions(), database_->meta(),
+                                prefix_ + std::string(ChangelogPosition::kKey), &value);
+  if (s.IsNotFound()) return std::optional<ChangelogPosition>{};
+  if (!s.ok()) return make_error("reading the changelog position: " + s.ToString());
+  auto position = ChangelogPosition::decode(value);
+  // A damaged position only costs a full restore: it is not state.
+  if (!position || position->marker != **local) return std::optional<ChangelogPosition>{};
+  return position;
+}
 
 Result<bool> RocksDbStateStore::last_commit_replicated(bool wait) {
   if (changelog_ == nullptr || unacknowledged_.empty()) return true;
@@ -532,6 +562,7 @@ Status RocksDbStateStore::for_each_record(const std::function<Status(ChangelogRe
     std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(read_options, database_->family(family)));
     for (it->Seek(prefix_); it->Valid(); it->Next()) {
       const auto key = it->key().ToStringView().substr(prefix_.size());
+      if (family == StoreFamily::meta && key == ChangelogPosition::kKey) continue;
       if (auto s = fn(ChangelogRecord{family, std::string(key), it->value().ToString()}); !s.ok()) return s;
     }
     if (!it->status().ok()) return make_error("reading the state of partition " + std::to_string(partition_) + ": " +
@@ -568,6 +599,7 @@ Status RocksDbStateStore::wipe() {
   // not leave a marker that vouches for a half-deleted state.
   rocksdb::WriteBatch marker;
   marker.Delete(database_->meta(), prefix_ + std::string(ChangelogMarker::kKey));
+  marker.Delete(database_->meta(), prefix_ + std::string(ChangelogPosition::kKey));
   if (auto s = to_status(database_->db()->Write(rocksdb::WriteOptions(), &marker), what); !s.ok()) return s;
   // Point deletes, not DeleteRange: timer and outbox keys are later removed
   // with SingleDelete, which needs a plain Delete between two Puts of a key.
@@ -589,8 +621,10 @@ Status RocksDbStateStore::wipe() {
   return s;
 }
 
-Status RocksDbStateStore::apply_changelog(const std::vector<ChangelogRecord>& records) {
+Status RocksDbStateStore::apply_changelog(const std::vector<ChangelogRecord>& records,
+                                          const std::optional<ChangelogPosition>& position) {
   rocksdb::WriteBatch wb;
+  if (position) wb.Put(database_->meta(), prefix_ + std::string(ChangelogPosition::kKey), position->encode());
   for (const auto& record : records) {
     const std::string key = prefix_ + record.key;
     // A Delete before each Put: the changelog may hold several Puts of a key

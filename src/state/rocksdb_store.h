@@ -8,6 +8,7 @@
 //           [partition u16]"timer_count"             -> varint, keys in timers
 //           [partition u16]"tally/"[name]            -> signed varint (absent: zero)
 //           [partition u16]"changelog"               -> ChangelogMarker (with a changelog)
+//           [partition u16]"changelog_position"      -> ChangelogPosition (local only, not state)
 // Every key starts with the Kafka partition the case belongs to, so the state of
 // a partition is one contiguous key range in every column family and can be
 // handed over or dropped on its own. One instance serves one partition and is
@@ -102,20 +103,26 @@ class RocksDbStateStore final : public StateStore {
   // The marker of the last commit made with a changelog (nullopt: none).
   Result<std::optional<ChangelogMarker>> load_changelog_marker();
   // Waits until the changelog holds every commit made so far (before a
-  // partition is handed over).
+  // partition is handed over), then records where the local state stands in it.
   Status flush_changelog();
   // StateStore: whether the changelog holds the last commit (an append it
   // refused is sent again, without waiting, and answers false).
   Result<bool> last_commit_replicated(bool wait) override;
+  // Where the local state stands in the changelog (nullopt: not known; a
+  // position recorded for another marker than the local one is not returned).
+  Result<std::optional<ChangelogPosition>> load_changelog_position();
   // true when this partition has anything stored.
   Result<bool> has_state();
   // Deletes every key of this partition (before a restore).
   Status wipe();
-  // Writes changelog records into this partition as they are (a restore).
-  Status apply_changelog(const std::vector<ChangelogRecord>& records);
+  // Writes changelog records into this partition as they are (a restore),
+  // with `position` (when given) in the same write.
+  Status apply_changelog(const std::vector<ChangelogRecord>& records,
+                         const std::optional<ChangelogPosition>& position = std::nullopt);
   // The value of one key of this partition (nullopt: absent).
   Result<std::optional<std::string>> read_record(StoreFamily family, std::string_view key);
-  // Visits every key of this partition as a changelog record (seeding a changelog).
+  // Visits every key of this partition as a changelog record (seeding a
+  // changelog), the local position aside.
   Status for_each_record(const std::function<Status(ChangelogRecord&&)>& fn);
   uint16_t partition() const { return partition_; }
 

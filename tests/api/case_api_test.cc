@@ -299,6 +299,19 @@ TEST_F(CaseApiTest, ACaseOfAPartitionNotOwnedHereIs421NamingThePartitionNeverSta
   EXPECT_NE(body["error"].get<std::string>().find("partition 0, which is not owned here"), std::string::npos);
   EXPECT_FALSE(body.contains("events"));  // nothing of the stored copy
   EXPECT_FALSE(body.contains("rules"));
+  // Once the partition's latest changelog marker names its owner, the answer names it.
+  owned.learn_owner(0, "node-b");
+  answer = api.get_case(get("/api/v1/cases/c1"));
+  EXPECT_EQ(answer.status, 421);
+  const json named = json::parse(answer.body);
+  EXPECT_EQ(named["owner"], "node-b");
+  EXPECT_NE(named["error"].get<std::string>().find("partition 0, which is owned by instance node-b as of its last "
+                                                   "commit"),
+            std::string::npos)
+      << answer.body;
+  EXPECT_FALSE(named.contains("events"));
+  owned.learn_owner(0, "");  // forgotten again (this instance's own marker: it no longer owns the partition)
+  EXPECT_EQ(json::parse(api.get_case(get("/api/v1/cases/c1")).body)["owner"], "not owned here");
   // A case stored nowhere here: 404, saying which partitions are owned here.
   answer = api.get_case(get("/api/v1/cases/nobody"));
   EXPECT_EQ(answer.status, 404);

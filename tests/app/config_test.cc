@@ -120,6 +120,22 @@ TEST_F(ConfigTest, KafkaChangelogCanBeTurnedOffAndWantsABoolean) {
       << error_of("kafka:\n  changelog: sometimes\n");
 }
 
+TEST_F(ConfigTest, KafkaStandbyReplicasDefaultToNoneAndAreTakenFromZeroToEight) {
+  EXPECT_EQ(load_config(write("kafka:\n")).kafka->standby_replicas, 0u);
+  EXPECT_EQ(load_config(write("kafka:\n  standby_replicas: 0\n")).kafka->standby_replicas, 0u);
+  EXPECT_EQ(load_config(write("kafka:\n  standby_replicas: 1\n")).kafka->standby_replicas, 1u);
+  EXPECT_EQ(load_config(write("kafka:\n  standby_replicas: 8\n")).kafka->standby_replicas, 8u);
+  for (const std::string bad : {"9", "-1"}) {
+    const auto error = error_of("kafka:\n  standby_replicas: " + bad + "\n");
+    EXPECT_NE(error.find("'kafka.standby_replicas' must be from 0 to 8, not " + bad), std::string::npos) << error;
+    EXPECT_NE(error.find(":2:"), std::string::npos) << error;
+  }
+  EXPECT_NE(error_of("kafka:\n  standby_replicas: two\n").find("'kafka.standby_replicas': wrong type"),
+            std::string::npos);
+  EXPECT_NE(error_of("kafka:\n  changelog: false\n  standby_replicas: 1\n").find("needs the changelog"),
+            std::string::npos);
+}
+
 TEST_F(ConfigTest, KafkaStaticMembershipDefaultsToTenSecondSessionsAndAnIdFromHostAndStateDir) {
   const Config config = load_config(write("state_dir: st\nkafka:\n"));
   ASSERT_TRUE(config.kafka.has_value());

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "state/case_record.h"
 #include "temp_database.h"
 
 namespace slawatch {
@@ -46,7 +47,8 @@ class ChangelogTest : public ::testing::Test {
   }
 
   Result<PartitionRestore> prepare(RocksDbStateStore& store, StateChangelog& changelog) {
-    return prepare_partition(store, changelog, [this] { return "id" + std::to_string(++ids_); }, clock_);
+    return prepare_partition(store, changelog,
+                             RestoreContext{[this] { return "id" + std::to_string(++ids_); }, clock_, wall_, instance_});
   }
 
   // Commit `n` (from 1): a case, a timer that replaces the previous commit's,
@@ -69,6 +71,8 @@ class ChangelogTest : public ::testing::Test {
   std::unique_ptr<testing::TempDatabase> machines_[2];
   MemoryChangelog changelog_;
   ManualMonotonicClock clock_;
+  ManualClock wall_;
+  std::string instance_ = "instance-a";
   int ids_ = 0;  // lineages and writers
 };
 
@@ -87,6 +91,36 @@ TEST(ChangelogMarkerTest, EncodesAndRefusesDamage) {
   EXPECT_FALSE(ChangelogMarker::decode(marker.encode() + "x"));
   EXPECT_FALSE(ChangelogMarker::decode(ChangelogMarker{"", 1, "w"}.encode()));
   EXPECT_FALSE(ChangelogMarker::of(ChangelogRecord{StoreFamily::meta, "changelog", std::nullopt}));
+}
+
+TEST(ChangelogMarkerTest, CarriesTheInstanceAndReadsMarkersWrittenWithoutOne) {
+  const ChangelogMarker marker{"abc", 42, "w", "host-1"};
+  EXPECT_EQ(ChangelogMarker::decode(marker.encode())->instance, "host-1");
+  std::string format_1;
+  format_1.push_back('\x01');
+  codec::put_string(format_1, "abc");
+  codec::put_varint(format_1, 42);
+  codec::put_string(format_1, "w");
+  EXPECT_EQ(ChangelogMarker::decode(format_1), (ChangelogMarker{"abc", 42, "w", ""}));
+  EXPECT_FALSE(ChangelogMarker::decode(format_1 + "x"));
+  format_1[0] = '\x03';
+  EXPECT_FALSE(ChangelogMarker::decode(format_1));
+}
+
+TEST(ChangelogPositionTest, EncodesAndRefusesDamage) {
+  const ChangelogPosition position{ChangelogMarker{"L", 3, "w", "i"}, ChangelogOffset{120, at(7000)}};
+  EXPECT_EQ(ChangelogPosition::decode(position.encode()), position);
+  EXPECT_FALSE(ChangelogPosition::decode(position.encode() + "x"));
+  EXPECT_FALSE(ChangelogPosition::decode(""));
+}
+
+TEST(TailRefusalTest, EachLimitAndItsEdge) {
+  const ChangelogPosition position{ChangelogMarker{"L", 3, "w", "i"}, ChangelogOffset{100, at(0)}};
+  EXPECT_FALSE(tail_refusal(position, ChangelogBounds{100, 100}, at(0)));
+  EXPECT_FALSE(tail_refusal(position, ChangelogBounds{0, 500}, at(0) + kCatchUpWithin));
+  EXPECT_TRUE(tail_refusal(position, ChangelogBounds{101, 500}, at(0)));
+  EXPECT_TRUE(tail_refusal(position, ChangelogBounds{0, 99}, at(0)));
+  EXPECT_TRUE(tail_refusal(position, ChangelogBounds{0, 500}, at(0) + kCatchUpWithin + std::chrono::milliseconds(1)));
 }
 
 TEST(JudgeLocalStateTest, EachVerdict) {
@@ -260,21 +294,179 @@ TEST_F(ChangelogTest, CurrentLocalStateIsUsedAsItIs) {
   EXPECT_EQ(changelog_.records(kPartition).size(), records);
 }
 
-TEST_F(ChangelogTest, BehindLocalStateIsRestored) {
+TEST_F(ChangelogTest, BehindLocalStateWithoutAKnownOffsetIsRestored) {
   auto owner = store_on(0);
   ASSERT_TRUE(prepare(*owner, changelog_).ok());
   ASSERT_TRUE(commit_number(*owner, 1).ok());
   ASSERT_TRUE(owner->flush_changelog().ok());
   auto stale = store_on(1);
   ASSERT_TRUE(prepare(*stale, changelog_).ok());  // a copy at commit 1
+  ASSERT_TRUE(commit_number(*stale, 2).ok());     // ...that committed locally, never acknowledged
   ASSERT_TRUE(commit_number(*owner, 2).ok());
+  ASSERT_TRUE(owner->flush_changelog().ok());
+  ASSERT_TRUE(commit_number(*owner, 3).ok());
   ASSERT_TRUE(owner->flush_changelog().ok());
 
   auto returning = store_on(1);
+  EXPECT_FALSE(returning->load_changelog_position()->has_value());
   auto prepared = prepare(*returning, changelog_);
   ASSERT_TRUE(prepared.ok());
   EXPECT_EQ(prepared->verdict, LocalStateVerdict::behind);
+  EXPECT_FALSE(prepared->caught_up_from.has_value());
   EXPECT_EQ(dump(*returning), dump(*owner));
+}
+
+TEST_F(ChangelogTest, AFlushRecordsWhereTheLocalStateStandsUntilTheNextCommit) {
+  auto owner = store_on(0);
+  ASSERT_TRUE(prepare(*owner, changelog_).ok());
+  ASSERT_TRUE(commit_number(*owner, 1).ok());
+  changelog_.set_now(at(5000));
+  ASSERT_TRUE(owner->flush_changelog().ok());
+  auto position = owner->load_changelog_position();
+  ASSERT_TRUE(position.ok() && position->has_value());
+  EXPECT_EQ((*position)->marker, **owner->load_changelog_marker());
+  EXPECT_EQ((*position)->marker.instance, "instance-a");
+  EXPECT_EQ((*position)->offset, (ChangelogOffset{static_cast<int64_t>(changelog_.records(kPartition).size()), at(5000)}));
+  // The position is not state: a dump (and a seed) leaves it out.
+  for (const auto& record : dump(*owner)) EXPECT_NE(record.key, ChangelogPosition::kKey);
+  ASSERT_TRUE(commit_number(*owner, 2).ok());
+  EXPECT_FALSE(owner->load_changelog_position()->has_value());
+}
+
+// A copy built from the changelog up to commit 2, and the owner gone on to commit 5.
+class TailCatchUpTest : public ChangelogTest {
+ protected:
+  void SetUp() override {
+    owner_ = store_on(0);
+    ASSERT_TRUE(prepare(*owner_, changelog_).ok());
+    for (int n = 1; n <= 2; ++n) ASSERT_TRUE(commit_number(*owner_, n).ok());
+    ASSERT_TRUE(owner_->flush_changelog().ok());
+    auto copy = store_on(1);
+    ASSERT_TRUE(prepare(*copy, changelog_).ok());
+    copy_offset_ = static_cast<int64_t>(changelog_.records(kPartition).size());
+    for (int n = 3; n <= 5; ++n) ASSERT_TRUE(commit_number(*owner_, n).ok());
+    StateBatch purge;  // a tombstone in the tail for a case the copy holds
+    purge.case_deletes = {CaseId{"C-1"}};
+    purge.checkpoint = Checkpoint{at(550), "offset 55", 6};
+    ASSERT_TRUE(owner_->commit(purge).ok());
+    ASSERT_TRUE(owner_->flush_changelog().ok());
+  }
+
+  std::unique_ptr<RocksDbStateStore> owner_;
+  int64_t copy_offset_ = 0;
+};
+
+TEST_F(TailCatchUpTest, ACopyAtAKnownOffsetReadsOnlyTheTailAndEqualsAFullRestore) {
+  auto copy = store_on(1);
+  ASSERT_TRUE(copy->load_changelog_position()->has_value());
+  EXPECT_EQ((*copy->load_changelog_position())->offset.next, copy_offset_);
+  auto caught_up = prepare(*copy, changelog_);
+  ASSERT_TRUE(caught_up.ok()) << caught_up.error().message;
+  EXPECT_EQ(caught_up->verdict, LocalStateVerdict::tail_behind);
+  EXPECT_EQ(caught_up->caught_up_from, copy_offset_);
+  EXPECT_EQ(caught_up->records, changelog_.records(kPartition).size() - static_cast<size_t>(copy_offset_));
+  EXPECT_NE(caught_up->describe().find("caught up " + std::to_string(caught_up->records) + " records from offset " +
+                                       std::to_string(copy_offset_)),
+            std::string::npos)
+      << caught_up->describe();
+  // The tail's tombstone deleted the case and its alert index entry.
+  EXPECT_FALSE(copy->load_case(CaseId{"C-1"})->has_value());
+  EXPECT_FALSE(copy->read_record(StoreFamily::alerts, "C-1/r/1/1")->has_value());
+  EXPECT_EQ(dump(*copy), dump(*owner_));
+  // A full restore of the same changelog holds the same bytes.
+  testing::TempDatabase elsewhere("slawatch-changelog-full");
+  RocksDbStateStore full(elsewhere.database, kPartition);
+  auto restored = prepare(full, changelog_);
+  ASSERT_TRUE(restored.ok());
+  EXPECT_EQ(restored->verdict, LocalStateVerdict::missing);
+  EXPECT_EQ(dump(full), dump(*copy));
+  // The caught-up copy knows its new position: the changelog's end.
+  EXPECT_EQ((*copy->load_changelog_position())->offset.next, static_cast<int64_t>(changelog_.records(kPartition).size()));
+}
+
+TEST_F(TailCatchUpTest, CompactionAfterTheOffsetStillCatchesUpToTheSameState) {
+  changelog_.compact(kPartition);
+  auto copy = store_on(1);
+  auto caught_up = prepare(*copy, changelog_);
+  ASSERT_TRUE(caught_up.ok());
+  EXPECT_EQ(caught_up->verdict, LocalStateVerdict::tail_behind);
+  EXPECT_EQ(dump(*copy), dump(*owner_));
+}
+
+TEST_F(TailCatchUpTest, RecordsDeletedBelowTheOffsetMeanAFullRestore) {
+  changelog_.delete_before(kPartition, copy_offset_ + 1);
+  auto copy = store_on(1);
+  auto prepared = prepare(*copy, changelog_);
+  ASSERT_TRUE(prepared.ok());
+  EXPECT_EQ(prepared->verdict, LocalStateVerdict::behind);
+  EXPECT_FALSE(prepared->caught_up_from.has_value());
+  EXPECT_NE(prepared->describe().find("below the log start offset " + std::to_string(copy_offset_ + 1)),
+            std::string::npos)
+      << prepared->describe();
+}
+
+TEST_F(TailCatchUpTest, ALogStartExactlyAtTheOffsetStillCatchesUp) {
+  changelog_.delete_before(kPartition, copy_offset_);
+  auto copy = store_on(1);
+  auto prepared = prepare(*copy, changelog_);
+  ASSERT_TRUE(prepared.ok());
+  EXPECT_EQ(prepared->verdict, LocalStateVerdict::tail_behind);
+  EXPECT_EQ(dump(*copy), dump(*owner_));
+}
+
+TEST_F(TailCatchUpTest, APositionOlderThanTombstonesAreSurelyKeptMeansAFullRestore) {
+  wall_.set(at(0) + kCatchUpWithin + std::chrono::milliseconds(1));
+  auto copy = store_on(1);
+  auto prepared = prepare(*copy, changelog_);
+  ASSERT_TRUE(prepared.ok());
+  EXPECT_EQ(prepared->verdict, LocalStateVerdict::behind);
+  EXPECT_NE(prepared->describe().find("tombstones after it may be compacted away"), std::string::npos);
+  EXPECT_EQ(dump(*copy), dump(*owner_));
+}
+
+TEST_F(TailCatchUpTest, APositionExactlyAtTheAgeLimitCatchesUp) {
+  wall_.set(at(0) + kCatchUpWithin);
+  auto copy = store_on(1);
+  auto prepared = prepare(*copy, changelog_);
+  ASSERT_TRUE(prepared.ok());
+  EXPECT_EQ(prepared->verdict, LocalStateVerdict::tail_behind);
+}
+
+TEST_F(TailCatchUpTest, ATailThatDoesNotContinueTheLocalHistoryMeansAFullRestore) {
+  // A stale writer's commit 1 lands after the copy's offset, then the owner goes on.
+  ASSERT_TRUE(changelog_.append(kPartition, {ChangelogRecord{StoreFamily::cases, "C-zombie", "stale"},
+                                             ChangelogMarker{(*store_on(1)->load_changelog_marker())->lineage, 1,
+                                                             "zombie"}.record()}).ok());
+  ASSERT_TRUE(changelog_.wait_acknowledged(kPartition).ok());
+  ASSERT_TRUE(commit_number(*owner_, 6).ok());
+  ASSERT_TRUE(owner_->flush_changelog().ok());
+  auto copy = store_on(1);
+  auto prepared = prepare(*copy, changelog_);
+  ASSERT_TRUE(prepared.ok());
+  EXPECT_EQ(prepared->verdict, LocalStateVerdict::behind);
+  EXPECT_NE(prepared->full_restore_reason.find("does not continue the local history"), std::string::npos);
+  testing::TempDatabase elsewhere("slawatch-changelog-full");
+  RocksDbStateStore full(elsewhere.database, kPartition);
+  ASSERT_TRUE(prepare(full, changelog_).ok());
+  EXPECT_EQ(dump(*copy), dump(full));
+}
+
+TEST_F(TailCatchUpTest, AnUnfinishedTailIsCaughtUpToItsLastWholeBatchAndSetBack) {
+  const auto at_commit_6 = dump(*owner_);
+  ASSERT_TRUE(commit_number(*owner_, 7).ok());
+  ASSERT_TRUE(owner_->flush_changelog().ok());
+  changelog_.truncate_tail(kPartition, 3);  // commit 7's writer died mid-batch
+  auto copy = store_on(1);
+  auto prepared = prepare(*copy, changelog_);
+  ASSERT_TRUE(prepared.ok()) << prepared.error().message;
+  EXPECT_EQ(prepared->verdict, LocalStateVerdict::tail_behind);
+  EXPECT_GT(prepared->repaired, 0u);
+  auto state = dump(*copy);
+  auto expected = at_commit_6;
+  for (auto* records : {&state, &expected}) {
+    std::erase_if(*records, [](const ChangelogRecord& r) { return ChangelogMarker::of(r).has_value(); });
+  }
+  EXPECT_EQ(state, expected);
 }
 
 TEST_F(ChangelogTest, AheadLocalStateIsDiscarded) {
@@ -290,6 +482,8 @@ TEST_F(ChangelogTest, AheadLocalStateIsDiscarded) {
   changelog_.set_broker_up(true);
 
   auto restarted = store_on(0);
+  // The position recorded at commit 1 does not vouch for commit 2.
+  EXPECT_FALSE(restarted->load_changelog_position()->has_value());
   auto prepared = prepare(*restarted, changelog_);
   ASSERT_TRUE(prepared.ok());
   EXPECT_EQ(prepared->verdict, LocalStateVerdict::ahead);

@@ -27,6 +27,17 @@ TEST(OwnedPartitions, NoneUntilAssignedThenFollowsAssignmentsAndRevocations) {
   EXPECT_EQ(owned.list(), (std::vector<uint16_t>{2}));
 }
 
+TEST(OwnedPartitions, RemembersTheLastKnownOwnerOfEachPartitionUntilForgotten) {
+  OwnedPartitions owned;
+  EXPECT_FALSE(owned.last_known_owner(3).has_value());
+  owned.learn_owner(3, "node-a");
+  owned.learn_owner(3, "node-b");
+  EXPECT_EQ(owned.last_known_owner(3), "node-b");
+  EXPECT_FALSE(owned.last_known_owner(4).has_value());
+  owned.learn_owner(3, "");
+  EXPECT_FALSE(owned.last_known_owner(3).has_value());
+}
+
 TEST(OwnedPartitions, FileInputOwnsEveryPartitionAndListsNone) {
   OwnedPartitions owned(OwnedPartitions::Initially::everything);
   EXPECT_TRUE(owned.owns_everything());
