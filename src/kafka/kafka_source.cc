@@ -63,9 +63,9 @@ struct KafkaSource::Callbacks : RdKafka::RebalanceCb, RdKafka::EventCb {
   }
 
   void event_cb(RdKafka::Event& event) override {
-    if (event.type() == RdKafka::Event::EVENT_ERROR && on_error) {
-      on_error("kafka consumer: " + RdKafka::err2str(event.err()) + ": " + event.str(), event.fatal());
-    }
+    if (event.type() != RdKafka::Event::EVENT_ERROR) return;
+    if (event.fatal() || event.err() == RdKafka::ERR__FATAL) fatal = true;
+    if (on_error) on_error("kafka consumer: " + RdKafka::err2str(event.err()) + ": " + event.str(), event.fatal());
   }
 
   PartitionListener& listener;
@@ -73,6 +73,7 @@ struct KafkaSource::Callbacks : RdKafka::RebalanceCb, RdKafka::EventCb {
   std::set<int32_t> assigned;
   std::map<int32_t, int64_t> queried_end;  // end offsets asked of the broker (ask_unknown_end_offsets)
   std::optional<Error> failure;
+  bool fatal = false;  // the consumer is unusable (fenced): poll() replaces it
 };
 
 Result<std::unique_ptr<KafkaSource>> KafkaSource::create(const KafkaConfig& config, PartitionListener& listener,
@@ -81,6 +82,7 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::create(const KafkaConfig& conf
   if (!conf.ok()) return conf.error();
   std::unique_ptr<KafkaSource> source(new KafkaSource());
   source->topic_ = config.events_topic;
+  source->instance_id_ = config.instance_id;
   source->max_record_bytes_ = max_record_bytes;
   source->callbacks_ = std::make_unique<Callbacks>(listener, std::move(on_error));
   std::string reason;
@@ -90,12 +92,50 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::create(const KafkaConfig& conf
           RdKafka::Conf::CONF_OK) {
     return make_error("kafka consumer: " + reason);
   }
-  source->consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), reason));
-  if (!source->consumer_) return make_error("kafka consumer: " + reason);
-  if (auto err = source->consumer_->subscribe({config.events_topic}); err != RdKafka::ERR_NO_ERROR) {
-    return make_error("subscribing to " + config.events_topic + ": " + RdKafka::err2str(err));
-  }
+  source->conf_ = std::move(conf).value();
+  if (auto s = source->connect(); !s.ok()) return s.error();
   return source;
+}
+
+Status KafkaSource::connect() {
+  std::string reason;
+  consumer_.reset(RdKafka::KafkaConsumer::create(conf_.get(), reason));  // copies the configuration
+  if (!consumer_) return make_error("kafka consumer: " + reason);
+  if (auto err = consumer_->subscribe({topic_}); err != RdKafka::ERR_NO_ERROR) {
+    return make_error("subscribing to " + topic_ + ": " + RdKafka::err2str(err));
+  }
+  return ok_status();
+}
+
+// librdkafka 2.0.2 can fence a static member by itself: after a broker
+// restart it may rejoin under a new member id while its old one still
+// heartbeats, and the broker fences the old one (confluent-kafka-go #494).
+// The consumer is then unusable, and a monitor left with no partitions would
+// miss every breach while looking alive. A new consumer with the same
+// instance id takes the membership back. A second fencing soon after means
+// another process runs with this instance id: two monitors would fence each
+// other forever, so that is an error naming the id.
+Status KafkaSource::rejoin_after_fencing() {
+  std::string reason;
+  consumer_->fatal_error(reason);
+  const auto now = std::chrono::steady_clock::now();
+  if (last_rejoin_ && now - *last_rejoin_ < kRefencedWithin) {
+    return make_error("kafka consumer fenced again " +
+                      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - *last_rejoin_).count()) +
+                      " s after rejoining (" + reason + "): another instance runs with group.instance.id '" +
+                      instance_id_ + "'; give each instance its own kafka.instance_id");
+  }
+  last_rejoin_ = now;
+  if (callbacks_->on_error) {
+    callbacks_->on_error("kafka consumer fenced (" + reason + "): rejoining the group as '" + instance_id_ +
+                             "' with a new consumer", false);
+  }
+  consumer_->close();  // revokes what is still assigned through the listener
+  callbacks_->fatal = false;
+  callbacks_->assigned.clear();
+  callbacks_->queried_end.clear();
+  ++rejoins_;
+  return connect();
 }
 
 KafkaSource::~KafkaSource() { close(); }
@@ -108,6 +148,11 @@ Status KafkaSource::poll(std::vector<ConsumedRecord>& out, size_t max, Duration 
     const int timeout = out.empty() ? static_cast<int>(std::max<int64_t>(0, left.count())) : 0;
     std::unique_ptr<RdKafka::Message> message(consumer_->consume(timeout));
     if (callbacks_->failure) return *callbacks_->failure;
+    // Fencing arrives as an error event or as a consumed message's error.
+    if (callbacks_->fatal || message->err() == RdKafka::ERR__FATAL) {
+      out.clear();  // fetched by the fenced member: the new one reads them again from the state's offsets
+      return rejoin_after_fencing();
+    }
     if (message->err() == RdKafka::ERR__TIMED_OUT) break;
     if (message->err() != RdKafka::ERR_NO_ERROR) {
       if (callbacks_->on_error) callbacks_->on_error("kafka consumer: " + message->errstr(), false);

@@ -4,6 +4,7 @@
 // RocksDB with the state they produced), so the consumer asks its
 // PartitionListener on every assignment and seeks there.
 // Threading: the monitor thread only; rebalance callbacks run inside poll().
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "kafka/kafka_sink.h"
 
 namespace RdKafka {
+class Conf;
 class KafkaConsumer;
 }
 
@@ -57,7 +59,9 @@ class KafkaSource {
   KafkaSource& operator=(const KafkaSource&) = delete;
 
   // Appends up to `max` records, waiting at most `wait` for the first one.
-  // An error here is fatal (a listener failure); broker trouble is not an error.
+  // An error here is fatal (a listener failure, or fenced twice within
+  // kRefencedWithin: a duplicate instance id); broker trouble is not an error,
+  // and neither is one fencing (the consumer is replaced, see kafka_source.cc).
   Status poll(std::vector<ConsumedRecord>& out, size_t max, Duration wait);
   // Commits next-offsets to Kafka, asynchronously and only for visibility (lag
   // in standard tools): the offsets that count are in the state.
@@ -77,10 +81,20 @@ class KafkaSource {
   // most `timeout`); nullopt when the broker did not answer.
   std::optional<int> topic_partition_count(Duration timeout) const;
 
+  // Times the consumer was replaced after being fenced (see kafka_source.cc).
+  size_t rejoins() const { return rejoins_; }
+  static constexpr auto kRefencedWithin = std::chrono::seconds(60);
+
  private:
   struct Callbacks;
   KafkaSource() = default;
+  Status connect();
+  Status rejoin_after_fencing();
   std::string topic_;
+  std::string instance_id_;
+  std::unique_ptr<RdKafka::Conf> conf_;
+  std::optional<std::chrono::steady_clock::time_point> last_rejoin_;
+  size_t rejoins_ = 0;
   size_t max_record_bytes_ = kDefaultMaxRecordBytes;
   std::unique_ptr<Callbacks> callbacks_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;

@@ -16,6 +16,15 @@ default), so any wait for an expired session shows as a failure.
                   B owns all three partitions within 10 s (not 45) and the
                   alerts topic stands where a replay stands.
 
+  duplicate_id    A and B are started with the same kafka.instance_id (a
+                  configuration mistake): each fences the other. A fenced
+                  instance replaces its consumer once and rejoins (librdkafka
+                  can fence a static member by itself after a broker restart);
+                  fenced again within a minute, it stops with an error naming
+                  the duplicate id. Exactly one exits that way, and the other
+                  still owns every partition and brings the alerts topic to
+                  where a replay stands.
+
 Measured times are printed. Wall-clock waits are bounded polls, never fixed sleeps.
 
 usage: failover.py SLAWATCH RULES_DIR KAFKA_SCRIPT [SCENARIO...]
@@ -219,7 +228,44 @@ def handover(slawatch, rules, kafka, work):
           f"B got A's partitions {handed_over:.1f}s after A's clean stop (limit {HANDOVER_LIMIT_SECONDS}s)")
 
 
-SCENARIOS = {"static_restart": static_restart, "handover": handover}
+def duplicate_id(slawatch, rules, kafka, work):
+    s = Scenario("duplicate", slawatch, rules, kafka, work, cases=200, seed=23)
+    standing, _, _ = s.expected()
+    a, b = Instance(s, "a"), Instance(s, "b")
+    for instance in (a, b):
+        with open(instance.config, encoding="utf-8") as f:
+            text = f.read()
+        with open(instance.config, "w", encoding="utf-8") as f:
+            f.write(text.replace("kafka:\n", "kafka:\n  instance_id: same-id\n", 1))
+    a.start()
+    s.produce()
+    wait_until(lambda: a.owned() == PARTITIONS, "A owns every partition", instances=[a])
+    b.start()
+    started = time.monotonic()
+    deadline = started + WAIT_SECONDS
+    while time.monotonic() < deadline and a.process.poll() is None and b.process.poll() is None:
+        time.sleep(0.1)
+    stopped = [i for i in (a, b) if i.process.poll() is not None]
+    check(len(stopped) == 1, f"{len(stopped)} of the two instances sharing an instance id stopped within "
+                             f"{WAIT_SECONDS}s (expected one):\n--- a:\n{a.log_tail()}\n--- b:\n{b.log_tail()}")
+    loser = stopped[0]
+    winner = b if loser is a else a
+    took = time.monotonic() - started
+    check(loser.process.returncode != 0, f"{loser.name} stopped with code 0 after being fenced twice")
+    check("another instance runs with group.instance.id 'same-id'" in loser.log(),
+          f"{loser.name}'s log does not name the duplicate id:\n{loser.log_tail()}")
+    check("rejoining the group as 'same-id'" in a.log() + b.log(),
+          f"no instance rejoined after its first fencing:\n--- a:\n{a.log_tail()}\n--- b:\n{b.log_tail()}")
+    loser.process = None
+    since = 0
+    wait_until(lambda: winner.owned(since) == PARTITIONS, f"{winner.name} owns every partition", instances=[winner])
+    wait_until(lambda: standing_now(s) == standing, "alerts topic with one instance left", instances=[winner])
+    winner.stop(signal.SIGTERM, 0)
+    print(f"duplicate_id: {loser.name} stopped {took:.1f}s after B started, naming the duplicate id; "
+          f"{winner.name} kept every partition; {len(standing)} standing alerts as in replay")
+
+
+SCENARIOS = {"static_restart": static_restart, "handover": handover, "duplicate_id": duplicate_id}
 
 
 def test(argv):
