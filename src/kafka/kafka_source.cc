@@ -130,7 +130,10 @@ Status KafkaSource::rejoin_after_fencing() {
     callbacks_->on_error("kafka consumer fenced (" + reason + "): rejoining the group as '" + instance_id_ +
                              "' with a new consumer", false);
   }
-  consumer_->close();  // revokes what is still assigned through the listener
+  consumer_->close();  // revokes what is still assigned through the listener...
+  // ...which a fenced consumer may skip: the new consumer's assignment must
+  // find every partition let go.
+  for (const int32_t partition : std::set<int32_t>(callbacks_->assigned)) callbacks_->listener.on_partition_revoked(partition);
   callbacks_->fatal = false;
   callbacks_->assigned.clear();
   callbacks_->queried_end.clear();
