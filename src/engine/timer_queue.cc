@@ -1,5 +1,7 @@
 #include "engine/timer_queue.h"
 
+#include <algorithm>
+
 namespace slawatch {
 
 TimerQueue::TimerQueue(StateStore& store, size_t head_limit)
@@ -46,12 +48,12 @@ Status TimerQueue::refill() {
   const auto& keys = scanned.value();
   const Instant new_horizon = keys.size() < head_limit_ ? kMaxInstant : keys.back().due;
   head_.insert(keys.begin(), keys.end());
-  for (auto it = overlay_.lower_bound(TimerKey{horizon_ + Duration{1}, CaseId{}});
-       it != overlay_.end() && it->first.due <= new_horizon; ++it) {
-    if (it->second) {
-      head_.insert(it->first);
+  for (const auto& [key, present] : overlay_) {
+    if (key.due <= horizon_ || key.due > new_horizon) continue;
+    if (present) {
+      head_.insert(key);
     } else {
-      head_.erase(it->first);
+      head_.erase(key);
     }
   }
   horizon_ = new_horizon;
@@ -68,10 +70,16 @@ void TimerQueue::shrink_head() {
 }
 
 void TimerQueue::flush_into(StateBatch& batch) {
+  const size_t puts_before = batch.timer_puts.size();
+  const size_t deletes_before = batch.timer_deletes.size();
   for (auto& [key, present] : overlay_) {
     (present ? batch.timer_puts : batch.timer_deletes).push_back(key);
   }
   overlay_.clear();
+  // In key order, as the store's own order: RocksDB inserts neighbouring keys
+  // into its memtable cheaply, and the batch does not depend on hashing.
+  std::sort(batch.timer_puts.begin() + static_cast<std::ptrdiff_t>(puts_before), batch.timer_puts.end());
+  std::sort(batch.timer_deletes.begin() + static_cast<std::ptrdiff_t>(deletes_before), batch.timer_deletes.end());
 }
 
 }  // namespace slawatch

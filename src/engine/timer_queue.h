@@ -5,9 +5,9 @@
 // thousand. Refilling seeks just past the horizon, so timers already taken
 // off the head (tombstones in RocksDB) are never scanned again.
 // Used from the engine's thread only.
-#include <map>
 #include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "state/store.h"
 
@@ -39,7 +39,15 @@ class TimerQueue {
   size_t head_limit_;
   std::set<TimerKey> head_;
   Instant horizon_ = kMinInstant;     // every timer with due <= horizon_ is in head_
-  std::map<TimerKey, bool> overlay_;  // uncommitted net changes: true = put, false = delete
+  struct KeyHash {
+    size_t operator()(const TimerKey& key) const noexcept {
+      return std::hash<CaseId>{}(key.case_id) ^ static_cast<size_t>(to_millis(key.due)) * 0x9e3779b97f4a7c15ULL;
+    }
+  };
+  // Uncommitted net changes: true = put, false = delete. Hashed, not ordered:
+  // every event cancels and schedules a key here, while ordered walks (a
+  // refill, a flush) come once per few thousand timers or once per batch.
+  std::unordered_map<TimerKey, bool, KeyHash> overlay_;
 };
 
 }  // namespace slawatch
