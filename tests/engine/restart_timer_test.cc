@@ -64,6 +64,26 @@ TEST(TimerQueue, ScheduleCancelAndRescheduleWithinOneBatchNetOut) {
   EXPECT_EQ(store.timer_count(), 0u);
 }
 
+// The overlay is hashed; the batch still gets its keys in (due, case) order.
+TEST(TimerQueue, FlushHandsTheBatchItsKeysInKeyOrder) {
+  MemoryStateStore store;
+  commit_timers(store, {key(3, "gone-1"), key(1, "gone-2"), key(3, "gone-0")});
+  TimerQueue queue(store, 8);
+  for (const auto& [due, id] : std::vector<std::pair<int, std::string>>{
+           {9, "c"}, {2, "z"}, {9, "a"}, {5, "m"}, {2, "b"}, {40, "k"}, {9, "b"}}) {
+    queue.schedule(key(due, id));
+  }
+  queue.cancel(key(3, "gone-1"));
+  queue.cancel(key(1, "gone-2"));
+  queue.cancel(key(3, "gone-0"));
+
+  StateBatch batch;
+  queue.flush_into(batch);
+  EXPECT_EQ(batch.timer_puts, (std::vector<TimerKey>{key(2, "b"), key(2, "z"), key(5, "m"), key(9, "a"), key(9, "b"),
+                                                     key(9, "c"), key(40, "k")}));
+  EXPECT_EQ(batch.timer_deletes, (std::vector<TimerKey>{key(1, "gone-2"), key(3, "gone-0"), key(3, "gone-1")}));
+}
+
 TEST(TimerQueue, CancellingACommittedTimerAndSchedulingItAgainKeepsIt) {
   MemoryStateStore store;
   commit_timers(store, {key(10, "a")});
