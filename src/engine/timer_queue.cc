@@ -5,7 +5,7 @@
 namespace slawatch {
 
 TimerQueue::TimerQueue(StateStore& store, size_t head_limit)
-    : store_(store), head_limit_(head_limit < 1 ? 1 : head_limit) {}
+    : store_(store), head_limit_(head_limit < 1 ? 1 : head_limit), shrink_above_(2 * head_limit_) {}
 
 void TimerQueue::schedule(const TimerKey& key) {
   auto it = overlay_.find(key);
@@ -16,7 +16,7 @@ void TimerQueue::schedule(const TimerKey& key) {
   }
   if (key.due <= horizon_) {
     head_.insert(key);
-    if (head_.size() > 2 * head_limit_) shrink_head();
+    maybe_shrink_head();
   }
 }
 
@@ -57,7 +57,8 @@ Status TimerQueue::refill() {
     }
   }
   horizon_ = new_horizon;
-  if (head_.size() > 2 * head_limit_) shrink_head();
+  shrink_above_ = 2 * head_limit_;  // the head was empty: no tie from an earlier shrink is left
+  maybe_shrink_head();
   return ok_status();
 }
 
@@ -67,6 +68,7 @@ void TimerQueue::shrink_head() {
   horizon_ = boundary->due;
   auto first_after = head_.lower_bound(TimerKey{horizon_ + Duration{1}, CaseId{}});
   head_.erase(first_after, head_.end());
+  shrink_above_ = 2 * std::max(head_limit_, head_.size());
 }
 
 void TimerQueue::flush_into(StateBatch& batch) {

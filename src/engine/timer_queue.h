@@ -33,12 +33,20 @@ class TimerQueue {
 
  private:
   Status refill();
+  void maybe_shrink_head() {
+    if (head_.size() > shrink_above_) shrink_head();
+  }
   void shrink_head();
 
   StateStore& store_;
   size_t head_limit_;
   std::set<TimerKey> head_;
   Instant horizon_ = kMinInstant;     // every timer with due <= horizon_ is in head_
+  // The head is shrunk when it grows past this: twice the limit, or twice what
+  // the last shrink left when timers sharing the boundary's due time kept it
+  // larger (a working calendar makes thousands of cases due at one 08:00), so
+  // a shrink that cannot cut below the tie is not walked again per schedule.
+  size_t shrink_above_;
   struct KeyHash {
     size_t operator()(const TimerKey& key) const noexcept {
       return std::hash<CaseId>{}(key.case_id) ^ static_cast<size_t>(to_millis(key.due)) * 0x9e3779b97f4a7c15ULL;

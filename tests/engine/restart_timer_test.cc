@@ -121,6 +121,28 @@ TEST(TimerQueue, TinyHeadRefillsFromTheStoreAndTheOverlayInOrder) {
   EXPECT_EQ(store.timer_count(), 0u);
 }
 
+// A shrink cannot cut a tie at its boundary; the head then keeps the tie (it
+// is not walked again on every schedule) and still pops everything in order.
+TEST(TimerQueue, AHeadHeldUpByATieStillTakesEarlierTimersAndPopsInOrder) {
+  MemoryStateStore store;
+  std::vector<TimerKey> committed = {key(1, "first")};
+  std::vector<TimerKey> expected = {key(1, "first")};
+  for (int n = 0; n < 50; ++n) committed.push_back(key(5, "tie-" + std::to_string(100 + n)));
+  commit_timers(store, committed);
+  TimerQueue queue(store, 2);
+  EXPECT_EQ(drain(queue, kT0), std::vector<TimerKey>{});  // loads the head: 1 and the whole tie at 5
+  EXPECT_EQ(queue.head_size(), 51u);
+  queue.schedule(key(4, "later-b"));  // behind the horizon (5): into the head
+  queue.schedule(key(3, "later-a"));
+  queue.schedule(key(6, "past"));     // past it: left to the next refill
+  EXPECT_EQ(queue.head_size(), 53u);
+  expected.push_back(key(3, "later-a"));
+  expected.push_back(key(4, "later-b"));
+  for (int n = 0; n < 50; ++n) expected.push_back(key(5, "tie-" + std::to_string(100 + n)));
+  expected.push_back(key(6, "past"));
+  EXPECT_EQ(drain(queue, kT0 + minutes{60}), expected);
+}
+
 TEST(TimerQueue, ManyTimersSharingOneDueTimeAreAllKept) {
   MemoryStateStore store;
   std::vector<TimerKey> same;
