@@ -10,7 +10,10 @@ Engine::Engine(std::shared_ptr<const RuleSet> rules, StateStore& store, EngineOp
     : rules_(std::move(rules)),
       store_(store),
       options_(options),
-      timers_(store, options.timer_head_limit) {}
+      timers_(store, options.timer_head_limit) {
+  // Grown once to its working size rather than rehashed on the way there.
+  cache_.reserve(options_.case_cache_records);
+}
 
 Status Engine::open() {
   auto checkpoint = store_.load_checkpoint();

@@ -1,9 +1,11 @@
 #include "engine/timer_queue.h"
 
+#include <algorithm>
+
 namespace slawatch {
 
 TimerQueue::TimerQueue(StateStore& store, size_t head_limit)
-    : store_(store), head_limit_(head_limit < 1 ? 1 : head_limit) {}
+    : store_(store), head_limit_(head_limit < 1 ? 1 : head_limit), shrink_above_(2 * head_limit_) {}
 
 void TimerQueue::schedule(const TimerKey& key) {
   auto it = overlay_.find(key);
@@ -14,7 +16,7 @@ void TimerQueue::schedule(const TimerKey& key) {
   }
   if (key.due <= horizon_) {
     head_.insert(key);
-    if (head_.size() > 2 * head_limit_) shrink_head();
+    maybe_shrink_head();
   }
 }
 
@@ -46,16 +48,17 @@ Status TimerQueue::refill() {
   const auto& keys = scanned.value();
   const Instant new_horizon = keys.size() < head_limit_ ? kMaxInstant : keys.back().due;
   head_.insert(keys.begin(), keys.end());
-  for (auto it = overlay_.lower_bound(TimerKey{horizon_ + Duration{1}, CaseId{}});
-       it != overlay_.end() && it->first.due <= new_horizon; ++it) {
-    if (it->second) {
-      head_.insert(it->first);
+  for (const auto& [key, present] : overlay_) {
+    if (key.due <= horizon_ || key.due > new_horizon) continue;
+    if (present) {
+      head_.insert(key);
     } else {
-      head_.erase(it->first);
+      head_.erase(key);
     }
   }
   horizon_ = new_horizon;
-  if (head_.size() > 2 * head_limit_) shrink_head();
+  shrink_above_ = 2 * head_limit_;  // the head was empty: no tie from an earlier shrink is left
+  maybe_shrink_head();
   return ok_status();
 }
 
@@ -65,13 +68,20 @@ void TimerQueue::shrink_head() {
   horizon_ = boundary->due;
   auto first_after = head_.lower_bound(TimerKey{horizon_ + Duration{1}, CaseId{}});
   head_.erase(first_after, head_.end());
+  shrink_above_ = 2 * std::max(head_limit_, head_.size());
 }
 
 void TimerQueue::flush_into(StateBatch& batch) {
+  const size_t puts_before = batch.timer_puts.size();
+  const size_t deletes_before = batch.timer_deletes.size();
   for (auto& [key, present] : overlay_) {
     (present ? batch.timer_puts : batch.timer_deletes).push_back(key);
   }
   overlay_.clear();
+  // In key order, as the store's own order: RocksDB inserts neighbouring keys
+  // into its memtable cheaply, and the batch does not depend on hashing.
+  std::sort(batch.timer_puts.begin() + static_cast<std::ptrdiff_t>(puts_before), batch.timer_puts.end());
+  std::sort(batch.timer_deletes.begin() + static_cast<std::ptrdiff_t>(deletes_before), batch.timer_deletes.end());
 }
 
 }  // namespace slawatch

@@ -5,9 +5,9 @@
 // thousand. Refilling seeks just past the horizon, so timers already taken
 // off the head (tombstones in RocksDB) are never scanned again.
 // Used from the engine's thread only.
-#include <map>
 #include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "state/store.h"
 
@@ -33,13 +33,29 @@ class TimerQueue {
 
  private:
   Status refill();
+  void maybe_shrink_head() {
+    if (head_.size() > shrink_above_) shrink_head();
+  }
   void shrink_head();
 
   StateStore& store_;
   size_t head_limit_;
   std::set<TimerKey> head_;
   Instant horizon_ = kMinInstant;     // every timer with due <= horizon_ is in head_
-  std::map<TimerKey, bool> overlay_;  // uncommitted net changes: true = put, false = delete
+  // The head is shrunk when it grows past this: twice the limit, or twice what
+  // the last shrink left when timers sharing the boundary's due time kept it
+  // larger (a working calendar makes thousands of cases due at one 08:00), so
+  // a shrink that cannot cut below the tie is not walked again per schedule.
+  size_t shrink_above_;
+  struct KeyHash {
+    size_t operator()(const TimerKey& key) const noexcept {
+      return std::hash<CaseId>{}(key.case_id) ^ static_cast<size_t>(to_millis(key.due)) * 0x9e3779b97f4a7c15ULL;
+    }
+  };
+  // Uncommitted net changes: true = put, false = delete. Hashed, not ordered:
+  // every event cancels and schedules a key here, while ordered walks (a
+  // refill, a flush) come once per few thousand timers or once per batch.
+  std::unordered_map<TimerKey, bool, KeyHash> overlay_;
 };
 
 }  // namespace slawatch

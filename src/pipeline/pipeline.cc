@@ -241,19 +241,21 @@ Status Pipeline::commit_if_due(const std::string& source_position, bool force) {
   batch.outbox_puts = outbox_;
   batch.alert_index = std::move(alert_index_);
   alert_index_.clear();
-  batch.tallies = std::move(tallies_);
-  tallies_.clear();
+  for (const auto& [name, delta] : tallies_) {
+    if (delta != 0) batch.tallies.emplace(name, delta);
+  }
   const size_t deletions = delivered_.size();
   batch.outbox_deletes = std::move(delivered_);
   delivered_.clear();
   batch.checkpoint = Checkpoint{engine_.clock(), source_position, next_outbox_seq_, engine_.rules().version};
   if (auto s = store_.commit(batch); !s.ok()) {
     alert_index_ = std::move(batch.alert_index);  // kept for the next attempt, like the outbox
-    tallies_ = std::move(batch.tallies);
+    delivered_ = std::move(batch.outbox_deletes);  // else a restart would deliver them again
     return s;
   }
   ++counters_.commits;
   uncommitted_records_ = 0;
+  tallies_.clear();
   // Committed: now the output may leave. If we crash before the next commit
   // deletes these entries, recover() delivers them again (same ids).
   std::move(outbox_.begin(), outbox_.end(), std::back_inserter(undelivered_));

@@ -16,6 +16,7 @@
 #include "engine/engine.h"
 #include "intake/cloudevent.h"
 #include "io/io.h"
+#include "pipeline/state_tallies.h"
 #include "roster/roster.h"
 #include "state/store.h"
 
@@ -217,7 +218,7 @@ class Pipeline {
   size_t uncommitted_records_ = 0;
   std::vector<OutboxEntry> outbox_;            // produced in this batch, not committed yet
   std::vector<AlertIndexEntry> alert_index_;   // this batch's alert events, for the case API
-  Tallies tallies_;                            // this batch's changes to the committed tallies
+  TallyDeltas tallies_;                        // this batch's changes to the committed tallies
   std::vector<CycleOutcome> cycle_outcomes_;   // scratch
   std::vector<OutboxEntry> undelivered_;       // committed, waiting for (re)delivery
   std::vector<uint64_t> delivered_;            // to delete from the outbox in the next commit

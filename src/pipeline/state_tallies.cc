@@ -56,13 +56,15 @@ size_t cycle_elapsed_bucket(Duration elapsed) {
                              kCycleElapsedBuckets.begin());
 }
 
-void tally_alert(const Alert& alert, Tallies& deltas) {
+template <class Deltas>
+void tally_alert(const Alert& alert, Deltas& deltas) {
   if (alert.kind == AlertKind::retracted && alert.was_resolved) return;  // its resolution counted it out
   TallyKey key{TallyKey::Kind::overdue_alerts, alert.rule.str(), alert.stage, alert.department};
   deltas[encode_tally_key(key)] += alert.kind == AlertKind::fired ? 1 : -1;
 }
 
-void tally_cycle(const CycleOutcome& outcome, Tallies& deltas) {
+template <class Deltas>
+void tally_cycle(const CycleOutcome& outcome, Deltas& deltas) {
   const CycleMark& cycle = outcome.cycle;
   const int64_t sign = outcome.withdrawn ? -1 : 1;
   TallyKey key{TallyKey::Kind::open_cycles, cycle.rule.str(), {}, cycle.department};
@@ -79,5 +81,10 @@ void tally_cycle(const CycleOutcome& outcome, Tallies& deltas) {
   key.bucket = cycle_elapsed_bucket(cycle.elapsed);
   deltas[encode_tally_key(key)] += sign;
 }
+
+template void tally_alert(const Alert&, Tallies&);
+template void tally_alert(const Alert&, TallyDeltas&);
+template void tally_cycle(const CycleOutcome&, Tallies&);
+template void tally_cycle(const CycleOutcome&, TallyDeltas&);
 
 }  // namespace slawatch

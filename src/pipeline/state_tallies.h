@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "engine/reconcile.h"
 #include "model/alert.h"
@@ -50,7 +51,14 @@ std::optional<TallyKey> decode_tally_key(std::string_view name);
 // The bucket index of an elapsed time: the first bound at or above it.
 size_t cycle_elapsed_bucket(Duration elapsed);
 
-void tally_alert(const Alert& alert, Tallies& deltas);
-void tally_cycle(const CycleOutcome& outcome, Tallies& deltas);
+// A batch's changes to the tallies while it is built: hashed, since every
+// alert and every cycle report adds to one; ordered (Tallies) only at commit.
+using TallyDeltas = std::unordered_map<std::string, int64_t>;
+
+// For Tallies and TallyDeltas.
+template <class Deltas>
+void tally_alert(const Alert& alert, Deltas& deltas);
+template <class Deltas>
+void tally_cycle(const CycleOutcome& outcome, Deltas& deltas);
 
 }  // namespace slawatch

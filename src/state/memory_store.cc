@@ -1,5 +1,7 @@
 #include "state/store.h"
 
+#include <algorithm>
+
 namespace slawatch {
 
 std::string_view to_string(AlertIndexEntry::State state) {
@@ -67,8 +69,12 @@ Status MemoryStateStore::commit(StateBatch& batch) {
 
 Status MemoryStateStore::for_each_case(
     const std::function<bool(const CaseId&, std::string_view)>& fn) {
-  for (const auto& [id, bytes] : cases_) {
-    if (!fn(id, bytes)) break;
+  std::vector<const std::pair<const CaseId, std::string>*> ordered;
+  ordered.reserve(cases_.size());
+  for (const auto& entry : cases_) ordered.push_back(&entry);
+  std::sort(ordered.begin(), ordered.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  for (const auto* entry : ordered) {
+    if (!fn(entry->first, entry->second)) break;
   }
   return ok_status();
 }

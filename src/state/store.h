@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "model/ids.h"
@@ -138,7 +139,8 @@ class MemoryStateStore final : public StateStore {
   size_t commits() const { return commits_; }
 
  private:
-  std::map<CaseId, std::string> cases_;
+  // Hashed: every commit writes each dirty case; only for_each_case wants them in id order.
+  std::unordered_map<CaseId, std::string> cases_;
   std::map<TimerKey, bool> timers_;
   std::map<uint64_t, OutboxEntry> outbox_;
   std::map<std::string, AlertIndexEntry> alert_index_;

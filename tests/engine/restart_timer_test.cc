@@ -64,6 +64,26 @@ TEST(TimerQueue, ScheduleCancelAndRescheduleWithinOneBatchNetOut) {
   EXPECT_EQ(store.timer_count(), 0u);
 }
 
+// The overlay is hashed; the batch still gets its keys in (due, case) order.
+TEST(TimerQueue, FlushHandsTheBatchItsKeysInKeyOrder) {
+  MemoryStateStore store;
+  commit_timers(store, {key(3, "gone-1"), key(1, "gone-2"), key(3, "gone-0")});
+  TimerQueue queue(store, 8);
+  for (const auto& [due, id] : std::vector<std::pair<int, std::string>>{
+           {9, "c"}, {2, "z"}, {9, "a"}, {5, "m"}, {2, "b"}, {40, "k"}, {9, "b"}}) {
+    queue.schedule(key(due, id));
+  }
+  queue.cancel(key(3, "gone-1"));
+  queue.cancel(key(1, "gone-2"));
+  queue.cancel(key(3, "gone-0"));
+
+  StateBatch batch;
+  queue.flush_into(batch);
+  EXPECT_EQ(batch.timer_puts, (std::vector<TimerKey>{key(2, "b"), key(2, "z"), key(5, "m"), key(9, "a"), key(9, "b"),
+                                                     key(9, "c"), key(40, "k")}));
+  EXPECT_EQ(batch.timer_deletes, (std::vector<TimerKey>{key(1, "gone-2"), key(3, "gone-0"), key(3, "gone-1")}));
+}
+
 TEST(TimerQueue, CancellingACommittedTimerAndSchedulingItAgainKeepsIt) {
   MemoryStateStore store;
   commit_timers(store, {key(10, "a")});
@@ -99,6 +119,28 @@ TEST(TimerQueue, TinyHeadRefillsFromTheStoreAndTheOverlayInOrder) {
                                    key(10, "i")}));
   flush_and_commit(queue, store);
   EXPECT_EQ(store.timer_count(), 0u);
+}
+
+// A shrink cannot cut a tie at its boundary; the head then keeps the tie (it
+// is not walked again on every schedule) and still pops everything in order.
+TEST(TimerQueue, AHeadHeldUpByATieStillTakesEarlierTimersAndPopsInOrder) {
+  MemoryStateStore store;
+  std::vector<TimerKey> committed = {key(1, "first")};
+  std::vector<TimerKey> expected = {key(1, "first")};
+  for (int n = 0; n < 50; ++n) committed.push_back(key(5, "tie-" + std::to_string(100 + n)));
+  commit_timers(store, committed);
+  TimerQueue queue(store, 2);
+  EXPECT_EQ(drain(queue, kT0), std::vector<TimerKey>{});  // loads the head: 1 and the whole tie at 5
+  EXPECT_EQ(queue.head_size(), 51u);
+  queue.schedule(key(4, "later-b"));  // behind the horizon (5): into the head
+  queue.schedule(key(3, "later-a"));
+  queue.schedule(key(6, "past"));     // past it: left to the next refill
+  EXPECT_EQ(queue.head_size(), 53u);
+  expected.push_back(key(3, "later-a"));
+  expected.push_back(key(4, "later-b"));
+  for (int n = 0; n < 50; ++n) expected.push_back(key(5, "tie-" + std::to_string(100 + n)));
+  expected.push_back(key(6, "past"));
+  EXPECT_EQ(drain(queue, kT0 + minutes{60}), expected);
 }
 
 TEST(TimerQueue, ManyTimersSharingOneDueTimeAreAllKept) {

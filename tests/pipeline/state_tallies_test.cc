@@ -84,5 +84,31 @@ TEST(StateTallies, AnAlertFiredResolvedThenRetractedLeavesNothingOverdue) {
   EXPECT_EQ(deltas[overdue], -1);
 }
 
+// A batch builds its deltas hashed (TallyDeltas); they must add up to what
+// the ordered Tallies would have held.
+TEST(StateTallies, HashedDeltasAddUpToTheSameTalliesAsOrderedOnes) {
+  Alert alert;
+  alert.kind = AlertKind::fired;
+  alert.rule = RuleId{"first-response"};
+  alert.stage = "breach";
+  alert.department = "roads";
+  Tallies ordered;
+  TallyDeltas hashed;
+  tally_alert(alert, ordered);
+  tally_cycle(CycleOutcome{closed_cycle(minutes{40}, true), false}, ordered);
+  tally_cycle(CycleOutcome{closed_cycle(minutes{40}, true), true}, ordered);
+  tally_cycle(CycleOutcome{closed_cycle(minutes{10}, false), false}, ordered);
+  tally_alert(alert, hashed);
+  tally_cycle(CycleOutcome{closed_cycle(minutes{40}, true), false}, hashed);
+  tally_cycle(CycleOutcome{closed_cycle(minutes{40}, true), true}, hashed);
+  tally_cycle(CycleOutcome{closed_cycle(minutes{10}, false), false}, hashed);
+  Tallies from_ordered;
+  add_tallies(from_ordered, ordered);
+  Tallies from_hashed;
+  add_tallies(from_hashed, Tallies(hashed.begin(), hashed.end()));
+  EXPECT_EQ(from_hashed, from_ordered);
+  EXPECT_EQ(from_hashed.size(), 4u);  // overdue, and the met cycle's three closed_* names
+}
+
 }  // namespace
 }  // namespace slawatch
