@@ -22,8 +22,8 @@ default), so any wait for an expired session shows as a failure.
                   can fence a static member by itself after a broker restart);
                   fenced again within a minute, it stops with an error naming
                   the duplicate id. Exactly one exits that way, and the other
-                  still owns every partition and brings the alerts topic to
-                  where a replay stands.
+                  still owns every partition. (The alerts topic is reported,
+                  not checked: while both ran, both wrote the changelog.)
 
 Measured times are printed. Wall-clock waits are bounded polls, never fixed sleeps.
 
@@ -259,10 +259,15 @@ def duplicate_id(slawatch, rules, kafka, work):
     loser.process = None
     since = 0
     wait_until(lambda: winner.owned(since) == PARTITIONS, f"{winner.name} owns every partition", instances=[winner])
-    wait_until(lambda: standing_now(s) == standing, "alerts topic with one instance left", instances=[winner])
+    # While both ran, both wrote the partitions' changelog (there is no transactional fencing), so the
+    # survivor's state may mix the two: the standing alerts are reported, not required to match.
+    time.sleep(2)  # not a correctness wait: lets the survivor settle before the alerts topic is read
+    winner.alive("after the duplicate stopped")
+    now = standing_now(s)
     winner.stop(signal.SIGTERM, 0)
     print(f"duplicate_id: {loser.name} stopped {took:.1f}s after B started, naming the duplicate id; "
-          f"{winner.name} kept every partition; {len(standing)} standing alerts as in replay")
+          f"{winner.name} kept every partition; standing alerts {'equal' if now == standing else 'differ from'} "
+          f"the replay's ({len(standing - now)} missing, {len(now - standing)} not expected)")
 
 
 SCENARIOS = {"static_restart": static_restart, "handover": handover, "duplicate_id": duplicate_id}
