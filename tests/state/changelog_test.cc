@@ -17,6 +17,8 @@
 namespace slawatch {
 namespace {
 
+using testing::dump;
+
 constexpr uint16_t kPartition = 4;
 
 Instant at(int64_t ms) { return from_millis(ms); }
@@ -25,16 +27,6 @@ Instant at(int64_t ms) { return from_millis(ms); }
 using Position = std::pair<std::string, uint64_t>;
 Position position(const std::optional<ChangelogMarker>& marker) {
   return marker ? Position{marker->lineage, marker->commit} : Position{};
-}
-
-// Every key of the store's partition: what a restore must reproduce.
-std::vector<ChangelogRecord> dump(RocksDbStateStore& store) {
-  std::vector<ChangelogRecord> out;
-  EXPECT_TRUE(store.for_each_record([&out](ChangelogRecord&& r) {
-    out.push_back(std::move(r));
-    return ok_status();
-  }).ok());
-  return out;
 }
 
 class ChangelogTest : public ::testing::Test {

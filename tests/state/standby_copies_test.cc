@@ -10,16 +10,9 @@
 namespace slawatch {
 namespace {
 
-constexpr uint16_t kPartition = 2;
+using testing::dump;
 
-std::vector<ChangelogRecord> dump(RocksDbStateStore& store) {
-  std::vector<ChangelogRecord> out;
-  EXPECT_TRUE(store.for_each_record([&out](ChangelogRecord&& r) {
-    out.push_back(std::move(r));
-    return ok_status();
-  }).ok());
-  return out;
-}
+constexpr uint16_t kPartition = 2;
 
 TEST(StandbyPartitionsTest, TheReplicasAfterEachOwnerInTheSortedRing) {
   const std::map<uint16_t, std::string> owners{{0, "a"}, {1, "b"}, {2, "c"}, {3, "a"}, {4, ""}};

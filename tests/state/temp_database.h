@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "state/rocksdb_store.h"
 
@@ -46,5 +47,16 @@ class TempDatabase {
   RocksDbOptions options_;
   std::filesystem::path dir_;
 };
+
+// Every key of the store's partition as changelog records: what a restore
+// or a standby copy must reproduce.
+inline std::vector<ChangelogRecord> dump(RocksDbStateStore& store) {
+  std::vector<ChangelogRecord> out;
+  EXPECT_TRUE(store.for_each_record([&out](ChangelogRecord&& r) {
+    out.push_back(std::move(r));
+    return ok_status();
+  }).ok());
+  return out;
+}
 
 }  // namespace slawatch::testing
