@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -33,8 +34,23 @@ def check(condition, message):
         raise TestFailure(message)
 
 
+def kill_children():
+    """SIGKILLs every process this one started and left running (a failed test's monitors would
+    otherwise live on, holding ports and joining the next test's broker)."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8") as f:
+                parent = int(f.read().rsplit(")", 1)[1].split()[1])
+            if parent == os.getpid():
+                os.kill(int(entry), signal.SIGKILL)
+        except (OSError, ValueError, IndexError):
+            pass
+
+
 def main(test_function):
-    """Runs test_function(argv) and turns a TestFailure into exit code 1."""
+    """Runs test_function(argv) and turns a TestFailure into exit code 1; kills what it left running."""
     try:
         test_function(sys.argv[1:])
     except TestFailure as failure:
@@ -43,6 +59,8 @@ def main(test_function):
     except subprocess.TimeoutExpired as timeout:
         print(f"FAIL: command timed out: {timeout.cmd}", file=sys.stderr)
         sys.exit(1)
+    finally:
+        kill_children()
     print("PASS")
 
 
