@@ -435,13 +435,19 @@ void RocksDbStateStore::attach_changelog(StateChangelog& changelog, ChangelogMar
   unsent_ = false;
 }
 
-Result<std::optional<ChangelogMarker>> RocksDbStateStore::load_changelog_marker() {
+Result<std::optional<std::string>> RocksDbStateStore::read_meta(std::string_view key, std::string_view what) {
   std::string value;
-  auto s = database_->db()->Get(rocksdb::ReadOptions(), database_->meta(),
-                                prefix_ + std::string(ChangelogMarker::kKey), &value);
-  if (s.IsNotFound()) return std::optional<ChangelogMarker>{};
-  if (!s.ok()) return make_error("reading the changelog marker: " + s.ToString());
-  auto marker = ChangelogMarker::decode(value);
+  auto s = database_->db()->Get(rocksdb::ReadOptions(), database_->meta(), prefix_ + std::string(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>{};
+  if (!s.ok()) return make_error("reading the " + std::string(what) + ": " + s.ToString());
+  return std::optional<std::string>{std::move(value)};
+}
+
+Result<std::optional<ChangelogMarker>> RocksDbStateStore::load_changelog_marker() {
+  auto value = read_meta(ChangelogMarker::kKey, "changelog marker");
+  if (!value.ok()) return value.error();
+  if (!*value) return std::optional<ChangelogMarker>{};
+  auto marker = ChangelogMarker::decode(**value);
   if (!marker) return make_error("corrupt changelog marker of partition " + std::to_string(partition_));
   return marker;
 }
@@ -481,12 +487,10 @@ Result<std::optional<ChangelogPosition>> RocksDbStateStore::load_changelog_posit
   auto local = load_changelog_marker();
   if (!local.ok()) return local.error();
   if (!*local) return std::optional<ChangelogPosition>{};
-  std::string value;
-  auto s = database_->db()->Get(rocksdb::ReadOptions(), database_->meta(),
-                                prefix_ + std::string(ChangelogPosition::kKey), &value);
-  if (s.IsNotFound()) return std::optional<ChangelogPosition>{};
-  if (!s.ok()) return make_error("reading the changelog position: " + s.ToString());
-  auto position = ChangelogPosition::decode(value);
+  auto value = read_meta(ChangelogPosition::kKey, "changelog position");
+  if (!value.ok()) return value.error();
+  if (!*value) return std::optional<ChangelogPosition>{};
+  auto position = ChangelogPosition::decode(**value);
   // A damaged position only costs a full restore: it is not state.
   if (!position || position->marker != **local) return std::optional<ChangelogPosition>{};
   return position;
