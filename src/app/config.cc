@@ -1,5 +1,5 @@
 #include "app/config.h"
-#include "model/yaml_guard.h"
+#include "rules/yaml_text.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -322,15 +322,13 @@ Config load_config(const std::string& path) {
   if (!in) throw ConfigError(path + ": cannot read the config file");
   std::stringstream text;
   text << in.rdbuf();
-  if (auto trap = find_comma_line_outside_flow(text.str())) {
-    throw ConfigError(path + ":" + std::to_string(trap->line) + ":" + std::to_string(trap->column) +
-                      ": " + std::string(trap->what));
+  ParsedYaml parsed = parse_single_yaml_document(text.str());
+  if (parsed.mistake) {
+    const YamlMistake& mistake = *parsed.mistake;
+    throw ConfigError(path + (mistake.line > 0 ? ":" + std::to_string(mistake.line) + ":" + std::to_string(mistake.column) : "") +
+                      ": " + mistake.what);
   }
-  try {
-    root = YAML::Load(text.str());
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(path + ": " + e.what());
-  }
+  root = parsed.documents.front();
   Config config;
   if (!root || root.IsNull()) return config;
   if (!root.IsMap()) throw ConfigError(where(path, root) + ": the config must be a map");

@@ -10,7 +10,7 @@
 #include "roster/roster.h"
 #include "rules/source_files.h"
 #include "rules/yaml_reader.h"
-#include "model/yaml_guard.h"
+#include "rules/yaml_text.h"
 
 namespace slawatch {
 namespace {
@@ -46,14 +46,9 @@ RuleReferences collect_references(const std::string& rules_path, std::vector<Dia
   SourceCollector collector(diagnostics);
   collector.add(rules_path, false);
   for (const auto& file : collector.files()) {
-    std::vector<YAML::Node> documents;
-    if (find_comma_line_outside_flow(file.content)) continue;  // load_rules reports it
-    try {
-      documents = YAML::LoadAll(file.content);
-    } catch (const YAML::Exception&) {
-      continue;  // load_rules reports it
-    }
-    for (const auto& doc : documents) {
+    const ParsedYaml parsed = parse_yaml_documents(file.content);
+    if (parsed.mistake) continue;  // load_rules reports it
+    for (const auto& doc : parsed.documents) {
       if (!doc.IsMap()) continue;
       const std::string rule = doc["id"] && doc["id"].IsScalar() ? doc["id"].Scalar() : "?";
       if (const auto when = doc["when"]; when && when.IsMap() && when["department"]) {

@@ -12,7 +12,7 @@
 
 #include "roster/roster.h"
 #include "rules/yaml_reader.h"
-#include "model/yaml_guard.h"
+#include "rules/yaml_text.h"
 
 namespace slawatch {
 namespace {
@@ -409,18 +409,12 @@ LoadedRoster load_roster(const std::string& path) {
   }
   std::stringstream content;
   content << in.rdbuf();
-  YAML::Node root;
-  if (auto trap = find_comma_line_outside_flow(content.str())) {
-    out.errors.push_back(Diagnostic{path, trap->line, trap->column,
-                                    "bad YAML: " + std::string(trap->what)});
+  ParsedYaml parsed = parse_single_yaml_document(content.str());
+  if (parsed.mistake) {
+    out.errors.push_back(Diagnostic{path, parsed.mistake->line, parsed.mistake->column, "bad YAML: " + parsed.mistake->what});
     return out;
   }
-  try {
-    root = YAML::Load(content.str());
-  } catch (const YAML::Exception& e) {
-    out.errors.push_back(Diagnostic{path, e.mark.line + 1, e.mark.column + 1, "bad YAML: " + e.msg});
-    return out;
-  }
+  const YAML::Node root = parsed.documents.front();
   RosterReader reader(path, out);
   out.roster = reader.read(root);
   return out;

@@ -13,7 +13,7 @@
 #include "rules/rules.h"
 #include "rules/source_files.h"
 #include "rules/yaml_reader.h"
-#include "model/yaml_guard.h"
+#include "rules/yaml_text.h"
 
 namespace slawatch {
 namespace {
@@ -158,24 +158,13 @@ LoadedRules RuleSetLoader::load(const std::string& path,
 }
 
 void RuleSetLoader::read_file(const SourceFile& file) {
-  std::vector<YAML::Node> documents;
-  if (auto trap = find_comma_line_outside_flow(file.content)) {
-    diagnostics_.push_back(Diagnostic{file.display_name, trap->line, trap->column,
-                                      "YAML syntax error: " + std::string(trap->what)});
+  ParsedYaml parsed = parse_yaml_documents(file.content);
+  if (parsed.mistake) {
+    diagnostics_.push_back(Diagnostic{file.display_name, parsed.mistake->line, parsed.mistake->column,
+                                      "YAML syntax error: " + parsed.mistake->what});
     return;
   }
-  try {
-    documents = YAML::LoadAll(file.content);
-  } catch (const YAML::Exception& error) {
-    // yaml-cpp stops at the first syntax error, so later mistakes in this file
-    // only show up once it is fixed.
-    const Location where = error.mark.is_null() ? Location{}
-                                                : Location{error.mark.line + 1, error.mark.column + 1};
-    diagnostics_.push_back(
-        Diagnostic{file.display_name, where.line, where.column, "YAML syntax error: " + error.msg});
-    return;
-  }
-  for (const YAML::Node& document : documents) read_document(file, document);
+  for (const YAML::Node& document : parsed.documents) read_document(file, document);
 }
 
 void RuleSetLoader::read_document(const SourceFile& file, const YAML::Node& document) {

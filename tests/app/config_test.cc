@@ -56,6 +56,15 @@ TEST_F(ConfigTest, MaxRecordBytesDefaultsToOneMebibyteWithinItsRange) {
   EXPECT_NE(error_of("max_record_bytes: 67108865\n").find("max_record_bytes must be between"), std::string::npos);
 }
 
+TEST_F(ConfigTest, MalformedYamlIsAMistakeWithItsPlaceNeverAHang) {
+  // yaml-cpp 0.7.0 alone would silently drop everything from the ',' on.
+  EXPECT_NE(error_of("\"grace\", 5s\n").find("slawatch.yaml:1:8: unexpected ','"), std::string::npos)
+      << error_of("\"grace\", 5s\n");
+  EXPECT_NE(error_of("grace: 5s\n\"x\", y\n").find("slawatch.yaml:2:4: end of map not found"), std::string::npos);
+  EXPECT_NE(error_of("grace: 5s\n---\nworkers: 2\n").find("slawatch.yaml:3:1: a second YAML document"),
+            std::string::npos);
+}
+
 TEST_F(ConfigTest, AListOrMapAsAKeyIsAMistakeWithItsPlace) {
   EXPECT_NE(error_of("[a, b]: 1\n").find("slawatch.yaml:1:1: a key must be a name"), std::string::npos)
       << error_of("[a, b]: 1\n");
