@@ -30,20 +30,7 @@ StandbyTailer::StandbyTailer(Parts parts, std::unique_ptr<KafkaChangelog> change
       log_(parts.log),
       changelog_(std::move(changelog)),
       tail_(std::move(tail)),
-      held_family_(prometheus::BuildGauge()
-                       .Name("slawatch_standby_partitions")
-                       .Help("Partitions this instance keeps a standby copy of (kafka.standby_replicas).")
-                       .Register(parts.registry)),
-      held_(held_family_.Add({})),
-      applied_(prometheus::BuildCounter()
-                   .Name("slawatch_standby_records_applied_total")
-                   .Help("Changelog records applied to standby copies.")
-                   .Register(parts.registry)
-                   .Add({})),
-      lag_family_(prometheus::BuildGauge()
-                      .Name("slawatch_standby_lag_records")
-                      .Help("Changelog records a standby copy is behind the changelog's end, by partition.")
-                      .Register(parts.registry)),
+      probe_(parts.registry),
       copies_(std::move(parts.database), *changelog_, *tail_, wall_) {}
 
 StandbyTailer::~StandbyTailer() {
@@ -70,11 +57,7 @@ void StandbyTailer::claim(uint16_t partition) {
   } else {
     log_.info("partition {}: standby copy handed over to the lane, {} changelog record(s) behind", partition, lag);
   }
-  if (auto it = lag_.find(partition); it != lag_.end()) {
-    lag_family_.Remove(it->second);
-    lag_.erase(it);
-  }
-  held_.Set(static_cast<double>(lag_.size()));
+  probe_.copy_handed_over(partition);
 }
 
 void StandbyTailer::give_back(uint16_t partition) {
@@ -101,7 +84,7 @@ void StandbyTailer::run() {
         if (applied.error().message != last_problem_) log_.warn("standby copies: {}", applied.error().message);
         last_problem_ = applied.error().message;
       } else {
-        applied_.Increment(static_cast<double>(*applied));
+        probe_.records_applied(*applied);
         idle = copies_.count() == 0;  // with copies, the poll itself waited
       }
       export_status();
@@ -158,23 +141,9 @@ void StandbyTailer::refresh() {
 }
 
 void StandbyTailer::export_status() {
-  const auto copies = copies_.status();
-  std::set<uint16_t> held;
-  for (const auto& copy : copies) {
-    held.insert(copy.partition);
-    auto& gauge = lag_[copy.partition];
-    if (gauge == nullptr) gauge = &lag_family_.Add({{"partition", std::to_string(copy.partition)}});
-    gauge->Set(static_cast<double>(copy.lag));
-  }
-  for (auto it = lag_.begin(); it != lag_.end();) {
-    if (held.contains(it->first)) {
-      ++it;
-      continue;
-    }
-    lag_family_.Remove(it->second);
-    it = lag_.erase(it);
-  }
-  held_.Set(static_cast<double>(held.size()));
+  std::vector<StandbyProbe::Copy> held;
+  for (const auto& copy : copies_.status()) held.push_back({copy.partition, copy.lag});
+  probe_.copies_held(held);
 }
 
 }  // namespace slawatch

@@ -20,13 +20,11 @@
 #include <set>
 #include <thread>
 
-#include <prometheus/counter.h>
-#include <prometheus/family.h>
-#include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 #include <spdlog/logger.h>
 
 #include "kafka/kafka_changelog.h"
+#include "metrics/probes.h"
 #include "state/owned_partitions.h"
 #include "state/standby_copies.h"
 
@@ -68,11 +66,7 @@ class StandbyTailer {
   std::unique_ptr<KafkaChangelogTail> tail_;
   WallClock wall_;
 
-  prometheus::Family<prometheus::Gauge>& held_family_;
-  prometheus::Gauge& held_;
-  prometheus::Counter& applied_;
-  prometheus::Family<prometheus::Gauge>& lag_family_;
-  std::map<uint16_t, prometheus::Gauge*> lag_;  // one series per copy held, removed when it goes
+  StandbyProbe probe_;
 
   std::mutex mutex_;  // guards copies_ and claimed_: the tailer thread works on copies under it
   std::atomic<bool> claim_waiting_{false};

@@ -28,6 +28,35 @@ Status set(RdKafka::Conf& conf, const std::string& name, const std::string& valu
   return ok_status();
 }
 
+// How one of the two changelog readers (restore, standby tail) differs.
+struct ChangelogReaderRole {
+  std::string_view group_suffix;
+  std::string_view client_id;
+  std::string_view fetch_wait_max_ms;
+  bool partition_eof;
+  RdKafka::EventCb* events;  // nullptr: errors are read from the consume results only
+};
+
+// A consumer that is assigned partitions and offsets, never subscribed and
+// never committing: it must not join, or move, the input's consumer group.
+Result<std::unique_ptr<RdKafka::KafkaConsumer>> make_changelog_reader(const KafkaConfig& config,
+                                                                      const ChangelogReaderRole& role) {
+  auto conf = make_client_conf(config, KafkaClientRole::consumer);
+  if (!conf.ok()) return conf.error();
+  if (auto s = set(**conf, "group.id", config.group_id + std::string(role.group_suffix)); !s.ok()) return s.error();
+  if (auto s = set(**conf, "enable.auto.commit", "false"); !s.ok()) return s.error();
+  if (auto s = set(**conf, "enable.partition.eof", role.partition_eof ? "true" : "false"); !s.ok()) return s.error();
+  if (auto s = set(**conf, "client.id", std::string(role.client_id)); !s.ok()) return s.error();
+  if (auto s = set(**conf, "fetch.wait.max.ms", std::string(role.fetch_wait_max_ms)); !s.ok()) return s.error();
+  std::string reason;
+  if (role.events != nullptr && (*conf)->set("event_cb", role.events, reason) != RdKafka::Conf::CONF_OK) {
+    return make_error(reason);
+  }
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf->get(), reason));
+  if (!consumer) return make_error(reason);
+  return consumer;
+}
+
 }  // namespace
 
 std::string changelog_topic_name(const KafkaConfig& config) { return config.group_id + ".state-changelog"; }
@@ -87,16 +116,11 @@ Result<std::unique_ptr<KafkaChangelog>> KafkaChangelog::create(const KafkaConfig
                                                           reason));
   if (!changelog->producer_topic_) return make_error("kafka changelog topic handle: " + reason);
 
-  auto reader_conf = make_client_conf(config, KafkaClientRole::consumer);
-  if (!reader_conf.ok()) return reader_conf.error();
-  // Assigned, never subscribed: the reader never joins the input's group.
-  if (auto s = set(**reader_conf, "group.id", config.group_id + ".changelog-reader"); !s.ok()) return s.error();
-  if (auto s = set(**reader_conf, "enable.partition.eof", "true"); !s.ok()) return s.error();
-  if (auto s = set(**reader_conf, "client.id", "slawatch-changelog-reader"); !s.ok()) return s.error();
   // A restore reads to a known end: no reason to let the broker hold a fetch back.
-  if (auto s = set(**reader_conf, "fetch.wait.max.ms", "10"); !s.ok()) return s.error();
-  changelog->reader_.reset(RdKafka::KafkaConsumer::create(reader_conf->get(), reason));
-  if (!changelog->reader_) return make_error("kafka changelog reader: " + reason);
+  auto reader = make_changelog_reader(
+      config, ChangelogReaderRole{".changelog-reader", "slawatch-changelog-reader", "10", true, nullptr});
+  if (!reader.ok()) return make_error("kafka changelog reader: " + reader.error().message);
+  changelog->reader_ = std::move(*reader);
   return changelog;
 }
 
@@ -341,21 +365,13 @@ struct KafkaChangelogTail::Events : RdKafka::EventCb {
 
 Result<std::unique_ptr<KafkaChangelogTail>> KafkaChangelogTail::create(const KafkaConfig& config,
                                                                        KafkaErrorHandler on_error) {
-  auto conf = make_client_conf(config, KafkaClientRole::consumer);
-  if (!conf.ok()) return conf.error();
   std::unique_ptr<KafkaChangelogTail> tail(new KafkaChangelogTail());
   tail->topic_ = changelog_topic_name(config);
   tail->events_ = std::make_unique<Events>(std::move(on_error));
-  if (auto s = set(**conf, "group.id", config.group_id + ".standby"); !s.ok()) return s.error();
-  if (auto s = set(**conf, "enable.auto.commit", "false"); !s.ok()) return s.error();
-  if (auto s = set(**conf, "client.id", "slawatch-changelog-standby"); !s.ok()) return s.error();
-  if (auto s = set(**conf, "fetch.wait.max.ms", "100"); !s.ok()) return s.error();
-  std::string reason;
-  if ((*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(tail->events_.get()), reason) != RdKafka::Conf::CONF_OK) {
-    return make_error("kafka changelog tail: " + reason);
-  }
-  tail->consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), reason));
-  if (!tail->consumer_) return make_error("kafka changelog tail: " + reason);
+  auto consumer = make_changelog_reader(
+      config, ChangelogReaderRole{".standby", "slawatch-changelog-standby", "100", false, tail->events_.get()});
+  if (!consumer.ok()) return make_error("kafka changelog tail: " + consumer.error().message);
+  tail->consumer_ = std::move(*consumer);
   return tail;
 }
 

@@ -276,4 +276,39 @@ void RulesProbe::repaired(double seconds, uint64_t cases, uint64_t changed) {
   repair_changed_.Set(static_cast<double>(changed));
 }
 
+StandbyProbe::StandbyProbe(prometheus::Registry& registry)
+    : held_(gauge(registry, "slawatch_standby_partitions",
+                  "Partitions this instance keeps a standby copy of (kafka.standby_replicas).")
+                .Add({})),
+      applied_(counter(registry, "slawatch_standby_records_applied_total",
+                       "Changelog records applied to standby copies.")
+                   .Add({})),
+      lag_family_(gauge(registry, "slawatch_standby_lag_records",
+                        "Changelog records a standby copy is behind the changelog's end, by partition.")) {}
+
+void StandbyProbe::records_applied(uint64_t count) { applied_.Increment(static_cast<double>(count)); }
+
+void StandbyProbe::copies_held(std::span<const Copy> copies) {
+  std::map<uint16_t, prometheus::Gauge*> still_held;
+  for (const Copy& copy : copies) {
+    prometheus::Gauge*& series = lag_[copy.partition];
+    if (series == nullptr) series = &lag_family_.Add({{"partition", std::to_string(copy.partition)}});
+    series->Set(static_cast<double>(copy.lag));
+    still_held[copy.partition] = series;
+  }
+  for (const auto& [partition, series] : lag_) {
+    if (!still_held.contains(partition)) lag_family_.Remove(series);
+  }
+  lag_ = std::move(still_held);
+  held_.Set(static_cast<double>(lag_.size()));
+}
+
+void StandbyProbe::copy_handed_over(uint16_t partition) {
+  if (auto it = lag_.find(partition); it != lag_.end()) {
+    lag_family_.Remove(it->second);
+    lag_.erase(it);
+  }
+  held_.Set(static_cast<double>(lag_.size()));
+}
+
 }  // namespace slawatch

@@ -6,8 +6,11 @@
 // locked, and the label-value limiter has its own lock, so several pipeline
 // threads may share one probe while HTTP threads serialize the registry.
 #include <array>
+#include <cstdint>
+#include <map>
 #include <mutex>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -144,6 +147,30 @@ class RulesProbe {
   prometheus::Gauge& repair_seconds_;
   prometheus::Gauge& repair_cases_;
   prometheus::Gauge& repair_changed_;
+};
+
+// The standby copies this instance keeps (kafka.standby_replicas): how many,
+// how far each is behind its changelog, and what they applied. Called by the
+// standby tailer under its own lock, so not locked itself.
+class StandbyProbe {
+ public:
+  struct Copy {
+    uint16_t partition = 0;
+    int64_t lag = 0;  // changelog records behind the end
+  };
+  explicit StandbyProbe(prometheus::Registry& registry);
+
+  void records_applied(uint64_t count);
+  // The copies held now: series of copies no longer held are removed.
+  void copies_held(std::span<const Copy> copies);
+  // The partition's copy became its lane's store: its series goes.
+  void copy_handed_over(uint16_t partition);
+
+ private:
+  prometheus::Gauge& held_;
+  prometheus::Counter& applied_;
+  prometheus::Family<prometheus::Gauge>& lag_family_;
+  std::map<uint16_t, prometheus::Gauge*> lag_;  // one series per copy held
 };
 
 }  // namespace slawatch

@@ -6,7 +6,11 @@
 namespace slawatch {
 
 LiveLane::LiveLane(Pipeline& active, ShadowLane* shadow, PipelineMetrics* metrics, std::string position)
-    : active_(active), shadow_(shadow), metrics_(metrics), position_(std::move(position)) {}
+    : active_(active),
+      shadow_(shadow),
+      pipelines_{&active, shadow != nullptr ? &shadow->pipeline() : nullptr},
+      metrics_(metrics),
+      position_(std::move(position)) {}
 
 Status LiveLane::apply(const RawRecord& record, std::string position) {
   if (auto s = active_.on_record_live(record); !s.ok()) return s;
@@ -62,12 +66,6 @@ bool LiveLane::deliver(std::string& error) {
     }
   }
   return accepted;
-}
-
-std::vector<Pipeline*> LiveLane::pipelines() {
-  std::vector<Pipeline*> out{&active_};
-  if (shadow_ != nullptr) out.push_back(&shadow_->pipeline());
-  return out;
 }
 
 bool LiveLane::output_waits_for_replica() {

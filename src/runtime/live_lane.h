@@ -5,7 +5,9 @@
 // ShadowLane contract). Knows its input position and whether its input is
 // caught up (the source says so), which sets its clock (LaneClockPolicy).
 // Not thread-safe: one thread drives a lane at a time.
+#include <array>
 #include <chrono>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -46,8 +48,9 @@ class LiveLane {
   bool deliver(std::string& error);
   size_t pending_deliveries();
   bool output_waits_for_replica();
-  // The active pipeline, then the shadow's when there is one.
-  std::vector<Pipeline*> pipelines();
+  // The active pipeline, then the shadow's when there is one (asked on every
+  // loop turn, so held rather than built per call).
+  std::span<Pipeline* const> pipelines() const { return {pipelines_.data(), shadow_ != nullptr ? 2u : 1u}; }
 
   void set_caught_up(bool caught_up) { caught_up_ = caught_up; }
   bool caught_up() const { return caught_up_; }
@@ -59,6 +62,7 @@ class LiveLane {
  private:
   Pipeline& active_;
   ShadowLane* shadow_;
+  std::array<Pipeline*, 2> pipelines_;
   PipelineMetrics* metrics_;
   std::string position_;
   bool caught_up_ = false;

@@ -5,6 +5,7 @@
 // and an empty one is "unassigned"; the hub chains the caller's observers
 // after its own.
 #include "metrics/metrics_hub.h"
+#include "metrics/probes.h"
 
 #include <gtest/gtest.h>
 
@@ -87,6 +88,32 @@ TEST(BoundedLabelValues, KeepsTheFirstValuesThenSaysOther) {
   EXPECT_EQ(values.admit("water"), "other");
   EXPECT_EQ(values.admit("roads"), "roads");
   EXPECT_EQ(values.admit(""), "unassigned");
+}
+
+TEST(StandbyProbe, ExportsTheCopiesHeldNowAndDropsTheSeriesOfCopiesThatWent) {
+  prometheus::Registry registry;
+  StandbyProbe probe(registry);
+  const std::vector<StandbyProbe::Copy> both{{1, 40}, {3, 0}};
+  probe.copies_held(both);
+  probe.records_applied(7);
+  probe.records_applied(5);
+  auto families = registry.Collect();
+  EXPECT_EQ(value(families, "slawatch_standby_partitions"), 2);
+  EXPECT_EQ(value(families, "slawatch_standby_lag_records", {{"partition", "1"}}), 40);
+  EXPECT_EQ(value(families, "slawatch_standby_lag_records", {{"partition", "3"}}), 0);
+  EXPECT_EQ(value(families, "slawatch_standby_records_applied_total"), 12);
+
+  probe.copy_handed_over(1);  // now its lane's store
+  families = registry.Collect();
+  EXPECT_EQ(value(families, "slawatch_standby_partitions"), 1);
+  EXPECT_EQ(value(families, "slawatch_standby_lag_records", {{"partition", "1"}}), -1);
+
+  const std::vector<StandbyProbe::Copy> other{{4, 9}};
+  probe.copies_held(other);
+  families = registry.Collect();
+  EXPECT_EQ(value(families, "slawatch_standby_partitions"), 1);
+  EXPECT_EQ(value(families, "slawatch_standby_lag_records", {{"partition", "3"}}), -1);
+  EXPECT_EQ(value(families, "slawatch_standby_lag_records", {{"partition", "4"}}), 9);
 }
 
 TEST(DeadLetterReasonClass, MapsTheIntakeMessagesToAFixedSet) {
