@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "model/yaml_guard.h"
+#include "rules/yaml_guard.h"
 
 namespace slawatch {
 namespace {

@@ -279,12 +279,11 @@ Result<std::vector<OutboxEntry>> RocksDbStateStore::load_outbox() {
 }
 
 Result<Checkpoint> RocksDbStateStore::load_checkpoint() {
-  std::string value;
-  auto s = database_->db()->Get(rocksdb::ReadOptions(), database_->meta(),
-                                prefix_ + std::string(kCheckpointKey), &value);
+  auto stored = read_value(StoreFamily::meta, kCheckpointKey, "the checkpoint");
+  if (!stored.ok()) return stored.error();
   Checkpoint checkpoint;
-  if (s.IsNotFound()) return checkpoint;
-  if (!s.ok()) return make_error("reading checkpoint: " + s.ToString());
+  if (!*stored) return checkpoint;
+  const std::string& value = **stored;
   codec::Reader in(value);
   uint8_t format = 0;
   int64_t clock = 0;
@@ -300,17 +299,15 @@ Result<Checkpoint> RocksDbStateStore::load_checkpoint() {
 }
 
 Status RocksDbStateStore::load_timer_count() {
-  std::string value;
-  auto s = database_->db()->Get(rocksdb::ReadOptions(), database_->meta(),
-                                prefix_ + std::string(kTimerCountKey), &value);
-  if (s.ok()) {
-    codec::Reader in(value);
+  auto stored = read_value(StoreFamily::meta, kTimerCountKey, "the timer count");
+  if (!stored.ok()) return stored.error();
+  if (*stored) {
+    codec::Reader in(**stored);
     uint64_t count = 0;
     if (!in.varint(count)) return make_error("corrupt timer count record");
     timer_count_ = count;
     return ok_status();
   }
-  if (!s.IsNotFound()) return make_error("reading timer count: " + s.ToString());
   rocksdb::Slice upper(next_prefix_);
   rocksdb::ReadOptions read_options;
   read_options.iterate_upper_bound = &upper;
@@ -457,16 +454,8 @@ void RocksDbStateStore::attach_changelog(StateChangelog& changelog, ChangelogMar
   unsent_ = false;
 }
 
-Result<std::optional<std::string>> RocksDbStateStore::read_meta(std::string_view key, std::string_view what) {
-  std::string value;
-  auto s = database_->db()->Get(rocksdb::ReadOptions(), database_->meta(), prefix_ + std::string(key), &value);
-  if (s.IsNotFound()) return std::optional<std::string>{};
-  if (!s.ok()) return make_error("reading the " + std::string(what) + ": " + s.ToString());
-  return std::optional<std::string>{std::move(value)};
-}
-
 Result<std::optional<ChangelogMarker>> RocksDbStateStore::load_changelog_marker() {
-  auto value = read_meta(ChangelogMarker::kKey, "changelog marker");
+  auto value = read_value(StoreFamily::meta, ChangelogMarker::kKey, "the changelog marker");
   if (!value.ok()) return value.error();
   if (!*value) return std::optional<ChangelogMarker>{};
   auto marker = ChangelogMarker::decode(**value);
@@ -509,7 +498,7 @@ Result<std::optional<ChangelogPosition>> RocksDbStateStore::load_changelog_posit
   auto local = load_changelog_marker();
   if (!local.ok()) return local.error();
   if (!*local) return std::optional<ChangelogPosition>{};
-  auto value = read_meta(ChangelogPosition::kKey, "changelog position");
+  auto value = read_value(StoreFamily::meta, ChangelogPosition::kKey, "the changelog position");
   if (!value.ok()) return value.error();
   if (!*value) return std::optional<ChangelogPosition>{};
   auto position = ChangelogPosition::decode(**value);
@@ -598,10 +587,18 @@ Status RocksDbStateStore::for_each_record(const std::function<Status(ChangelogRe
 }
 
 Result<std::optional<std::string>> RocksDbStateStore::read_record(StoreFamily family, std::string_view key) {
+  return read_value(family, key, "a record");
+}
+
+Result<std::optional<std::string>> RocksDbStateStore::read_value(StoreFamily family, std::string_view key,
+                                                                 std::string_view what) {
   std::string value;
   auto s = database_->db()->Get(rocksdb::ReadOptions(), database_->family(family), prefix_ + std::string(key), &value);
   if (s.IsNotFound()) return std::optional<std::string>{};
-  if (!s.ok()) return make_error("reading partition " + std::to_string(partition_) + ": " + s.ToString());
+  if (!s.ok()) {
+    return make_error("reading " + std::string(what) + " of partition " + std::to_string(partition_) + ": " +
+                      s.ToString());
+  }
   return std::optional<std::string>{std::move(value)};
 }
 

@@ -127,8 +127,8 @@ class RocksDbStateStore final : public StateStore {
   uint16_t partition() const { return partition_; }
 
  private:
-  // One key of this partition's meta family (nullopt: absent); `what` names it in an error.
-  Result<std::optional<std::string>> read_meta(std::string_view key, std::string_view what);
+  // One key of this partition in `family` (nullopt: absent); `what` names it in an error.
+  Result<std::optional<std::string>> read_value(StoreFamily family, std::string_view key, std::string_view what);
   // The previous commit's changelog records, once acknowledged; on a refusal
   // they are appended again and this commit fails (the pipeline retries it).
   Status settle_changelog();

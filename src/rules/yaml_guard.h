@@ -5,9 +5,10 @@
 // Found by fuzzing (fuzz/corpus/rules/yaml-cpp-comma-line.yaml), and again on
 // a ',' right after an anchor (`&h%, s`, yaml-cpp-comma-after-anchor.yaml): a
 // ',' that starts a token outside a flow collection. Such a ',' is never valid
-// YAML (a plain scalar cannot start with it), so every YAML text is checked
-// here first and the ',' is reported as a mistake at its line and column
-// instead of being handed to the parser.
+// YAML (a plain scalar cannot start with it). parse_yaml_documents
+// (yaml_text.h) runs this check first, for its plainer message at the ','s
+// line and column; what stops the runaway whatever its shape is the
+// parser-progress check there. Internal to the rules component.
 #include <cstddef>
 #include <optional>
 #include <string_view>

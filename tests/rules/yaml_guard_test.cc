@@ -1,6 +1,6 @@
 // The guard in front of yaml-cpp 0.7.0, which allocates without bound on a
 // line starting with ',' outside a flow collection (a fuzzing finding).
-#include "model/yaml_guard.h"
+#include "rules/yaml_guard.h"
 
 #include <gtest/gtest.h>
 
