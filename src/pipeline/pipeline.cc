@@ -8,18 +8,6 @@
 #include "pipeline/state_tallies.h"
 
 namespace slawatch {
-namespace {
-
-AlertIndexEntry::State index_state(AlertKind kind) {
-  switch (kind) {
-    case AlertKind::fired: return AlertIndexEntry::State::firing;
-    case AlertKind::resolved: return AlertIndexEntry::State::resolved;
-    case AlertKind::retracted: return AlertIndexEntry::State::retracted;
-  }
-  return AlertIndexEntry::State::firing;
-}
-
-}  // namespace
 
 Pipeline::Pipeline(Engine& engine, StateStore& store, RecordSink& alerts, RecordSink& dead_letters,
                    PipelineOptions options)
@@ -219,8 +207,9 @@ void Pipeline::emit_one(Alert& alert) {
   tally_alert(alert, tallies_);
   outbox_.push_back(OutboxEntry{next_outbox_seq_++, OutboxEntry::Channel::alerts, alert.case_id.str(),
                                 encode_alert_cloudevent(alert, options_.alert_source), {}});
-  alert_index_.push_back(
-      AlertIndexEntry{alert.alert_id, index_state(alert.kind), alert.department, outbox_.back().payload});
+  // Last: the index takes the alert itself (the store keeps its fields, not
+  // the ~650 bytes of its CloudEvent).
+  alert_index_.push_back(IndexedAlert{std::move(alert), options_.alert_source});
 }
 
 Status Pipeline::maybe_commit(const std::string& source_position, bool force) {

@@ -189,6 +189,7 @@ class Pipeline {
   // Emits the held alerts in order, without the fired/retracted pairs.
   void release_held();
   void emit(std::vector<Alert>& alerts);
+  // Consumes `alert` (it moves into the alert index).
   void emit_one(Alert& alert);
   void dead_letter(const RawRecord& record, const std::string& reason);
 
@@ -217,7 +218,7 @@ class Pipeline {
   std::string stored_rules_version_;
   size_t uncommitted_records_ = 0;
   std::vector<OutboxEntry> outbox_;            // produced in this batch, not committed yet
-  std::vector<AlertIndexEntry> alert_index_;   // this batch's alert events, for the case API
+  std::vector<IndexedAlert> alert_index_;      // this batch's alert events, for the case API
   TallyDeltas tallies_;                        // this batch's changes to the committed tallies
   std::vector<CycleOutcome> cycle_outcomes_;   // scratch
   std::vector<OutboxEntry> undelivered_;       // committed, waiting for (re)delivery

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "state/alert_index_value.h"
+
 namespace slawatch {
 
 std::string_view to_string(AlertIndexEntry::State state) {
@@ -57,7 +59,9 @@ Status MemoryStateStore::commit(StateBatch& batch) {
   for (auto& [id, bytes] : batch.cases) cases_[id] = std::move(bytes);
   for (const auto& key : batch.timer_deletes) timers_.erase(key);
   for (const auto& key : batch.timer_puts) timers_[key] = true;
-  for (auto& entry : batch.alert_index) alert_index_[entry.alert_id] = std::move(entry);
+  for (const auto& indexed : batch.alert_index) {
+    alert_index_[indexed.alert.alert_id] = encode_alert_index_value(indexed);
+  }
   for (const auto seq : batch.outbox_deletes) outbox_.erase(seq);
   for (auto& entry : batch.outbox_puts) outbox_[entry.seq] = std::move(entry);
   add_tallies(tallies_, batch.tallies);
@@ -80,8 +84,10 @@ Status MemoryStateStore::for_each_case(
 }
 
 Status MemoryStateStore::for_each_alert(const std::function<bool(const AlertIndexEntry&)>& fn) {
-  for (const auto& [id, entry] : alert_index_) {
-    if (!fn(entry)) break;
+  for (const auto& [id, value] : alert_index_) {
+    auto entry = decode_alert_index_entry(id, value);
+    if (!entry.ok()) return entry.error();
+    if (!fn(*entry)) break;
   }
   return ok_status();
 }

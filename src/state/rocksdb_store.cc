@@ -11,6 +11,8 @@
 #include <cstdarg>
 #include <cstdio>
 
+#include "state/alert_index_value.h"
+
 namespace slawatch {
 namespace {
 
@@ -118,6 +120,13 @@ Result<std::shared_ptr<RocksDbDatabase>> RocksDbDatabase::open(const RocksDbOpti
   cases_cf.compression = rocksdb::kLZ4Compression;
   cases_cf.bottommost_compression = rocksdb::kZSTD;
   cases_cf.bottommost_compression_opts = bottommost_dictionary;
+  // Open cases are updated all over their key range, so every L0 -> L1
+  // compaction rewrites (and recompresses) most of L1, the bottom level of a
+  // state this size. Waiting for eight L0 files instead of four halves those
+  // rewrites: 0.86x the CPU of a dense replay segment on a 2M-open-case state
+  // (docs/benchmarks.md), for a few more files a point read may check (their
+  // Bloom filters answer most of them).
+  cases_cf.level0_file_num_compaction_trigger = 8;
 
   // The alert index holds every alert's latest CloudEvent (~650 bytes of
   // JSON, several per open case) and is read only by the case API, never per
@@ -389,12 +398,8 @@ Status RocksDbStateStore::commit(StateBatch& batch) {
     }
     wb.Put(database_->outbox(), k, v);
   }
-  for (const auto& entry : batch.alert_index) {
-    std::string v;
-    v.push_back(static_cast<char>(entry.state));
-    codec::put_string(v, entry.department);
-    v.append(entry.event);
-    wb.Put(database_->alerts(), prefix_ + entry.alert_id, v);
+  for (const auto& indexed : batch.alert_index) {
+    wb.Put(database_->alerts(), prefix_ + indexed.alert.alert_id, encode_alert_index_value(indexed));
   }
   if (batch.checkpoint) {
     std::string v;
@@ -689,19 +694,6 @@ Status RocksDbStateStore::for_each_case(
     if (!fn(id, std::string_view(it->value().data(), it->value().size()))) break;
   }
   return to_status(it->status(), "iterating cases");
-}
-
-Result<AlertIndexEntry> decode_alert_index_entry(std::string_view alert_id, std::string_view value) {
-  if (value.empty() || static_cast<uint8_t>(value[0]) > 2) {
-    return make_error("corrupt alert index entry '" + std::string(alert_id) + "'");
-  }
-  AlertIndexEntry entry;
-  entry.alert_id = std::string(alert_id);
-  entry.state = static_cast<AlertIndexEntry::State>(value[0]);
-  codec::Reader in(value.substr(1));
-  if (!in.string(entry.department)) return make_error("corrupt alert index entry '" + entry.alert_id + "'");
-  entry.event = std::string(in.rest());
-  return entry;
 }
 
 Status RocksDbStateStore::for_each_alert(const std::function<bool(const AlertIndexEntry&)>& fn) {

@@ -3,7 +3,7 @@
 //   cases   [partition u16][case id]                 -> encoded CaseRecord
 //   timers  [partition u16][due u64 BE][case id]     -> empty (byte order = due order)
 //   outbox  [partition u16][seq u64 BE]              -> channel, key, payload
-//   alerts  [partition u16][alert id]                -> state u8, department, alert CloudEvent
+//   alerts  [partition u16][alert id]                -> the alert's fields (alert_index_value.h)
 //   meta    [partition u16]"checkpoint"              -> encoded Checkpoint
 //           [partition u16]"timer_count"             -> varint, keys in timers
 //           [partition u16]"tally/"[name]            -> signed varint (absent: zero)
@@ -77,8 +77,6 @@ class RocksDbDatabase {
   std::atomic<uint64_t> current_wal_{0};
 };
 
-// An alerts column family value ([state u8][department][event JSON]) of `alert_id`.
-Result<AlertIndexEntry> decode_alert_index_entry(std::string_view alert_id, std::string_view value);
 
 class RocksDbStateStore final : public StateStore {
  public:

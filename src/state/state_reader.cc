@@ -2,6 +2,8 @@
 
 #include <rocksdb/db.h>
 
+#include "state/alert_index_value.h"
+
 namespace slawatch {
 namespace {
 
@@ -36,7 +38,7 @@ std::optional<std::string> from_hex(std::string_view hex) {
   return out;
 }
 
-// [state u8][department][event JSON], under [partition][alert id].
+// Alert index values (alert_index_value.h) under [partition][alert id].
 // Every key starts with its partition, big-endian (rocksdb_store.cc).
 uint16_t key_partition(std::string_view key) {
   return static_cast<uint16_t>((static_cast<uint8_t>(key[0]) << 8) | static_cast<uint8_t>(key[1]));
@@ -118,9 +120,7 @@ Result<StateReader::AlertPage> StateReader::list_alerts(const AlertFilter& filte
     last_key = it->key().ToString();
     if (filter.partition && last_key.size() >= 2 && !filter.partition(key_partition(last_key))) continue;
     const auto value = it->value().ToStringView();
-    if (filter.state && (value.empty() || static_cast<uint8_t>(value[0]) != static_cast<uint8_t>(*filter.state))) {
-      continue;
-    }
+    if (filter.state && alert_index_state(value) != filter.state) continue;
     auto entry = decode_entry(it->key().ToStringView(), value);
     if (!entry.ok()) return entry.error();
     if (filter.department && entry->department != *filter.department) continue;

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "model/alert.h"
 #include "model/ids.h"
 #include "model/record_header.h"
 #include "model/result.h"
@@ -62,6 +63,14 @@ struct AlertIndexEntry {
 };
 std::string_view to_string(AlertIndexEntry::State state);
 
+// One alert event for the alert index, as the pipeline emitted it: the store
+// keeps its fields and renders its CloudEvent (with `source`) when read
+// (state/alert_index_value.h).
+struct IndexedAlert {
+  Alert alert;
+  std::string source;  // the CloudEvents source it was delivered with
+};
+
 // Named signed counts kept with the state and changed only by commits, so
 // what they count (overdue stages, open and closed cycles) is exact after a
 // restart. The names are the writer's (pipeline/state_tallies.h); the store
@@ -77,7 +86,7 @@ struct StateBatch {
   std::vector<TimerKey> timer_deletes;
   std::vector<OutboxEntry> outbox_puts;
   std::vector<uint64_t> outbox_deletes;
-  std::vector<AlertIndexEntry> alert_index;  // in emission order: a later entry of the same id wins
+  std::vector<IndexedAlert> alert_index;  // in emission order: a later alert event of the same id wins
   Tallies tallies;  // deltas to add to the committed tallies
   std::optional<Checkpoint> checkpoint;
 
@@ -135,7 +144,6 @@ class MemoryStateStore final : public StateStore {
   Status for_each_alert(const std::function<bool(const AlertIndexEntry&)>& fn) override;
 
   size_t timer_count() const { return timers_.size(); }
-  const std::map<std::string, AlertIndexEntry>& alert_index() const { return alert_index_; }
   size_t commits() const { return commits_; }
 
  private:
@@ -143,7 +151,7 @@ class MemoryStateStore final : public StateStore {
   std::unordered_map<CaseId, std::string> cases_;
   std::map<TimerKey, bool> timers_;
   std::map<uint64_t, OutboxEntry> outbox_;
-  std::map<std::string, AlertIndexEntry> alert_index_;
+  std::map<std::string, std::string> alert_index_;  // alert id -> encoded as RocksDB keeps it
   Tallies tallies_;
   Checkpoint checkpoint_;
   size_t commits_ = 0;

@@ -1,12 +1,15 @@
 // Re-posting after a restart: every alert whose latest event in the state is
 // `fired` goes to the sender, beyond the sender's queue capacity; resolved and
-// retracted ones do not; an entry that does not decode is counted as dropped.
+// retracted ones do not; an entry that does not decode (a value of the earlier
+// format whose text is not an alert) is counted as dropped.
 #include "alertmanager/repost.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include "alertmanager_fixture.h"
 #include "io/alert_json.h"
+#include "state/temp_database.h"
 
 namespace slawatch {
 namespace {
@@ -14,19 +17,27 @@ namespace {
 using namespace slawatch::testing;
 
 TEST(RepostFiringAlerts, HandsEveryFiringAlertOfTheStateToTheSenderAndNothingElse) {
-  MemoryStateStore store;
+  TempDatabase temp("slawatch-repost-test");
+  RocksDbStateStore store(temp.database, 0);
   StateBatch batch;
   for (int i = 0; i < 5; ++i) {
     const Alert alert = fired_alert("F-" + std::to_string(i));
-    batch.alert_index.push_back(AlertIndexEntry{alert.alert_id, AlertIndexEntry::State::firing, alert.department,
-                                                encode_alert_cloudevent(alert, "/test")});
+    batch.alert_index.push_back(IndexedAlert{alert, "/test"});
   }
   const Alert ended = fired_alert("E-1");
-  batch.alert_index.push_back(AlertIndexEntry{ended.alert_id, AlertIndexEntry::State::resolved, ended.department,
-                                              encode_alert_cloudevent(ended, "/test")});
-  batch.alert_index.push_back(AlertIndexEntry{"X-1/first-response/1/breach", AlertIndexEntry::State::firing, "",
-                                              "{not an alert"});
+  Alert resolved = ended;
+  resolved.kind = AlertKind::resolved;
+  resolved.closed_at = ended.due_at + Duration{60'000};
+  batch.alert_index.push_back(IndexedAlert{ended, "/test"});
+  batch.alert_index.push_back(IndexedAlert{resolved, "/test"});  // the later event of the id wins
   ASSERT_TRUE(store.commit(batch).ok());
+  // A value of the earlier format (state, department, the CloudEvent's text)
+  // whose text is not an alert.
+  std::string legacy(1, '\0');
+  codec::put_string(legacy, "");
+  legacy += "{not an alert";
+  const std::string key = std::string("\0\0", 2) + "X-1/first-response/1/breach";
+  ASSERT_TRUE(temp.database->db()->Put(rocksdb::WriteOptions(), temp.database->alerts(), key, legacy).ok());
 
   ManualClock clock{at("2026-03-02T10:01:00Z")};
   prometheus::Registry registry;

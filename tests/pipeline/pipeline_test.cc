@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 #include <unistd.h>
 
 #include <filesystem>
@@ -204,6 +205,41 @@ TEST(Pipeline, RosterNamesThePeopleOnDutyAtTheDueTime) {
   EXPECT_NE(without.alerts.delivered[1].payload.find(
                 R"("notify":[{"role":"department.duty_officer","person":null},{"role":"department.head","person":null}])"),
             std::string::npos) << without.alerts.delivered[1].payload;
+}
+
+// The alert index keeps each alert's fields, not its text: what a reader gets
+// back for an alert id is, byte for byte, the latest alert event delivered
+// for it (fired with people named or null, then resolved, and retracted).
+TEST(Pipeline, AlertIndexReadsBackTheLatestEventDeliveredForEachAlert) {
+  MemoryStateStore store;
+  Harness h(store, 100);
+  // C-1 and R-1 dispatched at 09:00; at 10:00 warning, breach and escalated
+  // have fired for both. R-1 is acknowledged at 10:05: its stages resolve.
+  // C-1's acknowledgement arrives late, stamped 09:10: its stages never were
+  // breached and are retracted.
+  const std::vector<std::string> lines = {
+      kCreated, kDispatched,
+      event_line("r0", "dispatched", "R-1", "2026-03-02T09:00:00.000+08:00", R"({"department":"noise"})"), kLater,
+      event_line("r1", "acknowledged", "R-1", "2026-03-02T10:05:00.000+08:00", R"({"department":"noise"})"),
+      event_line("c9", "acknowledged", "C-1", "2026-03-02T09:10:00.000+08:00", R"({"department":"noise"})")};
+  for (const auto& line : lines) ASSERT_TRUE(h.pipeline.on_record_replay(record(line)).ok());
+  ASSERT_TRUE(h.pipeline.maybe_commit("6", true).ok());
+  std::map<std::string, std::string> latest;  // alert id -> last delivered payload
+  std::set<std::string> kinds;
+  for (const auto& w : h.alerts.delivered) {
+    const size_t at_id = w.payload.find(R"("alert_id":")") + 12;
+    latest[w.payload.substr(at_id, w.payload.find('"', at_id) - at_id)] = w.payload;
+    const size_t at_type = w.payload.find(R"("type":"slawatch.alert.)") + 23;
+    kinds.insert(w.payload.substr(at_type, w.payload.find('"', at_type) - at_type));
+  }
+  std::map<std::string, std::string> indexed;
+  ASSERT_TRUE(store.for_each_alert([&](const AlertIndexEntry& e) {
+    indexed[e.alert_id] = e.event;
+    return true;
+  }).ok());
+  EXPECT_EQ(indexed, latest);
+  EXPECT_EQ(kinds, (std::set<std::string>{"fired", "resolved", "retracted"})) << "every kind went through the index";
+  EXPECT_TRUE(h.dead.delivered.empty());
 }
 
 TEST(Pipeline, FailedDeliveryStaysPendingAndIsRetriedInOrder) {

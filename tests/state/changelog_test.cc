@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "state/case_record.h"
+#include "indexed_alert.h"
 #include "temp_database.h"
 
 namespace slawatch {
@@ -53,8 +54,8 @@ class ChangelogTest : public ::testing::Test {
     batch.outbox_puts = {OutboxEntry{static_cast<uint64_t>(n), OutboxEntry::Channel::alerts, "C",
                                      "alert " + std::to_string(n), {{"ce_id", "id-" + std::to_string(n)}}}};
     if (n > 1) batch.outbox_deletes = {static_cast<uint64_t>(n - 1)};
-    batch.alert_index = {AlertIndexEntry{"C-" + std::to_string(n) + "/r/1/1", AlertIndexEntry::State::firing, "d",
-                                         "{}"}};
+    batch.alert_index = {
+        testing::indexed_alert("C-" + std::to_string(n) + "/r/1/1", AlertIndexEntry::State::firing, "d")};
     batch.tallies = {{"open", 1}};
     batch.checkpoint = Checkpoint{at(100 * n), "offset " + std::to_string(10 * n), static_cast<uint64_t>(n + 1)};
     return store.commit(batch);

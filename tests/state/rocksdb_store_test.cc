@@ -15,7 +15,9 @@
 #include <string>
 
 #include "io/alert_json.h"
+#include "state/alert_index_value.h"
 #include "state/state_reader.h"
+#include "indexed_alert.h"
 #include "temp_database.h"
 
 namespace slawatch {
@@ -227,11 +229,12 @@ TEST_F(RocksDbStoreTest, ForEachAlertVisitsThisPartitionsLatestAlertEventsInIdOr
   RocksDbStateStore store(db, 4);
   RocksDbStateStore other(db, 5);
   StateBatch batch;
-  batch.alert_index = {AlertIndexEntry{"C-2/r/1/breach", AlertIndexEntry::State::firing, "roads", "{2}"},
-                       AlertIndexEntry{"C-1/r/1/breach", AlertIndexEntry::State::firing, "", "{1}"},
-                       AlertIndexEntry{"C-1/r/1/breach", AlertIndexEntry::State::resolved, "", "{1r}"}};
+  using S = AlertIndexEntry::State;
+  const IndexedAlert c2 = testing::indexed_alert("C-2/r/1/breach", S::firing, "roads");
+  const IndexedAlert c1_resolved = testing::indexed_alert("C-1/r/1/breach", S::resolved, "");
+  batch.alert_index = {c2, testing::indexed_alert("C-1/r/1/breach", S::firing, ""), c1_resolved};
   ASSERT_TRUE(store.commit(batch).ok());
-  batch.alert_index = {AlertIndexEntry{"C-9/r/1/breach", AlertIndexEntry::State::firing, "x", "{9}"}};
+  batch.alert_index = {testing::indexed_alert("C-9/r/1/breach", S::firing, "x")};
   ASSERT_TRUE(other.commit(batch).ok());
   std::vector<AlertIndexEntry> seen;
   ASSERT_TRUE(store.for_each_alert([&](const AlertIndexEntry& e) {
@@ -239,8 +242,8 @@ TEST_F(RocksDbStoreTest, ForEachAlertVisitsThisPartitionsLatestAlertEventsInIdOr
     return true;
   }).ok());
   ASSERT_EQ(seen.size(), 2u);
-  EXPECT_EQ(seen[0], (AlertIndexEntry{"C-1/r/1/breach", AlertIndexEntry::State::resolved, "", "{1r}"}));
-  EXPECT_EQ(seen[1], (AlertIndexEntry{"C-2/r/1/breach", AlertIndexEntry::State::firing, "roads", "{2}"}));
+  EXPECT_EQ(seen[0], testing::read_back(c1_resolved, S::resolved));
+  EXPECT_EQ(seen[1], testing::read_back(c2, S::firing));
 }
 
 TEST(CaseRecordCodec, CycleMarksAndMarkDepartmentsRoundTripAndFormatOneIsStillRead) {
@@ -284,7 +287,7 @@ TEST_F(RocksDbStoreTest, DeletedCaseTakesItsAlertIndexEntriesAndNoOtherCases) {
   auto db = open();
   RocksDbStateStore store(db, 0);
   auto index_entry = [](std::string id) {
-    return AlertIndexEntry{std::move(id), AlertIndexEntry::State::resolved, "dept-a", "{}"};
+    return testing::indexed_alert(id, AlertIndexEntry::State::resolved, "dept-a");
   };
   StateBatch batch;
   batch.cases[CaseId{"C-1"}] = "old";
@@ -336,7 +339,7 @@ TEST(RocksDbWalTest, WriteAheadLogsStayWithinThreeTimesTheMemtableBudget) {
 // The alert index of open cases as a replay leaves it: each case fired the
 // three stages of normal-handling (days after its creation, which spreads
 // over months), with the pipeline's own CloudEvent encoding.
-std::vector<AlertIndexEntry> open_case_alerts(int cases) {
+std::vector<IndexedAlert> open_case_alerts(int cases) {
   static const char* const kDepartments[] = {
       "longhua-education", "urban-management", "qiongshan-water", "meilan-transport", "xiuying-housing",
       "city-environment",  "public-security",  "health-commission", "market-regulation", "power-supply"};
@@ -355,7 +358,7 @@ std::vector<AlertIndexEntry> open_case_alerts(int cases) {
     random = random * 6364136223846793005ULL + 1442695040888963407ULL;
     return (random >> 33) % bound;
   };
-  std::vector<AlertIndexEntry> entries;
+  std::vector<IndexedAlert> entries;
   for (int n = 1; n <= cases; ++n) {
     const int64_t created = 1'772'323'200'000LL + n * 7'854LL + static_cast<int64_t>(next(60'000));
     const std::string department = kDepartments[next(std::size(kDepartments))];
@@ -375,8 +378,7 @@ std::vector<AlertIndexEntry> open_case_alerts(int cases) {
       alert.emitted_at = alert.fired_at;
       alert.started_at = from_millis(created);
       alert.notify = stage.notify;
-      entries.push_back(AlertIndexEntry{alert.alert_id, AlertIndexEntry::State::firing, department,
-                                        encode_alert_cloudevent(alert, "/slawatch")});
+      entries.push_back(IndexedAlert{std::move(alert), "/slawatch"});
     }
   }
   return entries;
@@ -387,17 +389,22 @@ TEST(RocksDbFootprintTest, AlertIndexOfOpenCasesTakesUnderSixtyBytesPerAlertOnce
   // (keys, rule, stage, department, version). With the cases family's 4 KiB
   // blocks and no dictionary the compacted index took ~120 bytes per alert
   // (126 measured on a 1M-open-case replay: three quarters of its state).
+  // Since the index keeps the alert's fields, not its text, a value is under
+  // a quarter of the CloudEvent before any compression (WAL, memtable,
+  // changelog), and the CloudEvent read back is the one delivered.
   testing::TempDatabase temp("slawatch-footprint-test");
   RocksDbStateStore store(temp.database, 0);
   const auto alerts = open_case_alerts(10'000);
   uint64_t json_bytes = 0;
+  uint64_t value_bytes = 0;
   for (size_t begin = 0; begin < alerts.size(); begin += 1'000) {
     StateBatch batch;
     for (size_t i = begin; i < std::min(alerts.size(), begin + 1'000); ++i) {
-      json_bytes += alerts[i].event.size();
+      json_bytes += encode_alert_cloudevent(alerts[i].alert, alerts[i].source).size();
+      value_bytes += encode_alert_index_value(alerts[i]).size();
       batch.alert_index.push_back(alerts[i]);
       // The cases family is compressed with a dictionary at the bottom too.
-      batch.cases[CaseId{"C-" + std::to_string(i)}] = alerts[i].department + "/" + alerts[i].alert_id;
+      batch.cases[CaseId{"C-" + std::to_string(i)}] = alerts[i].alert.department + "/" + alerts[i].alert.alert_id;
     }
     ASSERT_TRUE(store.commit(batch).ok());
   }
@@ -409,13 +416,16 @@ TEST(RocksDbFootprintTest, AlertIndexOfOpenCasesTakesUnderSixtyBytesPerAlertOnce
   uint64_t sst_bytes = 0;
   ASSERT_TRUE(db->GetIntProperty(temp.database->alerts(), "rocksdb.total-sst-files-size", &sst_bytes));
   EXPECT_GT(json_bytes / alerts.size(), 600u) << "events the size of the pipeline's";
+  EXPECT_LT(value_bytes * 4, json_bytes) << value_bytes / alerts.size() << " bytes per value";
   EXPECT_LT(sst_bytes / alerts.size(), 60u) << sst_bytes << " bytes of SST files for " << alerts.size() << " alerts";
   StateReader reader(temp.database);
   auto listed = reader.alerts_of_case(0, CaseId{"HK-20260301-000007"});
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->size(), 3u);
-  EXPECT_EQ((*listed)[0].event, alerts[3 * 6 + 1].event) << "read back whole (breach sorts first)";
-  EXPECT_EQ(**store.load_case(CaseId{"C-29999"}), alerts[29'999].department + "/" + alerts[29'999].alert_id);
+  EXPECT_EQ((*listed)[0].event, encode_alert_cloudevent(alerts[3 * 6 + 1].alert, "/slawatch"))
+      << "read back whole (breach sorts first)";
+  EXPECT_EQ(**store.load_case(CaseId{"C-29999"}),
+            alerts[29'999].alert.department + "/" + alerts[29'999].alert.alert_id);
 }
 
 }  // namespace

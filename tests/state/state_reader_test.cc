@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 
+#include "indexed_alert.h"
 #include "temp_database.h"
 
 namespace slawatch {
@@ -27,8 +28,8 @@ class StateReaderTest : public ::testing::Test {
     temp_.reset();
   }
 
-  static AlertIndexEntry alert(std::string id, AlertIndexEntry::State state, std::string department) {
-    return AlertIndexEntry{id, state, std::move(department), R"({"id":")" + id + R"("})"};
+  static IndexedAlert alert(std::string_view id, AlertIndexEntry::State state, std::string department) {
+    return testing::indexed_alert(id, state, std::move(department));
   }
   void commit(uint16_t partition, StateBatch batch, Instant clock) {
     batch.checkpoint = Checkpoint{clock, "pos", 1, "v1"};
@@ -97,7 +98,10 @@ TEST_F(StateReaderTest, FindsCasesInAnyPartitionWithTheirOwnAlertsAndClock) {
   EXPECT_EQ((*alerts)[1].alert_id, "c1/r/1/warning");
   EXPECT_EQ((*alerts)[1].state, AlertIndexEntry::State::retracted);
   EXPECT_EQ((*alerts)[1].department, "roads");
-  EXPECT_EQ((*alerts)[1].event, R"({"id":"c1/r/1/warning"})");
+  EXPECT_EQ((*alerts)[1].event,
+            testing::read_back(alert("c1/r/1/warning", AlertIndexEntry::State::retracted, "roads"),
+                               AlertIndexEntry::State::retracted)
+                .event);
   EXPECT_TRUE(reader.alerts_of_case(5, CaseId{"c1"})->empty());
 
   auto checkpoint = reader.checkpoint(5);
