@@ -46,6 +46,7 @@ SESSION_TIMEOUT_SECONDS = 45
 RESTART_LIMIT_SECONDS = 20
 HANDOVER_LIMIT_SECONDS = 10
 WAIT_SECONDS = 90
+SETTLE_SECONDS = 10  # duplicate_id: how long the survivor may take to deliver before alerts are compared
 PARTITIONS = {0, 1, 2}
 
 
@@ -261,9 +262,14 @@ def duplicate_id(slawatch, rules, kafka, work):
     wait_until(lambda: winner.owned(since) == PARTITIONS, f"{winner.name} owns every partition", instances=[winner])
     # While both ran, both wrote the partitions' changelog (there is no transactional fencing), so the
     # survivor's state may mix the two: the standing alerts are reported, not required to match.
-    time.sleep(2)  # not a correctness wait: lets the survivor settle before the alerts topic is read
-    winner.alive("after the duplicate stopped")
+    # Reported, so not a verdict: read the alerts topic until it shows the replay's standing alerts
+    # or the survivor has had SETTLE_SECONDS to deliver what it owes.
+    settle_deadline = time.monotonic() + SETTLE_SECONDS
     now = standing_now(s)
+    while now != standing and time.monotonic() < settle_deadline:
+        time.sleep(0.2)
+        now = standing_now(s)
+    winner.alive("after the duplicate stopped")
     winner.stop(signal.SIGTERM, 0)
     print(f"duplicate_id: {loser.name} stopped {took:.1f}s after B started, naming the duplicate id; "
           f"{winner.name} kept every partition; standing alerts {'equal' if now == standing else 'differ from'} "
