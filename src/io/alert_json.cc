@@ -1,8 +1,9 @@
 #include "io/alert_json.h"
 
+#include <charconv>
+
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include <rapidjson/internal/dtoa.h>
 #include <simdjson.h>
 
 namespace slawatch {
@@ -33,136 +34,12 @@ std::string_view or_unassigned(const std::string& department) {
   return department.empty() ? std::string_view("unassigned") : std::string_view(department);
 }
 
-// RapidJSON's streaming writer: alerts have a fixed shape, so they are written
-// field by field without building a document (an order of magnitude cheaper
-// than a DOM). The encoding flag makes String() refuse invalid UTF-8.
-using Writer = rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>,
-                                 rapidjson::CrtAllocator, rapidjson::kWriteValidateEncodingFlag>;
-
-bool put(Writer& w, std::string_view key, std::string_view value) {
-  return w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size())) &&
-         w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
-void put_time(Writer& w, std::string_view key, Instant t) { put(w, key, format_rfc3339_utc(t)); }
-
-void put_null(Writer& w, std::string_view key) {
-  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  w.Null();
-}
-
-}  // namespace
-
-std::string encode_case_event(const CaseEvent& event) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  put(w, "specversion", "1.0");
-  put(w, "id", event.id.str());
-  put(w, "source", "/slawatch/case-log (original source not kept)");
-  put(w, "type", std::string(kEventTypePrefix) + std::string(to_string(event.type)));
-  put(w, "subject", event.case_id.str());
-  put_time(w, "time", event.time);
-  w.Key("data");
-  w.StartObject();
-  const std::pair<std::string_view, const std::string*> texts[] = {
-      {"category", &event.category}, {"priority", &event.priority},   {"channel", &event.channel},
-      {"district", &event.district},  {"department", &event.department}, {"from_department", &event.from_department},
-      {"actor", &event.actor},        {"reason", &event.reason},
-  };
-  for (const auto& [name, value] : texts) {
-    if (!value->empty()) put(w, name, *value);
-  }
-  if (event.satisfied) {
-    w.Key("satisfied");
-    w.Bool(*event.satisfied);
-  }
-  if (event.score) {
-    w.Key("score");
-    w.Int(*event.score);
-  }
-  w.EndObject();
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
-
-std::string encode_alert_cloudevent(const Alert& alert, std::string_view source) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  put(w, "specversion", "1.0");
-  // Deterministic: the same alert event found again (after a crash, say) gets
-  // the same id. The due time is part of it because a retracted stage can
-  // fire again under the same alert_id with a different due time, and that
-  // is a different event that a consumer must not drop as a duplicate.
-  put(w, "id", alert.alert_id + "/" + std::string(to_string(alert.kind)) + "/" +
-                   std::to_string(to_millis(alert.due_at)));
-  put(w, "source", source);
-  put(w, "type", "slawatch.alert." + std::string(to_string(alert.kind)));
-  put(w, "subject", alert.case_id.str());
-  put_time(w, "time", alert.emitted_at);
-  put(w, "datacontenttype", "application/json");
-  w.Key("data");
-  w.StartObject();
-  put(w, "alert_id", alert.alert_id);
-  put(w, "case_id", alert.case_id.str());
-  put(w, "rule", alert.rule.str());
-  w.Key("cycle");
-  w.Int(alert.cycle);
-  put(w, "stage", alert.stage);
-  put(w, "severity", alert.severity);
-  put(w, "department", or_unassigned(alert.department));
-  put_time(w, "due_at", alert.due_at);
-  put(w, "rule_version", alert.rule_version);
-  switch (alert.kind) {
-    case AlertKind::fired:
-      put_time(w, "fired_at", alert.fired_at);
-      put_time(w, "started_at", alert.started_at);
-      w.Key("notify");
-      w.StartArray();
-      for (const auto& target : alert.notify) {
-        w.StartObject();
-        put(w, "role", target.role);
-        if (target.person.empty()) {
-          put_null(w, "person");
-        } else {
-          put(w, "person", target.person);
-        }
-        w.EndObject();
-      }
-      w.EndArray();
-      break;
-    case AlertKind::resolved:
-      put_time(w, "closed_at", *alert.closed_at);
-      w.Key("overdue_seconds");
-      w.Double(static_cast<double>((*alert.closed_at - alert.due_at).count()) / 1000.0);
-      break;
-    case AlertKind::retracted:
-      if (alert.closed_at) {
-        put_time(w, "closed_at", *alert.closed_at);
-      } else {
-        put_null(w, "closed_at");
-      }
-      put(w, "reason", alert.reason);
-      if (alert.event_id.empty()) {
-        put_null(w, "event_id");
-      } else {
-        put(w, "event_id", alert.event_id.str());
-      }
-      break;
-  }
-  w.EndObject();
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
-
-namespace {
-
 bool is_utf8(std::string_view text) { return simdjson::validate_utf8(text.data(), text.size()); }
 
 // JSON string escaping with size_t arithmetic throughout, for text of any
-// length: RapidJSON's writer sizes its buffer as 2 + length * 6 in 32 bits,
-// which wraps for strings above ~716 MB. Escapes as RapidJSON does.
+// length. Escapes as RapidJSON's writer does (short escapes, \u00XX in upper
+// case for other control characters, '/' as is), which earlier releases used:
+// an alert event keeps the bytes it always had.
 void append_json_string(std::string& out, std::string_view utf8) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   out.push_back('"');
@@ -197,7 +74,203 @@ std::string as_utf8(std::string_view text) {
   return out;
 }
 
+// One JSON object of known shape written straight into a string: alerts go
+// out once per breach, and a general-purpose writer (RapidJSON's, with its
+// per-character encoding checks) was 7 % of replay's profile. Texts are
+// almost always plain ASCII with nothing to escape, and are then copied as
+// they are. Case fields arrive validated as UTF-8, but rule and roster texts
+// are only what YAML gave: a text that is not UTF-8 goes out with its
+// non-ASCII bytes as '?', so the event stays valid JSON.
+class JsonObjectWriter {
+ public:
+  explicit JsonObjectWriter(size_t expected_bytes) {
+    out_.reserve(expected_bytes);
+    out_.push_back('{');
+  }
+
+  void text(std::string_view key, std::string_view value) {
+    name(key);
+    append_text(value);
+  }
+  void time(std::string_view key, Instant t) {
+    name(key);
+    out_.push_back('"');
+    append_rfc3339_utc(out_, t);
+    out_.push_back('"');
+  }
+  void integer(std::string_view key, int64_t value) {
+    name(key);
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+    out_.append(digits, end);
+  }
+  // As RapidJSON's Writer::Double wrote it (Grisu2, shortest round trip,
+  // ".0" kept on whole numbers), so the bytes stay the same.
+  void number(std::string_view key, double value) {
+    name(key);
+    char digits[32];
+    const char* end = rapidjson::internal::dtoa(value, digits);
+    out_.append(digits, static_cast<size_t>(end - digits));
+  }
+  void boolean(std::string_view key, bool value) {
+    name(key);
+    out_ += value ? "true" : "false";
+  }
+  void null(std::string_view key) {
+    name(key);
+    out_ += "null";
+  }
+  void open_object(std::string_view key) {
+    name(key);
+    out_.push_back('{');
+    need_comma_ = false;
+  }
+  void open_array(std::string_view key) {
+    name(key);
+    out_.push_back('[');
+    need_comma_ = false;
+  }
+  void open_element_object() {
+    if (need_comma_) out_.push_back(',');
+    out_.push_back('{');
+    need_comma_ = false;
+  }
+  void close_object() {
+    out_.push_back('}');
+    need_comma_ = true;
+  }
+  void close_array() {
+    out_.push_back(']');
+    need_comma_ = true;
+  }
+  std::string finish() && {
+    out_.push_back('}');
+    return std::move(out_);
+  }
+
+ private:
+  // Keys are this file's constants: nothing in them to escape.
+  void name(std::string_view key) {
+    if (need_comma_) out_.push_back(',');
+    need_comma_ = true;
+    out_.push_back('"');
+    out_.append(key);
+    out_ += "\":";
+  }
+  void append_text(std::string_view value) {
+    bool plain = true;
+    bool ascii = true;
+    for (const char c : value) {
+      const auto byte = static_cast<unsigned char>(c);
+      plain &= byte >= 0x20 && c != '"' && c != '\\';
+      ascii &= byte < 0x80;
+    }
+    if (plain && ascii) {
+      out_.push_back('"');
+      out_.append(value);
+      out_.push_back('"');
+    } else if (ascii || is_utf8(value)) {
+      append_json_string(out_, value);
+    } else {
+      append_json_string(out_, as_utf8(value));
+    }
+  }
+
+  std::string out_;
+  bool need_comma_ = false;
+};
+
 }  // namespace
+
+std::string encode_case_event(const CaseEvent& event) {
+  JsonObjectWriter w(320);
+  w.text("specversion", "1.0");
+  w.text("id", event.id.str());
+  w.text("source", "/slawatch/case-log (original source not kept)");
+  w.text("type", std::string(kEventTypePrefix) + std::string(to_string(event.type)));
+  w.text("subject", event.case_id.str());
+  w.time("time", event.time);
+  w.open_object("data");
+  const std::pair<std::string_view, const std::string*> texts[] = {
+      {"category", &event.category}, {"priority", &event.priority},   {"channel", &event.channel},
+      {"district", &event.district},  {"department", &event.department}, {"from_department", &event.from_department},
+      {"actor", &event.actor},        {"reason", &event.reason},
+  };
+  for (const auto& [name, value] : texts) {
+    if (!value->empty()) w.text(name, *value);
+  }
+  if (event.satisfied) w.boolean("satisfied", *event.satisfied);
+  if (event.score) w.integer("score", *event.score);
+  w.close_object();
+  return std::move(w).finish();
+}
+
+std::string encode_alert_cloudevent(const Alert& alert, std::string_view source) {
+  const std::string_view kind = to_string(alert.kind);
+  JsonObjectWriter w(512 + alert.notify.size() * 64);
+  w.text("specversion", "1.0");
+  // Deterministic: the same alert event found again (after a crash, say) gets
+  // the same id. The due time is part of it because a retracted stage can
+  // fire again under the same alert_id with a different due time, and that
+  // is a different event that a consumer must not drop as a duplicate.
+  std::string id;
+  id.reserve(alert.alert_id.size() + kind.size() + 24);
+  id.append(alert.alert_id).append("/").append(kind).append("/").append(std::to_string(to_millis(alert.due_at)));
+  w.text("id", id);
+  w.text("source", source);
+  id.assign("slawatch.alert.").append(kind);
+  w.text("type", id);
+  w.text("subject", alert.case_id.str());
+  w.time("time", alert.emitted_at);
+  w.text("datacontenttype", "application/json");
+  w.open_object("data");
+  w.text("alert_id", alert.alert_id);
+  w.text("case_id", alert.case_id.str());
+  w.text("rule", alert.rule.str());
+  w.integer("cycle", alert.cycle);
+  w.text("stage", alert.stage);
+  w.text("severity", alert.severity);
+  w.text("department", or_unassigned(alert.department));
+  w.time("due_at", alert.due_at);
+  w.text("rule_version", alert.rule_version);
+  switch (alert.kind) {
+    case AlertKind::fired:
+      w.time("fired_at", alert.fired_at);
+      w.time("started_at", alert.started_at);
+      w.open_array("notify");
+      for (const auto& target : alert.notify) {
+        w.open_element_object();
+        w.text("role", target.role);
+        if (target.person.empty()) {
+          w.null("person");
+        } else {
+          w.text("person", target.person);
+        }
+        w.close_object();
+      }
+      w.close_array();
+      break;
+    case AlertKind::resolved:
+      w.time("closed_at", *alert.closed_at);
+      w.number("overdue_seconds", static_cast<double>((*alert.closed_at - alert.due_at).count()) / 1000.0);
+      break;
+    case AlertKind::retracted:
+      if (alert.closed_at) {
+        w.time("closed_at", *alert.closed_at);
+      } else {
+        w.null("closed_at");
+      }
+      w.text("reason", alert.reason);
+      if (alert.event_id.empty()) {
+        w.null("event_id");
+      } else {
+        w.text("event_id", alert.event_id.str());
+      }
+      break;
+  }
+  w.close_object();
+  return std::move(w).finish();
+}
 
 std::string encode_dead_letter(std::string_view original, std::string_view reason, std::string_view origin,
                                std::optional<uint64_t> original_size) {

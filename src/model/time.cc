@@ -184,6 +184,12 @@ Result<Instant> parse_rfc3339(std::string_view text) {
 }
 
 std::string format_rfc3339_utc(Instant t) {
+  std::string out;
+  append_rfc3339_utc(out, t);
+  return out;
+}
+
+void append_rfc3339_utc(std::string& out, Instant t) {
   const int64_t ms = to_millis(t);
   constexpr int64_t kMillisPerDay = 86'400'000;
   // Floor division so instants before 1970 land on the right day.
@@ -220,7 +226,8 @@ std::string format_rfc3339_utc(Instant t) {
     text[19] = '.';
     digits(20, millis, 3);
     text[23] = 'Z';
-    return std::string(text, sizeof text);
+    out.append(text, sizeof text);
+    return;
   }
   std::array<char, 64> buf{};
   // Years outside 0000-9999 cannot be written in RFC 3339; they are written
@@ -229,7 +236,7 @@ std::string format_rfc3339_utc(Instant t) {
                               date.year < 0 ? "-" : "",
                               static_cast<long long>(date.year < 0 ? -date.year : date.year),
                               date.month, date.day, hour, minute, second, millis);
-  return std::string(buf.data(), static_cast<size_t>(n));
+  out.append(buf.data(), static_cast<size_t>(n));
 }
 
 Result<Duration> parse_duration(std::string_view text) {

@@ -28,6 +28,9 @@ Result<Instant> parse_rfc3339(std::string_view text);
 
 // "2026-03-02T01:30:00.000Z"
 std::string format_rfc3339_utc(Instant t);
+// The same text appended to `out` (no string of its own: encoders call it
+// three or four times per alert).
+void append_rfc3339_utc(std::string& out, Instant t);
 
 // Durations as written in rules: "90s", "30m", "24h", "5d", "250ms".
 Result<Duration> parse_duration(std::string_view text);
