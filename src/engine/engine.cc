@@ -203,8 +203,11 @@ void Engine::flush_into(StateBatch& batch) {
   // loses its old index entries and keeps its fresh record.
   batch.case_deletes = std::move(purged_);
   purged_.clear();
+  batch.cases.reserve(batch.cases.size() + dirty_.size());
   for (CacheEntry* entry : dirty_) {
-    if (!entry->second.purged) batch.cases[entry->first] = encode_case_record(entry->second.record, entry->second.encoded);
+    if (!entry->second.purged) {
+      batch.cases.emplace_back(entry->first, encode_case_record(entry->second.record, entry->second.encoded));
+    }
     entry->second.dirty = false;
   }
   dirty_.clear();

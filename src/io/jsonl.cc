@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <optional>
 
 #include <cerrno>
@@ -11,6 +12,7 @@
 
 #include "io/alert_json.h"
 #include "io/io.h"
+#include "model/hash.h"
 
 namespace slawatch {
 namespace {
@@ -73,14 +75,18 @@ std::string hex64(uint64_t v) {
   return text;
 }
 
-// A checkpoint position of a JSON Lines input. Without `hash` (positions
-// written before inputs were identified) nothing but the offset is known.
+// A checkpoint position of a JSON Lines input: "offset:line:w<digest>:path".
+// Without `hash` (positions written before inputs were identified) nothing
+// but the offset is known; `legacy_fnv`: the hash is FNV-1a, as positions
+// written before the InputDigest carry it ("offset:line:<fnv>:path").
 struct LinePosition {
   uint64_t offset = 0;
   uint64_t line = 0;
   std::optional<uint64_t> hash;
+  bool legacy_fnv = false;
   std::string_view path;
 };
+
 
 std::optional<LinePosition> parse_line_position(std::string_view text) {
   LinePosition p;
@@ -98,9 +104,13 @@ std::optional<LinePosition> parse_line_position(std::string_view text) {
     return p;
   }
   const auto third = text.find(':', second + 1);
+  if (third == std::string_view::npos) return std::nullopt;
+  std::string_view hash_text = text.substr(second + 1, third - second - 1);
+  p.legacy_fnv = !hash_text.starts_with('w');
+  if (!p.legacy_fnv) hash_text.remove_prefix(1);
   uint64_t hash = 0;
-  if (third == std::string_view::npos || !number(text.substr(first + 1, second - first - 1), p.line, 10) ||
-      !number(text.substr(second + 1, third - second - 1), hash, 16)) {
+  if (!number(text.substr(first + 1, second - first - 1), p.line, 10) || hash_text.size() != 16 ||
+      !number(hash_text, hash, 16)) {
     return std::nullopt;
   }
   p.hash = hash;
@@ -124,7 +134,6 @@ JsonLinesSource::JsonLinesSource(std::FILE* file, std::string name, bool owned, 
       name_(std::move(name)),
       owned_(owned),
       max_record_bytes_(max_record_bytes),
-      hash_(kFnvOffsetBasis),
       buffer_(kReadChunkBytes) {}
 
 JsonLinesSource::~JsonLinesSource() {
@@ -144,12 +153,39 @@ Result<bool> JsonLinesSource::refill() {
   }
 }
 
-void JsonLinesSource::consume(size_t n) {
-  uint64_t h = hash_;
-  for (const char* p = buffer_.data() + begin_, *stop = p + n; p != stop; ++p) {
-    h = (h ^ static_cast<uint8_t>(*p)) * kFnvPrime;
+void JsonLinesSource::InputDigest::update(const char* bytes, size_t n) {
+  // The same value however the input is cut into calls: a partial word waits
+  // in tail_ for the bytes that complete it.
+  while (tail_bytes_ != 0 && n > 0) {
+    tail_ |= static_cast<uint64_t>(static_cast<uint8_t>(*bytes++)) << (8 * tail_bytes_);
+    --n;
+    if (++tail_bytes_ == 8) {
+      state_ = fold_multiply(tail_ ^ kHashOdd1, state_ ^ kHashOdd2);
+      tail_ = 0;
+      tail_bytes_ = 0;
+    }
   }
-  hash_ = h;
+  for (; n >= 8; bytes += 8, n -= 8) {
+    uint64_t word = 0;
+    std::memcpy(&word, bytes, 8);
+    if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
+    state_ = fold_multiply(word ^ kHashOdd1, state_ ^ kHashOdd2);
+  }
+  for (; n > 0; --n) tail_ |= static_cast<uint64_t>(static_cast<uint8_t>(*bytes++)) << (8 * tail_bytes_++);
+}
+
+uint64_t JsonLinesSource::InputDigest::value() const {
+  return fold_multiply(tail_ ^ kHashOdd1 ^ tail_bytes_, state_ ^ kHashOdd2);
+}
+
+void JsonLinesSource::consume(size_t n) {
+  const char* bytes = buffer_.data() + begin_;
+  digest_.update(bytes, n);
+  if (legacy_fnv_) {
+    uint64_t h = *legacy_fnv_;
+    for (const char* p = bytes, *stop = p + n; p != stop; ++p) h = (h ^ static_cast<uint8_t>(*p)) * kFnvPrime;
+    legacy_fnv_ = h;
+  }
   begin_ += n;
   offset_ += n;
 }
@@ -206,7 +242,7 @@ Result<bool> JsonLinesSource::next(RawRecord& out) {
 }
 
 std::string JsonLinesSource::position() const {
-  return std::to_string(offset_) + ":" + std::to_string(line_) + ":" + hex64(hash_) + ":" + name_;
+  return std::to_string(offset_) + ":" + std::to_string(line_) + ":w" + hex64(digest_.value()) + ":" + name_;
 }
 
 Status JsonLinesSource::seek(std::string_view position) {
@@ -216,9 +252,12 @@ Status JsonLinesSource::seek(std::string_view position) {
   // them: that is how another input, or this one rewritten, is recognised.
   if (owned_ && ::lseek(fileno(file_), 0, SEEK_SET) == 0) {
     offset_ = 0;
-    hash_ = kFnvOffsetBasis;
+    digest_ = InputDigest{};
     begin_ = end_ = 0;
   }
+  // Checked against FNV-1a for a position of the earlier format; positions
+  // written from here on carry the digest.
+  if (target->hash && target->legacy_fnv) legacy_fnv_ = offset_ == 0 ? kFnvOffsetBasis : 0;
   const std::string checkpoint_input = target->hash ? std::string(target->path) : std::string("the input");
   const std::string restart_hint = "; pass --restart-input to read '" + name_ +
                                    "' from its beginning (the state is kept: events already applied count as "
@@ -236,7 +275,9 @@ Status JsonLinesSource::seek(std::string_view position) {
     }
     consume(std::min<uint64_t>(end_ - begin_, target->offset - offset_));
   }
-  if (target->hash && *target->hash != hash_) {
+  const uint64_t read_hash = legacy_fnv_ ? *legacy_fnv_ : digest_.value();
+  legacy_fnv_.reset();
+  if (target->hash && *target->hash != read_hash) {
     return make_error("input '" + name_ + "' is not the input the state was built from: its first " +
                       std::to_string(target->offset) + " bytes differ from those of '" + checkpoint_input +
                       "' read before the checkpoint" + restart_hint);

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "model/hash.h"
+
 namespace slawatch {
 
 template <class Tag>
@@ -30,9 +32,7 @@ using RuleId = StrongId<struct RuleIdTag>;
 
 template <class Tag>
 struct std::hash<slawatch::StrongId<Tag>> {
-  size_t operator()(const slawatch::StrongId<Tag>& id) const noexcept {
-    return std::hash<std::string>{}(id.value);
-  }
+  size_t operator()(const slawatch::StrongId<Tag>& id) const noexcept { return slawatch::hash_id_bytes(id.value); }
 };
 
 #ifdef __GLIBCXX__

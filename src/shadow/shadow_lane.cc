@@ -44,7 +44,7 @@ Result<uint64_t> seed_cases(StateStore& from, StateStore& to, size_t slice) {
     if (!active.ok()) return active.error();
     if (!existing->has_value()) {
       if (active->timer_due) batch.timer_puts.push_back(TimerKey{*active->timer_due, id});
-      batch.cases.emplace(id, std::string(encoded));
+      batch.cases.emplace_back(id, std::string(encoded));
     } else {
       auto own = decode_case_record(**existing, id);
       if (!own.ok()) return own.error();
@@ -52,7 +52,7 @@ Result<uint64_t> seed_cases(StateStore& from, StateStore& to, size_t slice) {
       // The shadow's marks and timer stay: they say what it emitted and which
       // timer key it stored, which the repair compares against and moves.
       own->events = std::move(active->events);
-      batch.cases.emplace(id, encode_case_record(*own));
+      batch.cases.emplace_back(id, encode_case_record(*own));
     }
     ++copied;
     if (batch.cases.size() >= slice) {

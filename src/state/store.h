@@ -81,7 +81,9 @@ struct StateBatch {
   // Cases deleted with their alert index entries, before the puts below (a
   // case may be deleted and written again in one batch: a fresh record).
   std::vector<CaseId> case_deletes;
-  std::map<CaseId, std::string> cases;  // case id -> encoded CaseRecord
+  // Encoded CaseRecords, at most one per case id. A vector: the engine writes
+  // each dirty case once per flush, and no store needs them in id order.
+  std::vector<std::pair<CaseId, std::string>> cases;
   std::vector<TimerKey> timer_puts;
   std::vector<TimerKey> timer_deletes;
   std::vector<OutboxEntry> outbox_puts;

@@ -118,18 +118,78 @@ TEST_F(JsonLinesSourceTest, ResumesTheSameInputAfterItsPosition) {
   EXPECT_EQ(source->position().substr(0, 4), "16:2");
 }
 
-// offset:line:hash of the bytes before (FNV-1a, 16 lower-case hex digits):path
-TEST_F(JsonLinesSourceTest, PositionNamesOffsetLineAndTheHashInSixteenHexDigits) {
+// offset:line:w<digest of the bytes before, 16 lower-case hex digits>:path
+TEST_F(JsonLinesSourceTest, PositionNamesOffsetLineAndTheDigestInSixteenHexDigits) {
   const auto path = write("events", "{\"a\":1}\n");
   auto source = open(path);
-  EXPECT_EQ(source->position(), "0:0:cbf29ce484222325:" + path);
+  const std::string empty = source->position();
+  EXPECT_EQ(empty.substr(0, 5), "0:0:w");
   next(*source);
   const std::string position = source->position();
-  ASSERT_GE(position.size(), 21u);
-  const std::string hash = position.substr(4, 16);
-  EXPECT_EQ(position.substr(0, 4), "8:1:");
+  ASSERT_GE(position.size(), 22u);
+  const std::string hash = position.substr(5, 16);
+  EXPECT_EQ(position.substr(0, 5), "8:1:w");
   EXPECT_EQ(hash.find_first_not_of("0123456789abcdef"), std::string::npos) << position;
-  EXPECT_EQ(position.substr(20), ":" + path);
+  EXPECT_NE(hash, empty.substr(5, 16));
+  EXPECT_EQ(position.substr(21), ":" + path);
+}
+
+// FNV-1a of `bytes`, as positions of earlier releases carry it.
+std::string legacy_position(uint64_t offset, uint64_t line, std::string_view bytes, const std::string& path) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (const char c : bytes) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return std::to_string(offset) + ":" + std::to_string(line) + ":" + hex + ":" + path;
+}
+
+TEST_F(JsonLinesSourceTest, PositionsOfTheEarlierFnvFormatStillResumeAndStillCheck) {
+  const std::string content = "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n";
+  const auto path = write("events", content);
+  auto source = open(path);
+  ASSERT_TRUE(source->seek(legacy_position(8, 1, content.substr(0, 8), path)).ok());
+  EXPECT_EQ(next(*source).bytes, "{\"b\":2}");
+  // From there on the position carries the digest, and resumes.
+  const std::string position = source->position();
+  EXPECT_EQ(position.substr(0, 6), "16:2:w");
+  auto again = open(path);
+  ASSERT_TRUE(again->seek(position).ok());
+  EXPECT_EQ(next(*again).bytes, "{\"c\":3}");
+
+  auto other = open(write("other", "{\"x\":1}\n{\"b\":2}\n"));
+  const auto refused = other->seek(legacy_position(8, 1, content.substr(0, 8), path));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("is not the input the state was built from"), std::string::npos);
+}
+
+TEST_F(JsonLinesSourceTest, TheDigestDoesNotDependOnHowTheInputWasCut) {
+  // Lines of every length mod 8 across several 64 KiB reads: next() hashes a
+  // line at a time, seek() whole buffers, and both must agree at every line.
+  std::string content;
+  for (int n = 0; content.size() < 300'000; ++n) {
+    content += "{\"n\":" + std::to_string(n) + ",\"pad\":\"" + std::string(static_cast<size_t>(n % 97), 'x') + "\"}\n";
+  }
+  const auto path = write("long", content);
+  auto source = open(path);
+  std::vector<std::string> positions;  // after every 211th line
+  RawRecord record;
+  for (size_t lines = 1;; ++lines) {
+    auto more = source->next(record);
+    ASSERT_TRUE(more.ok());
+    if (!*more) break;
+    if (lines % 211 == 0) positions.push_back(source->position());
+  }
+  ASSERT_GT(positions.size(), 10u);
+  for (const auto& position : positions) {
+    auto resumed = open(path);
+    ASSERT_TRUE(resumed->seek(position).ok()) << position;
+    EXPECT_EQ(resumed->position(), position);
+  }
+  // One byte changed before a position is found.
+  std::string changed = content;
+  changed[content.size() / 2] = 'y';
+  auto other = open(write("changed", changed));
+  EXPECT_FALSE(other->seek(source->position()).ok());
 }
 
 TEST_F(JsonLinesSourceTest, RefusesAnInputWhoseBytesBeforeThePositionDiffer) {

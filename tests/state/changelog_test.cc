@@ -48,7 +48,7 @@ class ChangelogTest : public ::testing::Test {
   // an outbox entry that retires the previous one, a tally and the checkpoint.
   static Status commit_number(RocksDbStateStore& store, int n) {
     StateBatch batch;
-    batch.cases[CaseId{"C-" + std::to_string(n)}] = "record of commit " + std::to_string(n);
+    batch.cases.emplace_back(CaseId{"C-" + std::to_string(n)}, "record of commit " + std::to_string(n));
     batch.timer_puts = {TimerKey{at(1000 * n), CaseId{"C-" + std::to_string(n)}}};
     if (n > 1) batch.timer_deletes = {TimerKey{at(1000 * (n - 1)), CaseId{"C-" + std::to_string(n - 1)}}};
     batch.outbox_puts = {OutboxEntry{static_cast<uint64_t>(n), OutboxEntry::Channel::alerts, "C",
@@ -497,7 +497,7 @@ TEST_F(ChangelogTest, AnOwnerThatDiedUnacknowledgedDivergesFromTheNextOwner) {
   auto next = store_on(1);
   ASSERT_TRUE(prepare(*next, changelog_).ok());
   StateBatch other;
-  other.cases[CaseId{"C-other"}] = "the next owner's record";
+  other.cases.emplace_back(CaseId{"C-other"}, "the next owner's record");
   other.checkpoint = Checkpoint{at(170), "offset 17", 2};
   ASSERT_TRUE(next->commit(other).ok());
   ASSERT_TRUE(next->flush_changelog().ok());

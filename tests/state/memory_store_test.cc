@@ -26,7 +26,7 @@ TEST(MemoryStateStore, VisitsCasesInIdOrderWhateverTheirCommitOrder) {
   const std::vector<std::string> scrambled = {"C-7", "C-10", "C-1", "B-9", "C-2", "C-100", "A", "C-09"};
   for (const auto& id : scrambled) {
     StateBatch batch;
-    batch.cases[CaseId{id}] = "record of " + id;
+    batch.cases.emplace_back(CaseId{id}, "record of " + id);
     ASSERT_TRUE(store.commit(batch).ok());
   }
   EXPECT_EQ(visited_ids(store), (std::vector<std::string>{"A", "B-9", "C-09", "C-1", "C-10", "C-100", "C-2", "C-7"}));
@@ -36,13 +36,13 @@ TEST(MemoryStateStore, VisitsCasesInIdOrderWhateverTheirCommitOrder) {
 TEST(MemoryStateStore, ACommitReplacesDeletesAndRevivesCases) {
   MemoryStateStore store;
   StateBatch first;
-  first.cases[CaseId{"C-1"}] = "old";
-  first.cases[CaseId{"C-2"}] = "two";
+  first.cases.emplace_back(CaseId{"C-1"}, "old");
+  first.cases.emplace_back(CaseId{"C-2"}, "two");
   ASSERT_TRUE(store.commit(first).ok());
 
   StateBatch second;
   second.case_deletes = {CaseId{"C-1"}, CaseId{"C-2"}};
-  second.cases[CaseId{"C-1"}] = "fresh";  // deleted and written again in one batch: the fresh record stays
+  second.cases.emplace_back(CaseId{"C-1"}, "fresh");  // deleted and written again in one batch: the fresh record stays
   ASSERT_TRUE(store.commit(second).ok());
 
   EXPECT_EQ(visited_ids(store), std::vector<std::string>{"C-1"});

@@ -44,7 +44,7 @@ TEST_F(RocksDbStoreTest, CommitSurvivesReopen) {
     auto db = open();
     RocksDbStateStore store(db, 3);
     StateBatch batch;
-    batch.cases[CaseId{"C-1"}] = "record-1";
+    batch.cases.emplace_back(CaseId{"C-1"}, "record-1");
     batch.timer_puts = {TimerKey{at(2000), CaseId{"C-1"}}, TimerKey{at(-5), CaseId{"C-0"}},
                         TimerKey{at(1000), CaseId{"C-2"}}};
     batch.outbox_puts = {OutboxEntry{7, OutboxEntry::Channel::dead_letter, "C-1", std::string("a\0b", 3),
@@ -155,7 +155,7 @@ TEST_F(RocksDbStoreTest, PartitionsAreSeparateKeyRanges) {
   auto db = open();
   RocksDbStateStore p0(db, 0), p1(db, 1);
   StateBatch batch;
-  batch.cases[CaseId{"C-1"}] = "in p0";
+  batch.cases.emplace_back(CaseId{"C-1"}, "in p0");
   batch.timer_puts = {TimerKey{at(10), CaseId{"C-1"}}};
   batch.outbox_puts = {OutboxEntry{1, OutboxEntry::Channel::alerts, "C-1", "x", {}}};
   batch.checkpoint = Checkpoint{at(10), "5", 2};
@@ -290,8 +290,8 @@ TEST_F(RocksDbStoreTest, DeletedCaseTakesItsAlertIndexEntriesAndNoOtherCases) {
     return testing::indexed_alert(id, AlertIndexEntry::State::resolved, "dept-a");
   };
   StateBatch batch;
-  batch.cases[CaseId{"C-1"}] = "old";
-  batch.cases[CaseId{"C-10"}] = "other";
+  batch.cases.emplace_back(CaseId{"C-1"}, "old");
+  batch.cases.emplace_back(CaseId{"C-10"}, "other");
   batch.alert_index = {index_entry("C-1/first-response/1/breach"), index_entry("C-1/repeated-return/1/threshold"),
                        index_entry("C-10/first-response/1/breach")};
   ASSERT_TRUE(store.commit(batch).ok());
@@ -306,7 +306,7 @@ TEST_F(RocksDbStoreTest, DeletedCaseTakesItsAlertIndexEntriesAndNoOtherCases) {
   // Deleted and written again in one batch: the fresh record stays.
   StateBatch revive;
   revive.case_deletes = {CaseId{"C-10"}};
-  revive.cases[CaseId{"C-10"}] = "fresh";
+  revive.cases.emplace_back(CaseId{"C-10"}, "fresh");
   ASSERT_TRUE(store.commit(revive).ok());
   EXPECT_EQ(**store.load_case(CaseId{"C-10"}), "fresh");
   EXPECT_TRUE(reader.alerts_of_case(0, CaseId{"C-10"})->empty());
@@ -326,7 +326,7 @@ TEST(RocksDbWalTest, WriteAheadLogsStayWithinThreeTimesTheMemtableBudget) {
     StateBatch batch;
     for (int i = 0; i < 16; ++i) {
       const int n = commit * 16 + i;
-      batch.cases[CaseId{"C-" + std::to_string(n)}] = std::string(16u << 10, static_cast<char>('a' + n % 26));
+      batch.cases.emplace_back(CaseId{"C-" + std::to_string(n)}, std::string(16u << 10, static_cast<char>('a' + n % 26)));
     }
     batch.checkpoint = Checkpoint{at(commit), std::to_string(commit), 1};
     ASSERT_TRUE(store.commit(batch).ok());
@@ -404,7 +404,7 @@ TEST(RocksDbFootprintTest, AlertIndexOfOpenCasesTakesUnderSixtyBytesPerAlertOnce
       value_bytes += encode_alert_index_value(alerts[i]).size();
       batch.alert_index.push_back(alerts[i]);
       // The cases family is compressed with a dictionary at the bottom too.
-      batch.cases[CaseId{"C-" + std::to_string(i)}] = alerts[i].alert.department + "/" + alerts[i].alert.alert_id;
+      batch.cases.emplace_back(CaseId{"C-" + std::to_string(i)}, alerts[i].alert.department + "/" + alerts[i].alert.alert_id);
     }
     ASSERT_TRUE(store.commit(batch).ok());
   }

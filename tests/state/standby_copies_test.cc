@@ -43,7 +43,7 @@ class StandbyCopiesTest : public ::testing::Test {
   // Commit `n`: opens case C-n, closes (deletes) case C-(n-2), moves the checkpoint.
   void commit(int n) {
     StateBatch batch;
-    batch.cases[CaseId{"C-" + std::to_string(n)}] = "record " + std::to_string(n);
+    batch.cases.emplace_back(CaseId{"C-" + std::to_string(n)}, "record " + std::to_string(n));
     if (n > 2) batch.case_deletes = {CaseId{"C-" + std::to_string(n - 2)}};
     batch.checkpoint = Checkpoint{from_millis(100 * n), "offset " + std::to_string(n), 1};
     ASSERT_TRUE(owner_->commit(batch).ok());
@@ -150,7 +150,7 @@ TEST_F(StandbyCopiesTest, ACopyNoLongerStoodByIsWipedAndItsNeighbourKept) {
   commit(1);
   RocksDbStateStore neighbour(standby_machine_.database, kPartition + 1);
   StateBatch own;
-  own.cases[CaseId{"N-1"}] = "owned here";
+  own.cases.emplace_back(CaseId{"N-1"}, "owned here");
   ASSERT_TRUE(neighbour.commit(own).ok());
   StandbyCopies copies(standby_machine_.database, changelog_, tail_, wall_);
   ASSERT_TRUE(copies.keep({kPartition}).ok());

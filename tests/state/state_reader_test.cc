@@ -40,14 +40,14 @@ class StateReaderTest : public ::testing::Test {
   void fill() {
     using S = AlertIndexEntry::State;
     StateBatch p1;
-    p1.cases[CaseId{"c1"}] = "record-c1";
-    p1.cases[CaseId{"c10"}] = "record-c10";
+    p1.cases.emplace_back(CaseId{"c1"}, "record-c1");
+    p1.cases.emplace_back(CaseId{"c10"}, "record-c10");
     p1.alert_index = {alert("c1/r/1/warning", S::firing, "roads"), alert("c1/r/1/breach", S::firing, "roads"),
                       alert("c10/r/1/breach", S::firing, "water"),
                       alert("c1/r/1/warning", S::retracted, "roads")};  // a later event of the same id wins
     commit(1, p1, from_millis(1000));
     StateBatch p5;
-    p5.cases[CaseId{"c2"}] = "record-c2";
+    p5.cases.emplace_back(CaseId{"c2"}, "record-c2");
     p5.alert_index = {alert("c2/r/1/warning", S::resolved, "water"), alert("c2/r/1/breach", S::resolved, "water"),
                       alert("c2/q/1/threshold", S::firing, "roads"), alert("c2/q/2/threshold", S::firing, "water"),
                       alert("c2/q/3/threshold", S::retracted, "roads")};
