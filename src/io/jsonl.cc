@@ -68,11 +68,11 @@ constexpr size_t kReadChunkBytes = 64 * 1024;
 
 // Sixteen lower-case hex digits. By hand: position() runs once per record in
 // replay, and snprintf showed in its profile.
-std::string hex64(uint64_t v) {
+void append_hex64(std::string& out, uint64_t v) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string text(16, '0');
+  char text[16];
   for (size_t i = 16; i-- > 0; v >>= 4) text[i] = kDigits[v & 15];
-  return text;
+  out.append(text, sizeof text);
 }
 
 // A checkpoint position of a JSON Lines input: "offset:line:w<digest>:path".
@@ -236,13 +236,26 @@ Result<bool> JsonLinesSource::next(RawRecord& out) {
     }
     if (length == 0) continue;  // blank lines carry no record
     if (length > max_record_bytes_) mark_oversize(out, length, max_record_bytes_);
-    out.origin = name_ + ":" + std::to_string(line_);
+    char line[24];
+    const char* line_end = std::to_chars(line, line + sizeof line, line_).ptr;
+    out.origin.assign(name_).append(":").append(line, static_cast<size_t>(line_end - line));
     return true;
   }
 }
 
 std::string JsonLinesSource::position() const {
-  return std::to_string(offset_) + ":" + std::to_string(line_) + ":w" + hex64(digest_.value()) + ":" + name_;
+  // Once per record in replay: one allocation, digits written in place.
+  char numbers[48];
+  char* end = std::to_chars(numbers, numbers + 20, offset_).ptr;
+  *end++ = ':';
+  end = std::to_chars(end, end + 20, line_).ptr;
+  std::string text;
+  text.reserve(static_cast<size_t>(end - numbers) + 19 + name_.size());
+  text.append(numbers, static_cast<size_t>(end - numbers));
+  text.append(":w");
+  append_hex64(text, digest_.value());
+  text.append(":").append(name_);
+  return text;
 }
 
 Status JsonLinesSource::seek(std::string_view position) {

@@ -4,8 +4,22 @@
 
 namespace slawatch {
 
-std::string encode_tally_key(const TallyKey& key) {
-  std::string out;
+namespace {
+
+// A tally key's fields as views: tallies are counted per alert and per cycle
+// outcome, and a key built from copies of the rule and department strings
+// cost more than the counting.
+struct TallyKeyView {
+  TallyKey::Kind kind;
+  std::string_view rule;
+  std::string_view stage;
+  std::string_view department;
+  bool breached = false;
+  size_t bucket = 0;
+};
+
+void encode_tally_key_into(std::string& out, const TallyKeyView& key) {
+  out.clear();
   out.push_back(static_cast<char>(key.kind));
   codec::put_string(out, key.rule);
   codec::put_string(out, key.department);
@@ -19,6 +33,13 @@ std::string encode_tally_key(const TallyKey& key) {
       codec::put_varint(out, key.bucket);
       break;
   }
+}
+
+}  // namespace
+
+std::string encode_tally_key(const TallyKey& key) {
+  std::string out;
+  encode_tally_key_into(out, TallyKeyView{key.kind, key.rule, key.stage, key.department, key.breached, key.bucket});
   return out;
 }
 
@@ -59,27 +80,33 @@ size_t cycle_elapsed_bucket(Duration elapsed) {
 template <class Deltas>
 void tally_alert(const Alert& alert, Deltas& deltas) {
   if (alert.kind == AlertKind::retracted && alert.was_resolved) return;  // its resolution counted it out
-  TallyKey key{TallyKey::Kind::overdue_alerts, alert.rule.str(), alert.stage, alert.department};
-  deltas[encode_tally_key(key)] += alert.kind == AlertKind::fired ? 1 : -1;
+  std::string name;
+  encode_tally_key_into(name, TallyKeyView{TallyKey::Kind::overdue_alerts, alert.rule.str(), alert.stage, alert.department});
+  deltas[name] += alert.kind == AlertKind::fired ? 1 : -1;
 }
 
 template <class Deltas>
 void tally_cycle(const CycleOutcome& outcome, Deltas& deltas) {
   const CycleMark& cycle = outcome.cycle;
   const int64_t sign = outcome.withdrawn ? -1 : 1;
-  TallyKey key{TallyKey::Kind::open_cycles, cycle.rule.str(), {}, cycle.department};
+  TallyKeyView key{TallyKey::Kind::open_cycles, cycle.rule.str(), {}, cycle.department};
+  std::string name;  // one buffer for the keys below
   if (!cycle.closed) {
-    deltas[encode_tally_key(key)] += sign;
+    encode_tally_key_into(name, key);
+    deltas[name] += sign;
     return;
   }
   key.breached = cycle.breached;
   key.kind = TallyKey::Kind::closed_cycles;
-  deltas[encode_tally_key(key)] += sign;
+  encode_tally_key_into(name, key);
+  deltas[name] += sign;
   key.kind = TallyKey::Kind::closed_elapsed;
-  deltas[encode_tally_key(key)] += sign * cycle.elapsed.count();
+  encode_tally_key_into(name, key);
+  deltas[name] += sign * cycle.elapsed.count();
   key.kind = TallyKey::Kind::closed_bucket;
   key.bucket = cycle_elapsed_bucket(cycle.elapsed);
-  deltas[encode_tally_key(key)] += sign;
+  encode_tally_key_into(name, key);
+  deltas[name] += sign;
 }
 
 template void tally_alert(const Alert&, Tallies&);
