@@ -128,11 +128,13 @@ Result<std::shared_ptr<RocksDbDatabase>> RocksDbDatabase::open(const RocksDbOpti
   // Bloom filters answer most of them).
   cases_cf.level0_file_num_compaction_trigger = 8;
 
-  // The alert index holds every alert's latest CloudEvent (~650 bytes of
-  // JSON, several per open case) and is read only by the case API, never per
-  // event: blocks four times the default size compress it about twice as
-  // well (measured on a 1M-open-case state: 126 -> 66 bytes per alert, 46
-  // with the dictionary), at a cost only the API's point reads pay.
+  // The alert index holds every alert's latest event (its fields, ~150 bytes,
+  // state/alert_index_value.h; the CloudEvent's ~650 bytes of JSON before,
+  // still read), several per open case, and is read only by the case API,
+  // never per event: blocks four times the default size compress it about
+  // twice as well (measured on the JSON values of a 1M-open-case state: 126
+  // -> 66 bytes per alert, 46 with the dictionary), at a cost only the API's
+  // point reads pay.
   rocksdb::ColumnFamilyOptions alerts_cf = cases_cf;
   alerts_cf.table_factory = table_options(true, 16 << 10);  // point reads by case prefix, scans for listings
 
