@@ -1,6 +1,7 @@
 #include "io/alert_json.h"
 
 #include <charconv>
+#include <initializer_list>
 
 #include <rapidjson/document.h>
 #include <rapidjson/internal/dtoa.h>
@@ -40,9 +41,8 @@ bool is_utf8(std::string_view text) { return simdjson::validate_utf8(text.data()
 // length. Escapes as RapidJSON's writer does (short escapes, \u00XX in upper
 // case for other control characters, '/' as is), which earlier releases used:
 // an alert event keeps the bytes it always had.
-void append_json_string(std::string& out, std::string_view utf8) {
+void append_json_escaped(std::string& out, std::string_view utf8) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  out.push_back('"');
   for (const char c : utf8) {
     const auto byte = static_cast<unsigned char>(c);
     switch (c) {
@@ -63,6 +63,11 @@ void append_json_string(std::string& out, std::string_view utf8) {
         }
     }
   }
+}
+
+void append_json_string(std::string& out, std::string_view utf8) {
+  out.push_back('"');
+  append_json_escaped(out, utf8);
   out.push_back('"');
 }
 
@@ -88,9 +93,13 @@ class JsonObjectWriter {
     out_.push_back('{');
   }
 
-  void text(std::string_view key, std::string_view value) {
+  void text(std::string_view key, std::string_view value) { text(key, {value}); }
+  // One string from several parts, with no string of its own to build first.
+  void text(std::string_view key, std::initializer_list<std::string_view> parts) {
     name(key);
-    append_text(value);
+    out_.push_back('"');
+    for (const std::string_view part : parts) append_text_body(part);
+    out_.push_back('"');
   }
   void time(std::string_view key, Instant t) {
     name(key);
@@ -157,7 +166,7 @@ class JsonObjectWriter {
     out_.append(key);
     out_ += "\":";
   }
-  void append_text(std::string_view value) {
+  void append_text_body(std::string_view value) {
     bool plain = true;
     bool ascii = true;
     for (const char c : value) {
@@ -166,13 +175,11 @@ class JsonObjectWriter {
       ascii &= byte < 0x80;
     }
     if (plain && ascii) {
-      out_.push_back('"');
       out_.append(value);
-      out_.push_back('"');
     } else if (ascii || is_utf8(value)) {
-      append_json_string(out_, value);
+      append_json_escaped(out_, value);
     } else {
-      append_json_string(out_, as_utf8(value));
+      append_json_escaped(out_, as_utf8(value));
     }
   }
 
@@ -187,7 +194,7 @@ std::string encode_case_event(const CaseEvent& event) {
   w.text("specversion", "1.0");
   w.text("id", event.id.str());
   w.text("source", "/slawatch/case-log (original source not kept)");
-  w.text("type", std::string(kEventTypePrefix) + std::string(to_string(event.type)));
+  w.text("type", {kEventTypePrefix, to_string(event.type)});
   w.text("subject", event.case_id.str());
   w.time("time", event.time);
   w.open_object("data");
@@ -213,13 +220,11 @@ std::string encode_alert_cloudevent(const Alert& alert, std::string_view source)
   // the same id. The due time is part of it because a retracted stage can
   // fire again under the same alert_id with a different due time, and that
   // is a different event that a consumer must not drop as a duplicate.
-  std::string id;
-  id.reserve(alert.alert_id.size() + kind.size() + 24);
-  id.append(alert.alert_id).append("/").append(kind).append("/").append(std::to_string(to_millis(alert.due_at)));
-  w.text("id", id);
+  char due_digits[24];
+  const char* due_end = std::to_chars(due_digits, due_digits + sizeof due_digits, to_millis(alert.due_at)).ptr;
+  w.text("id", {alert.alert_id, "/", kind, "/", std::string_view(due_digits, static_cast<size_t>(due_end - due_digits))});
   w.text("source", source);
-  id.assign("slawatch.alert.").append(kind);
-  w.text("type", id);
+  w.text("type", {"slawatch.alert.", kind});
   w.text("subject", alert.case_id.str());
   w.time("time", alert.emitted_at);
   w.text("datacontenttype", "application/json");

@@ -62,8 +62,6 @@ void mark_oversize(RawRecord& record, uint64_t full_size, size_t limit) {
 
 namespace {
 
-constexpr uint64_t kFnvOffsetBasis = 0xcbf29ce484222325ull;
-constexpr uint64_t kFnvPrime = 0x100000001b3ull;
 constexpr size_t kReadChunkBytes = 64 * 1024;
 
 // Sixteen lower-case hex digits. By hand: position() runs once per record in
@@ -86,7 +84,6 @@ struct LinePosition {
   bool legacy_fnv = false;
   std::string_view path;
 };
-
 
 std::optional<LinePosition> parse_line_position(std::string_view text) {
   LinePosition p;
@@ -181,11 +178,7 @@ uint64_t JsonLinesSource::InputDigest::value() const {
 void JsonLinesSource::consume(size_t n) {
   const char* bytes = buffer_.data() + begin_;
   digest_.update(bytes, n);
-  if (legacy_fnv_) {
-    uint64_t h = *legacy_fnv_;
-    for (const char* p = bytes, *stop = p + n; p != stop; ++p) h = (h ^ static_cast<uint8_t>(*p)) * kFnvPrime;
-    legacy_fnv_ = h;
-  }
+  if (legacy_fnv_) legacy_fnv_ = fnv1a64(std::string_view(bytes, n), *legacy_fnv_);
   begin_ += n;
   offset_ += n;
 }
@@ -269,8 +262,9 @@ Status JsonLinesSource::seek(std::string_view position) {
     begin_ = end_ = 0;
   }
   // Checked against FNV-1a for a position of the earlier format; positions
-  // written from here on carry the digest.
-  if (target->hash && target->legacy_fnv) legacy_fnv_ = offset_ == 0 ? kFnvOffsetBasis : 0;
+  // written from here on carry the digest. (A source that cannot rewind,
+  // stdin, is only ever positioned before its first read.)
+  if (target->hash && target->legacy_fnv) legacy_fnv_ = kFnv1aOffsetBasis;
   const std::string checkpoint_input = target->hash ? std::string(target->path) : std::string("the input");
   const std::string restart_hint = "; pass --restart-input to read '" + name_ +
                                    "' from its beginning (the state is kept: events already applied count as "

@@ -1,13 +1,23 @@
 #pragma once
-// Fast non-cryptographic hashing of short byte strings, for in-memory tables
-// and input identity. Nothing stored or partitioned depends on these values
-// except JSON Lines positions (io/jsonl.cc), which name their scheme.
+// Non-cryptographic hashing of byte strings. FNV-1a is the stable one: case
+// partitioning, the choice between conflicting duplicates and JSON Lines
+// positions of earlier releases depend on its values. The others are fast
+// and for in-memory tables and the input digest (io/jsonl.cc, whose positions
+// name their scheme).
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
 
 namespace slawatch {
+
+inline constexpr uint64_t kFnv1aOffsetBasis = 0xcbf29ce484222325ULL;
+
+// FNV-1a 64 of `bytes`, continuing from `hash` (the offset basis to start).
+inline uint64_t fnv1a64(std::string_view bytes, uint64_t hash = kFnv1aOffsetBasis) {
+  for (const char c : bytes) hash = (hash ^ static_cast<uint8_t>(c)) * 0x100000001b3ULL;
+  return hash;
+}
 
 // The high and low halves of a 64x64 -> 128-bit product, xored: one multiply
 // mixes every bit of both inputs (wyhash's mixing step).

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "model/hash.h"
+
 namespace slawatch {
 
 bool CaseRecord::has_event(const EventId& id) const {
@@ -141,12 +143,6 @@ std::string encoded_event(const CaseEvent& e) {
   std::string out;
   encode_event(out, e);
   return out;
-}
-
-uint64_t fnv1a64(std::string_view bytes) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (const char c : bytes) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ull;
-  return h;
 }
 
 }  // namespace
