@@ -15,7 +15,7 @@ std::string overdue_text(Duration d) {
 }
 
 std::string stage_title(const Alert& alert) {
-  return "Case " + alert.case_id.str() + " at " + department_label(alert.department) + ": " + alert.rule.str() +
+  return "Case " + std::string(alert.case_id.str()) + " at " + department_label(alert.department) + ": " + std::string(alert.rule.str()) +
          " stage " + alert.stage + " (" + alert.severity + ")";
 }
 
@@ -60,7 +60,7 @@ std::vector<RoleOnDuty> roles_on_duty(const std::vector<NotifyTarget>& notify) {
 std::string generator_url(const std::string& base, const CaseId& case_id) {
   std::string url = base;
   while (!url.empty() && url.back() == '/') url.pop_back();
-  return url + "/api/v1/cases/" + case_id.str();
+  return url + "/api/v1/cases/" + std::string(case_id.str());
 }
 
 void append_alertmanager_alerts(const Alert& alert, Instant now, const MappingOptions& options,

@@ -220,7 +220,7 @@ json rules_json(const CaseEvaluation& evaluation, std::span<const CaseEvent> log
   std::map<std::string, size_t> index_of;
   for (size_t i = 0; i < evaluation.cycles.size(); ++i) {
     const CycleResult& c = evaluation.cycles[i];
-    const std::string rule = c.rule.str();
+    const std::string rule = std::string(c.rule.str());
     auto [it, added] = index_of.emplace(rule, rules.size());
     if (added) {
       const std::string& title = c.deadline ? c.deadline->title : c.count ? c.count->title : std::string();
@@ -424,12 +424,12 @@ Result<std::vector<uint16_t>> CaseApi::current_partitions() const {
 
 HttpResponse CaseApi::unknown_case(const CaseId& id) const {
   if (options_.owned == nullptr || options_.owned->owns_everything()) {
-    return error_response(404, "unknown case '" + id.str() + "'");
+    return error_response(404, "unknown case '" + std::string(id.str()) + "'");
   }
   // A case never stored here may live in a partition another instance owns.
   std::string owned;
   for (const uint16_t partition : options_.owned->list()) owned += (owned.empty() ? "" : ", ") + std::to_string(partition);
-  return error_response(404, "unknown case '" + id.str() + "' here (this instance owns partition(s) " +
+  return error_response(404, "unknown case '" + std::string(id.str()) + "' here (this instance owns partition(s) " +
                                  (owned.empty() ? std::string("none") : owned) +
                                  "; another instance may own the case's partition)");
 }
@@ -458,9 +458,9 @@ HttpResponse CaseApi::get_case(const HttpRequest& request) const {
     const auto owner = options_.owned->last_known_owner(stored.partition);
     const std::string where = owner ? "which is owned by instance " + *owner + " as of its last commit: ask it"
                                     : "which is not owned here: ask the instance that owns it";
-    return json_response(kNotOwnedStatus, json{{"error", "case '" + id.str() + "' is in partition " +
+    return json_response(kNotOwnedStatus, json{{"error", "case '" + std::string(id.str()) + "' is in partition " +
                                                              std::to_string(stored.partition) + ", " + where},
-                                               {"case_id", id.str()},
+                                               {"case_id", std::string(id.str())},
                                                {"partition", stored.partition},
                                                {"owner", owner.value_or("not owned here")}});
   }
@@ -489,7 +489,7 @@ HttpResponse CaseApi::get_case(const HttpRequest& request) const {
   const CaseEvaluation evaluation = evaluate_case(log, *rules);
   json events = json::array();
   for (const auto& e : log) events.push_back(event_json(e));
-  return json_response(200, json{{"case_id", id.str()},
+  return json_response(200, json{{"case_id", std::string(id.str())},
                                  {"partition", stored.partition},
                                  {"as_of", format_rfc3339_utc(as_of)},
                                  {"clock", format_rfc3339_utc(checkpoint->clock)},

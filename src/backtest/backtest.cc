@@ -88,7 +88,7 @@ struct SideRun {
   void on_alert(const Alert& alert) {
     if (alert.kind == AlertKind::fired) {
       breaches[alert.alert_id] =
-          StandingBreach{intern_stage(alert.rule.str(), alert.stage), intern_department(alert.department)};
+          StandingBreach{intern_stage(std::string(alert.rule.str()), alert.stage), intern_department(alert.department)};
     } else if (alert.kind == AlertKind::retracted) {
       breaches.erase(alert.alert_id);
     }
@@ -152,9 +152,9 @@ Status replay_side(SideRun& side, const BacktestOptions& options) {
     for (const auto& cycle : evaluation.cycles) {
       if (cycle.deadline == nullptr) continue;
       if (cycle.closed_at) {
-        side.elapsed_ms[cycle.rule.str()].push_back(cycle.elapsed.count());
+        side.elapsed_ms[std::string(cycle.rule.str())].push_back(cycle.elapsed.count());
       } else {
-        ++side.still_open[cycle.rule.str()];
+        ++side.still_open[std::string(cycle.rule.str())];
       }
     }
     return true;
@@ -191,7 +191,7 @@ std::vector<RuleComparison> rule_skeleton(const RuleSet& baseline, const RuleSet
   for (const RuleSet* set : {&baseline, &candidate}) {
     const bool is_baseline = set == &baseline;
     for (const auto& d : set->deadlines) {
-      auto& rule = find_or_add(d.id.str(), "deadline");
+      auto& rule = find_or_add(std::string(d.id.str()), "deadline");
       if (rule.title.empty()) rule.title = d.title;
       (is_baseline ? rule.in_baseline : rule.in_candidate) = true;
       (is_baseline ? rule.baseline_target : rule.candidate_target) = d.target;
@@ -199,7 +199,7 @@ std::vector<RuleComparison> rule_skeleton(const RuleSet& baseline, const RuleSet
       for (const auto& stage : d.stages) add_stage(rule, stage.name, stage.offset, is_baseline);
     }
     for (const auto& c : set->counts) {
-      auto& rule = find_or_add(c.id.str(), "count");
+      auto& rule = find_or_add(std::string(c.id.str()), "count");
       if (rule.title.empty()) rule.title = c.title;
       (is_baseline ? rule.in_baseline : rule.in_candidate) = true;
       add_stage(rule, std::string(kCountStageName), c.window, is_baseline);

@@ -61,7 +61,7 @@ BusinessProbe::BusinessProbe(prometheus::Registry& registry, size_t department_l
 
 void BusinessProbe::alert(const Alert& alert) {
   const std::string dept = department(alert.department);
-  const std::string rule = alert.rule.str();
+  const std::string rule = std::string(alert.rule.str());
   alerts_
       .Add(labelled(
           {{"rule", rule}, {"stage", alert.stage}, {"department", dept}, {"kind", str(to_string(alert.kind))}}))
@@ -72,7 +72,7 @@ prometheus::Labels BusinessProbe::labelled(Labels labels) const { return with_ru
 
 void BusinessProbe::alert_notified(const Alert& alert, std::string_view role) {
   if (shadow()) return;  // a shadow notifies nobody
-  notifications_.Add({{"rule", alert.rule.str()}, {"stage", alert.stage}, {"role", str(role)}}).Increment();
+  notifications_.Add({{"rule", std::string(alert.rule.str())}, {"stage", alert.stage}, {"role", str(role)}}).Increment();
 }
 
 void BusinessProbe::case_created(std::string_view priority) {

@@ -6,19 +6,21 @@
 #include <string>
 #include <string_view>
 
+#include "model/compact_text.h"
 #include "model/hash.h"
 
 namespace slawatch {
 
+// Ids are kept as CompactText: a typical case id fits inline (see there).
 template <class Tag>
 struct StrongId {
-  std::string value;
+  CompactText value;
 
   StrongId() = default;
-  explicit StrongId(std::string v) : value(std::move(v)) {}
   explicit StrongId(std::string_view v) : value(v) {}
-  explicit StrongId(const char* v) : value(v) {}
-  const std::string& str() const { return value; }
+  explicit StrongId(const std::string& v) : value(std::string_view(v)) {}
+  explicit StrongId(const char* v) : value(std::string_view(v)) {}
+  std::string_view str() const { return value.view(); }
   bool empty() const { return value.empty(); }
   auto operator<=>(const StrongId&) const = default;
   bool operator==(const StrongId&) const = default;
@@ -32,7 +34,7 @@ using RuleId = StrongId<struct RuleIdTag>;
 
 template <class Tag>
 struct std::hash<slawatch::StrongId<Tag>> {
-  size_t operator()(const slawatch::StrongId<Tag>& id) const noexcept { return slawatch::hash_id_bytes(id.value); }
+  size_t operator()(const slawatch::StrongId<Tag>& id) const noexcept { return slawatch::hash_id_bytes(id.value.view()); }
 };
 
 #ifdef __GLIBCXX__

@@ -71,7 +71,7 @@ Status Pipeline::apply(const CaseEvent& event, const RawRecord& record, bool hol
     case ApplyOutcome::applied: ++counters_.applied; break;
     case ApplyOutcome::duplicate: ++counters_.duplicates; break;
     case ApplyOutcome::conflicting_duplicate:
-      dead_letter(record, "conflicting duplicate: event id " + event.id.str() + " of case " + event.case_id.str() +
+      dead_letter(record, "conflicting duplicate: event id " + std::string(event.id.str()) + " of case " + std::string(event.case_id.str()) +
                               " is already applied with other content, which is kept (of two records with one id, "
                               "the one whose content hashes smaller is kept)");
       break;
@@ -81,15 +81,15 @@ Status Pipeline::apply(const CaseEvent& event, const RawRecord& record, bool hol
       RawRecord loser;
       loser.bytes = encode_case_event(displaced);
       loser.key = event.case_id.str();
-      loser.origin = "case log of " + event.case_id.str() + " (replaced by " + record.origin + ")";
-      dead_letter(loser, "conflicting duplicate: event id " + event.id.str() + " of case " + event.case_id.str() +
+      loser.origin = "case log of " + std::string(event.case_id.str()) + " (replaced by " + record.origin + ")";
+      dead_letter(loser, "conflicting duplicate: event id " + std::string(event.id.str()) + " of case " + std::string(event.case_id.str()) +
                              " arrived again with other content, which replaces this one (of two records with one "
                              "id, the one whose content hashes smaller is kept); rebuilt from the case log");
       break;
     }
     case ApplyOutcome::case_full:
-      dead_letter(record, "case " + event.case_id.str() + " has reached its event limit; event " +
-                              event.id.str() + " was not applied");
+      dead_letter(record, "case " + std::string(event.case_id.str()) + " has reached its event limit; event " +
+                              std::string(event.id.str()) + " was not applied");
       break;
   }
   if (event_observer_) {
@@ -205,7 +205,7 @@ void Pipeline::emit_one(Alert& alert) {
   }
   if (alert_observer_) alert_observer_(alert);
   tally_alert(alert, tallies_);
-  outbox_.push_back(OutboxEntry{next_outbox_seq_++, OutboxEntry::Channel::alerts, alert.case_id.str(),
+  outbox_.push_back(OutboxEntry{next_outbox_seq_++, OutboxEntry::Channel::alerts, std::string(alert.case_id.str()),
                                 encode_alert_cloudevent(alert, options_.alert_source), {}});
   // Last: the index takes the alert itself (the store keeps its fields, not
   // the ~650 bytes of its CloudEvent).

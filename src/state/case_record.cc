@@ -210,7 +210,7 @@ Result<CaseRecord> decode_case_record(std::string_view bytes, const CaseId& case
 Result<CaseRecord> decode_case_record(std::string_view bytes, const CaseId& case_id, EncodedLogPrefix& prefix) {
   prefix.reset();
   auto corrupt = [&](std::string_view what) {
-    return make_error("corrupt state record for case '" + case_id.str() + "': " + std::string(what));
+    return make_error("corrupt state record for case '" + std::string(case_id.str()) + "': " + std::string(what));
   };
   codec::Reader in(bytes);
   uint8_t format = 0;

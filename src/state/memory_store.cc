@@ -51,7 +51,7 @@ Result<Checkpoint> MemoryStateStore::load_checkpoint() { return checkpoint_; }
 Status MemoryStateStore::commit(StateBatch& batch) {
   for (const auto& id : batch.case_deletes) {
     cases_.erase(id);
-    const std::string first = id.str() + '/';  // alert ids are {case}/{rule}/{cycle}/{stage}
+    const std::string first = std::string(id.str()) + '/';  // alert ids are {case}/{rule}/{cycle}/{stage}
     for (auto it = alert_index_.lower_bound(first); it != alert_index_.end() && it->first.starts_with(first);) {
       it = alert_index_.erase(it);
     }

@@ -223,7 +223,12 @@ RocksDbStateStore::RocksDbStateStore(std::shared_ptr<RocksDbDatabase> database, 
   if (partition == 0xffff) next_prefix_ = std::string(3, '\xff');
 }
 
-std::string RocksDbStateStore::case_key(const CaseId& id) const { return prefix_ + id.str(); }
+std::string RocksDbStateStore::case_key(const CaseId& id) const {
+  std::string key;
+  key.reserve(prefix_.size() + id.str().size());
+  key.append(prefix_).append(id.str());
+  return key;
+}
 
 std::string RocksDbStateStore::timer_key(const TimerKey& key) const {
   std::string k = prefix_;
@@ -236,7 +241,7 @@ Result<std::optional<std::string>> RocksDbStateStore::load_case(const CaseId& id
   std::string value;
   auto s = database_->db()->Get(rocksdb::ReadOptions(), database_->cases(), case_key(id), &value);
   if (s.IsNotFound()) return std::optional<std::string>{};
-  if (!s.ok()) return make_error("reading case '" + id.str() + "': " + s.ToString());
+  if (!s.ok()) return make_error("reading case '" + std::string(id.str()) + "': " + s.ToString());
   return std::optional<std::string>{std::move(value)};
 }
 
@@ -680,7 +685,7 @@ Status RocksDbStateStore::delete_case(const CaseId& id, rocksdb::WriteBatch& wb)
   read_options.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(read_options, database_->alerts()));
   for (it->Seek(first); it->Valid(); it->Next()) wb.Delete(database_->alerts(), it->key());
-  return to_status(it->status(), "reading the alert index of case '" + id.str() + "'");
+  return to_status(it->status(), "reading the alert index of case '" + std::string(id.str()) + "'");
 }
 
 Status RocksDbStateStore::for_each_case(

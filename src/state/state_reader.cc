@@ -76,16 +76,16 @@ Result<std::optional<StateReader::StoredCase>> StateReader::find_case(const Case
   if (!parts.ok()) return parts.error();
   for (const uint16_t partition : *parts) {
     std::string value;
-    auto s = database_->db()->Get(rocksdb::ReadOptions(), database_->cases(), partition_prefix(partition) + id.str(),
+    auto s = database_->db()->Get(rocksdb::ReadOptions(), database_->cases(), partition_prefix(partition) + std::string(id.str()),
                                   &value);
     if (s.ok()) return std::optional<StoredCase>{StoredCase{partition, std::move(value)}};
-    if (!s.IsNotFound()) return make_error("reading case '" + id.str() + "': " + s.ToString());
+    if (!s.IsNotFound()) return make_error("reading case '" + std::string(id.str()) + "': " + s.ToString());
   }
   return std::optional<StoredCase>{};
 }
 
 Result<std::vector<AlertIndexEntry>> StateReader::alerts_of_case(uint16_t partition, const CaseId& id) const {
-  const std::string prefix = partition_prefix(partition) + id.str() + "/";
+  const std::string prefix = partition_prefix(partition) + std::string(id.str()) + "/";
   std::vector<AlertIndexEntry> out;
   std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(rocksdb::ReadOptions(), database_->alerts()));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {

@@ -49,7 +49,7 @@ inline std::string fingerprint(const Alert& a) {
                   " due=" + format_rfc3339_utc(a.due_at) +
                   " emitted=" + format_rfc3339_utc(a.emitted_at) + " dept=" + a.department;
   if (a.closed_at) s += " closed=" + format_rfc3339_utc(*a.closed_at);
-  if (!a.event_id.empty()) s += " event=" + a.event_id.str();
+  if (!a.event_id.empty()) s += " event=" + std::string(a.event_id.str());
   return s;
 }
 

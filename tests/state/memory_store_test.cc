@@ -14,7 +14,7 @@ std::vector<std::string> visited_ids(MemoryStateStore& store, size_t stop_after 
   std::vector<std::string> ids;
   EXPECT_TRUE(store
                   .for_each_case([&](const CaseId& id, std::string_view) {
-                    ids.push_back(id.str());
+                    ids.push_back(std::string(id.str()));
                     return ids.size() < stop_after;
                   })
                   .ok());
