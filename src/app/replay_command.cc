@@ -118,6 +118,10 @@ int run_replay(const ReplayArgs& args) {
   engine_options.grace = Duration{0};         // contract: replay has no grace
   engine_options.fire_at_due_time = false;    // contract: a stage fires once the clock has passed it
   engine_options.retain_closed = config.retain_closed;
+  // Without --state the in-memory store is thrown away at exit and nothing
+  // reads it on the way, so cases are written to it only as they leave the
+  // engine's cache instead of for each of their events.
+  engine_options.write_back_cases = args.state_dir.empty();
   PipelineOptions pipeline_options;
   pipeline_options.batch_records = args.batch_records;
   pipeline_options.max_record_bytes = max_record_bytes;

@@ -32,7 +32,10 @@ Result<Engine::CacheEntry*> Engine::load(const CaseId& id) {
     return stored.error();
   }
   if (stored->has_value()) {
-    auto decoded = decode_case_record(**stored, id, it->second.encoded);
+    // Writing back, a record is encoded once as it leaves the cache: a kept
+    // prefix of its encoding would only hold memory.
+    auto decoded = options_.write_back_cases ? decode_case_record(**stored, id)
+                                             : decode_case_record(**stored, id, it->second.encoded);
     if (!decoded.ok()) {
       cache_.erase(it);
       return decoded.error();
@@ -45,7 +48,17 @@ Result<Engine::CacheEntry*> Engine::load(const CaseId& id) {
 void Engine::mark_dirty(CacheEntry& entry) {
   if (entry.second.dirty) return;
   entry.second.dirty = true;
-  dirty_.push_back(&entry);
+  if (!options_.write_back_cases) dirty_.push_back(&entry);
+}
+
+void Engine::save(CacheEntry& entry, StateBatch& batch) {
+  CachedCase& cached = entry.second;
+  if (!cached.purged) {
+    batch.cases.emplace_back(entry.first, options_.write_back_cases
+                                              ? encode_case_record(cached.record)
+                                              : encode_case_record(cached.record, cached.encoded));
+  }
+  cached.dirty = false;
 }
 
 void Engine::reschedule(const CaseId& id, std::optional<Instant> before, std::optional<Instant> after) {
@@ -198,28 +211,29 @@ void Engine::purge(CacheEntry& entry) {
   ++counters_.purged;
 }
 
-void Engine::flush_into(StateBatch& batch) {
+void Engine::flush_into(StateBatch& batch, FlushScope scope) {
   // Deletes first: a case purged and revived by a later event of this batch
   // loses its old index entries and keeps its fresh record.
   batch.case_deletes = std::move(purged_);
   purged_.clear();
-  batch.cases.reserve(batch.cases.size() + dirty_.size());
-  for (CacheEntry* entry : dirty_) {
-    if (!entry->second.purged) {
-      batch.cases.emplace_back(entry->first, encode_case_record(entry->second.record, entry->second.encoded));
+  if (!options_.write_back_cases) {
+    batch.cases.reserve(batch.cases.size() + dirty_.size());
+    for (CacheEntry* entry : dirty_) save(*entry, batch);
+    dirty_.clear();
+  } else if (scope == FlushScope::complete) {
+    for (auto& entry : cache_) {
+      if (entry.second.dirty) save(entry, batch);
     }
-    entry->second.dirty = false;
   }
-  dirty_.clear();
   for (const auto& id : batch.case_deletes) {
     if (auto it = cache_.find(id); it != cache_.end() && it->second.purged) cache_.erase(it);
   }
   timers_.flush_into(batch);
   ++generation_;
-  evict_cold_cases();
+  evict_cold_cases(batch);
 }
 
-void Engine::evict_cold_cases() {
+void Engine::evict_cold_cases(StateBatch& batch) {
   if (cache_.size() <= options_.case_cache_records) return;
   // Drop the least recently used quarter beyond the budget in one pass, so
   // eviction costs O(n) now and then rather than bookkeeping on every access.
@@ -230,7 +244,16 @@ void Engine::evict_cold_cases() {
   const size_t drop = cache_.size() - keep;
   std::nth_element(ages.begin(), ages.begin() + static_cast<std::ptrdiff_t>(drop - 1), ages.end());
   const uint64_t cutoff = ages[drop - 1];
-  std::erase_if(cache_, [&](const auto& entry) { return entry.second.last_used <= cutoff; });
+  // Writing through, every entry is clean here; writing back, a dirty one
+  // goes to the store now, the one time it is encoded while cached.
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    if (it->second.last_used > cutoff) {
+      ++it;
+      continue;
+    }
+    if (it->second.dirty) save(*it, batch);
+    it = cache_.erase(it);
+  }
 }
 
 }  // namespace slawatch

@@ -32,6 +32,13 @@ struct EngineOptions {
   // same millisecond may still close the cycle, and then the stage was met).
   // settle() fires the stages due exactly at the clock at end of input.
   bool fire_at_due_time = true;
+  // Whether a changed case is written to the store at every flush (write
+  // through, the default) or only as it leaves the cache and at a complete
+  // flush (write back). Write back saves re-encoding and copying a case's
+  // whole record for each of its events, but the store then lags the engine
+  // and loses what a crash would: only for a store that nothing else reads
+  // and that need not survive the process (replay without --state).
+  bool write_back_cases = false;
   // A closed case (no open deadline cycle, no stage timer) is deleted, with its
   // alert index entries, once the clock is more than this past its last event;
   // nullopt keeps closed cases forever. Waiting for it is the case's timer.
@@ -85,9 +92,14 @@ class Engine {
   // that closed keeps the outcome it had. Returns whether the case changed.
   Result<bool> repair(const CaseId& id, std::vector<Alert>& out);
 
-  // Moves every uncommitted change (case records, timers) into `batch`; the
-  // caller adds its outbox entries and checkpoint and commits the batch.
-  void flush_into(StateBatch& batch);
+  // changes: what the store must hold at this commit (every change when
+  // writing through; evicted cases when writing back). complete: the store
+  // ends up holding every case as the engine has it (before a walk of the
+  // store's cases, Pipeline::reload_rules).
+  enum class FlushScope : uint8_t { changes, complete };
+  // Moves the uncommitted changes (case records, timers) of `scope` into
+  // `batch`; the caller adds its outbox entries and checkpoint and commits it.
+  void flush_into(StateBatch& batch, FlushScope scope = FlushScope::changes);
 
   // A case's attributes folded from its events at or before `at` (default
   // attributes for a case never seen). For observers of applied events.
@@ -110,7 +122,7 @@ class Engine {
     // loaded), reset whenever the log changes other than by an event after its
     // last one (apply, purge).
     EncodedLogPrefix encoded;
-    bool dirty = false;
+    bool dirty = false;      // changed since the store last got it
     uint64_t last_used = 0;  // flush generation of the last access
     bool purged = false;     // deleted at the next flush (record emptied; an event revives it)
   };
@@ -129,6 +141,8 @@ class Engine {
   // retention has already passed (the caller purges it).
   bool await_retention(const CaseEvaluation& evaluation, CaseRecord& record) const;
   void purge(CacheEntry& entry);
+  // Puts the record of a dirty entry into the batch (nothing for a purged one).
+  void save(CacheEntry& entry, StateBatch& batch);
 
   std::shared_ptr<const RuleSet> rules_;
   StateStore& store_;
@@ -137,13 +151,14 @@ class Engine {
   Instant clock_ = kMinInstant;
   EngineCounters counters_;
   std::vector<CycleOutcome> cycle_outcomes_;  // since the last take_cycle_outcomes()
-  void evict_cold_cases();
+  void evict_cold_cases(StateBatch& batch);
 
   // Cases touched since the last flush (dirty) and recently used clean ones,
   // always equal to what the store holds once flushed and committed.
   std::unordered_map<CaseId, CachedCase> cache_;
-  // The dirty entries, so a flush costs the cases touched, not the cache size.
-  // Map nodes are stable and dirty entries are never evicted.
+  // When writing through, the dirty entries, so a flush costs the cases
+  // touched, not the cache size. Map nodes are stable and a flush empties it
+  // before evicting.
   std::vector<CacheEntry*> dirty_;
   std::vector<CaseId> purged_;  // since the last flush, in purge order
   uint64_t generation_ = 0;

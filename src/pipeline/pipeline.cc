@@ -217,13 +217,13 @@ Status Pipeline::maybe_commit(const std::string& source_position, bool force) {
   return deliver_pending();
 }
 
-Status Pipeline::commit_if_due(const std::string& source_position, bool force) {
+Status Pipeline::commit_if_due(const std::string& source_position, bool force, Engine::FlushScope scope) {
   release_held();
   if (!force && uncommitted_records_ < options_.batch_records && outbox_.size() < options_.batch_records) {
     return ok_status();
   }
   StateBatch batch;
-  engine_.flush_into(batch);
+  engine_.flush_into(batch, scope);
   engine_.take_cycle_outcomes(cycle_outcomes_);
   for (const auto& outcome : cycle_outcomes_) tally_cycle(outcome, tallies_);
   cycle_outcomes_.clear();
@@ -296,8 +296,10 @@ Result<RepairReport> Pipeline::reload_rules(std::shared_ptr<const RuleSet> rules
   RepairReport report;
   report.from_version = stored_rules_version_.empty() ? engine_.rules().version : stored_rules_version_;
   report.to_version = rules->version;
-  // Everything before the reload is committed under the old set first.
-  if (auto s = commit_if_due(source_position, true); !s.ok()) return s.error();
+  // Everything before the reload is committed under the old set first, every
+  // case included (an engine writing back holds some only in its cache), so
+  // the walk of the store below meets them all.
+  if (auto s = commit_if_due(source_position, true, Engine::FlushScope::complete); !s.ok()) return s.error();
   engine_.replace_rules(std::move(rules));
   Status failure = ok_status();
   std::vector<Alert> alerts;

@@ -131,7 +131,9 @@ class Pipeline {
   Status maybe_commit(const std::string& source_position, bool force = false);
   // The two halves of maybe_commit, for callers that treat a failed delivery
   // as transient (a broker outage) and retry it with their own backoff.
-  Status commit_if_due(const std::string& source_position, bool force = false);
+  // `scope`: what the engine hands the store (Engine::FlushScope).
+  Status commit_if_due(const std::string& source_position, bool force = false,
+                       Engine::FlushScope scope = Engine::FlushScope::changes);
   // Delivers committed output not yet delivered, in outbox order. On failure
   // the records stay pending for the next call; nothing is dropped.
   Status deliver_pending();

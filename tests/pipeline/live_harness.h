@@ -12,8 +12,8 @@
 namespace slawatch {
 
 struct LiveHarness {
-  explicit LiveHarness(std::shared_ptr<const RuleSet> rules, StateStore& s)
-      : store(s), engine(std::move(rules), store, EngineOptions{}), pipeline(engine, store, sink, sink, options()) {
+  explicit LiveHarness(std::shared_ptr<const RuleSet> rules, StateStore& s, EngineOptions engine_options = {})
+      : store(s), engine(std::move(rules), store, engine_options), pipeline(engine, store, sink, sink, options()) {
     EXPECT_TRUE(engine.open().ok());
     EXPECT_TRUE(pipeline.recover().ok());
     pipeline.set_alert_observer([this](const Alert& a) { alerts.push_back(testing::describe(a)); });

@@ -64,6 +64,35 @@ TEST(RuleReload, LongerTargetRetractsMovesAndKeepsClosedOutcomes) {
                                           testing::fired(kBreach3, kT0 + minutes{55})}));
 }
 
+// An engine writing back (replay without --state) holds cases the store has
+// not been given yet; the reload hands them over first and repairs them all.
+TEST(RuleReload, RepairsCasesAnEngineWritingBackHasNotStoredYet) {
+  MemoryStateStore store;
+  EngineOptions options;
+  options.write_back_cases = true;
+  LiveHarness h(first_response_within(minutes{45}, "v45"), store, options);
+  ASSERT_TRUE(h.pipeline.on_record_live(dispatched("d1", "c1", kT0)).ok());
+  ASSERT_TRUE(h.pipeline.on_record_live(dispatched("d2", "c2", kT0)).ok());
+  ASSERT_TRUE(h.pipeline.on_record_live(dispatched("d3", "c3", kT0)).ok());
+  ASSERT_TRUE(h.pipeline.advance(kT0 + minutes{34}).ok());
+  ASSERT_TRUE(h.pipeline.commit_if_due("pos", true).ok());
+  for (const char* id : {"c1", "c2", "c3"}) {
+    auto stored = store.load_case(CaseId{id});
+    ASSERT_TRUE(stored.ok());
+    EXPECT_FALSE(stored->has_value()) << id << " should wait in the engine's cache";
+  }
+  h.take();
+  auto report = h.pipeline.reload_rules(first_response_within(minutes{30}, "v30"), "pos");
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->cases, 3u);
+  EXPECT_EQ(report->fired, 6u);  // warning 00:24 and breach 00:30 of each case
+  for (const char* id : {"c1", "c2", "c3"}) {
+    auto stored = store.load_case(CaseId{id});
+    ASSERT_TRUE(stored.ok());
+    EXPECT_TRUE(stored->has_value()) << id;
+  }
+}
+
 TEST(RuleReload, ShorterTargetFiresWhatIsNowOverdueAtOnce) {
   MemoryStateStore store;
   LiveHarness h(first_response_within(minutes{45}, "v45"), store);
