@@ -10,7 +10,8 @@ Engine::Engine(std::shared_ptr<const RuleSet> rules, StateStore& store, EngineOp
     : rules_(std::move(rules)),
       store_(store),
       options_(options),
-      timers_(store, options.timer_head_limit) {
+      timers_(store, options.timer_head_limit,
+              options.write_back_cases ? TimerQueue::Persistence::write_back : TimerQueue::Persistence::write_through) {
   // Grown once to its working size rather than rehashed on the way there.
   cache_.reserve(options_.case_cache_records);
 }

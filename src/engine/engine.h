@@ -37,7 +37,8 @@ struct EngineOptions {
   // flush (write back). Write back saves re-encoding and copying a case's
   // whole record for each of its events, but the store then lags the engine
   // and loses what a crash would: only for a store that nothing else reads
-  // and that need not survive the process (replay without --state).
+  // and that need not survive the process (replay without --state). Timers
+  // then stay in the engine alone (TimerQueue::Persistence::write_back).
   bool write_back_cases = false;
   // A closed case (no open deadline cycle, no stage timer) is deleted, with its
   // alert index entries, once the clock is more than this past its last event;
@@ -95,7 +96,8 @@ class Engine {
   // changes: what the store must hold at this commit (every change when
   // writing through; evicted cases when writing back). complete: the store
   // ends up holding every case as the engine has it (before a walk of the
-  // store's cases, Pipeline::reload_rules).
+  // store's cases, Pipeline::reload_rules); the timers of an engine writing
+  // back stay its own even then.
   enum class FlushScope : uint8_t { changes, complete };
   // Moves the uncommitted changes (case records, timers) of `scope` into
   // `batch`; the caller adds its outbox entries and checkpoint and commits it.

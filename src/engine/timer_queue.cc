@@ -4,10 +4,19 @@
 
 namespace slawatch {
 
-TimerQueue::TimerQueue(StateStore& store, size_t head_limit)
-    : store_(store), head_limit_(head_limit < 1 ? 1 : head_limit), shrink_above_(2 * head_limit_) {}
+TimerQueue::TimerQueue(StateStore& store, size_t head_limit, Persistence persistence)
+    : store_(store),
+      write_back_(persistence == Persistence::write_back),
+      // Written back, the first refill takes every stored timer and the head
+      // is never shrunk: there is no store behind it to refill from.
+      head_limit_(write_back_ ? SIZE_MAX / 2 : std::max<size_t>(head_limit, 1)),
+      shrink_above_(write_back_ ? SIZE_MAX : 2 * head_limit_) {}
 
 void TimerQueue::schedule(const TimerKey& key) {
+  if (write_back_ && horizon_ == kMaxInstant) {
+    head_.insert(key);
+    return;
+  }
   auto it = overlay_.find(key);
   if (it != overlay_.end() && !it->second) {
     overlay_.erase(it);  // deleted and re-added in the same batch: the committed key stands
@@ -21,6 +30,10 @@ void TimerQueue::schedule(const TimerKey& key) {
 }
 
 void TimerQueue::cancel(const TimerKey& key) {
+  if (write_back_ && horizon_ == kMaxInstant) {
+    head_.erase(key);
+    return;
+  }
   auto it = overlay_.find(key);
   if (it != overlay_.end() && it->second) {
     overlay_.erase(it);  // added and removed in the same batch: never reaches the store
@@ -57,6 +70,10 @@ Status TimerQueue::refill() {
     }
   }
   horizon_ = new_horizon;
+  if (write_back_) {
+    overlay_.clear();  // the committed timers and the changes since are all in the head now
+    return ok_status();
+  }
   shrink_above_ = 2 * head_limit_;  // the head was empty: no tie from an earlier shrink is left
   maybe_shrink_head();
   return ok_status();

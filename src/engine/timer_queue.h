@@ -4,6 +4,10 @@
 // only the head: every timer due at or before `horizon_`, at most a few
 // thousand. Refilling seeks just past the horizon, so timers already taken
 // off the head (tombstones in RocksDB) are never scanned again.
+// Written back (an engine writing its cases back, engine.h), the queue is
+// the timers' only home: every timer stays in the head and none goes to the
+// store, so each change is one ordered-set operation instead of a net change
+// kept for the batch plus the store's own ordered insert and delete.
 // Used from the engine's thread only.
 #include <optional>
 #include <set>
@@ -15,7 +19,10 @@ namespace slawatch {
 
 class TimerQueue {
  public:
-  TimerQueue(StateStore& store, size_t head_limit);
+  enum class Persistence : uint8_t { write_through, write_back };
+  // write_back: the timers committed in the store are read once, at the first
+  // pop, and from then on the queue alone holds them (flush_into adds nothing).
+  TimerQueue(StateStore& store, size_t head_limit, Persistence persistence = Persistence::write_through);
 
   // A case has at most one timer; the engine schedules only absent keys and
   // cancels only present ones.
@@ -39,6 +46,7 @@ class TimerQueue {
   void shrink_head();
 
   StateStore& store_;
+  bool write_back_;
   size_t head_limit_;
   std::set<TimerKey> head_;
   Instant horizon_ = kMinInstant;     // every timer with due <= horizon_ is in head_

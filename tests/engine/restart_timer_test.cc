@@ -40,6 +40,36 @@ std::vector<TimerKey> drain(TimerQueue& queue, Instant limit) {
 
 // ---- TimerQueue ------------------------------------------------------------------
 
+// Written back, the stored timers are read once and the queue alone holds
+// them from then on: in due order, with no net change left for a batch.
+TEST(TimerQueue, WrittenBackTheQueueAloneHoldsTheTimersAfterReadingTheStoredOnes) {
+  MemoryStateStore store;
+  commit_timers(store, {key(30, "stored"), key(40, "stored-cancelled")});
+  TimerQueue queue(store, 2, TimerQueue::Persistence::write_back);
+  queue.schedule(key(50, "before-first-pop"));
+  StateBatch batch;
+  queue.flush_into(batch);  // before the first pop, changes still go to the store
+  ASSERT_TRUE(store.commit(batch).ok());
+  EXPECT_EQ(drain(queue, kT0), std::vector<TimerKey>{});  // reads the store: nothing due yet
+  queue.cancel(key(40, "stored-cancelled"));
+  for (int i = 0; i < 10; ++i) queue.schedule(key(10 + i, "c" + std::to_string(i)));  // more than the limit of 2
+  queue.cancel(key(12, "c2"));
+  EXPECT_EQ(queue.pending_changes(), 0u);
+  queue.flush_into(batch);
+  EXPECT_TRUE(batch.timer_puts.empty());
+  EXPECT_TRUE(batch.timer_deletes.empty());
+  ASSERT_TRUE(store.commit(batch).ok());
+
+  std::vector<TimerKey> expected;
+  for (int i = 0; i < 10; ++i) {
+    if (i != 2) expected.push_back(key(10 + i, "c" + std::to_string(i)));
+  }
+  expected.push_back(key(30, "stored"));
+  expected.push_back(key(50, "before-first-pop"));
+  EXPECT_EQ(drain(queue, kT0 + minutes{60}), expected);
+  EXPECT_EQ(queue.head_size(), 0u);
+}
+
 TEST(TimerQueue, ScheduleCancelAndRescheduleWithinOneBatchNetOut) {
   MemoryStateStore store;
   TimerQueue queue(store, 2);
