@@ -1,5 +1,6 @@
 #include "state/rocksdb_store.h"
 
+#include <algorithm>
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -378,6 +379,16 @@ Status RocksDbStateStore::commit(StateBatch& batch) {
   if (!tallies_ && !batch.tallies.empty()) {
     if (auto s = load_tallies(); !s.ok()) return s;
   }
+  // In key order: RocksDB's memtable starts each insert's skip-list search
+  // from where the previous one ended, which pays when the keys ascend. The
+  // searches and their key comparisons are about a quarter of durable
+  // replay's profile; in the engine's touch order they were 7 % for the
+  // searches alone, in key order 5.5 %. Alert index entries are sorted
+  // stably: a later event of one alert id must stay later, to win.
+  std::sort(batch.cases.begin(), batch.cases.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(batch.alert_index.begin(), batch.alert_index.end(),
+                   [](const IndexedAlert& a, const IndexedAlert& b) { return a.alert.alert_id < b.alert.alert_id; });
   rocksdb::WriteBatch wb;
   for (const auto& id : batch.case_deletes) {
     if (auto s = delete_case(id, wb); !s.ok()) return s;

@@ -246,6 +246,37 @@ TEST_F(RocksDbStoreTest, ForEachAlertVisitsThisPartitionsLatestAlertEventsInIdOr
   EXPECT_EQ(seen[1], testing::read_back(c2, S::firing));
 }
 
+// The store writes a batch in key order (cheaper memtable inserts); of
+// several events of one alert id in a batch, the last one emitted still wins.
+TEST_F(RocksDbStoreTest, TheLastEventOfAnAlertInABatchWinsWhateverTheBatchOrder) {
+  auto db = open();
+  RocksDbStateStore store(db, 4);
+  using S = AlertIndexEntry::State;
+  StateBatch batch;
+  for (int round = 0; round < 3; ++round) {
+    for (int c = 60; c > 0; --c) {  // descending ids, three events each, interleaved
+      const S state = round == 0 ? S::firing : round == 1 ? S::resolved : S::retracted;
+      batch.alert_index.push_back(testing::indexed_alert("C-" + std::to_string(c) + "/r/1/breach", state, ""));
+      batch.cases.emplace_back(CaseId{"C-" + std::to_string(c)}, "v" + std::to_string(round));
+    }
+  }
+  // One record per case, as the engine hands them over.
+  batch.cases.erase(batch.cases.begin() + 60, batch.cases.end());
+  ASSERT_TRUE(store.commit(batch).ok());
+  size_t seen = 0;
+  ASSERT_TRUE(store.for_each_alert([&](const AlertIndexEntry& e) {
+    EXPECT_EQ(e.state, S::retracted) << e.alert_id;
+    ++seen;
+    return true;
+  }).ok());
+  EXPECT_EQ(seen, 60u);
+  for (int c = 1; c <= 60; ++c) {
+    auto stored = store.load_case(CaseId{"C-" + std::to_string(c)});
+    ASSERT_TRUE(stored.ok() && stored->has_value());
+    EXPECT_EQ(**stored, "v0");
+  }
+}
+
 TEST(CaseRecordCodec, CycleMarksAndMarkDepartmentsRoundTripAndFormatOneIsStillRead) {
   CaseRecord record;
   CaseEvent event;
