@@ -120,6 +120,9 @@ Status replay_side(SideRun& side, const BacktestOptions& options) {
     EngineOptions engine_options;
     engine_options.grace = Duration{0};  // replay semantics: event time, no grace,
     engine_options.fire_at_due_time = false;  // a stage fires once the clock has passed it
+    // The in-memory store is read only after the run (below): cases reach it
+    // as they leave the engine's cache and in one complete commit at the end.
+    engine_options.write_back_cases = options.store == BacktestStore::memory;
     Engine engine(side.rules, *store, engine_options);
     NullSink alerts, dead_letters;
     PipelineOptions pipeline_options;
@@ -129,6 +132,9 @@ Status replay_side(SideRun& side, const BacktestOptions& options) {
     Pipeline* lanes[] = {&pipeline};
     auto replayed = replay_history(**source, lanes, ReplayOptions{options.until, options.batch_records});
     if (!replayed.ok()) return replayed.error();
+    if (auto s = pipeline.commit_if_due((*source)->position(), true, Engine::FlushScope::complete); !s.ok()) {
+      return s.error();
+    }
     side.final_clock = replayed->final_clock;
     const auto& c = pipeline.counters();
     side.summary.records = c.records;
