@@ -81,6 +81,7 @@ template <class Deltas>
 void tally_alert(const Alert& alert, Deltas& deltas) {
   if (alert.kind == AlertKind::retracted && alert.was_resolved) return;  // its resolution counted it out
   std::string name;
+  name.reserve(64);  // one allocation: a name is 30-40 bytes
   encode_tally_key_into(name, TallyKeyView{TallyKey::Kind::overdue_alerts, alert.rule.str(), alert.stage, alert.department});
   deltas[name] += alert.kind == AlertKind::fired ? 1 : -1;
 }
@@ -90,7 +91,8 @@ void tally_cycle(const CycleOutcome& outcome, Deltas& deltas) {
   const CycleMark& cycle = outcome.cycle;
   const int64_t sign = outcome.withdrawn ? -1 : 1;
   TallyKeyView key{TallyKey::Kind::open_cycles, cycle.rule.str(), {}, cycle.department};
-  std::string name;  // one buffer for the keys below
+  std::string name;  // one buffer for the keys below, allocated once
+  name.reserve(64);
   if (!cycle.closed) {
     encode_tally_key_into(name, key);
     deltas[name] += sign;
