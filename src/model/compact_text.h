@@ -36,14 +36,8 @@ class CompactText {
     other.set_inline_empty();
   }
   CompactText& operator=(const CompactText& other) {
-    if (this != &other) {
-      release();
-      if (other.on_heap()) {
-        assign_new(other.view());
-      } else {
-        std::memcpy(bytes_, other.bytes_, sizeof bytes_);
-      }
-    }
+    // Copied first: if the allocation throws, this text is left as it was.
+    if (this != &other) *this = CompactText(other);
     return *this;
   }
   CompactText& operator=(CompactText&& other) noexcept {
