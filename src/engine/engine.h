@@ -36,9 +36,10 @@ struct EngineOptions {
   // through, the default) or only as it leaves the cache and at a complete
   // flush (write back). Write back saves re-encoding and copying a case's
   // whole record for each of its events, but the store then lags the engine
-  // and loses what a crash would: only for a store that nothing else reads
-  // and that need not survive the process (replay without --state). Timers
-  // then stay in the engine alone (TimerQueue::Persistence::write_back).
+  // and loses what a crash would: only for a store that nothing reads before
+  // a complete flush and that need not survive the process (replay without
+  // --state, backtest's in-memory side). Timers then stay in the engine alone
+  // (TimerQueue::Persistence::write_back).
   bool write_back_cases = false;
   // A closed case (no open deadline cycle, no stage timer) is deleted, with its
   // alert index entries, once the clock is more than this past its last event;
