@@ -15,8 +15,8 @@ std::string overdue_text(Duration d) {
 }
 
 std::string stage_title(const Alert& alert) {
-  return "Case " + std::string(alert.case_id.str()) + " at " + department_label(alert.department) + ": " + std::string(alert.rule.str()) +
-         " stage " + alert.stage + " (" + alert.severity + ")";
+  return "Case " + std::string(alert.case_id.str()) + " at " + department_label(alert.department) + ": " +
+         std::string(alert.rule.str()) + " stage " + alert.stage + " (" + alert.severity + ")";
 }
 
 std::string summary(const Alert& alert, Instant now, const std::string& on_duty) {

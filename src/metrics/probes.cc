@@ -72,7 +72,8 @@ prometheus::Labels BusinessProbe::labelled(Labels labels) const { return with_ru
 
 void BusinessProbe::alert_notified(const Alert& alert, std::string_view role) {
   if (shadow()) return;  // a shadow notifies nobody
-  notifications_.Add({{"rule", std::string(alert.rule.str())}, {"stage", alert.stage}, {"role", str(role)}}).Increment();
+  notifications_.Add({{"rule", std::string(alert.rule.str())}, {"stage", alert.stage}, {"role", str(role)}})
+      .Increment();
 }
 
 void BusinessProbe::case_created(std::string_view priority) {

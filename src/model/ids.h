@@ -34,7 +34,9 @@ using RuleId = StrongId<struct RuleIdTag>;
 
 template <class Tag>
 struct std::hash<slawatch::StrongId<Tag>> {
-  size_t operator()(const slawatch::StrongId<Tag>& id) const noexcept { return slawatch::hash_id_bytes(id.value.view()); }
+  size_t operator()(const slawatch::StrongId<Tag>& id) const noexcept {
+    return slawatch::hash_id_bytes(id.value.view());
+  }
 };
 
 #ifdef __GLIBCXX__

@@ -71,8 +71,8 @@ Status Pipeline::apply(const CaseEvent& event, const RawRecord& record, bool hol
     case ApplyOutcome::applied: ++counters_.applied; break;
     case ApplyOutcome::duplicate: ++counters_.duplicates; break;
     case ApplyOutcome::conflicting_duplicate:
-      dead_letter(record, "conflicting duplicate: event id " + std::string(event.id.str()) + " of case " + std::string(event.case_id.str()) +
-                              " is already applied with other content, which is kept (of two records with one id, "
+      dead_letter(record, "conflicting duplicate: event id " + std::string(event.id.str()) + " of case " +
+                              std::string(event.case_id.str()) + " is already applied with other content, which is kept (of two records with one id, "
                               "the one whose content hashes smaller is kept)");
       break;
     case ApplyOutcome::replaced: {
@@ -82,8 +82,8 @@ Status Pipeline::apply(const CaseEvent& event, const RawRecord& record, bool hol
       loser.bytes = encode_case_event(displaced);
       loser.key = event.case_id.str();
       loser.origin = "case log of " + std::string(event.case_id.str()) + " (replaced by " + record.origin + ")";
-      dead_letter(loser, "conflicting duplicate: event id " + std::string(event.id.str()) + " of case " + std::string(event.case_id.str()) +
-                             " arrived again with other content, which replaces this one (of two records with one "
+      dead_letter(loser, "conflicting duplicate: event id " + std::string(event.id.str()) + " of case " +
+                             std::string(event.case_id.str()) + " arrived again with other content, which replaces this one (of two records with one "
                              "id, the one whose content hashes smaller is kept); rebuilt from the case log");
       break;
     }

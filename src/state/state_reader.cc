@@ -76,8 +76,8 @@ Result<std::optional<StateReader::StoredCase>> StateReader::find_case(const Case
   if (!parts.ok()) return parts.error();
   for (const uint16_t partition : *parts) {
     std::string value;
-    auto s = database_->db()->Get(rocksdb::ReadOptions(), database_->cases(), partition_prefix(partition) + std::string(id.str()),
-                                  &value);
+    auto s = database_->db()->Get(rocksdb::ReadOptions(), database_->cases(),
+                                  partition_prefix(partition) + std::string(id.str()), &value);
     if (s.ok()) return std::optional<StoredCase>{StoredCase{partition, std::move(value)}};
     if (!s.IsNotFound()) return make_error("reading case '" + std::string(id.str()) + "': " + s.ToString());
   }
