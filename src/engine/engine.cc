@@ -68,7 +68,7 @@ void Engine::reschedule(const CaseId& id, std::optional<Instant> before, std::op
   if (after) timers_.schedule(TimerKey{*after, id});
 }
 
-Result<ApplyOutcome> Engine::apply(const CaseEvent& event, std::vector<Alert>& out, CaseEvent* displaced) {
+Result<ApplyOutcome> Engine::apply(CaseEvent&& event, std::vector<Alert>& out, CaseEvent* displaced) {
   auto cached = load(event.case_id);
   if (!cached.ok()) return cached.error();
   CaseRecord& record = (*cached)->second.record;
@@ -93,21 +93,27 @@ Result<ApplyOutcome> Engine::apply(const CaseEvent& event, std::vector<Alert>& o
   }
   const auto timer_before = record.timer_due;
   if (!record.events.empty() && !event_order_less(record.events.back(), event)) (*cached)->second.encoded.reset();
-  record.insert(event);
+  // The event moves into the log (its texts are not copied per event); the
+  // ids it is known by stay readable through the cache entry's key and here.
+  const CaseId& case_id = (*cached)->first;
+  const EventId event_id = event.id;
+  record.insert(std::move(event));
   (*cached)->second.purged = false;  // a late event for a purged case starts a fresh record
   mark_dirty(**cached);
 
   // A stage stays breached up to the clock, but a newly found one fires only
   // up to the fire horizon (contract section 4, see fire_at_due_time).
-  ReconcileContext context{event.case_id, *rules_, clock_, fire_horizon(options_.fire_at_due_time),
-                           clock_ - options_.grace, &event.id};
+  ReconcileContext context{case_id, *rules_, clock_, fire_horizon(options_.fire_at_due_time),
+                           clock_ - options_.grace, &event_id};
   context.outcomes = &cycle_outcomes_;
-  const auto evaluation = evaluate_case(record.events, *rules_);
+  context.scratch = &reconcile_scratch_;
+  evaluate_case_into(record.events, *rules_, evaluation_);
+  const CaseEvaluation& evaluation = evaluation_;
   reconcile(context, evaluation, record, out);
   // Purged, if at all, when its timer pops (already due for a late event past
   // the retention): only advance() deletes cases.
   await_retention(evaluation, record);
-  reschedule(event.case_id, timer_before, record.timer_due);
+  reschedule(case_id, timer_before, record.timer_due);
   if (replacing) return ApplyOutcome::replaced;
   ++counters_.applied;
   return ApplyOutcome::applied;
@@ -140,7 +146,9 @@ Result<bool> Engine::fire_due(Instant now, std::vector<Alert>& out, size_t max_t
     // back into the queue, so alerts across cases come out in due order.
     ReconcileContext context{key.case_id, *rules_, clock_, key.due, threshold, nullptr};
     context.outcomes = &cycle_outcomes_;
-    const auto evaluation = evaluate_case(record.events, *rules_);
+    context.scratch = &reconcile_scratch_;
+    evaluate_case_into(record.events, *rules_, evaluation_);
+    const CaseEvaluation& evaluation = evaluation_;
     reconcile(context, evaluation, record, out);
     ++counters_.timers_fired;
     if (await_retention(evaluation, record)) {
@@ -163,8 +171,10 @@ Result<bool> Engine::repair(const CaseId& id, std::vector<Alert>& out) {
   ReconcileContext context{id, *rules_, clock_, fire_horizon(options_.fire_at_due_time), threshold, nullptr};
   context.keep_closed_outcomes = true;
   context.outcomes = &cycle_outcomes_;
+  context.scratch = &reconcile_scratch_;
   const size_t outcomes_before = cycle_outcomes_.size();
-  const auto evaluation = evaluate_case(record.events, *rules_);
+  evaluate_case_into(record.events, *rules_, evaluation_);
+  const CaseEvaluation& evaluation = evaluation_;
   reconcile(context, evaluation, record, out);
   await_retention(evaluation, record);
   if (record.timer_due == timer_before && record.marks == marks_before && out.size() == alerts_before &&

@@ -72,8 +72,13 @@ class Engine {
   // Applies one event to its case. Alerts that the event itself settles (a late
   // event retracting or resolving, a late start whose stages are already due)
   // are appended to `out`. When the event replaces a stored one with its id,
-  // the stored one is moved to `displaced` (if given).
-  Result<ApplyOutcome> apply(const CaseEvent& event, std::vector<Alert>& out, CaseEvent* displaced = nullptr);
+  // the stored one is moved to `displaced` (if given). An event that enters the
+  // case log is moved there: the caller's copy is left unspecified then.
+  Result<ApplyOutcome> apply(CaseEvent&& event, std::vector<Alert>& out, CaseEvent* displaced = nullptr);
+  // The same for a caller that keeps its event: it is copied into the log.
+  Result<ApplyOutcome> apply(const CaseEvent& event, std::vector<Alert>& out, CaseEvent* displaced = nullptr) {
+    return apply(CaseEvent(event), out, displaced);
+  }
 
   // Moves the clock forward to `now` (never backwards) and fires every stage
   // with due_at + grace <= clock, in due order, handling at most `max_timers`
@@ -154,6 +159,10 @@ class Engine {
   Instant clock_ = kMinInstant;
   EngineCounters counters_;
   std::vector<CycleOutcome> cycle_outcomes_;  // since the last take_cycle_outcomes()
+  // Reused by every evaluation and reconcile, so a case's evaluation allocates
+  // nothing once these have grown to the largest case seen.
+  CaseEvaluation evaluation_;
+  ReconcileScratch reconcile_scratch_;
   void evict_cold_cases(StateBatch& batch);
 
   // Cases touched since the last flush (dirty) and recently used clean ones,

@@ -67,6 +67,10 @@ class DeadlineEvaluator {
   void open_cycle(Instant at) {
     open_ = true;
     started_at_ = at;
+    if (intervals_.capacity() == 0 && !out_.spare.running.empty()) {
+      intervals_ = std::move(out_.spare.running.back());
+      out_.spare.running.pop_back();
+    }
     intervals_.clear();
     // A case already waiting on the citizen opens its cycle paused.
     if (!paused_) intervals_.push_back({at, std::nullopt});
@@ -143,7 +147,8 @@ class DeadlineEvaluator {
 
 void evaluate_count(const CountRule& rule, std::span<const CaseEvent> log, CaseEvaluation& out) {
   CaseAttributeViews attributes;
-  std::vector<Instant> matching;
+  std::vector<Instant>& matching = out.spare.matching;
+  matching.clear();
   for (size_t group = 0; group < log.size();) {
     size_t group_end = group;
     while (group_end < log.size() && log[group_end].time == log[group].time) {
@@ -197,6 +202,17 @@ const CycleResult* CaseEvaluation::find_cycle(const RuleId& rule, int cycle) con
 
 CaseEvaluation evaluate_case(std::span<const CaseEvent> log, const RuleSet& rules) {
   CaseEvaluation out;
+  evaluate_case_into(log, rules, out);
+  out.spare = {};
+  return out;
+}
+
+void evaluate_case_into(std::span<const CaseEvent> log, const RuleSet& rules, CaseEvaluation& out) {
+  for (auto& cycle : out.cycles) {
+    if (cycle.running.capacity() > 0) out.spare.running.push_back(std::move(cycle.running));
+  }
+  out.cycles.clear();
+  out.stages.clear();
   // Room for one cycle of every rule, the usual case, in one allocation each.
   size_t stages = rules.counts.size();
   for (const auto& rule : rules.deadlines) stages += rule.stages.size();
@@ -204,7 +220,6 @@ CaseEvaluation evaluate_case(std::span<const CaseEvent> log, const RuleSet& rule
   out.stages.reserve(stages);
   for (const auto& rule : rules.deadlines) DeadlineEvaluator(rule, out).run(log);
   for (const auto& rule : rules.counts) evaluate_count(rule, log, out);
-  return out;
 }
 
 CaseAttributeViews attribute_views_at(std::span<const CaseEvent> log, Instant at) {

@@ -67,15 +67,18 @@ bool breached(const CaseEvaluation& evaluation, size_t cycle_index) {
 // The departments at the starts of the evaluation's deadline cycles (by
 // cycle index; empty for count rules), folded in one pass over the log: this
 // runs for every event applied, so it must not fold the log once per cycle.
-std::vector<std::string_view> departments_at_starts(const CaseRecord& record, const CaseEvaluation& evaluation) {
-  std::vector<size_t> order;
+// Fills scratch.departments (scratch.order is its working space).
+void departments_at_starts(const CaseRecord& record, const CaseEvaluation& evaluation, ReconcileScratch& scratch) {
+  std::vector<size_t>& order = scratch.order;
+  order.clear();
   for (size_t i = 0; i < evaluation.cycles.size(); ++i) {
     if (evaluation.cycles[i].deadline != nullptr) order.push_back(i);
   }
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     return evaluation.cycles[a].started_at < evaluation.cycles[b].started_at;
   });
-  std::vector<std::string_view> departments(evaluation.cycles.size());
+  std::vector<std::string_view>& departments = scratch.departments;
+  departments.assign(evaluation.cycles.size(), std::string_view{});
   CaseAttributeViews attributes;
   auto event = record.events.begin();
   for (size_t index : order) {
@@ -83,7 +86,6 @@ std::vector<std::string_view> departments_at_starts(const CaseRecord& record, co
     for (; event != record.events.end() && event->time <= start; ++event) attributes.apply(*event);
     departments[index] = attributes.department;
   }
-  return departments;
 }
 
 CycleMark cycle_mark(const CaseEvaluation& evaluation, size_t cycle_index, std::string department) {
@@ -125,7 +127,10 @@ void report_cycles(const ReconcileContext& ctx, const CaseEvaluation& evaluation
     }
   }
   const size_t kept = now.size();
-  const std::vector<std::string_view> departments = departments_at_starts(record, evaluation);
+  ReconcileScratch own_scratch;
+  ReconcileScratch& scratch = ctx.scratch != nullptr ? *ctx.scratch : own_scratch;
+  departments_at_starts(record, evaluation, scratch);
+  const std::vector<std::string_view>& departments = scratch.departments;
   if (!ctx.keep_closed_outcomes && unchanged(evaluation, departments, record.cycles)) return;
   for (size_t i = 0; i < evaluation.cycles.size(); ++i) {
     const CycleResult& cycle = evaluation.cycles[i];

@@ -4,6 +4,7 @@
 // stages, resolves fired stages whose cycle closed, retracts fired stages the
 // log no longer breaches, picks the case's next timer, and reports what
 // changed about the case's deadline cycles (CycleOutcome).
+#include <string_view>
 #include <vector>
 
 #include "engine/evaluator.h"
@@ -26,6 +27,12 @@ struct CycleOutcome {
   bool withdrawn = false;  // false: reported
 };
 
+// Memory reconcile reuses from one case to the next; the engine keeps one.
+struct ReconcileScratch {
+  std::vector<size_t> order;
+  std::vector<std::string_view> departments;
+};
+
 struct ReconcileContext {
   const CaseId& case_id;
   const RuleSet& rules;
@@ -38,6 +45,7 @@ struct ReconcileContext {
   // Cycle reports and withdrawals are appended here when set.
   std::vector<CycleOutcome>* outcomes = nullptr;
   bool keep_closed_outcomes = false;
+  ReconcileScratch* scratch = nullptr;  // reused when set, else made per call
 };
 
 // Updates record.marks and record.timer_due; appends alert events to `out`

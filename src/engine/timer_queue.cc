@@ -13,7 +13,7 @@ TimerQueue::TimerQueue(StateStore& store, size_t head_limit, Persistence persist
       shrink_above_(write_back_ ? SIZE_MAX : 2 * head_limit_) {}
 
 void TimerQueue::schedule(const TimerKey& key) {
-  if (write_back_ && horizon_ == kMaxInstant) {
+  if (resident()) {
     head_.insert(key);
     return;
   }
@@ -30,7 +30,7 @@ void TimerQueue::schedule(const TimerKey& key) {
 }
 
 void TimerQueue::cancel(const TimerKey& key) {
-  if (write_back_ && horizon_ == kMaxInstant) {
+  if (resident()) {
     head_.erase(key);
     return;
   }

@@ -40,6 +40,8 @@ class TimerQueue {
 
  private:
   Status refill();
+  // Written back and the stored timers read: the head alone holds every timer.
+  bool resident() const { return write_back_ && horizon_ == kMaxInstant; }
   void maybe_shrink_head() {
     if (head_.size() > shrink_above_) shrink_head();
   }

@@ -31,17 +31,17 @@ Result<std::string> Pipeline::recover() {
   return checkpoint->source_position;
 }
 
-Result<const CaseEvent*> Pipeline::intake(const RawRecord& record) {
+Result<CaseEvent*> Pipeline::intake(const RawRecord& record) {
   ++counters_.records;
   ++uncommitted_records_;
   if (record.oversize_bytes > 0) {
     dead_letter(record, oversize_reason(record.oversize_bytes, options_.max_record_bytes, record.bytes.size()));
-    return static_cast<const CaseEvent*>(nullptr);
+    return static_cast<CaseEvent*>(nullptr);
   }
   auto parsed = parse_record(parser_, record.bytes, record.headers);
   if (!parsed.ok()) {
     dead_letter(record, parsed.error().message);
-    return static_cast<const CaseEvent*>(nullptr);
+    return static_cast<CaseEvent*>(nullptr);
   }
   scratch_event_ = std::move(parsed).value();
   if (!latest_event_time_ || scratch_event_.time > *latest_event_time_) latest_event_time_ = scratch_event_.time;
@@ -62,17 +62,23 @@ void Pipeline::dead_letter(const RawRecord& record, const std::string& reason) {
   outbox_.push_back(std::move(entry));
 }
 
-Status Pipeline::apply(const CaseEvent& event, const RawRecord& record, bool hold) {
+Status Pipeline::apply(CaseEvent& event, const RawRecord& record, bool hold) {
   scratch_alerts_.clear();
   CaseEvent displaced;
-  auto outcome = engine_.apply(event, scratch_alerts_, &displaced);
+  // Observers see the event after the engine has taken it, so they keep the
+  // one copy; without them the event moves into the case log. Its ids are kept
+  // for the dead letters below either way.
+  const EventId event_id = event.id;
+  const CaseId case_id = event.case_id;
+  auto outcome = event_observer_ ? engine_.apply(static_cast<const CaseEvent&>(event), scratch_alerts_, &displaced)
+                                 : engine_.apply(std::move(event), scratch_alerts_, &displaced);
   if (!outcome.ok()) return outcome.error();
   switch (*outcome) {
     case ApplyOutcome::applied: ++counters_.applied; break;
     case ApplyOutcome::duplicate: ++counters_.duplicates; break;
     case ApplyOutcome::conflicting_duplicate:
-      dead_letter(record, "conflicting duplicate: event id " + std::string(event.id.str()) + " of case " +
-                              std::string(event.case_id.str()) + " is already applied with other content, which is kept (of two records with one id, "
+      dead_letter(record, "conflicting duplicate: event id " + std::string(event_id.str()) + " of case " +
+                              std::string(case_id.str()) + " is already applied with other content, which is kept (of two records with one id, "
                               "the one whose content hashes smaller is kept)");
       break;
     case ApplyOutcome::replaced: {
@@ -80,16 +86,16 @@ Status Pipeline::apply(const CaseEvent& event, const RawRecord& record, bool hol
       // The stored record's bytes are gone: its dead letter is rebuilt from the case log.
       RawRecord loser;
       loser.bytes = encode_case_event(displaced);
-      loser.key = event.case_id.str();
-      loser.origin = "case log of " + std::string(event.case_id.str()) + " (replaced by " + record.origin + ")";
-      dead_letter(loser, "conflicting duplicate: event id " + std::string(event.id.str()) + " of case " +
-                             std::string(event.case_id.str()) + " arrived again with other content, which replaces this one (of two records with one "
+      loser.key = case_id.str();
+      loser.origin = "case log of " + std::string(case_id.str()) + " (replaced by " + record.origin + ")";
+      dead_letter(loser, "conflicting duplicate: event id " + std::string(event_id.str()) + " of case " +
+                             std::string(case_id.str()) + " arrived again with other content, which replaces this one (of two records with one "
                              "id, the one whose content hashes smaller is kept); rebuilt from the case log");
       break;
     }
     case ApplyOutcome::case_full:
-      dead_letter(record, "case " + std::string(event.case_id.str()) + " has reached its event limit; event " +
-                              std::string(event.id.str()) + " was not applied");
+      dead_letter(record, "case " + std::string(case_id.str()) + " has reached its event limit; event " +
+                              std::string(event_id.str()) + " was not applied");
       break;
   }
   if (event_observer_) {

@@ -181,11 +181,13 @@ class Pipeline {
   std::optional<Instant> latest_event_time() const { return latest_event_time_; }
 
  private:
-  Result<const CaseEvent*> intake(const RawRecord& record);
+  // The parsed event (scratch_event_), or null when the record was dead-lettered.
+  Result<CaseEvent*> intake(const RawRecord& record);
   // `position_after` null: fire everything due in one go.
   Status replay_record(const RawRecord& record, const std::string* position_after);
   // `hold`: keep the alerts for release_held() instead of emitting them.
-  Status apply(const CaseEvent& event, const RawRecord& record, bool hold);
+  // Consumes `event`: without an event observer it moves into the case log.
+  Status apply(CaseEvent& event, const RawRecord& record, bool hold);
   Result<bool> fire(Instant now, size_t max_timers, bool end_of_input);
   void hold_alerts(std::vector<Alert>& alerts);
   // Emits the held alerts in order, without the fired/retracted pairs.

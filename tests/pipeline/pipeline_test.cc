@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "records.h"
+#include "state/case_record.h"
 #include "rules/rules.h"
 
 namespace slawatch {
@@ -597,6 +598,55 @@ TEST(Pipeline, ConflictingDuplicateLeavesADeadLetterInEitherOrder) {
     losers.push_back(letter.payload.find("T01:10:00") != std::string::npos ? "a" : "b");
   }
   EXPECT_EQ(losers[0], losers[1]);
+}
+
+// Without an event observer the parsed event moves into the case log; with
+// one, the observer gets it whole after the engine. Either way the log holds
+// every text in full (long ones live on the heap, where a move hands them over)
+// and the dead letters still name the event and its case.
+TEST(Pipeline, EventsReachTheCaseLogAndTheObserverWhole) {
+  const std::string department(40, 'd');  // past any inline buffer
+  const std::string actor = "duty-officer-of-the-water-bureau";
+  const RawRecord created = record(event_line("e1", "created", "C-1", "2026-03-02T09:00:00Z",
+                                              R"({"category":"noise","priority":"normal","channel":"phone"})"));
+  const RawRecord dispatched = record(event_line("e2", "dispatched", "C-1", "2026-03-02T09:01:00Z",
+                                                 R"({"department":")" + department + R"(","actor":")" + actor + R"("})"));
+  const RawRecord first = record(event_line("a-1", "acknowledged", "C-1", "2026-03-02T09:10:00Z",
+                                            R"({"department":")" + department + R"("})"));
+  const RawRecord second = record(event_line("a-1", "acknowledged", "C-1", "2026-03-02T09:20:00Z",
+                                             R"({"department":")" + department + R"("})"));
+  for (const bool observed : {false, true}) {
+    SCOPED_TRACE(observed ? "with an observer" : "without an observer");
+    MemoryStateStore store;
+    Harness h(store);
+    std::vector<CaseEvent> seen;
+    if (observed) h.pipeline.set_event_observer([&](const CaseEvent& e, ApplyOutcome) { seen.push_back(e); });
+    for (const RawRecord* r : {&created, &dispatched, &first, &second}) ASSERT_TRUE(h.pipeline.on_record_replay(*r).ok());
+    ASSERT_TRUE(h.pipeline.maybe_commit("4", true).ok());
+
+    ASSERT_EQ(h.dead.delivered.size(), 1u);
+    const std::string reason = *find_header(h.dead.delivered[0].headers, kDeadLetterReasonHeader);
+    EXPECT_EQ(reason.rfind("conflicting duplicate: event id a-1 of case C-1 ", 0), 0u) << reason;
+
+    auto bytes = store.load_case(CaseId{"C-1"});
+    ASSERT_TRUE(bytes.ok() && bytes->has_value());
+    auto stored = decode_case_record(**bytes, CaseId{"C-1"});
+    ASSERT_TRUE(stored.ok());
+    ASSERT_EQ(stored->events.size(), 3u);
+    EXPECT_EQ(stored->events[0].category, "noise");
+    EXPECT_EQ(stored->events[1].department, department);
+    EXPECT_EQ(stored->events[1].actor, actor);
+    EXPECT_EQ(stored->events[2].id, EventId{"a-1"});
+    EXPECT_EQ(stored->events[2].department, department);
+
+    if (observed) {
+      ASSERT_EQ(seen.size(), 4u);
+      EXPECT_EQ(seen[1].department, department);
+      EXPECT_EQ(seen[1].actor, actor);
+      EXPECT_EQ(seen[3].id, EventId{"a-1"});
+      EXPECT_EQ(seen[3].department, department);
+    }
+  }
 }
 
 TEST(Pipeline, BinaryModeRecordIsReadFromItsCeHeaders) {
