@@ -120,15 +120,16 @@ bool unchanged(const CaseEvaluation& evaluation, const std::vector<std::string_v
 
 // Brings record.cycles in line with the evaluation and reports the difference.
 void report_cycles(const ReconcileContext& ctx, const CaseEvaluation& evaluation, CaseRecord& record) {
-  std::vector<CycleMark> now;
+  ReconcileScratch own_scratch;
+  ReconcileScratch& scratch = ctx.scratch != nullptr ? *ctx.scratch : own_scratch;
+  std::vector<CycleMark>& now = scratch.cycles;
+  now.clear();
   if (ctx.keep_closed_outcomes) {
     for (const auto& mark : record.cycles) {
       if (mark.closed) now.push_back(mark);
     }
   }
   const size_t kept = now.size();
-  ReconcileScratch own_scratch;
-  ReconcileScratch& scratch = ctx.scratch != nullptr ? *ctx.scratch : own_scratch;
   departments_at_starts(record, evaluation, scratch);
   const std::vector<std::string_view>& departments = scratch.departments;
   if (!ctx.keep_closed_outcomes && unchanged(evaluation, departments, record.cycles)) return;
@@ -150,7 +151,7 @@ void report_cycles(const ReconcileContext& ctx, const CaseEvaluation& evaluation
       }
     }
   }
-  record.cycles = std::move(now);
+  record.cycles.swap(now);  // the scratch keeps the old marks' memory for the next case
 }
 
 }  // namespace

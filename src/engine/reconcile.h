@@ -31,6 +31,7 @@ struct CycleOutcome {
 struct ReconcileScratch {
   std::vector<size_t> order;
   std::vector<std::string_view> departments;
+  std::vector<CycleMark> cycles;
 };
 
 struct ReconcileContext {

@@ -210,7 +210,7 @@ void Pipeline::emit_one(Alert& alert) {
     case AlertKind::retracted: ++counters_.alerts_retracted; break;
   }
   if (alert_observer_) alert_observer_(alert);
-  tally_alert(alert, tallies_);
+  tally_alert(alert, tallies_, tally_name_);
   outbox_.push_back(OutboxEntry{next_outbox_seq_++, OutboxEntry::Channel::alerts, std::string(alert.case_id.str()),
                                 encode_alert_cloudevent(alert, options_.alert_source), {}});
   // Last: the index takes the alert itself (the store keeps its fields, not
@@ -231,7 +231,7 @@ Status Pipeline::commit_if_due(const std::string& source_position, bool force, E
   StateBatch batch;
   engine_.flush_into(batch, scope);
   engine_.take_cycle_outcomes(cycle_outcomes_);
-  for (const auto& outcome : cycle_outcomes_) tally_cycle(outcome, tallies_);
+  for (const auto& outcome : cycle_outcomes_) tally_cycle(outcome, tallies_, tally_name_);
   cycle_outcomes_.clear();
   batch.outbox_puts = outbox_;
   batch.alert_index = std::move(alert_index_);

@@ -224,6 +224,7 @@ class Pipeline {
   std::vector<OutboxEntry> outbox_;            // produced in this batch, not committed yet
   std::vector<IndexedAlert> alert_index_;      // this batch's alert events, for the case API
   TallyDeltas tallies_;                        // this batch's changes to the committed tallies
+  std::string tally_name_;                     // working space of tally_alert / tally_cycle
   std::vector<CycleOutcome> cycle_outcomes_;   // scratch
   std::vector<OutboxEntry> undelivered_;       // committed, waiting for (re)delivery
   std::vector<uint64_t> delivered_;            // to delete from the outbox in the next commit

@@ -78,21 +78,17 @@ size_t cycle_elapsed_bucket(Duration elapsed) {
 }
 
 template <class Deltas>
-void tally_alert(const Alert& alert, Deltas& deltas) {
+void tally_alert(const Alert& alert, Deltas& deltas, std::string& name) {
   if (alert.kind == AlertKind::retracted && alert.was_resolved) return;  // its resolution counted it out
-  std::string name;
-  name.reserve(64);  // one allocation: a name is 30-40 bytes
   encode_tally_key_into(name, TallyKeyView{TallyKey::Kind::overdue_alerts, alert.rule.str(), alert.stage, alert.department});
   deltas[name] += alert.kind == AlertKind::fired ? 1 : -1;
 }
 
 template <class Deltas>
-void tally_cycle(const CycleOutcome& outcome, Deltas& deltas) {
+void tally_cycle(const CycleOutcome& outcome, Deltas& deltas, std::string& name) {
   const CycleMark& cycle = outcome.cycle;
   const int64_t sign = outcome.withdrawn ? -1 : 1;
   TallyKeyView key{TallyKey::Kind::open_cycles, cycle.rule.str(), {}, cycle.department};
-  std::string name;  // one buffer for the keys below, allocated once
-  name.reserve(64);
   if (!cycle.closed) {
     encode_tally_key_into(name, key);
     deltas[name] += sign;
@@ -111,9 +107,9 @@ void tally_cycle(const CycleOutcome& outcome, Deltas& deltas) {
   deltas[name] += sign;
 }
 
-template void tally_alert(const Alert&, Tallies&);
-template void tally_alert(const Alert&, TallyDeltas&);
-template void tally_cycle(const CycleOutcome&, Tallies&);
-template void tally_cycle(const CycleOutcome&, TallyDeltas&);
+template void tally_alert(const Alert&, Tallies&, std::string&);
+template void tally_alert(const Alert&, TallyDeltas&, std::string&);
+template void tally_cycle(const CycleOutcome&, Tallies&, std::string&);
+template void tally_cycle(const CycleOutcome&, TallyDeltas&, std::string&);
 
 }  // namespace slawatch

@@ -61,10 +61,22 @@ struct TallyNameHash {
 };
 using TallyDeltas = std::unordered_map<std::string, int64_t, TallyNameHash>;
 
-// For Tallies and TallyDeltas.
+// For Tallies and TallyDeltas. `name` is working space for the tally names: a
+// caller tallying every alert and cycle report keeps one, so a name costs no
+// allocation of its own.
 template <class Deltas>
-void tally_alert(const Alert& alert, Deltas& deltas);
+void tally_alert(const Alert& alert, Deltas& deltas, std::string& name);
 template <class Deltas>
-void tally_cycle(const CycleOutcome& outcome, Deltas& deltas);
+void tally_cycle(const CycleOutcome& outcome, Deltas& deltas, std::string& name);
+template <class Deltas>
+void tally_alert(const Alert& alert, Deltas& deltas) {
+  std::string name;
+  tally_alert(alert, deltas, name);
+}
+template <class Deltas>
+void tally_cycle(const CycleOutcome& outcome, Deltas& deltas) {
+  std::string name;
+  tally_cycle(outcome, deltas, name);
+}
 
 }  // namespace slawatch
