@@ -181,6 +181,35 @@ TEST(AlertJson, EveryKindMatchesTheStreamingWriterByteForByte) {
   EXPECT_EQ(compared, 4 * kTexts.size());
 }
 
+// Texts are scanned eight bytes at a time: each byte that needs escaping (and
+// a multi-byte character) at every offset around the word boundaries, in texts
+// of every length up to three words, against the reference writer.
+TEST(AlertJson, EveryEscapeAtEveryOffsetMatchesTheStreamingWriter) {
+  std::vector<std::string> specials;
+  for (int byte = 0; byte < 0x20; ++byte) specials.emplace_back(1, static_cast<char>(byte));
+  for (const char* s : {"\"", "\\", "/", "\x7F", "\xE6\xB5\xB7", "\xC3\xA9", "\xF0\x9F\x9A\x92"}) specials.emplace_back(s);
+  size_t compared = 0;
+  for (size_t length = 0; length <= 24; ++length) {
+    for (size_t offset = 0; offset <= length; ++offset) {
+      for (const auto& special : specials) {
+        std::string text(length, 'a');
+        text.insert(offset, special);
+        Alert fired = base(AlertKind::fired);
+        fired.department = text;
+        ASSERT_EQ(encode_alert_cloudevent(fired, "/s"), reference_alert(fired, "/s"))
+            << "length " << length << ", offset " << offset << ", byte " << static_cast<int>(special[0]);
+        ++compared;
+      }
+    }
+  }
+  for (size_t length = 0; length <= 24; ++length) {  // clean texts of every length, too
+    Alert fired = base(AlertKind::fired);
+    fired.department = std::string(length, 'z');
+    ASSERT_EQ(encode_alert_cloudevent(fired, "/s"), reference_alert(fired, "/s")) << length;
+  }
+  EXPECT_EQ(compared, 325u * 39u);
+}
+
 TEST(AlertJson, OverdueSecondsAreWrittenAsTheStreamingWriterWroteThem) {
   // Whole seconds keep ".0"; milliseconds are the shortest decimal that reads back.
   for (const int64_t overdue_ms : {0LL, 1LL, 7LL, 10LL, 100LL, 999LL, 1000LL, 1001LL, 59'999LL, 86'400'000LL,
