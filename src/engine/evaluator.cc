@@ -213,11 +213,13 @@ void evaluate_case_into(std::span<const CaseEvent> log, const RuleSet& rules, Ca
   }
   out.cycles.clear();
   out.stages.clear();
-  // Room for one cycle of every rule, the usual case, in one allocation each.
-  size_t stages = rules.counts.size();
-  for (const auto& rule : rules.deadlines) stages += rule.stages.size();
-  out.cycles.reserve(rules.deadlines.size() + rules.counts.size());
-  out.stages.reserve(stages);
+  if (out.cycles.capacity() == 0) {
+    // Room for one cycle of every rule, the usual case, in one allocation each.
+    size_t stages = rules.counts.size();
+    for (const auto& rule : rules.deadlines) stages += rule.stages.size();
+    out.cycles.reserve(rules.deadlines.size() + rules.counts.size());
+    out.stages.reserve(stages);
+  }
   for (const auto& rule : rules.deadlines) DeadlineEvaluator(rule, out).run(log);
   for (const auto& rule : rules.counts) evaluate_count(rule, log, out);
 }

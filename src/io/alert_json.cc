@@ -80,13 +80,6 @@ std::string as_utf8(std::string_view text) {
   return out;
 }
 
-// One JSON object of known shape written straight into a string: alerts go
-// out once per breach, and a general-purpose writer (RapidJSON's, with its
-// per-character encoding checks) was 7 % of replay's profile. Texts are
-// almost always plain ASCII with nothing to escape, and are then copied as
-// they are. Case fields arrive validated as UTF-8, but rule and roster texts
-// are only what YAML gave: a text that is not UTF-8 goes out with its
-// non-ASCII bytes as '?', so the event stays valid JSON.
 struct TextScan {
   bool plain;  // no byte JSON must escape: below 0x20, '"', '\\'
   bool ascii;  // every byte below 0x80
@@ -118,6 +111,13 @@ TextScan scan_text(std::string_view text) {
   return scan;
 }
 
+// One JSON object of known shape written straight into a string: alerts go
+// out once per breach, and a general-purpose writer (RapidJSON's, with its
+// per-character encoding checks) was 7 % of replay's profile. Texts are
+// almost always plain ASCII with nothing to escape, and are then copied as
+// they are. Case fields arrive validated as UTF-8, but rule and roster texts
+// are only what YAML gave: a text that is not UTF-8 goes out with its
+// non-ASCII bytes as '?', so the event stays valid JSON.
 class JsonObjectWriter {
  public:
   explicit JsonObjectWriter(size_t expected_bytes) {
