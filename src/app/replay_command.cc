@@ -1,7 +1,8 @@
 #include <algorithm>
 #include <chrono>
-#include <mutex>
+#include <iomanip>
 #include <iostream>
+#include <mutex>
 
 #include "app/commands.h"
 #include "app/audit_trail.h"
@@ -195,6 +196,14 @@ int run_replay(const ReplayArgs& args) {
     for (const auto& engine : engines) purged += engine->counters().purged;
     if (purged > 0) std::cerr << "; " << purged << " closed cases purged";
     std::cerr << "\n";
+    if (!args.state_dir.empty()) {
+      CommitTotals totals;
+      for (const auto& store : state->stores) totals += store->commit_totals();
+      std::cerr << "slawatch: state: " << totals.commits << " commits wrote " << totals.keys << " keys ("
+                << std::fixed << std::setprecision(2)
+                << static_cast<double>(totals.keys) / static_cast<double>(std::max<uint64_t>(c.records, 1))
+                << " per record)\n";
+    }
   }
   return 0;
 }

@@ -4,6 +4,7 @@
 // StateStore interface and output through the caller, so replay, the live
 // monitor and the tests all run this same code with different edges.
 // Single-threaded: one engine per partition, driven by one thread.
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -122,6 +123,11 @@ class Engine {
   const RuleSet& rules() const { return *rules_; }
   std::shared_ptr<const RuleSet> rules_ptr() const { return rules_; }
   size_t cached_cases() const { return cache_.size(); }
+  // Whether the cases touched since the last flush have grown the cache to
+  // twice its budget. A flush evicts it back to the budget, so a caller that
+  // commits when this says so keeps the decoded cases within twice the budget
+  // however many records its batches hold.
+  bool cache_needs_flush() const { return cache_.size() >= 2 * std::max<size_t>(options_.case_cache_records, 1); }
 
  private:
   struct CachedCase {

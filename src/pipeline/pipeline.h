@@ -23,7 +23,7 @@
 namespace slawatch {
 
 struct PipelineOptions {
-  size_t batch_records = 2000;  // records per commit
+  size_t batch_records = 2000;  // records per commit (sooner when the engine's cache needs a flush)
   std::string alert_source = "/slawatch";
   // Names the people behind fired alerts' notify roles; without it every
   // `person` stays empty (null in the JSON).

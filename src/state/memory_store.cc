@@ -49,6 +49,9 @@ Result<std::vector<OutboxEntry>> MemoryStateStore::load_outbox() {
 Result<Checkpoint> MemoryStateStore::load_checkpoint() { return checkpoint_; }
 
 Status MemoryStateStore::commit(StateBatch& batch) {
+  totals_.keys += batch.case_deletes.size() + batch.cases.size() + batch.timer_deletes.size() +
+                  batch.timer_puts.size() + batch.alert_index.size() + batch.outbox_deletes.size() +
+                  batch.outbox_puts.size() + batch.tallies.size() + (batch.checkpoint ? 1 : 0);
   for (const auto& id : batch.case_deletes) {
     cases_.erase(id);
     const std::string first = std::string(id.str()) + '/';  // alert ids are {case}/{rule}/{cycle}/{stage}
@@ -67,7 +70,7 @@ Status MemoryStateStore::commit(StateBatch& batch) {
   add_tallies(tallies_, batch.tallies);
   if (batch.checkpoint) checkpoint_ = *batch.checkpoint;
   batch = StateBatch{};
-  ++commits_;
+  ++totals_.commits;
   return ok_status();
 }
 

@@ -89,6 +89,8 @@ class RocksDbStateStore final : public StateStore {
   Result<uint64_t> pending_timers() override;
   Result<Tallies> tallies() override;
   Status commit(StateBatch& batch) override;
+  // Keys as the WriteBatches counted them (the changelog marker included).
+  CommitTotals commit_totals() const override { return totals_; }
   Status for_each_case(
       const std::function<bool(const CaseId&, std::string_view)>& fn) override;
   Status for_each_alert(const std::function<bool(const AlertIndexEntry&)>& fn) override;
@@ -146,6 +148,7 @@ class RocksDbStateStore final : public StateStore {
   std::optional<uint64_t> timer_count_;
   // The committed tallies, loaded by one prefix scan on first use.
   std::optional<Tallies> tallies_;
+  CommitTotals totals_;
 
   StateChangelog* changelog_ = nullptr;
   ChangelogMarker marker_;                      // of the last commit (with a changelog)

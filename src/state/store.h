@@ -98,6 +98,19 @@ struct StateBatch {
   }
 };
 
+// What a store's commits have written since it was opened: the keys (puts and
+// deletes, each one) are what a durable store pays per commit, so keys per
+// input record is the figure to watch when the state format or the batch changes.
+struct CommitTotals {
+  uint64_t commits = 0;
+  uint64_t keys = 0;
+  CommitTotals& operator+=(const CommitTotals& other) {
+    commits += other.commits;
+    keys += other.keys;
+    return *this;
+  }
+};
+
 // Adds `deltas` to `tallies`, dropping those that reach zero.
 void add_tallies(Tallies& tallies, const Tallies& deltas);
 
@@ -117,6 +130,7 @@ class StateStore {
   // The committed tallies (zero ones are absent); cheap after the first call.
   virtual Result<Tallies> tallies() = 0;
   virtual Status commit(StateBatch& batch) = 0;
+  virtual CommitTotals commit_totals() const = 0;
   // Whether the last commit is held by whatever a next owner of this state
   // would restore from (the changelog, state/changelog.h), so its output may
   // leave: output delivered ahead of that would be delivered again after a
@@ -141,12 +155,15 @@ class MemoryStateStore final : public StateStore {
   Result<uint64_t> pending_timers() override { return uint64_t{timers_.size()}; }
   Result<Tallies> tallies() override { return tallies_; }
   Status commit(StateBatch& batch) override;
+  // Keys as a RocksDB store would write them, but a deleted case counts once
+  // (not once per alert index entry).
+  CommitTotals commit_totals() const override { return totals_; }
   Status for_each_case(
       const std::function<bool(const CaseId&, std::string_view)>& fn) override;
   Status for_each_alert(const std::function<bool(const AlertIndexEntry&)>& fn) override;
 
   size_t timer_count() const { return timers_.size(); }
-  size_t commits() const { return commits_; }
+  size_t commits() const { return totals_.commits; }
 
  private:
   // Hashed: every commit writes each dirty case; only for_each_case wants them in id order.
@@ -156,7 +173,7 @@ class MemoryStateStore final : public StateStore {
   std::map<std::string, std::string> alert_index_;  // alert id -> encoded as RocksDB keeps it
   Tallies tallies_;
   Checkpoint checkpoint_;
-  size_t commits_ = 0;
+  CommitTotals totals_;
 };
 
 }  // namespace slawatch

@@ -123,6 +123,41 @@ TEST(EncodedRecord, StoredLogsMatchWhenCasesAreEvictedAndReadBackBetweenEvents) 
   expect_stored_logs_match(traffic(), 5, "cache of 4 cases, arrival order", options);
 }
 
+// The cache holds its budget after a flush and grows only by the cases the
+// batch touches; cache_needs_flush says when that reaches twice the budget,
+// so a caller committing then keeps memory bounded however long its batches.
+TEST(EncodedRecord, CacheNeedsAFlushAtTwiceItsBudgetAndHoldsTheBudgetAfterOne) {
+  auto rules = default_rules();
+  ASSERT_NE(rules, nullptr);
+  for (const bool write_back : {false, true}) {
+    EngineOptions options;
+    options.case_cache_records = 4;
+    options.write_back_cases = write_back;
+    MemoryStateStore store;
+    Engine engine(rules, store, options);
+    std::vector<Alert> alerts;
+    auto touch = [&](int c) {
+      const std::string n = std::to_string(c);
+      ASSERT_TRUE(engine.apply(dispatched("d" + n, "CACHE-" + n, kT0 + std::chrono::minutes(c)), alerts).ok());
+    };
+    for (int c = 0; c < 7; ++c) touch(c);
+    EXPECT_FALSE(engine.cache_needs_flush()) << "7 cases in a cache of 4: below twice the budget";
+    touch(7);
+    EXPECT_TRUE(engine.cache_needs_flush()) << "8 cases: twice the budget";
+    StateBatch batch;
+    engine.flush_into(batch);
+    ASSERT_TRUE(store.commit(batch).ok());
+    EXPECT_FALSE(engine.cache_needs_flush());
+    EXPECT_LE(engine.cached_cases(), 4u) << (write_back ? "write back" : "write through");
+    // Every case is still whole, read back from the store or the cache.
+    for (int c = 0; c < 8; ++c) {
+      auto attributes = engine.case_attributes(CaseId{"CACHE-" + std::to_string(c)}, kT0 + std::chrono::hours(1));
+      ASSERT_TRUE(attributes.ok());
+      EXPECT_EQ(attributes->department, "dept-a") << c;
+    }
+  }
+}
+
 // Writing back, a case reaches the store only as it leaves the cache (and at
 // a complete flush), and is read back from there with everything it had.
 TEST(EncodedRecord, StoredLogsMatchWhenCasesAreWrittenBackAsTheyLeaveTheCache) {

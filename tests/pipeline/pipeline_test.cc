@@ -178,6 +178,62 @@ TEST(Pipeline, ReplayClockMoveFiresInCommittedSlicesOfBatchRecordsTimers) {
   for (size_t size : slices) EXPECT_LE(size, 5u) << "no delivered group holds more than one slice";
 }
 
+// A batch of records longer than the engine's cache commits once the cases it
+// touched fill twice the cache's budget, at the position after the record
+// that filled it; what it stores and delivers is what one long batch would.
+TEST(Pipeline, ReplayCommitsWhenTheBatchFillsTheEnginesCache) {
+  struct Run {
+    MemoryStateStore store;
+    RecordingSink alerts;
+    RecordingSink dead;
+    std::unique_ptr<Engine> engine;
+    std::unique_ptr<Pipeline> pipeline;
+    size_t largest_cache = 0;
+    std::vector<std::string> checkpoints;  // input position of each commit
+  };
+  auto run = [](Run& r, size_t cache_records) {
+    EngineOptions engine_options;
+    engine_options.case_cache_records = cache_records;
+    r.engine = std::make_unique<Engine>(rules(), r.store, engine_options);
+    ASSERT_TRUE(r.engine->open().ok());
+    r.pipeline = std::make_unique<Pipeline>(*r.engine, r.store, r.alerts, r.dead, Harness::options(1000, nullptr));
+    const Instant start = *parse_rfc3339("2026-03-02T09:00:00.000+08:00");
+    for (int c = 0; c < 40; ++c) {
+      // Dispatched a minute apart: each first response is due 30 minutes on,
+      // so the later records also fire the earlier cases' stages.
+      const size_t commits = r.store.commits();
+      ASSERT_TRUE(r.pipeline->on_record_replay(dispatched("d" + std::to_string(c), "K-" + std::to_string(c),
+                                                          start + std::chrono::minutes(c)),
+                                               "after-" + std::to_string(c))
+                      .ok());
+      if (r.store.commits() > commits) r.checkpoints.push_back(r.store.load_checkpoint()->source_position);
+      r.largest_cache = std::max(r.largest_cache, r.engine->cached_cases());
+    }
+    ASSERT_TRUE(r.pipeline->maybe_commit("end", true).ok());
+    ASSERT_TRUE(r.pipeline->maybe_commit("end", true).ok());
+  };
+  Run small;
+  Run large;
+  run(small, 4);
+  run(large, 32768);
+  EXPECT_LE(small.largest_cache, 8u) << "never more than twice the budget of 4";
+  // The first when the eighth case arrives; then whenever new cases and the
+  // cases whose stages fire (read back to fire them) fill it again.
+  ASSERT_GE(small.checkpoints.size(), 5u);
+  EXPECT_EQ(small.checkpoints.front(), "after-7");
+  for (const auto& position : small.checkpoints) EXPECT_TRUE(position.starts_with("after-")) << position;
+  EXPECT_TRUE(large.checkpoints.empty()) << "40 records in a batch of 1000 and a cache of 32768: no early commit";
+  ASSERT_EQ(small.alerts.delivered.size(), large.alerts.delivered.size());
+  EXPECT_GT(small.alerts.delivered.size(), 0u);
+  for (size_t i = 0; i < small.alerts.delivered.size(); ++i) {
+    EXPECT_EQ(small.alerts.delivered[i].payload, large.alerts.delivered[i].payload) << i;
+  }
+  for (int c = 0; c < 40; ++c) {
+    const CaseId id{"K-" + std::to_string(c)};
+    EXPECT_EQ(*small.store.load_case(id), *large.store.load_case(id)) << id.str();
+  }
+}
+
 // The notify roles of fired alerts name the people on duty at due_at (for
 // the case's department); without a roster they stay null.
 TEST(Pipeline, RosterNamesThePeopleOnDutyAtTheDueTime) {
@@ -324,6 +380,7 @@ class ReplicaGatedStore final : public StateStore {
     replicated = false;
     return inner.commit(batch);
   }
+  CommitTotals commit_totals() const override { return inner.commit_totals(); }
   Result<bool> last_commit_replicated(bool wait) override {
     ++asked;
     if (wait) replicated = true;

@@ -83,6 +83,35 @@ TEST_F(RocksDbStoreTest, CommitSurvivesReopen) {
   EXPECT_EQ(checkpoint->next_outbox_seq, 8u);
 }
 
+// Keys per record is the figure a change of format or batch is judged by
+// (replay prints it): every put and delete counts, the meta keys a commit
+// keeps (checkpoint, timer count, tallies) included.
+TEST_F(RocksDbStoreTest, CommitTotalsCountEveryKeyEachCommitWrote) {
+  auto db = open();
+  RocksDbStateStore store(db, 3);
+  MemoryStateStore memory;
+  EXPECT_EQ(store.commit_totals().commits, 0u);
+  StateBatch batch;
+  batch.cases = {{CaseId{"C-1"}, "record-1"}, {CaseId{"C-2"}, "record-2"}};
+  batch.timer_puts = {TimerKey{at(1), CaseId{"C-1"}}, TimerKey{at(2), CaseId{"C-2"}}};
+  batch.outbox_puts = {OutboxEntry{1, OutboxEntry::Channel::alerts, "C-1", "alert", {}}};
+  batch.tallies = {{"overdue/x", 1}};
+  batch.checkpoint = Checkpoint{at(5), "5", 2};
+  StateBatch copy = batch;
+  ASSERT_TRUE(store.commit(batch).ok());
+  ASSERT_TRUE(memory.commit(copy).ok());
+  // 2 cases + 2 timers + 1 outbox entry + 1 tally + checkpoint, and RocksDB's timer count.
+  EXPECT_EQ(memory.commit_totals().keys, 7u);
+  EXPECT_EQ(store.commit_totals().keys, 8u);
+  batch.timer_deletes = {TimerKey{at(1), CaseId{"C-1"}}};
+  batch.outbox_deletes = {1};
+  batch.case_deletes = {CaseId{"C-2"}};
+  ASSERT_TRUE(store.commit(batch).ok());
+  // A timer, an outbox entry, the case record (no alert index entries), the timer count.
+  EXPECT_EQ(store.commit_totals().keys, 12u);
+  EXPECT_EQ(store.commit_totals().commits, 2u);
+}
+
 TEST_F(RocksDbStoreTest, PendingTimersFollowCommitsAcrossReopen) {
   {
     auto db = open();
