@@ -124,6 +124,7 @@ int run_replay(const ReplayArgs& args) {
   // engine's cache instead of for each of their events.
   engine_options.write_back_cases = args.state_dir.empty();
   PipelineOptions pipeline_options;
+  pipeline_options.index_alerts = !args.state_dir.empty();
   pipeline_options.batch_records = args.batch_records;
   pipeline_options.max_record_bytes = max_record_bytes;
   pipeline_options.alert_source = alert_source;

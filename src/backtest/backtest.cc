@@ -127,6 +127,7 @@ Status replay_side(SideRun& side, const BacktestOptions& options) {
     NullSink alerts, dead_letters;
     PipelineOptions pipeline_options;
     pipeline_options.batch_records = options.batch_records;
+    pipeline_options.index_alerts = options.store != BacktestStore::memory;  // alerts reach the side by its observer
     Pipeline pipeline(engine, *store, alerts, dead_letters, pipeline_options);
     pipeline.set_alert_observer([&side](const Alert& alert) { side.on_alert(alert); });
     Pipeline* lanes[] = {&pipeline};

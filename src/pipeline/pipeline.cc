@@ -220,7 +220,7 @@ void Pipeline::emit_one(Alert& alert) {
                                 encode_alert_cloudevent(alert, options_.alert_source), {}});
   // Last: the index takes the alert itself (the store keeps its fields, not
   // the ~650 bytes of its CloudEvent).
-  alert_index_.push_back(IndexedAlert{std::move(alert), options_.alert_source});
+  if (options_.index_alerts) alert_index_.push_back(IndexedAlert{std::move(alert), options_.alert_source});
 }
 
 Status Pipeline::maybe_commit(const std::string& source_position, bool force) {

@@ -299,6 +299,41 @@ TEST(Pipeline, AlertIndexReadsBackTheLatestEventDeliveredForEachAlert) {
   EXPECT_TRUE(h.dead.delivered.empty());
 }
 
+// A store nothing reads alerts from (replay without --state) gets no alert
+// index; the alerts delivered are the same byte for byte.
+TEST(Pipeline, WithoutAnAlertIndexTheSameAlertsLeaveAndNoneIsIndexed) {
+  auto run = [](bool index_alerts, MemoryStateStore& store) {
+    RecordingSink alerts;
+    RecordingSink dead;
+    Engine engine(rules(), store, EngineOptions{});
+    EXPECT_TRUE(engine.open().ok());
+    PipelineOptions options = Harness::options(100, nullptr);
+    options.index_alerts = index_alerts;
+    Pipeline pipeline(engine, store, alerts, dead, options);
+    for (const auto& line : {kCreated, kDispatched, kLater}) EXPECT_TRUE(pipeline.on_record_replay(record(line)).ok());
+    EXPECT_TRUE(pipeline.maybe_commit("3", true).ok());
+    std::vector<std::string> payloads;
+    for (const auto& w : alerts.delivered) payloads.push_back(w.payload);
+    return payloads;
+  };
+  auto indexed_ids = [](MemoryStateStore& store) {
+    std::vector<std::string> ids;
+    EXPECT_TRUE(store.for_each_alert([&](const AlertIndexEntry& e) {
+      ids.push_back(e.alert_id);
+      return true;
+    }).ok());
+    return ids;
+  };
+  MemoryStateStore with_index;
+  MemoryStateStore without_index;
+  const auto indexed_run = run(true, with_index);
+  const auto unindexed_run = run(false, without_index);
+  EXPECT_EQ(indexed_run.size(), 3u);
+  EXPECT_EQ(unindexed_run, indexed_run);
+  EXPECT_EQ(indexed_ids(with_index).size(), 3u);
+  EXPECT_TRUE(indexed_ids(without_index).empty());
+}
+
 TEST(Pipeline, FailedDeliveryStaysPendingAndIsRetriedInOrder) {
   MemoryStateStore store;
   Harness h(store);
