@@ -175,9 +175,9 @@ Status Pipeline::replay_record(const RawRecord& record, const std::string* posit
     if (auto s = maybe_commit(*position_after, true); !s.ok()) return s;
   }
   // A lane fed by several-lane replay commits only at barriers: this keeps
-  // its cache within budget between them (single-lane replay's per-record
+  // its batch within bounds between them (single-lane replay's per-record
   // commit_if_due would see the same).
-  if (position_after && engine_.cache_needs_flush()) return maybe_commit(*position_after, true);
+  if (position_after && batch_bounds_reached()) return maybe_commit(*position_after, true);
   return ok_status();
 }
 
@@ -231,7 +231,7 @@ Status Pipeline::maybe_commit(const std::string& source_position, bool force) {
 Status Pipeline::commit_if_due(const std::string& source_position, bool force, Engine::FlushScope scope) {
   release_held();
   if (!force && uncommitted_records_ < options_.batch_records && outbox_.size() < options_.batch_records &&
-      !engine_.cache_needs_flush()) {
+      !batch_bounds_reached()) {
     return ok_status();
   }
   StateBatch batch;

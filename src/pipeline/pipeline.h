@@ -35,6 +35,11 @@ struct PipelineOptions {
   // nothing reads alerts from (replay without --state, backtest's in-memory
   // side): indexing was 5 % of such a replay's instructions.
   bool index_alerts = true;
+  // A batch also ends once this many output records (alerts, dead letters)
+  // wait in it, before batch_records records: replay's long batches save keys
+  // only where a case has several events in one, while each alert is its own
+  // outbox entry and index entry, held in memory until the commit.
+  size_t max_batch_output = SIZE_MAX;
 };
 
 // What a rule reload changed.
@@ -153,6 +158,11 @@ class Pipeline {
   size_t pending_deliveries() const { return undelivered_.size(); }
   bool has_uncommitted() const { return uncommitted_records_ > 0 || !outbox_.empty() || !held_.empty(); }
   bool has_uncommitted_output() const { return !outbox_.empty() || !held_.empty(); }
+  // Whether this batch must be committed now, before the records or barrier
+  // the caller commits at: its output or its engine's cache reached their bound.
+  bool batch_bounds_reached() const {
+    return outbox_.size() >= options_.max_batch_output || engine_.cache_needs_flush();
+  }
   // Delivered output whose removal from the outbox the next commit records.
   bool has_delivered_to_record() const { return !delivered_.empty(); }
   // Entries deliver_available() may still send before a commit records the

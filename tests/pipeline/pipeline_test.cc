@@ -299,6 +299,35 @@ TEST(Pipeline, AlertIndexReadsBackTheLatestEventDeliveredForEachAlert) {
   EXPECT_TRUE(h.dead.delivered.empty());
 }
 
+// Output ends a replay batch too: once max_batch_output alerts wait, the
+// batch commits at the position after the record that produced them.
+TEST(Pipeline, ReplayCommitsWhenTheBatchsOutputReachesItsBound) {
+  auto run = [](size_t max_batch_output, MemoryStateStore& store, RecordingSink& alerts) {
+    RecordingSink dead;
+    Engine engine(rules(), store, EngineOptions{});
+    EXPECT_TRUE(engine.open().ok());
+    PipelineOptions options = Harness::options(1000, nullptr);
+    options.max_batch_output = max_batch_output;
+    Pipeline pipeline(engine, store, alerts, dead, options);
+    EXPECT_TRUE(pipeline.on_record_replay(record(kCreated), "after-1").ok());
+    EXPECT_TRUE(pipeline.on_record_replay(record(kDispatched), "after-2").ok());
+    EXPECT_EQ(store.commits(), 0u);
+    // Clock 10:00: warning, breach and escalated fire.
+    EXPECT_TRUE(pipeline.on_record_replay(record(kLater), "after-3").ok());
+  };
+  MemoryStateStore bounded_store;
+  RecordingSink bounded_alerts;
+  run(2, bounded_store, bounded_alerts);
+  EXPECT_EQ(bounded_store.commits(), 1u);
+  EXPECT_EQ(bounded_store.load_checkpoint()->source_position, "after-3");
+  EXPECT_EQ(bounded_alerts.delivered.size(), 3u) << "committed, then delivered";
+  MemoryStateStore unbounded_store;
+  RecordingSink unbounded_alerts;
+  run(SIZE_MAX, unbounded_store, unbounded_alerts);
+  EXPECT_EQ(unbounded_store.commits(), 0u) << "3 records of a batch of 1000";
+  EXPECT_TRUE(unbounded_alerts.delivered.empty());
+}
+
 // A store nothing reads alerts from (replay without --state) gets no alert
 // index; the alerts delivered are the same byte for byte.
 TEST(Pipeline, WithoutAnAlertIndexTheSameAlertsLeaveAndNoneIsIndexed) {
