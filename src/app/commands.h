@@ -26,8 +26,8 @@ struct ReplayArgs {
   // much a killed run redoes. Up to 20,000 records per commit (fewer once 2,000
   // alerts wait: PipelineOptions::max_batch_output) wrote 2.93 keys per record
   // instead of 3.37 (a case's several events in one batch are one write) and
-  // took 0.6-0.8x the time of 2,000 (docs/benchmarks.md); larger batches saved
-  // little more time for more memory.
+  // took 0.85-0.9x the time of 2,000 side by side (docs/benchmarks.md); larger
+  // batches saved little more time for more memory.
   size_t batch_records = 20000;
   std::optional<std::string> retain_closed;  // overrides the config's (default 400d)
   bool quiet = false;

@@ -23,7 +23,7 @@
 namespace slawatch {
 
 struct PipelineOptions {
-  size_t batch_records = 2000;  // records per commit (sooner when the engine's cache needs a flush)
+  size_t batch_records = 2000;  // records per commit (sooner once batch_bounds_reached())
   std::string alert_source = "/slawatch";
   // Names the people behind fired alerts' notify roles; without it every
   // `person` stays empty (null in the JSON).
@@ -33,7 +33,7 @@ struct PipelineOptions {
   // Whether alert events go to the store's alert index, which the case API
   // lists and a restart re-posts to Alertmanager from. Off only for a store
   // nothing reads alerts from (replay without --state, backtest's in-memory
-  // side): indexing was 5 % of such a replay's instructions.
+  // side): indexing was 4 % of such a replay's instructions.
   bool index_alerts = true;
   // A batch also ends once this many output records (alerts, dead letters)
   // wait in it, before batch_records records: replay's long batches save keys

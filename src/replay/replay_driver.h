@@ -31,8 +31,8 @@ namespace slawatch {
 struct ReplayOptions {
   // The final clock, when later than every event read (`--until`).
   std::optional<Instant> until;
-  // Records read between two commits of every lane (a lane whose engine's
-  // cache needs a flush commits between them, Engine::cache_needs_flush).
+  // Records read between two commits of every lane (a lane whose batch
+  // reaches its bounds commits between them, Pipeline::batch_bounds_reached).
   size_t batch_records = 20000;
   // Read the input from its beginning even though the state has a checkpoint
   // (another input for the same state; `--restart-input`).

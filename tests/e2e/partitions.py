@@ -98,24 +98,29 @@ def test(argv):
             check(first[p] == second[p], f"partition {p}: two runs wrote different alert sequences")
         print("--partitions 3 twice: every partition's alerts identical, in the same order")
 
-        # 3. Durable, killed twice, resumed: the same standing alerts.
+        # 3. Durable, killed twice, resumed: the same standing alerts. With
+        # barriers every 500 records, and with the default batch, where a lane
+        # commits between barriers once 2,000 alerts wait in its batch.
+        for label, batch in (("--batch 500", ["--batch", "500"]), ("the default batch", [])):
+            state = os.path.join(work, "state" if batch else "state-default-batch")
+            durable = os.path.join(work, "alerts-durable.jsonl" if batch else "alerts-durable-default.jsonl")
+            args = [slawatch, "replay", "--rules", rules, "--events", events, "--until", until, "--alerts",
+                    durable, "--quiet", "--partitions", "2", "--state", state, *batch]
+            kills = 0
+            for kill_size in (20_000, 400_000):
+                code, stderr, _ = run_and_kill(args, durable, kill_size, 30)
+                check(code in (-9, 0), f"killed replay exited {code}: {stderr[-500:]}")
+                kills += code == -9
+            run_ok(args, "resumed durable replay")
+            whole, torn = split_torn(durable)
+            check(len(torn) <= kills, f"{len(torn)} torn lines after {kills} kills")
+            standing = standing_alert_ids(json.loads(line) for line in whole)
+            missing, extra = sorted(reference - standing), sorted(standing - reference)
+            check(not missing and not extra, f"durable --partitions 2 ({label}) after {kills} kills: "
+                  f"{len(missing)} missing {missing[:5]}, {len(extra)} extra {extra[:5]}")
+            print(f"durable --partitions 2 ({label}), killed {kills} times and resumed: the same {len(standing)} "
+                  "standing alerts")
         state = os.path.join(work, "state")
-        durable = os.path.join(work, "alerts-durable.jsonl")
-        args = [slawatch, "replay", "--rules", rules, "--events", events, "--until", until, "--alerts", durable,
-                "--quiet", "--partitions", "2", "--state", state, "--batch", "500"]
-        kills = 0
-        for kill_size in (20_000, 400_000):
-            code, stderr, _ = run_and_kill(args, durable, kill_size, 30)
-            check(code in (-9, 0), f"killed replay exited {code}: {stderr[-500:]}")
-            kills += code == -9
-        run_ok(args, "resumed durable replay")
-        whole, torn = split_torn(durable)
-        check(len(torn) <= kills, f"{len(torn)} torn lines after {kills} kills")
-        standing = standing_alert_ids(json.loads(line) for line in whole)
-        missing, extra = sorted(reference - standing), sorted(standing - reference)
-        check(not missing and not extra, f"durable --partitions 2 after {kills} kills: {len(missing)} missing "
-              f"{missing[:5]}, {len(extra)} extra {extra[:5]}")
-        print(f"durable --partitions 2, killed {kills} times and resumed: the same {len(standing)} standing alerts")
 
         # 4. Another partition count on that state is refused.
         refused = run([slawatch, "replay", "--rules", rules, "--events", events, "--alerts",
