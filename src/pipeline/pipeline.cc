@@ -230,8 +230,7 @@ Status Pipeline::maybe_commit(const std::string& source_position, bool force) {
 
 Status Pipeline::commit_if_due(const std::string& source_position, bool force, Engine::FlushScope scope) {
   release_held();
-  if (!force && uncommitted_records_ < options_.batch_records && outbox_.size() < options_.batch_records &&
-      !batch_bounds_reached()) {
+  if (!force && uncommitted_records_ < options_.batch_records && !batch_bounds_reached()) {
     return ok_status();
   }
   StateBatch batch;

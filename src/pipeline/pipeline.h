@@ -6,6 +6,7 @@
 // commit and removed from the outbox in the next one. A crash therefore
 // loses nothing, and the only duplicates it can cause carry the same ids.
 // Single-threaded.
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -36,7 +37,7 @@ struct PipelineOptions {
   // side): indexing was 4 % of such a replay's instructions.
   bool index_alerts = true;
   // A batch also ends once this many output records (alerts, dead letters)
-  // wait in it, before batch_records records: replay's long batches save keys
+  // wait in it (at most batch_records of them): replay's long batches save keys
   // only where a case has several events in one, while each alert is its own
   // outbox entry and index entry, held in memory until the commit.
   size_t max_batch_output = SIZE_MAX;
@@ -161,7 +162,8 @@ class Pipeline {
   // Whether this batch must be committed now, before the records or barrier
   // the caller commits at: its output or its engine's cache reached their bound.
   bool batch_bounds_reached() const {
-    return outbox_.size() >= options_.max_batch_output || engine_.cache_needs_flush();
+    return outbox_.size() >= std::min(options_.batch_records, options_.max_batch_output) ||
+           engine_.cache_needs_flush();
   }
   // Delivered output whose removal from the outbox the next commit records.
   bool has_delivered_to_record() const { return !delivered_.empty(); }

@@ -155,8 +155,8 @@ class MemoryStateStore final : public StateStore {
   Result<uint64_t> pending_timers() override { return uint64_t{timers_.size()}; }
   Result<Tallies> tallies() override { return tallies_; }
   Status commit(StateBatch& batch) override;
-  // Keys as a RocksDB store would write them, but a deleted case counts once
-  // (not once per alert index entry).
+  // One key per entry of each batch: RocksDB's count less its timer count,
+  // its changelog marker and a deleted case's alert index entries.
   CommitTotals commit_totals() const override { return totals_; }
   Status for_each_case(
       const std::function<bool(const CaseId&, std::string_view)>& fn) override;

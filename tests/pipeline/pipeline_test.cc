@@ -98,7 +98,9 @@ const std::string kLater =
 
 struct Harness {
   explicit Harness(MemoryStateStore& s, size_t batch = 100, std::shared_ptr<const Roster> roster = nullptr)
-      : store(s), engine(rules(), store, EngineOptions{}), pipeline(engine, store, alerts, dead, options(batch, roster)) {
+      : Harness(s, options(batch, std::move(roster))) {}
+  Harness(MemoryStateStore& s, const PipelineOptions& pipeline_options, EngineOptions engine_options = {})
+      : store(s), engine(rules(), store, engine_options), pipeline(engine, store, alerts, dead, pipeline_options) {
     EXPECT_TRUE(engine.open().ok());
   }
   static PipelineOptions options(size_t batch, std::shared_ptr<const Roster> roster) {
@@ -184,33 +186,28 @@ TEST(Pipeline, ReplayClockMoveFiresInCommittedSlicesOfBatchRecordsTimers) {
 TEST(Pipeline, ReplayCommitsWhenTheBatchFillsTheEnginesCache) {
   struct Run {
     MemoryStateStore store;
-    RecordingSink alerts;
-    RecordingSink dead;
-    std::unique_ptr<Engine> engine;
-    std::unique_ptr<Pipeline> pipeline;
+    std::unique_ptr<Harness> h;
     size_t largest_cache = 0;
     std::vector<std::string> checkpoints;  // input position of each commit
   };
   auto run = [](Run& r, size_t cache_records) {
     EngineOptions engine_options;
     engine_options.case_cache_records = cache_records;
-    r.engine = std::make_unique<Engine>(rules(), r.store, engine_options);
-    ASSERT_TRUE(r.engine->open().ok());
-    r.pipeline = std::make_unique<Pipeline>(*r.engine, r.store, r.alerts, r.dead, Harness::options(1000, nullptr));
+    r.h = std::make_unique<Harness>(r.store, Harness::options(1000, nullptr), engine_options);
     const Instant start = *parse_rfc3339("2026-03-02T09:00:00.000+08:00");
     for (int c = 0; c < 40; ++c) {
       // Dispatched a minute apart: each first response is due 30 minutes on,
       // so the later records also fire the earlier cases' stages.
       const size_t commits = r.store.commits();
-      ASSERT_TRUE(r.pipeline->on_record_replay(dispatched("d" + std::to_string(c), "K-" + std::to_string(c),
+      ASSERT_TRUE(r.h->pipeline.on_record_replay(dispatched("d" + std::to_string(c), "K-" + std::to_string(c),
                                                           start + std::chrono::minutes(c)),
                                                "after-" + std::to_string(c))
                       .ok());
       if (r.store.commits() > commits) r.checkpoints.push_back(r.store.load_checkpoint()->source_position);
-      r.largest_cache = std::max(r.largest_cache, r.engine->cached_cases());
+      r.largest_cache = std::max(r.largest_cache, r.h->engine.cached_cases());
     }
-    ASSERT_TRUE(r.pipeline->maybe_commit("end", true).ok());
-    ASSERT_TRUE(r.pipeline->maybe_commit("end", true).ok());
+    ASSERT_TRUE(r.h->pipeline.maybe_commit("end", true).ok());
+    ASSERT_TRUE(r.h->pipeline.maybe_commit("end", true).ok());
   };
   Run small;
   Run large;
@@ -223,10 +220,10 @@ TEST(Pipeline, ReplayCommitsWhenTheBatchFillsTheEnginesCache) {
   EXPECT_EQ(small.checkpoints.front(), "after-7");
   for (const auto& position : small.checkpoints) EXPECT_TRUE(position.starts_with("after-")) << position;
   EXPECT_TRUE(large.checkpoints.empty()) << "40 records in a batch of 1000 and a cache of 32768: no early commit";
-  ASSERT_EQ(small.alerts.delivered.size(), large.alerts.delivered.size());
-  EXPECT_GT(small.alerts.delivered.size(), 0u);
-  for (size_t i = 0; i < small.alerts.delivered.size(); ++i) {
-    EXPECT_EQ(small.alerts.delivered[i].payload, large.alerts.delivered[i].payload) << i;
+  ASSERT_EQ(small.h->alerts.delivered.size(), large.h->alerts.delivered.size());
+  EXPECT_GT(small.h->alerts.delivered.size(), 0u);
+  for (size_t i = 0; i < small.h->alerts.delivered.size(); ++i) {
+    EXPECT_EQ(small.h->alerts.delivered[i].payload, large.h->alerts.delivered[i].payload) << i;
   }
   for (int c = 0; c < 40; ++c) {
     const CaseId id{"K-" + std::to_string(c)};
@@ -302,47 +299,39 @@ TEST(Pipeline, AlertIndexReadsBackTheLatestEventDeliveredForEachAlert) {
 // Output ends a replay batch too: once max_batch_output alerts wait, the
 // batch commits at the position after the record that produced them.
 TEST(Pipeline, ReplayCommitsWhenTheBatchsOutputReachesItsBound) {
-  auto run = [](size_t max_batch_output, MemoryStateStore& store, RecordingSink& alerts) {
-    RecordingSink dead;
-    Engine engine(rules(), store, EngineOptions{});
-    EXPECT_TRUE(engine.open().ok());
+  auto run = [](size_t max_batch_output, MemoryStateStore& store) {
     PipelineOptions options = Harness::options(1000, nullptr);
     options.max_batch_output = max_batch_output;
-    Pipeline pipeline(engine, store, alerts, dead, options);
-    EXPECT_TRUE(pipeline.on_record_replay(record(kCreated), "after-1").ok());
-    EXPECT_TRUE(pipeline.on_record_replay(record(kDispatched), "after-2").ok());
+    auto h = std::make_unique<Harness>(store, options);
+    EXPECT_TRUE(h->pipeline.on_record_replay(record(kCreated), "after-1").ok());
+    EXPECT_TRUE(h->pipeline.on_record_replay(record(kDispatched), "after-2").ok());
     EXPECT_EQ(store.commits(), 0u);
     // Clock 10:00: warning, breach and escalated fire.
-    EXPECT_TRUE(pipeline.on_record_replay(record(kLater), "after-3").ok());
+    EXPECT_TRUE(h->pipeline.on_record_replay(record(kLater), "after-3").ok());
+    return h;
   };
   MemoryStateStore bounded_store;
-  RecordingSink bounded_alerts;
-  run(2, bounded_store, bounded_alerts);
+  const auto bounded = run(2, bounded_store);
   EXPECT_EQ(bounded_store.commits(), 1u);
   EXPECT_EQ(bounded_store.load_checkpoint()->source_position, "after-3");
-  EXPECT_EQ(bounded_alerts.delivered.size(), 3u) << "committed, then delivered";
+  EXPECT_EQ(bounded->alerts.delivered.size(), 3u) << "committed, then delivered";
   MemoryStateStore unbounded_store;
-  RecordingSink unbounded_alerts;
-  run(SIZE_MAX, unbounded_store, unbounded_alerts);
+  const auto unbounded = run(SIZE_MAX, unbounded_store);
   EXPECT_EQ(unbounded_store.commits(), 0u) << "3 records of a batch of 1000";
-  EXPECT_TRUE(unbounded_alerts.delivered.empty());
+  EXPECT_TRUE(unbounded->alerts.delivered.empty());
 }
 
 // A store nothing reads alerts from (replay without --state) gets no alert
 // index; the alerts delivered are the same byte for byte.
 TEST(Pipeline, WithoutAnAlertIndexTheSameAlertsLeaveAndNoneIsIndexed) {
   auto run = [](bool index_alerts, MemoryStateStore& store) {
-    RecordingSink alerts;
-    RecordingSink dead;
-    Engine engine(rules(), store, EngineOptions{});
-    EXPECT_TRUE(engine.open().ok());
     PipelineOptions options = Harness::options(100, nullptr);
     options.index_alerts = index_alerts;
-    Pipeline pipeline(engine, store, alerts, dead, options);
-    for (const auto& line : {kCreated, kDispatched, kLater}) EXPECT_TRUE(pipeline.on_record_replay(record(line)).ok());
-    EXPECT_TRUE(pipeline.maybe_commit("3", true).ok());
+    Harness h(store, options);
+    for (const auto& line : {kCreated, kDispatched, kLater}) EXPECT_TRUE(h.pipeline.on_record_replay(record(line)).ok());
+    EXPECT_TRUE(h.pipeline.maybe_commit("3", true).ok());
     std::vector<std::string> payloads;
-    for (const auto& w : alerts.delivered) payloads.push_back(w.payload);
+    for (const auto& w : h.alerts.delivered) payloads.push_back(w.payload);
     return payloads;
   };
   auto indexed_ids = [](MemoryStateStore& store) {
