@@ -189,7 +189,7 @@ std::string format_rfc3339_utc(Instant t) {
   return out;
 }
 
-void append_rfc3339_utc(std::string& out, Instant t) {
+size_t write_rfc3339_utc(char* out, Instant t) {
   const int64_t ms = to_millis(t);
   constexpr int64_t kMillisPerDay = 86'400'000;
   // Floor division so instants before 1970 land on the right day.
@@ -208,7 +208,7 @@ void append_rfc3339_utc(std::string& out, Instant t) {
   if (date.year >= 0 && date.year <= 9999) {
     // The common case, written digit by digit: alerts carry three or four
     // timestamps each, and snprintf was a visible share of replay's profile.
-    char text[24];
+    char* text = out;
     auto digits = [&](size_t at, int64_t value, int width) {
       for (int i = width - 1; i >= 0; --i, value /= 10) text[at + static_cast<size_t>(i)] = static_cast<char>('0' + value % 10);
     };
@@ -226,18 +226,22 @@ void append_rfc3339_utc(std::string& out, Instant t) {
     text[19] = '.';
     digits(20, millis, 3);
     text[23] = 'Z';
-    out.append(text, sizeof text);
-    return;
+    return 24;
   }
-  std::array<char, 64> buf{};
   // Years outside 0000-9999 cannot be written in RFC 3339; they are written
   // ISO 8601 style (sign, more digits) rather than silently wrapped.
-  const int n = std::snprintf(buf.data(), buf.size(), "%s%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ",
+  const int n = std::snprintf(out, kMaxRfc3339Chars, "%s%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ",
                               date.year < 0 ? "-" : "",
                               static_cast<long long>(date.year < 0 ? -date.year : date.year),
                               date.month, date.day, hour, minute, second, millis);
-  out.append(buf.data(), static_cast<size_t>(n));
+  return std::min(static_cast<size_t>(std::max(n, 0)), kMaxRfc3339Chars - 1);
 }
+
+void append_rfc3339_utc(std::string& out, Instant t) {
+  char text[kMaxRfc3339Chars];
+  out.append(text, write_rfc3339_utc(text, t));
+}
+
 
 Result<Duration> parse_duration(std::string_view text) {
   if (text.empty()) return duration_error(text, "empty (write e.g. 90s, 30m, 24h, 5d, 250ms)");

@@ -31,6 +31,10 @@ std::string format_rfc3339_utc(Instant t);
 // The same text appended to `out` (no string of its own: encoders call it
 // three or four times per alert).
 void append_rfc3339_utc(std::string& out, Instant t);
+// The same text written at `out` (room for kMaxRfc3339Chars); returns its
+// length: 24 for years 0000-9999.
+inline constexpr size_t kMaxRfc3339Chars = 64;
+size_t write_rfc3339_utc(char* out, Instant t);
 
 // Durations as written in rules: "90s", "30m", "24h", "5d", "250ms".
 Result<Duration> parse_duration(std::string_view text);

@@ -158,10 +158,15 @@ void Pipeline::release_held() {
 Status Pipeline::on_record_replay(const RawRecord& record) { return replay_record(record, nullptr); }
 
 Status Pipeline::on_record_replay(const RawRecord& record, const std::string& position_after) {
+  const PositionAfter position = [&position_after] { return position_after; };
+  return replay_record(record, &position);
+}
+
+Status Pipeline::on_record_replay(const RawRecord& record, const PositionAfter& position_after) {
   return replay_record(record, &position_after);
 }
 
-Status Pipeline::replay_record(const RawRecord& record, const std::string* position_after) {
+Status Pipeline::replay_record(const RawRecord& record, const PositionAfter* position_after) {
   auto event = intake(record);
   if (!event.ok()) return event.error();
   if (*event == nullptr) return ok_status();
@@ -172,12 +177,12 @@ Status Pipeline::replay_record(const RawRecord& record, const std::string* posit
     auto more = advance(event_time, slice);
     if (!more.ok()) return more.error();
     if (!*more) break;
-    if (auto s = maybe_commit(*position_after, true); !s.ok()) return s;
+    if (auto s = maybe_commit((*position_after)(), true); !s.ok()) return s;
   }
   // A lane fed by several-lane replay commits only at barriers: this keeps
   // its batch within bounds between them (single-lane replay's per-record
   // commit_if_due would see the same).
-  if (position_after && batch_bounds_reached()) return maybe_commit(*position_after, true);
+  if (position_after && batch_bounds_reached()) return maybe_commit((*position_after)(), true);
   return ok_status();
 }
 
@@ -230,9 +235,7 @@ Status Pipeline::maybe_commit(const std::string& source_position, bool force) {
 
 Status Pipeline::commit_if_due(const std::string& source_position, bool force, Engine::FlushScope scope) {
   release_held();
-  if (!force && uncommitted_records_ < options_.batch_records && !batch_bounds_reached()) {
-    return ok_status();
-  }
+  if (!force && !batch_full()) return ok_status();
   StateBatch batch;
   engine_.flush_into(batch, scope);
   engine_.take_cycle_outcomes(cycle_outcomes_);

@@ -210,6 +210,27 @@ TEST(AlertJson, EveryEscapeAtEveryOffsetMatchesTheStreamingWriter) {
   EXPECT_EQ(compared, 325u * 39u);
 }
 
+// The writer sizes its buffer ahead and grows it when a field needs more
+// room: fields far longer than an alert usually is, written at every point
+// of the object, clean and to be escaped (a control byte takes six).
+TEST(AlertJson, FieldsLongerThanTheBufferGrowItAndMatchTheStreamingWriter) {
+  for (const size_t length : {100u, 511u, 512u, 513u, 1000u, 5000u}) {
+    for (const std::string& unit : {std::string("x"), std::string("\x01"), std::string("\xE6\xB5\xB7")}) {
+      std::string text;
+      while (text.size() < length) text += unit;
+      Alert fired = base(AlertKind::fired);
+      fired.alert_id = text;
+      fired.department = text;
+      for (int i = 0; i < 40; ++i) fired.notify.push_back(NotifyTarget{text.substr(0, 15), i % 2 ? text : ""});
+      ASSERT_EQ(encode_alert_cloudevent(fired, text), reference_alert(fired, text)) << length;
+      Alert retracted = base(AlertKind::retracted);
+      retracted.reason = text;
+      retracted.event_id = EventId{text};
+      ASSERT_EQ(encode_alert_cloudevent(retracted, "/s"), reference_alert(retracted, "/s")) << length;
+    }
+  }
+}
+
 TEST(AlertJson, OverdueSecondsAreWrittenAsTheStreamingWriterWroteThem) {
   // Whole seconds keep ".0"; milliseconds are the shortest decimal that reads back.
   for (const int64_t overdue_ms : {0LL, 1LL, 7LL, 10LL, 100LL, 999LL, 1000LL, 1001LL, 59'999LL, 86'400'000LL,
