@@ -87,24 +87,36 @@ struct TextScan {
 };
 
 // Eight bytes at a time: alert texts are ids, names and timestamps, and the
-// byte-by-byte scan was the largest part of writing an alert. Each test below
-// has no false negatives for "some byte is": an unclean word is rescanned
-// byte by byte, so the answers are exact.
+// byte-by-byte scan was the largest part of writing an alert. A text of eight
+// bytes or more ends with a word that overlaps the one before, so no byte is
+// left for a byte-by-byte tail. Each word test has no false negatives for
+// "some byte is": from an unclean word on, the text is rescanned byte by
+// byte, so the answers are exact.
 TextScan scan_text(std::string_view text) {
   constexpr uint64_t kOnes = 0x0101010101010101ULL;
   constexpr uint64_t kHigh = 0x8080808080808080ULL;
   const auto has_zero_byte = [](uint64_t v) { return ((v - kOnes) & ~v & kHigh) != 0; };
-  size_t i = 0;
-  for (; i + 8 <= text.size(); i += 8) {
+  const auto clean_word_at = [&](size_t at) {
     uint64_t word;
-    std::memcpy(&word, text.data() + i, 8);
+    std::memcpy(&word, text.data() + at, 8);
     const bool high = (word & kHigh) != 0;
     // With no high bit set, a byte below 0x20 is one whose value minus 0x20 borrows.
     const bool control = ((word - 0x20 * kOnes) & ~word & kHigh) != 0;
-    if (high || control || has_zero_byte(word ^ ('"' * kOnes)) || has_zero_byte(word ^ ('\\' * kOnes))) break;
+    return !(high || control || has_zero_byte(word ^ ('"' * kOnes)) || has_zero_byte(word ^ ('\\' * kOnes)));
+  };
+  size_t exact_from = 0;
+  if (text.size() >= 8) {
+    size_t i = 0;
+    for (; i + 8 <= text.size(); i += 8) {
+      if (!clean_word_at(i)) break;
+    }
+    if (i == text.size()) return {true, true};
+    const size_t last = text.size() - 8;
+    if (i + 8 > text.size() && clean_word_at(last)) return {true, true};
+    exact_from = std::min(i, last);
   }
   TextScan scan{true, true};
-  for (const char c : text.substr(i)) {
+  for (const char c : text.substr(exact_from)) {
     const auto byte = static_cast<unsigned char>(c);
     scan.plain &= byte >= 0x20 && c != '"' && c != '\\';
     scan.ascii &= byte < 0x80;
@@ -195,11 +207,13 @@ class JsonObjectWriter {
   }
 
  private:
-  // Room for `n` more bytes at the cursor; returns the cursor.
+  // Room for `n` more bytes at the cursor; returns the cursor. Growing is out
+  // of line, so that this check inlines into every write.
   char* room(size_t n) {
-    if (out_.size() - size_ < n) out_.resize(std::max(out_.size() * 2, size_ + n));
+    if (out_.size() - size_ < n) [[unlikely]] grow(n);
     return out_.data() + size_;
   }
+  [[gnu::noinline]] void grow(size_t n) { out_.resize(std::max(out_.size() * 2, size_ + n)); }
   void put(char c) {
     *room(1) = c;
     ++size_;

@@ -22,7 +22,7 @@ CaseEvent CaseRecord::remove(const EventId& id) {
   return removed;
 }
 
-bool CaseRecord::insert(CaseEvent event) {
+bool CaseRecord::insert(CaseEvent&& event) {
   if (has_event(event.id)) return false;
   // Most cases end with 5-8 events: one allocation instead of growing 1, 2, 4, 8
   // (each growth moves every event's strings).
