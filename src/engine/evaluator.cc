@@ -8,7 +8,7 @@ namespace {
 // Within one instant, starts are applied before pauses/resumes and those before
 // stops, so that "the first stop at or after the start" holds for a stop
 // sharing its start's timestamp whatever the two ids are.
-int phase_of(const DeadlineRule& rule, EventType type) {
+int rule_phase(const DeadlineRule& rule, EventType type) {
   if (rule.start.contains(type)) return 0;
   if (rule.pause.contains(type) || rule.resume.contains(type)) return 1;
   if (rule.stop.contains(type)) return 2;
@@ -27,9 +27,15 @@ class DeadlineEvaluator {
         attributes.apply(log[group_end]);  // attributes at an instant include the whole instant
         ++group_end;
       }
-      for (int phase = 0; phase <= 2; ++phase) {
-        for (size_t i = group; i < group_end; ++i) {
-          if (phase_of(rule_, log[i].type) == phase) on_event(log[i], phase, attributes);
+      if (group_end == group + 1) {
+        // Alone at its instant (almost every event): no other event to order it against.
+        const int phase = phase_of(log[group]);
+        if (phase >= 0) on_event(log[group], phase, attributes);
+      } else {
+        for (int phase = 0; phase <= 2; ++phase) {
+          for (size_t i = group; i < group_end; ++i) {
+            if (phase_of(log[i]) == phase) on_event(log[i], phase, attributes);
+          }
         }
       }
       group = group_end;
@@ -135,6 +141,8 @@ class DeadlineEvaluator {
     }
     result.status = closed_at ? StageStatus::met : StageStatus::paused;
   }
+
+  int phase_of(const CaseEvent& e) const { return rule_phase(rule_, e.type); }
 
   const DeadlineRule& rule_;
   CaseEvaluation& out_;
