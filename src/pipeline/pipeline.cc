@@ -241,7 +241,8 @@ Status Pipeline::commit_if_due(const std::string& source_position, bool force, E
   engine_.take_cycle_outcomes(cycle_outcomes_);
   for (const auto& outcome : cycle_outcomes_) tally_cycle(outcome, tallies_, tally_name_);
   cycle_outcomes_.clear();
-  batch.outbox_puts = outbox_;
+  batch.outbox_puts = std::move(outbox_);
+  outbox_.clear();
   batch.alert_index = std::move(alert_index_);
   alert_index_.clear();
   for (const auto& [name, delta] : tallies_) {
@@ -252,7 +253,8 @@ Status Pipeline::commit_if_due(const std::string& source_position, bool force, E
   delivered_.clear();
   batch.checkpoint = Checkpoint{engine_.clock(), source_position, next_outbox_seq_, engine_.rules().version};
   if (auto s = store_.commit(batch); !s.ok()) {
-    alert_index_ = std::move(batch.alert_index);  // kept for the next attempt, like the outbox
+    outbox_ = std::move(batch.outbox_puts);  // kept for the next attempt
+    alert_index_ = std::move(batch.alert_index);  // the same
     delivered_ = std::move(batch.outbox_deletes);  // else a restart would deliver them again
     return s;
   }
@@ -261,12 +263,12 @@ Status Pipeline::commit_if_due(const std::string& source_position, bool force, E
   tallies_.clear();
   // Committed: now the output may leave. If we crash before the next commit
   // deletes these entries, recover() delivers them again (same ids).
-  std::move(outbox_.begin(), outbox_.end(), std::back_inserter(undelivered_));
+  // The store left the batch's outbox entries to us (StateStore::commit).
+  std::move(batch.outbox_puts.begin(), batch.outbox_puts.end(), std::back_inserter(undelivered_));
   // The previous commit is replicated now (a store with a replica waits for
   // it before committing again); this one may not be yet.
-  unreplicated_tail_ = outbox_.size();
+  unreplicated_tail_ = batch.outbox_puts.size();
   unreplicated_deletions_ = deletions;
-  outbox_.clear();
   return ok_status();
 }
 

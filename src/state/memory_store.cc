@@ -66,10 +66,10 @@ Status MemoryStateStore::commit(StateBatch& batch) {
     alert_index_[indexed.alert.alert_id] = encode_alert_index_value(indexed);
   }
   for (const auto seq : batch.outbox_deletes) outbox_.erase(seq);
-  for (auto& entry : batch.outbox_puts) outbox_[entry.seq] = std::move(entry);
+  for (const auto& entry : batch.outbox_puts) outbox_[entry.seq] = entry;
   add_tallies(tallies_, batch.tallies);
   if (batch.checkpoint) checkpoint_ = *batch.checkpoint;
-  batch = StateBatch{};
+  batch.clear_all_but_outbox();
   ++totals_.commits;
   return ok_status();
 }

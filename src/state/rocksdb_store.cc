@@ -473,7 +473,7 @@ Status RocksDbStateStore::commit(StateBatch& batch) {
     if (!batch.tallies.empty()) add_tallies(*tallies_, batch.tallies);
     ++totals_.commits;
     totals_.keys += wb.Count();
-    batch = StateBatch{};
+    batch.clear_all_but_outbox();
     database_->track_closed_wals();
   }
   return status;

@@ -92,6 +92,15 @@ struct StateBatch {
   Tallies tallies;  // deltas to add to the committed tallies
   std::optional<Checkpoint> checkpoint;
 
+  // What a successful commit leaves of its batch: the outbox entries only,
+  // which the caller delivers next (moved out, so no payload is copied for
+  // the store).
+  void clear_all_but_outbox() {
+    std::vector<OutboxEntry> outbox = std::move(outbox_puts);
+    *this = StateBatch{};
+    outbox_puts = std::move(outbox);
+  }
+
   bool empty() const {
     return case_deletes.empty() && cases.empty() && timer_puts.empty() && timer_deletes.empty() &&
            outbox_puts.empty() && outbox_deletes.empty() && alert_index.empty() && tallies.empty() && !checkpoint;
@@ -129,6 +138,9 @@ class StateStore {
   virtual Result<uint64_t> pending_timers() = 0;
   // The committed tallies (zero ones are absent); cheap after the first call.
   virtual Result<Tallies> tallies() = 0;
+  // Writes the batch atomically. On success the batch is emptied except for
+  // its outbox_puts (StateBatch::clear_all_but_outbox); on failure it is left
+  // as it was, for the caller to retry.
   virtual Status commit(StateBatch& batch) = 0;
   virtual CommitTotals commit_totals() const = 0;
   // Whether the last commit is held by whatever a next owner of this state

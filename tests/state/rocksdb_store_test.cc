@@ -103,6 +103,7 @@ TEST_F(RocksDbStoreTest, CommitTotalsCountEveryKeyEachCommitWrote) {
   // 2 cases + 2 timers + 1 outbox entry + 1 tally + checkpoint, and RocksDB's timer count.
   EXPECT_EQ(memory.commit_totals().keys, 7u);
   EXPECT_EQ(store.commit_totals().keys, 8u);
+  batch.outbox_puts.clear();  // left by the commit for the caller to deliver
   batch.timer_deletes = {TimerKey{at(1), CaseId{"C-1"}}};
   batch.outbox_deletes = {1};
   batch.case_deletes = {CaseId{"C-2"}};
@@ -110,6 +111,31 @@ TEST_F(RocksDbStoreTest, CommitTotalsCountEveryKeyEachCommitWrote) {
   // A timer, an outbox entry, the case record (no alert index entries), the timer count.
   EXPECT_EQ(store.commit_totals().keys, 12u);
   EXPECT_EQ(store.commit_totals().commits, 2u);
+}
+
+// The pipeline delivers a batch's outbox entries once it is committed and
+// takes them back from the batch rather than copying each payload first.
+TEST_F(RocksDbStoreTest, ACommitLeavesTheOutboxEntriesAndEmptiesTheRest) {
+  auto db = open();
+  RocksDbStateStore rocks(db, 1);
+  MemoryStateStore memory;
+  for (StateStore* store : std::initializer_list<StateStore*>{&rocks, &memory}) {
+    StateBatch batch;
+    batch.cases = {{CaseId{"C-1"}, "record-1"}};
+    batch.timer_puts = {TimerKey{at(1), CaseId{"C-1"}}};
+    const std::vector<OutboxEntry> outbox = {OutboxEntry{1, OutboxEntry::Channel::alerts, "C-1", "alert", {}},
+                                             OutboxEntry{2, OutboxEntry::Channel::dead_letter, "", "bad", {}}};
+    batch.outbox_puts = outbox;
+    batch.outbox_deletes = {7};
+    batch.tallies = {{"overdue/x", 1}};
+    batch.checkpoint = Checkpoint{at(5), "5", 3};
+    ASSERT_TRUE(store->commit(batch).ok());
+    EXPECT_EQ(batch.outbox_puts, outbox);
+    StateBatch rest = batch;
+    rest.outbox_puts.clear();
+    EXPECT_TRUE(rest.empty());
+    EXPECT_EQ(store->load_outbox().value(), outbox);  // and the store holds them
+  }
 }
 
 TEST_F(RocksDbStoreTest, PendingTimersFollowCommitsAcrossReopen) {
