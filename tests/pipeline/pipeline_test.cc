@@ -321,6 +321,32 @@ TEST(Pipeline, ReplayCommitsWhenTheBatchsOutputReachesItsBound) {
   EXPECT_TRUE(unbounded->alerts.delivered.empty());
 }
 
+// Replay asks for the input position only when a commit needs it: building
+// it for every record was a measurable share of plain replay.
+TEST(Pipeline, ReplayBuildsThePositionOnlyForACommit) {
+  MemoryStateStore store;
+  PipelineOptions options = Harness::options(1000, nullptr);
+  options.max_batch_output = 2;
+  Harness h(store, options);
+  int built = 0;
+  std::string position;
+  const Pipeline::PositionAfter position_after = [&] {
+    ++built;
+    return position;
+  };
+  position = "after-1";
+  ASSERT_TRUE(h.pipeline.on_record_replay(record(kCreated), position_after).ok());
+  position = "after-2";
+  ASSERT_TRUE(h.pipeline.on_record_replay(record(kDispatched), position_after).ok());
+  EXPECT_EQ(built, 0) << "no commit yet";
+  EXPECT_FALSE(h.pipeline.batch_full());
+  position = "after-3";
+  ASSERT_TRUE(h.pipeline.on_record_replay(record(kLater), position_after).ok());  // three alerts: a commit
+  EXPECT_EQ(built, 1);
+  EXPECT_EQ(store.commits(), 1u);
+  EXPECT_EQ(store.load_checkpoint()->source_position, "after-3");
+}
+
 // A store nothing reads alerts from (replay without --state) gets no alert
 // index; the alerts delivered are the same byte for byte.
 TEST(Pipeline, WithoutAnAlertIndexTheSameAlertsLeaveAndNoneIsIndexed) {
