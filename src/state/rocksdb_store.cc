@@ -378,6 +378,31 @@ Result<Tallies> RocksDbStateStore::tallies() {
   return *tallies_;
 }
 
+// Delivered entries leave in runs of consecutive sequence numbers (output is
+// delivered in outbox order), one range tombstone per run: a point tombstone
+// per alert was a tenth of a durable replay's keys. Outbox keys are never
+// written again (sequence numbers only grow), and only a restart scans the
+// outbox, so the range tombstones cost no read on the data path. The
+// changelog still gets one tombstone per entry (ChangelogCollector).
+void RocksDbStateStore::retire_outbox(std::vector<uint64_t>& delivered, rocksdb::WriteBatch& wb) const {
+  std::sort(delivered.begin(), delivered.end());
+  const auto key = [this](uint64_t seq) {
+    std::string k = prefix_;
+    put_u64_be(k, seq);
+    return k;
+  };
+  for (size_t first = 0; first < delivered.size();) {
+    size_t end = first + 1;
+    while (end < delivered.size() && delivered[end - 1] != UINT64_MAX && delivered[end] == delivered[end - 1] + 1) ++end;
+    if (end - first == 1) {
+      wb.SingleDelete(database_->outbox(), key(delivered[first]));
+    } else {
+      wb.DeleteRange(database_->outbox(), key(delivered[first]), key(delivered[end - 1] + 1));
+    }
+    first = end;
+  }
+}
+
 Status RocksDbStateStore::commit(StateBatch& batch) {
   if (auto s = settle_changelog(); !s.ok()) return s;
   if (!timer_count_) {
@@ -404,11 +429,7 @@ Status RocksDbStateStore::commit(StateBatch& batch) {
   // Each timer key is written once and deleted once, the case SingleDelete is made for.
   for (const auto& key : batch.timer_deletes) wb.SingleDelete(database_->timers(), timer_key(key));
   for (const auto& key : batch.timer_puts) wb.Put(database_->timers(), timer_key(key), rocksdb::Slice());
-  for (const auto seq : batch.outbox_deletes) {
-    std::string k = prefix_;
-    put_u64_be(k, seq);
-    wb.SingleDelete(database_->outbox(), k);
-  }
+  retire_outbox(batch.outbox_deletes, wb);
   for (const auto& entry : batch.outbox_puts) {
     std::string k = prefix_;
     put_u64_be(k, entry.seq);
@@ -571,6 +592,21 @@ class ChangelogCollector final : public rocksdb::WriteBatch::Handler {
   rocksdb::Status DeleteCF(uint32_t id, const rocksdb::Slice& key) override { return add(id, key, std::nullopt); }
   rocksdb::Status SingleDeleteCF(uint32_t id, const rocksdb::Slice& key) override {
     return add(id, key, std::nullopt);
+  }
+  // Only delivered outbox runs are deleted by range (retire_outbox): one
+  // tombstone per entry, so a compacted changelog forgets each of them.
+  rocksdb::Status DeleteRangeCF(uint32_t id, const rocksdb::Slice& begin, const rocksdb::Slice& end) override {
+    const size_t key_size = prefix_size_ + 8;
+    if (database_.family_of(id) != StoreFamily::outbox || begin.size() != key_size || end.size() != key_size) {
+      return rocksdb::Status::Corruption("unexpected range delete in a commit");
+    }
+    const uint64_t last = get_u64_be(std::string_view(end.data() + prefix_size_, 8));
+    for (uint64_t seq = get_u64_be(std::string_view(begin.data() + prefix_size_, 8)); seq < last; ++seq) {
+      std::string key(begin.data(), prefix_size_);
+      put_u64_be(key, seq);
+      if (auto s = add(id, key, std::nullopt); !s.ok()) return s;
+    }
+    return rocksdb::Status::OK();
   }
 
  private:

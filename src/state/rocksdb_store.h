@@ -140,6 +140,8 @@ class RocksDbStateStore final : public StateStore {
   Status load_tallies();
   // Adds the deletion of a case's record and alert index entries to `wb`.
   Status delete_case(const CaseId& id, rocksdb::WriteBatch& wb);
+  // Removes delivered outbox entries: a range tombstone per run of consecutive sequence numbers.
+  void retire_outbox(std::vector<uint64_t>& delivered, rocksdb::WriteBatch& wb) const;
 
   // Kept in step with the timers column family by commit(): the engine puts
   // only absent keys and deletes only present ones, so the batch's net change

@@ -168,7 +168,8 @@ class MemoryStateStore final : public StateStore {
   Result<Tallies> tallies() override { return tallies_; }
   Status commit(StateBatch& batch) override;
   // One key per entry of each batch: RocksDB's count less its timer count,
-  // its changelog marker and a deleted case's alert index entries.
+  // its changelog marker and a deleted case's alert index entries, and with
+  // each delivered outbox entry where RocksDB writes one range tombstone per run.
   CommitTotals commit_totals() const override { return totals_; }
   Status for_each_case(
       const std::function<bool(const CaseId&, std::string_view)>& fn) override;

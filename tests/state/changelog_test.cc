@@ -163,6 +163,42 @@ TEST_F(ChangelogTest, ACommitIsMirroredRecordForRecordEndingWithItsMarker) {
   EXPECT_NE(std::find(log.begin(), log.end(), case_2), log.end());
 }
 
+// The store deletes a run of delivered outbox entries with one range
+// tombstone; the changelog gets one tombstone per entry, keyed as its put was,
+// so a compacted topic forgets each entry and a restore leaves none behind.
+TEST_F(ChangelogTest, ARangeOfDeliveredOutboxEntriesIsMirroredAsOneTombstoneEach) {
+  auto store = store_on(0);
+  ASSERT_TRUE(prepare(*store, changelog_).ok());
+  StateBatch batch;
+  for (uint64_t seq = 1; seq <= 5; ++seq) {
+    batch.outbox_puts.push_back(OutboxEntry{seq, OutboxEntry::Channel::alerts, "C", "alert", {}});
+  }
+  ASSERT_TRUE(store->commit(batch).ok());
+  StateBatch retire;
+  retire.outbox_deletes = {2, 3, 4};
+  ASSERT_TRUE(store->commit(retire).ok());
+  ASSERT_TRUE(store->flush_changelog().ok());
+  std::vector<std::string> tombstones;
+  for (const auto& record : changelog_.records(kPartition)) {
+    if (record.family == StoreFamily::outbox && !record.value) tombstones.push_back(record.key);
+  }
+  auto seq_key = [](uint64_t seq) {
+    std::string key(8, '\0');
+    for (int i = 0; i < 8; ++i) key[i] = static_cast<char>(seq >> (56 - 8 * i));
+    return key;
+  };
+  EXPECT_EQ(tombstones, (std::vector<std::string>{seq_key(2), seq_key(3), seq_key(4)}));
+  // Restored on another machine from the changelog: entries 1 and 5 only.
+  auto other = store_on(1);
+  auto restored = prepare(*other, changelog_);
+  ASSERT_TRUE(restored.ok()) << restored.error().message;
+  const auto outbox = other->load_outbox();
+  ASSERT_TRUE(outbox.ok());
+  std::vector<uint64_t> left;
+  for (const auto& entry : *outbox) left.push_back(entry.seq);
+  EXPECT_EQ(left, (std::vector<uint64_t>{1, 5}));
+}
+
 TEST_F(ChangelogTest, ChangelogIsAtMostOneCommitBehindAndNeverAhead) {
   auto store = store_on(0);
   auto prepared = prepare(*store, changelog_);

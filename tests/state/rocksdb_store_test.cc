@@ -138,6 +138,37 @@ TEST_F(RocksDbStoreTest, ACommitLeavesTheOutboxEntriesAndEmptiesTheRest) {
   }
 }
 
+// Delivered outbox entries go as one range tombstone per run of consecutive
+// sequence numbers: what stays is exactly what was not delivered, after a
+// reopen too, and the commit counts a key per run.
+TEST_F(RocksDbStoreTest, DeliveredOutboxRunsLeaveAsRangesAndTheRestStays) {
+  std::vector<OutboxEntry> all;
+  for (uint64_t seq = 1; seq <= 12; ++seq) all.push_back(OutboxEntry{seq, OutboxEntry::Channel::alerts, "C", "a" + std::to_string(seq), {}});
+  {
+    auto db = open();
+    RocksDbStateStore store(db, 2);
+    RocksDbStateStore neighbour(db, 3);  // its entries share the key space but not the prefix
+    StateBatch batch;
+    batch.outbox_puts = all;
+    ASSERT_TRUE(neighbour.commit(batch).ok());
+    batch.outbox_puts = all;
+    ASSERT_TRUE(store.commit(batch).ok());
+    const uint64_t before = store.commit_totals().keys;
+    StateBatch retire;
+    retire.outbox_deletes = {9, 1, 2, 3, 5, 7, 8, 12};  // runs 1-3, 5, 7-9, 12 (out of order: sorted first)
+    ASSERT_TRUE(store.commit(retire).ok());
+    EXPECT_EQ(store.commit_totals().keys - before, 4u);
+    EXPECT_EQ(neighbour.load_outbox().value(), all);
+  }
+  auto db = open();
+  RocksDbStateStore store(db, 2);
+  const auto left = store.load_outbox().value();
+  std::vector<uint64_t> seqs;
+  for (const auto& entry : left) seqs.push_back(entry.seq);
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{4, 6, 10, 11}));
+  EXPECT_EQ(left[0], all[3]);
+}
+
 TEST_F(RocksDbStoreTest, PendingTimersFollowCommitsAcrossReopen) {
   {
     auto db = open();
