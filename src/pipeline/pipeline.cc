@@ -177,12 +177,12 @@ Status Pipeline::replay_record(const RawRecord& record, const PositionAfter* pos
     auto more = advance(event_time, slice);
     if (!more.ok()) return more.error();
     if (!*more) break;
-    if (auto s = maybe_commit((*position_after)(), true); !s.ok()) return s;
+    if (auto s = maybe_commit(*position_after, true); !s.ok()) return s;
   }
   // A lane fed by several-lane replay commits only at barriers: this keeps
   // its batch within bounds between them (single-lane replay's per-record
   // commit_if_due would see the same).
-  if (position_after && batch_bounds_reached()) return maybe_commit((*position_after)(), true);
+  if (position_after && batch_bounds_reached()) return maybe_commit(*position_after, true);
   return ok_status();
 }
 
@@ -229,7 +229,14 @@ void Pipeline::emit_one(Alert& alert) {
 }
 
 Status Pipeline::maybe_commit(const std::string& source_position, bool force) {
-  if (auto s = commit_if_due(source_position, force); !s.ok()) return s;
+  return maybe_commit([&source_position] { return source_position; }, force);
+}
+
+Status Pipeline::maybe_commit(const PositionAfter& position_after, bool force) {
+  release_held();  // held alerts count towards the batch's output bound
+  if (force || batch_full()) {
+    if (auto s = commit_if_due(position_after(), true); !s.ok()) return s;
+  }
   return deliver_pending();
 }
 

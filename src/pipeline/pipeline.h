@@ -149,6 +149,8 @@ class Pipeline {
   bool batch_full() const { return uncommitted_records_ >= options_.batch_records || batch_bounds_reached(); }
   // Commits when the batch is full (or always when `force`), then delivers.
   Status maybe_commit(const std::string& source_position, bool force = false);
+  // The same with the position built only if a commit happens.
+  Status maybe_commit(const PositionAfter& position_after, bool force = false);
   // The two halves of maybe_commit, for callers that treat a failed delivery
   // as transient (a broker outage) and retry it with their own backoff.
   // `scope`: what the engine hands the store (Engine::FlushScope).

@@ -144,10 +144,7 @@ Result<ReplayResult> replay_one_lane(RecordSource& source, Pipeline& lane, const
     if (!more.ok()) return more.error();
     if (!*more) break;
     if (auto s = lane.on_record_replay(record, position); !s.ok()) return s.error();
-    // A delivery that failed is retried at every record, as a commit would.
-    if (lane.batch_full() || lane.pending_deliveries() > 0) {
-      if (auto s = lane.maybe_commit(position()); !s.ok()) return s.error();
-    }
+    if (auto s = lane.maybe_commit(position); !s.ok()) return s.error();
   }
   result.final_clock = std::max(lane.engine().clock(), options.until.value_or(kMinInstant));
   if (auto s = settle_lane(lane, result.final_clock, source.position(), options.batch_records); !s.ok()) {

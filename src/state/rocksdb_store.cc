@@ -27,6 +27,13 @@ uint64_t get_u64_be(std::string_view in) {
   return v;
 }
 
+// An outbox entry's key: the partition prefix, then the sequence number big-endian.
+std::string outbox_key(std::string_view prefix, uint64_t seq) {
+  std::string key(prefix);
+  put_u64_be(key, seq);
+  return key;
+}
+
 // Flipping the sign bit makes unsigned byte order equal signed time order.
 uint64_t biased(Instant t) { return static_cast<uint64_t>(to_millis(t)) ^ (1ull << 63); }
 Instant unbiased(uint64_t v) { return from_millis(static_cast<int64_t>(v ^ (1ull << 63))); }
@@ -386,18 +393,14 @@ Result<Tallies> RocksDbStateStore::tallies() {
 // changelog still gets one tombstone per entry (ChangelogCollector).
 void RocksDbStateStore::retire_outbox(std::vector<uint64_t>& delivered, rocksdb::WriteBatch& wb) const {
   std::sort(delivered.begin(), delivered.end());
-  const auto key = [this](uint64_t seq) {
-    std::string k = prefix_;
-    put_u64_be(k, seq);
-    return k;
-  };
   for (size_t first = 0; first < delivered.size();) {
     size_t end = first + 1;
     while (end < delivered.size() && delivered[end - 1] != UINT64_MAX && delivered[end] == delivered[end - 1] + 1) ++end;
     if (end - first == 1) {
-      wb.SingleDelete(database_->outbox(), key(delivered[first]));
+      wb.SingleDelete(database_->outbox(), outbox_key(prefix_, delivered[first]));
     } else {
-      wb.DeleteRange(database_->outbox(), key(delivered[first]), key(delivered[end - 1] + 1));
+      wb.DeleteRange(database_->outbox(), outbox_key(prefix_, delivered[first]),
+                     outbox_key(prefix_, delivered[end - 1] + 1));
     }
     first = end;
   }
@@ -431,8 +434,6 @@ Status RocksDbStateStore::commit(StateBatch& batch) {
   for (const auto& key : batch.timer_puts) wb.Put(database_->timers(), timer_key(key), rocksdb::Slice());
   retire_outbox(batch.outbox_deletes, wb);
   for (const auto& entry : batch.outbox_puts) {
-    std::string k = prefix_;
-    put_u64_be(k, entry.seq);
     std::string v;
     v.push_back(static_cast<char>(entry.channel));
     codec::put_string(v, entry.key);
@@ -442,7 +443,7 @@ Status RocksDbStateStore::commit(StateBatch& batch) {
       codec::put_string(v, header.name);
       codec::put_string(v, header.value);
     }
-    wb.Put(database_->outbox(), k, v);
+    wb.Put(database_->outbox(), outbox_key(prefix_, entry.seq), v);
   }
   for (const auto& indexed : batch.alert_index) {
     wb.Put(database_->alerts(), prefix_ + indexed.alert.alert_id, encode_alert_index_value(indexed));
@@ -600,11 +601,10 @@ class ChangelogCollector final : public rocksdb::WriteBatch::Handler {
     if (database_.family_of(id) != StoreFamily::outbox || begin.size() != key_size || end.size() != key_size) {
       return rocksdb::Status::Corruption("unexpected range delete in a commit");
     }
+    const std::string_view prefix(begin.data(), prefix_size_);
     const uint64_t last = get_u64_be(std::string_view(end.data() + prefix_size_, 8));
     for (uint64_t seq = get_u64_be(std::string_view(begin.data() + prefix_size_, 8)); seq < last; ++seq) {
-      std::string key(begin.data(), prefix_size_);
-      put_u64_be(key, seq);
-      if (auto s = add(id, key, std::nullopt); !s.ok()) return s;
+      if (auto s = add(id, outbox_key(prefix, seq), std::nullopt); !s.ok()) return s;
     }
     return rocksdb::Status::OK();
   }

@@ -167,9 +167,9 @@ class MemoryStateStore final : public StateStore {
   Result<uint64_t> pending_timers() override { return uint64_t{timers_.size()}; }
   Result<Tallies> tallies() override { return tallies_; }
   Status commit(StateBatch& batch) override;
-  // One key per entry of each batch: RocksDB's count less its timer count,
-  // its changelog marker and a deleted case's alert index entries, and with
-  // each delivered outbox entry where RocksDB writes one range tombstone per run.
+  // One key per entry of each batch. RocksDB's count differs: it adds its
+  // timer count, its changelog marker and a deleted case's alert index
+  // entries, and writes one range tombstone per run of delivered outbox entries.
   CommitTotals commit_totals() const override { return totals_; }
   Status for_each_case(
       const std::function<bool(const CaseId&, std::string_view)>& fn) override;
