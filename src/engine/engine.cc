@@ -62,12 +62,6 @@ void Engine::save(CacheEntry& entry, StateBatch& batch) {
   cached.dirty = false;
 }
 
-void Engine::reschedule(const CaseId& id, std::optional<Instant> before, std::optional<Instant> after) {
-  if (before == after) return;
-  if (before) timers_.cancel(TimerKey{*before, id});
-  if (after) timers_.schedule(TimerKey{*after, id});
-}
-
 Result<ApplyOutcome> Engine::apply(CaseEvent&& event, std::vector<Alert>& out, CaseEvent* displaced) {
   auto cached = load(event.case_id);
   if (!cached.ok()) return cached.error();
@@ -113,7 +107,7 @@ Result<ApplyOutcome> Engine::apply(CaseEvent&& event, std::vector<Alert>& out, C
   // Purged, if at all, when its timer pops (already due for a late event past
   // the retention): only advance() deletes cases.
   await_retention(evaluation, record);
-  reschedule(case_id, timer_before, record.timer_due);
+  if (record.timer_due != timer_before) reschedule(**cached, timer_before);
   if (replacing) return ApplyOutcome::replaced;
   ++counters_.applied;
   return ApplyOutcome::applied;
@@ -141,6 +135,7 @@ Result<bool> Engine::fire_due(Instant now, std::vector<Alert>& out, size_t max_t
     CaseRecord& record = (*cached)->second.record;
     if (record.timer_due != key.due) continue;  // stale key: the record is the truth
     record.timer_due.reset();
+    (*cached)->second.timer.clear();  // its node was this timer's
     mark_dirty(**cached);
     // Fire only up to this timer's due time: later stages of the same case go
     // back into the queue, so alerts across cases come out in due order.
@@ -155,7 +150,7 @@ Result<bool> Engine::fire_due(Instant now, std::vector<Alert>& out, size_t max_t
       purge(**cached);  // its timer was this one, already taken off the queue
       continue;
     }
-    reschedule(key.case_id, std::nullopt, record.timer_due);
+    if (record.timer_due) reschedule(**cached, std::nullopt);
   }
   return true;
 }
@@ -182,7 +177,7 @@ Result<bool> Engine::repair(const CaseId& id, std::vector<Alert>& out) {
     return false;
   }
   mark_dirty(**cached);
-  reschedule(id, timer_before, record.timer_due);
+  if (record.timer_due != timer_before) reschedule(**cached, timer_before);
   return true;
 }
 

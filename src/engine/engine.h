@@ -139,11 +139,14 @@ class Engine {
     bool dirty = false;      // changed since the store last got it
     uint64_t last_used = 0;  // flush generation of the last access
     bool purged = false;     // deleted at the next flush (record emptied; an event revives it)
+    TimerQueue::Slot timer;  // where record.timer_due sits in timers_, if known
   };
   using CacheEntry = std::pair<const CaseId, CachedCase>;
   Result<CacheEntry*> load(const CaseId& id);
   void mark_dirty(CacheEntry& entry);
-  void reschedule(const CaseId& id, std::optional<Instant> before, std::optional<Instant> after);
+  void reschedule(CacheEntry& entry, std::optional<Instant> before) {
+    timers_.reschedule(entry.first, before, entry.second.record.timer_due, entry.second.timer);
+  }
   Result<bool> fire_due(Instant now, std::vector<Alert>& out, size_t max_timers, bool at_due_time);
   // The latest due time that fires at the current clock.
   Instant fire_horizon(bool at_due_time) const {

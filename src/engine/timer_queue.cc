@@ -1,6 +1,7 @@
 #include "engine/timer_queue.h"
 
 #include <algorithm>
+#include <cassert>
 
 namespace slawatch {
 
@@ -43,6 +44,30 @@ void TimerQueue::cancel(const TimerKey& key) {
   if (key.due <= horizon_) head_.erase(key);
 }
 
+void TimerQueue::reschedule(const CaseId& id, std::optional<Instant> before, std::optional<Instant> after,
+                            Slot& slot) {
+  if (!resident()) {
+    slot.clear();
+    if (before) cancel(TimerKey{*before, id});
+    if (after) schedule(TimerKey{*after, id});
+    return;
+  }
+  std::set<TimerKey>::node_type node;
+  if (before) {
+    assert(!slot.node_ || (**slot.node_ == TimerKey{*before, id}));
+    node = slot.node_ ? head_.extract(*slot.node_) : head_.extract(TimerKey{*before, id});
+  }
+  slot.clear();
+  if (!after) return;
+  if (node.empty()) {
+    slot.node_ = head_.insert(TimerKey{*after, id}).first;
+    return;
+  }
+  // The node and its copy of the case id are reused: no free and allocation.
+  node.value().due = *after;
+  slot.node_ = head_.insert(std::move(node)).position;
+}
+
 Result<std::optional<TimerKey>> TimerQueue::pop_due(Instant limit) {
   // A refill can come back empty when every timer it scanned was cancelled in
   // this batch; keep going until a timer is found or the horizon passes limit.
@@ -50,6 +75,7 @@ Result<std::optional<TimerKey>> TimerQueue::pop_due(Instant limit) {
     if (auto s = refill(); !s.ok()) return s.error();
   }
   if (head_.empty() || head_.begin()->due > limit) return std::optional<TimerKey>{};
+  if (resident()) return std::optional<TimerKey>{std::move(head_.extract(head_.begin()).value())};
   TimerKey key = *head_.begin();
   cancel(key);
   return std::optional<TimerKey>{std::move(key)};

@@ -70,6 +70,44 @@ TEST(TimerQueue, WrittenBackTheQueueAloneHoldsTheTimersAfterReadingTheStoredOnes
   EXPECT_EQ(queue.head_size(), 0u);
 }
 
+// Resident, a case's slot takes its timer out without a search, and the node
+// (with its copy of the case id) is reused for the new due time. Before the
+// queue is resident, and for a slot the queue did not fill, rescheduling goes
+// by key as cancel and schedule do; a popped timer's slot is cleared by its
+// owner and the next reschedule of that case schedules afresh.
+TEST(TimerQueue, ResidentReschedulesThroughTheCaseSlotAndByKeyWithoutOne) {
+  MemoryStateStore store;
+  commit_timers(store, {key(30, "stored")});
+  TimerQueue queue(store, 2, TimerQueue::Persistence::write_back);
+  TimerQueue::Slot before_resident;
+  queue.reschedule(CaseId{"early"}, std::nullopt, kT0 + minutes{20}, before_resident);  // not resident yet
+  EXPECT_EQ(queue.pending_changes(), 1u);
+  EXPECT_EQ(drain(queue, kT0), std::vector<TimerKey>{});  // reads the store: resident from here on
+
+  std::vector<TimerQueue::Slot> slots(4);
+  for (int i = 0; i < 4; ++i) {
+    queue.reschedule(CaseId{"c" + std::to_string(i)}, std::nullopt, kT0 + minutes{10 + i}, slots[i]);
+  }
+  queue.reschedule(CaseId{"c1"}, kT0 + minutes{11}, kT0 + minutes{45}, slots[1]);  // later, through the slot
+  queue.reschedule(CaseId{"c3"}, kT0 + minutes{13}, kT0 + minutes{5}, slots[3]);   // earlier
+  queue.reschedule(CaseId{"c2"}, kT0 + minutes{12}, std::nullopt, slots[2]);      // cancelled
+  TimerQueue::Slot unknown;  // the case left the owner's cache: found by key
+  queue.reschedule(CaseId{"stored"}, kT0 + minutes{30}, kT0 + minutes{31}, unknown);
+  queue.reschedule(CaseId{"early"}, kT0 + minutes{20}, kT0 + minutes{21}, before_resident);
+  queue.reschedule(CaseId{"stored"}, kT0 + minutes{31}, kT0 + minutes{32}, unknown);  // filled by the last one
+  EXPECT_EQ(queue.pending_changes(), 0u);
+  EXPECT_EQ(queue.head_size(), 5u);
+
+  EXPECT_EQ(drain(queue, kT0 + minutes{10}), (std::vector<TimerKey>{key(5, "c3"), key(10, "c0")}));
+  slots[3].clear();
+  slots[0].clear();
+  queue.reschedule(CaseId{"c3"}, std::nullopt, kT0 + minutes{40}, slots[3]);  // its next stage
+  queue.reschedule(CaseId{"c1"}, kT0 + minutes{45}, kT0 + minutes{44}, slots[1]);
+  EXPECT_EQ(drain(queue, kT0 + minutes{60}),
+            (std::vector<TimerKey>{key(21, "early"), key(32, "stored"), key(40, "c3"), key(44, "c1")}));
+  EXPECT_EQ(queue.head_size(), 0u);
+}
+
 TEST(TimerQueue, ScheduleCancelAndRescheduleWithinOneBatchNetOut) {
   MemoryStateStore store;
   TimerQueue queue(store, 2);
