@@ -110,8 +110,8 @@ Result<Instant> time_param(std::string_view name, const std::string& value) {
 
 json event_json(const CaseEvent& e) {
   json data = json::object();
-  auto put = [&](const char* name, const std::string& value) {
-    if (!value.empty()) data[name] = value;
+  auto put = [&](const char* name, const EventText& value) {
+    if (!value.empty()) data[name] = value.str();
   };
   put("category", e.category);
   put("priority", e.priority);

@@ -211,7 +211,7 @@ enum class ValueKind : uint8_t { text, priority, flag, score };
 struct DataFieldInfo {
   std::string_view name;
   ValueKind kind;
-  std::string CaseEvent::*target;  // where a text value goes; nullptr: validated, not kept
+  EventText CaseEvent::*target;  // where a text value goes; nullptr: validated, not kept
   size_t max_bytes = 0;            // text: the longest value accepted
 };
 

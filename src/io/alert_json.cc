@@ -268,7 +268,7 @@ std::string encode_case_event(const CaseEvent& event) {
   w.text("subject", event.case_id.str());
   w.time("time", event.time);
   w.open_object("data");
-  const std::pair<std::string_view, const std::string*> texts[] = {
+  const std::pair<std::string_view, const EventText*> texts[] = {
       {"category", &event.category}, {"priority", &event.priority},   {"channel", &event.channel},
       {"district", &event.district},  {"department", &event.department}, {"from_department", &event.from_department},
       {"actor", &event.actor},        {"reason", &event.reason},

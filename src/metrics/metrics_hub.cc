@@ -48,12 +48,12 @@ void PipelineMetrics::on_event(const CaseEvent& event, ApplyOutcome outcome) {
     case EventType::created: business_.case_created(event.priority); break;
     case EventType::dispatched: {
       const std::string from =
-          event.from_department.empty() ? department_at(event.time - Duration{1}) : event.from_department;
+          event.from_department.empty() ? department_at(event.time - Duration{1}) : event.from_department.str();
       if (!from.empty() && from != event.department) business_.case_transferred(from);
       break;
     }
     case EventType::returned:
-      business_.case_returned(event.department.empty() ? department_at(event.time) : event.department);
+      business_.case_returned(event.department.empty() ? department_at(event.time) : event.department.str());
       break;
     case EventType::feedback:
       if (event.satisfied) business_.feedback(department_at(event.time), *event.satisfied);

@@ -1,6 +1,8 @@
 #pragma once
-// The bytes of an identifier, inline up to 31 characters and on the heap
-// beyond. Value type, no shared state: safe wherever a std::string is.
+// Text inline up to N characters and on the heap beyond, in N + 1 bytes.
+// Value type, no shared state: safe wherever a std::string is.
+// CompactText (32 bytes, 31 inline) holds identifiers; EventText (16 bytes, 15
+// inline) an event's data fields.
 //
 // Why not std::string: libstdc++ keeps 15 characters inline, and a case id
 // such as "HK-20260302-000001" has 18. Every case id then lived in a heap
@@ -9,6 +11,13 @@
 // Replay of the same events with ids cut to 11 characters ran 11 % faster.
 // The contract allows case ids of up to 64 characters; those longer than 31
 // still work, at std::string's cost.
+//
+// Why EventText: a case event has eight data fields, and as std::strings they
+// were 256 of its 352 bytes, most of them unused (a priority is "normal").
+// Every event of a case is walked per evaluation, moved when its log grows
+// and copied out of the cache at eviction, so the unused bytes cost cache
+// lines on each; at 16 bytes a field, the same ones inline (libstdc++ keeps
+// 15 characters inline too) and the same ones go to the heap.
 #include <compare>
 #include <cstddef>
 #include <cstdint>
@@ -18,29 +27,32 @@
 
 namespace slawatch {
 
-class CompactText {
- public:
-  static constexpr size_t kInlineChars = 31;
+template <size_t N>
+class BasicCompactText {
+  static_assert(N >= 15 && N < 255 && (N + 1) % 8 == 0, "room for a heap pointer and size, whole words");
 
-  CompactText() noexcept { set_inline_empty(); }
-  explicit CompactText(std::string_view text) { assign_new(text); }
-  CompactText(const CompactText& other) {
+ public:
+  static constexpr size_t kInlineChars = N;
+
+  BasicCompactText() noexcept { set_inline_empty(); }
+  explicit BasicCompactText(std::string_view text) { assign_new(text); }
+  BasicCompactText(const BasicCompactText& other) {
     if (other.on_heap()) {
       assign_new(other.view());
     } else {
       std::memcpy(bytes_, other.bytes_, sizeof bytes_);
     }
   }
-  CompactText(CompactText&& other) noexcept {
+  BasicCompactText(BasicCompactText&& other) noexcept {
     std::memcpy(bytes_, other.bytes_, sizeof bytes_);
     other.set_inline_empty();
   }
-  CompactText& operator=(const CompactText& other) {
+  BasicCompactText& operator=(const BasicCompactText& other) {
     // Copied first: if the allocation throws, this text is left as it was.
-    if (this != &other) *this = CompactText(other);
+    if (this != &other) *this = BasicCompactText(other);
     return *this;
   }
-  CompactText& operator=(CompactText&& other) noexcept {
+  BasicCompactText& operator=(BasicCompactText&& other) noexcept {
     if (this != &other) {
       release();
       std::memcpy(bytes_, other.bytes_, sizeof bytes_);
@@ -48,25 +60,41 @@ class CompactText {
     }
     return *this;
   }
-  ~CompactText() { release(); }
+  BasicCompactText& operator=(std::string_view text) {
+    // Built first: the text may be a view of this one's own bytes.
+    return *this = BasicCompactText(text);
+  }
+  BasicCompactText& operator=(const std::string& text) { return *this = std::string_view(text); }
+  BasicCompactText& operator=(const char* text) { return *this = std::string_view(text); }
+  ~BasicCompactText() { release(); }
 
   std::string_view view() const noexcept {
     if (on_heap()) return {heap_data(), heap_size()};
     return {bytes_, static_cast<uint8_t>(bytes_[kTagByte])};
   }
+  operator std::string_view() const noexcept { return view(); }
+  std::string str() const { return std::string(view()); }
+  const char* data() const noexcept { return view().data(); }
   size_t size() const noexcept { return view().size(); }
   bool empty() const noexcept { return size() == 0; }
+  void clear() noexcept {
+    release();
+    set_inline_empty();
+  }
   bool on_heap() const noexcept { return static_cast<uint8_t>(bytes_[kTagByte]) == kHeapTag; }
 
-  friend bool operator==(const CompactText& a, const CompactText& b) noexcept {
+  friend bool operator==(const BasicCompactText& a, const BasicCompactText& b) noexcept {
     // Unused inline bytes are zero, so two inline texts are equal exactly when
-    // their 32 bytes (size included) are: four word compares, no length walk.
+    // their bytes (size included) are: a few word compares, no length walk.
     if (!a.on_heap() && !b.on_heap()) return std::memcmp(a.bytes_, b.bytes_, sizeof a.bytes_) == 0;
     return a.view() == b.view();
   }
-  friend std::strong_ordering operator<=>(const CompactText& a, const CompactText& b) noexcept {
+  friend std::strong_ordering operator<=>(const BasicCompactText& a, const BasicCompactText& b) noexcept {
     return a.view() <=> b.view();  // bytewise, as std::string orders
   }
+  friend bool operator==(const BasicCompactText& a, std::string_view b) noexcept { return a.view() == b; }
+  friend bool operator==(const BasicCompactText& a, const char* b) noexcept { return a.view() == b; }
+  friend bool operator==(const BasicCompactText& a, const std::string& b) noexcept { return a.view() == b; }
 
  private:
   static constexpr size_t kTagByte = kInlineChars;  // inline: the size; heap: kHeapTag
@@ -82,7 +110,7 @@ class CompactText {
     }
     char* data = new char[text.size()];
     std::memcpy(data, text.data(), text.size());
-    const size_t size = text.size();
+    const uint32_t size = static_cast<uint32_t>(text.size());  // records are far below 4 GiB
     std::memcpy(bytes_, &data, sizeof data);
     std::memcpy(bytes_ + sizeof data, &size, sizeof size);
     bytes_[kTagByte] = static_cast<char>(kHeapTag);
@@ -96,7 +124,7 @@ class CompactText {
     return data;
   }
   size_t heap_size() const noexcept {
-    size_t size;
+    uint32_t size;
     std::memcpy(&size, bytes_ + sizeof(char*), sizeof size);
     return size;
   }
@@ -104,6 +132,10 @@ class CompactText {
   alignas(8) char bytes_[kInlineChars + 1];
 };
 
+using CompactText = BasicCompactText<31>;
+using EventText = BasicCompactText<15>;
+
 static_assert(sizeof(CompactText) == 32, "as small as a std::string");
+static_assert(sizeof(EventText) == 16, "half a std::string");
 
 }  // namespace slawatch

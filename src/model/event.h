@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "model/compact_text.h"
 #include "model/ids.h"
 #include "model/time.h"
 
@@ -53,14 +54,14 @@ struct CaseEvent {
   Instant time;
 
   // data fields; empty string / nullopt means "absent".
-  std::string category;
-  std::string priority;
-  std::string channel;
-  std::string district;
-  std::string department;
-  std::string from_department;
-  std::string actor;
-  std::string reason;
+  EventText category;
+  EventText priority;
+  EventText channel;
+  EventText district;
+  EventText department;
+  EventText from_department;
+  EventText actor;
+  EventText reason;
   std::optional<bool> satisfied;
   std::optional<int> score;
 };

@@ -99,11 +99,11 @@ void AccountabilityLedger::on_event(const CaseEvent& event) {
   if (!in_window(event.time)) return;
   if (event.type == EventType::returned && !event.department.empty()) {
     moves_.push_back(
-        Move{std::string(event.case_id.str()), event.department, duty_officer(event.department, event.time), true});
+        Move{std::string(event.case_id.str()), event.department.str(), duty_officer(event.department.str(), event.time), true});
   } else if (event.type == EventType::dispatched && !event.from_department.empty() &&
              event.from_department != event.department) {
-    moves_.push_back(Move{std::string(event.case_id.str()), event.from_department,
-                          duty_officer(event.from_department, event.time), false});
+    moves_.push_back(Move{std::string(event.case_id.str()), event.from_department.str(),
+                          duty_officer(event.from_department.str(), event.time), false});
   }
 }
 

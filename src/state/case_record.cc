@@ -76,6 +76,14 @@ bool Reader::string(std::string& s) {
   return true;
 }
 
+bool Reader::string(EventText& s) {
+  uint64_t n = 0;
+  if (!varint(n) || n > bytes_.size() - pos_) return false;
+  s = bytes_.substr(pos_, n);
+  pos_ += n;
+  return true;
+}
+
 bool Reader::byte(uint8_t& b) {
   if (pos_ >= bytes_.size()) return false;
   b = static_cast<uint8_t>(bytes_[pos_++]);
@@ -90,7 +98,7 @@ namespace {
 constexpr uint8_t kRecordFormat = 2;
 
 // Optional event fields, in the order of their presence bits.
-constexpr std::string CaseEvent::* kOptionalFields[] = {
+constexpr EventText CaseEvent::* kOptionalFields[] = {
     &CaseEvent::category, &CaseEvent::priority,        &CaseEvent::channel, &CaseEvent::district,
     &CaseEvent::department, &CaseEvent::from_department, &CaseEvent::actor,  &CaseEvent::reason,
 };

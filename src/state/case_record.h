@@ -102,6 +102,7 @@ class Reader {
   bool varint(uint64_t& v);
   bool signed_varint(int64_t& v);
   bool string(std::string& s);
+  bool string(EventText& s);
   bool byte(uint8_t& b);
   bool done() const { return pos_ == bytes_.size(); }
   std::string_view rest() const { return bytes_.substr(pos_); }

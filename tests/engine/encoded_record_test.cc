@@ -16,7 +16,7 @@ namespace {
 
 // A copy of `e` with other content under the same id: a conflicting duplicate.
 CaseEvent with_other_content(CaseEvent e) {
-  e.actor += "-again";
+  e.actor = e.actor.str() + "-again";
   return e;
 }
 

@@ -107,7 +107,7 @@ std::string reference_case_event(const CaseEvent& event) {
   put_time(w, "time", event.time);
   w.Key("data");
   w.StartObject();
-  const std::pair<std::string_view, const std::string*> texts[] = {
+  const std::pair<std::string_view, const EventText*> texts[] = {
       {"category", &event.category}, {"priority", &event.priority},   {"channel", &event.channel},
       {"district", &event.district},  {"department", &event.department}, {"from_department", &event.from_department},
       {"actor", &event.actor},        {"reason", &event.reason},

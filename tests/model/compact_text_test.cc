@@ -37,6 +37,35 @@ TEST(CompactText, HoldsEveryLengthInlineOrOnTheHeap) {
   EXPECT_TRUE(CompactText().view().empty());
 }
 
+// An event's data field: 16 bytes, 15 characters inline. Assigned from any
+// text (a view of its own bytes too, as a field set from itself), compared
+// with plain text, and equal to a std::string of the same bytes either way.
+TEST(EventText, HoldsFifteenInlineAndAssignsFromAnyTextIncludingItsOwn) {
+  std::vector<std::string> texts = sample_texts();
+  for (size_t n = 13; n <= 18; ++n) texts.push_back(std::string(n, 'd'));
+  for (const auto& text : texts) {
+    EventText field;
+    field = text;
+    EXPECT_EQ(field.view(), text);
+    EXPECT_TRUE(field == text);
+    EXPECT_EQ(field.on_heap(), text.size() > EventText::kInlineChars) << text.size();
+    field = field.view();  // its own bytes
+    EXPECT_EQ(field.view(), text);
+    field = std::string_view(field).substr(field.size() / 2);  // a part of them
+    EXPECT_EQ(field.view(), std::string_view(text).substr(text.size() / 2));
+    EventText moved(std::move(field));
+    EXPECT_TRUE(field.empty());  // NOLINT(bugprone-use-after-move): moved-from is empty by contract
+    moved.clear();
+    EXPECT_TRUE(moved.empty());
+    EXPECT_FALSE(moved.on_heap());
+  }
+  EventText department;
+  department = "water-affairs-bureau";  // 20 bytes: on the heap, as std::string keeps it
+  EXPECT_EQ(department.str(), "water-affairs-bureau");
+  EXPECT_TRUE(department == std::string_view("water-affairs-bureau"));
+  EXPECT_FALSE(department == "water");
+}
+
 TEST(CompactText, OrdersAndComparesAsStdString) {
   const auto texts = sample_texts();
   for (const auto& a : texts) {
