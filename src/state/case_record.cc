@@ -226,9 +226,9 @@ Result<CaseRecord> decode_case_record(std::string_view bytes, const CaseId& case
   CaseRecord record;
   uint64_t n = 0;
   if (!in.varint(n) || n > bytes.size()) return corrupt("bad event count");
-  // A case is read mostly to take its next event: room for it (and for the
-  // first eight, as insert makes) so that event does not move all the others.
-  record.events.reserve(std::max<size_t>(n + 1, 8));
+  // A case is read mostly to take its next event: room for it, so that event
+  // does not move all the others.
+  record.events.reserve(n + 1);
   record.events.resize(n);
   const std::string_view events_begin = in.rest();
   for (auto& e : record.events) {

@@ -11,6 +11,7 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <numeric>
 
 #include "state/alert_index_value.h"
 
@@ -418,12 +419,20 @@ Status RocksDbStateStore::commit(StateBatch& batch) {
   // from where the previous one ended, which pays when the keys ascend. The
   // searches and their key comparisons are about a quarter of durable
   // replay's profile; in the engine's touch order they were 7 % for the
-  // searches alone, in key order 5.5 %. Alert index entries are sorted
-  // stably: a later event of one alert id must stay later, to win.
+  // searches alone, in key order 5.5 %.
   std::sort(batch.cases.begin(), batch.cases.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::stable_sort(batch.alert_index.begin(), batch.alert_index.end(),
-                   [](const IndexedAlert& a, const IndexedAlert& b) { return a.alert.alert_id < b.alert.alert_id; });
+  // Alert index entries are ordered through their positions: an entry is an
+  // alert of a dozen strings, and moving them through a stable sort was 3 %
+  // of a dense replay segment's instructions. Ties keep batch order, and of
+  // several events of one alert only the last (the latest) is put: the batch
+  // is applied whole, so the earlier ones could never be read.
+  std::vector<uint32_t> alert_order(batch.alert_index.size());
+  std::iota(alert_order.begin(), alert_order.end(), 0u);
+  std::sort(alert_order.begin(), alert_order.end(), [&](uint32_t a, uint32_t b) {
+    const int order = batch.alert_index[a].alert.alert_id.compare(batch.alert_index[b].alert.alert_id);
+    return order < 0 || (order == 0 && a < b);
+  });
   rocksdb::WriteBatch wb;
   for (const auto& id : batch.case_deletes) {
     if (auto s = delete_case(id, wb); !s.ok()) return s;
@@ -445,7 +454,11 @@ Status RocksDbStateStore::commit(StateBatch& batch) {
     }
     wb.Put(database_->outbox(), outbox_key(prefix_, entry.seq), v);
   }
-  for (const auto& indexed : batch.alert_index) {
+  for (size_t i = 0; i < alert_order.size(); ++i) {
+    const IndexedAlert& indexed = batch.alert_index[alert_order[i]];
+    const bool superseded = i + 1 < alert_order.size() &&
+                            batch.alert_index[alert_order[i + 1]].alert.alert_id == indexed.alert.alert_id;
+    if (superseded) continue;
     wb.Put(database_->alerts(), prefix_ + indexed.alert.alert_id, encode_alert_index_value(indexed));
   }
   if (batch.checkpoint) {
