@@ -189,7 +189,17 @@ Result<std::shared_ptr<RocksDbDatabase>> RocksDbDatabase::open(const RocksDbOpti
 
 RocksDbDatabase::~RocksDbDatabase() {
   if (db_ == nullptr) return;
-  if (!write_failed_) db_->FlushWAL(true).PermitUncheckedError();
+  if (!write_failed_) {
+    db_->FlushWAL(true).PermitUncheckedError();
+    // Memtables go to files at a clean close: the next open then starts from
+    // them instead of replaying the write-ahead logs into memtables again (up
+    // to the memtable budget: 10.7 G instructions reopening a dense state,
+    // more than a third of a 50,000-event run on it). A crash skips this and
+    // recovers from the logs as before; a failed flush leaves them in place.
+    rocksdb::FlushOptions flush;
+    flush.wait = true;
+    db_->Flush(flush, handles_).PermitUncheckedError();
+  }
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
   db_->Close().PermitUncheckedError();
   delete db_;
