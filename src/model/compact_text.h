@@ -110,7 +110,7 @@ class BasicCompactText {
     }
     char* data = new char[text.size()];
     std::memcpy(data, text.data(), text.size());
-    const uint32_t size = static_cast<uint32_t>(text.size());  // records are far below 4 GiB
+    const uint32_t size = static_cast<uint32_t>(text.size());  // ids and fields have limits of kilobytes
     std::memcpy(bytes_, &data, sizeof data);
     std::memcpy(bytes_ + sizeof data, &size, sizeof size);
     bytes_[kTagByte] = static_cast<char>(kHeapTag);
