@@ -98,8 +98,8 @@ void AccountabilityLedger::on_alert(const Alert& alert) {
 void AccountabilityLedger::on_event(const CaseEvent& event) {
   if (!in_window(event.time)) return;
   if (event.type == EventType::returned && !event.department.empty()) {
-    moves_.push_back(
-        Move{std::string(event.case_id.str()), event.department.str(), duty_officer(event.department.str(), event.time), true});
+    moves_.push_back(Move{std::string(event.case_id.str()), event.department.str(),
+                          duty_officer(event.department.str(), event.time), true});
   } else if (event.type == EventType::dispatched && !event.from_department.empty() &&
              event.from_department != event.department) {
     moves_.push_back(Move{std::string(event.case_id.str()), event.from_department.str(),
