@@ -432,30 +432,6 @@ TEST_F(RocksDbStoreTest, DeletedCaseTakesItsAlertIndexEntriesAndNoOtherCases) {
   EXPECT_TRUE(reader.alerts_of_case(0, CaseId{"C-10"})->empty());
 }
 
-TEST(RocksDbWalTest, WriteAheadLogsStayWithinThreeTimesTheMemtableBudget) {
-  // A 1 MiB budget and 48 MiB written through the cases family, with the
-  // checkpoint (meta, a few bytes per commit) beside it: the pattern that kept
-  // every log alive before max_total_wal_size was set.
-  constexpr size_t kBudget = 1u << 20;
-  RocksDbOptions options;
-  options.memtable_budget_bytes = kBudget;
-  testing::TempDatabase temp("slawatch-wal-test", options);
-  RocksDbStateStore store(temp.database, 0);
-  uint64_t peak_wal = 0;
-  for (int commit = 0; commit < 192; ++commit) {
-    StateBatch batch;
-    for (int i = 0; i < 16; ++i) {
-      const int n = commit * 16 + i;
-      batch.cases.emplace_back(CaseId{"C-" + std::to_string(n)}, std::string(16u << 10, static_cast<char>('a' + n % 26)));
-    }
-    batch.checkpoint = Checkpoint{at(commit), std::to_string(commit), 1};
-    ASSERT_TRUE(store.commit(batch).ok());
-    peak_wal = std::max(peak_wal, temp.database->live_wal_bytes());
-  }
-  EXPECT_GT(peak_wal, kBudget) << "enough was written to roll several logs";
-  EXPECT_LE(peak_wal, 3 * kBudget) << "logs are released once their memtables are flushed";
-}
-
 // The alert index of open cases as a replay leaves it: each case fired the
 // three stages of normal-handling (days after its creation, which spreads
 // over months), with the pipeline's own CloudEvent encoding.
