@@ -107,7 +107,7 @@ Result<ApplyOutcome> Engine::apply(CaseEvent&& event, std::vector<Alert>& out, C
   // Purged, if at all, when its timer pops (already due for a late event past
   // the retention): only advance() deletes cases.
   await_retention(evaluation, record);
-  if (record.timer_due != timer_before) reschedule(**cached, timer_before);
+  reschedule(**cached, timer_before);
   if (replacing) return ApplyOutcome::replaced;
   ++counters_.applied;
   return ApplyOutcome::applied;
@@ -150,7 +150,7 @@ Result<bool> Engine::fire_due(Instant now, std::vector<Alert>& out, size_t max_t
       purge(**cached);  // its timer was this one, already taken off the queue
       continue;
     }
-    if (record.timer_due) reschedule(**cached, std::nullopt);
+    reschedule(**cached, std::nullopt);
   }
   return true;
 }
@@ -177,7 +177,7 @@ Result<bool> Engine::repair(const CaseId& id, std::vector<Alert>& out) {
     return false;
   }
   mark_dirty(**cached);
-  if (record.timer_due != timer_before) reschedule(**cached, timer_before);
+  reschedule(**cached, timer_before);
   return true;
 }
 

@@ -144,7 +144,9 @@ class Engine {
   using CacheEntry = std::pair<const CaseId, CachedCase>;
   Result<CacheEntry*> load(const CaseId& id);
   void mark_dirty(CacheEntry& entry);
+  // Moves the case's timer from `before` to its record's due time, if they differ.
   void reschedule(CacheEntry& entry, std::optional<Instant> before) {
+    if (before == entry.second.record.timer_due) return;
     timers_.reschedule(entry.first, before, entry.second.record.timer_due, entry.second.timer);
   }
   Result<bool> fire_due(Instant now, std::vector<Alert>& out, size_t max_timers, bool at_due_time);

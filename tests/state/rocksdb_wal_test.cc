@@ -15,8 +15,6 @@
 namespace slawatch {
 namespace {
 
-Instant at(int64_t ms) { return from_millis(ms); }
-
 TEST(RocksDbWalTest, WriteAheadLogsStayWithinThreeTimesTheMemtableBudget) {
   // A 1 MiB budget and 48 MiB written through the cases family, with the
   // checkpoint (meta, a few bytes per commit) beside it: the pattern that kept
@@ -33,7 +31,7 @@ TEST(RocksDbWalTest, WriteAheadLogsStayWithinThreeTimesTheMemtableBudget) {
       const int n = commit * 16 + i;
       batch.cases.emplace_back(CaseId{"C-" + std::to_string(n)}, std::string(16u << 10, static_cast<char>('a' + n % 26)));
     }
-    batch.checkpoint = Checkpoint{at(commit), std::to_string(commit), 1};
+    batch.checkpoint = Checkpoint{from_millis(commit), std::to_string(commit), 1};
     ASSERT_TRUE(store.commit(batch).ok());
     peak_wal = std::max(peak_wal, temp.database->live_wal_bytes());
   }
