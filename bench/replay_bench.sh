@@ -70,6 +70,30 @@ for round in $(seq "$rounds"); do
 done
 rm -rf "$work/state" "$work/dbbench"
 
+# Two ceilings for the durable ratio, from this sitting. If storage cost
+# nothing, durable replay could be as fast as plain replay. If the engine cost
+# nothing, it would still write what its commits write: db_bench writes as many
+# keys and bytes in batches of the same size (the values' mean size, 24-byte
+# keys). The durable ratio cannot exceed either.
+echo
+rm -rf "$work/state"
+"$bin" replay --rules "$root/rules" --events "$input" --alerts /dev/null --state "$work/state" 2> "$work/replay.log"
+state_line=$(grep '^slawatch: state:' "$work/replay.log")
+echo "${state_line#slawatch: }"
+read -r commits keys bytes < <(echo "$state_line" | awk '{print $3, $6, $(NF - 4)}')
+rm -rf "$work/state" "$work/dbbench"
+# A WriteBatch entry is its key and value, each with a length, a type byte and a column family id.
+value_size=$(awk -v b="$bytes" -v k="$keys" 'BEGIN {v = b / k - 24 - 4; printf "%d", (v > 0 ? v : 0)}')
+batch=$(( (keys + commits - 1) / commits ))
+writes=$(db_bench --benchmarks=fillrandom --db="$work/dbbench" --num="$keys" --batch_size="$batch" \
+  --value_size="$value_size" --key_size=24 --compression_type=none --threads=1 2>/dev/null | awk '/^fillrandom/ {print $5}')
+base=$(dbbench_run "$events")
+read -r s cpu rss < <(replay_run "$bin" "$input")
+echo "db_bench fillrandom of the commits' writes ($keys keys, $value_size-byte values, batches of $batch): $writes ops/s, $(awk -v k="$keys" -v w="$writes" 'BEGIN {printf "%.2f", k / w}')s"
+echo "db_bench fillrandom $events keys (issue 17's command): $base ops/s"
+echo "ceiling if the engine cost nothing: $(ratio "$(awk -v e="$events" -v k="$keys" -v w="$writes" 'BEGIN {print e * w / k}')" "$base"); if storage cost nothing (plain replay, $(rate "$events" "$s") events/s wall): $(ratio "$(rate "$events" "$s")" "$base") (target >= 0.5)"
+rm -rf "$work/dbbench"
+
 [ "$cases_open" -gt 0 ] || exit 0
 echo
 open_input="$work/replay-open-$cases_open.jsonl"

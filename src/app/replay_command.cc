@@ -204,9 +204,15 @@ int run_replay(const ReplayArgs& args) {
     if (!args.state_dir.empty()) {
       CommitTotals totals;
       for (const auto& store : state->stores) totals += store->commit_totals();
+      const auto per_record = [records = static_cast<double>(std::max<uint64_t>(c.records, 1))](uint64_t n) {
+        return static_cast<double>(n) / records;
+      };
       std::cerr << "slawatch: state: " << totals.commits << " commits wrote " << totals.keys << " keys ("
-                << std::fixed << std::setprecision(2)
-                << static_cast<double>(totals.keys) / static_cast<double>(std::max<uint64_t>(c.records, 1))
+                << std::fixed << std::setprecision(2) << per_record(totals.keys)
+                << " per record: cases " << per_record(totals.case_keys) << ", timers " << per_record(totals.timer_keys)
+                << ", outbox " << per_record(totals.outbox_keys) << ", alert index "
+                << per_record(totals.alert_index_keys) << ", meta " << per_record(totals.meta_keys) << "), "
+                << totals.bytes << " bytes (" << std::setprecision(0) << per_record(totals.bytes)
                 << " per record)\n";
     }
   }

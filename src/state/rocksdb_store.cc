@@ -516,8 +516,7 @@ Status RocksDbStateStore::commit(StateBatch& batch) {
     }
     timer_count_ = timer_count;
     if (!batch.tallies.empty()) add_tallies(*tallies_, batch.tallies);
-    ++totals_.commits;
-    totals_.keys += wb.Count();
+    count_commit(wb);
     batch.clear_all_but_outbox();
     database_->track_closed_wals();
   }
@@ -645,6 +644,33 @@ class ChangelogCollector final : public rocksdb::WriteBatch::Handler {
   std::vector<ChangelogRecord>& out_;
 };
 
+// Counts a WriteBatch's keys by family: what the totals report.
+class FamilyKeyCounter final : public rocksdb::WriteBatch::Handler {
+ public:
+  FamilyKeyCounter(const RocksDbDatabase& database, CommitTotals& totals) : database_(database), totals_(totals) {}
+  rocksdb::Status PutCF(uint32_t id, const rocksdb::Slice&, const rocksdb::Slice&) override { return count(id); }
+  rocksdb::Status DeleteCF(uint32_t id, const rocksdb::Slice&) override { return count(id); }
+  rocksdb::Status SingleDeleteCF(uint32_t id, const rocksdb::Slice&) override { return count(id); }
+  rocksdb::Status DeleteRangeCF(uint32_t id, const rocksdb::Slice&, const rocksdb::Slice&) override {
+    return count(id);
+  }
+
+ private:
+  rocksdb::Status count(uint32_t id) {
+    switch (database_.family_of(id).value_or(StoreFamily::meta)) {
+      case StoreFamily::cases: ++totals_.case_keys; break;
+      case StoreFamily::timers: ++totals_.timer_keys; break;
+      case StoreFamily::outbox: ++totals_.outbox_keys; break;
+      case StoreFamily::alerts: ++totals_.alert_index_keys; break;
+      case StoreFamily::meta: ++totals_.meta_keys; break;
+    }
+    ++totals_.keys;
+    return rocksdb::Status::OK();
+  }
+  const RocksDbDatabase& database_;
+  CommitTotals& totals_;
+};
+
 constexpr StoreFamily kFamilies[] = {StoreFamily::cases, StoreFamily::timers, StoreFamily::outbox,
                                      StoreFamily::meta, StoreFamily::alerts};
 
@@ -657,6 +683,14 @@ std::vector<ChangelogRecord> RocksDbStateStore::changelog_records(rocksdb::Write
   // Only this store's own writes are in the batch, so the collector cannot fail.
   wb.Iterate(&collector).PermitUncheckedError();
   return records;
+}
+
+void RocksDbStateStore::count_commit(rocksdb::WriteBatch& wb) {
+  ++totals_.commits;
+  totals_.bytes += wb.GetDataSize();
+  FamilyKeyCounter counter(*database_, totals_);
+  // Only this store's own writes are in the batch, so the counter cannot fail.
+  wb.Iterate(&counter).PermitUncheckedError();
 }
 
 Status RocksDbStateStore::for_each_record(const std::function<Status(ChangelogRecord&&)>& fn) {

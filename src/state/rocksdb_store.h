@@ -89,7 +89,7 @@ class RocksDbStateStore final : public StateStore {
   Result<uint64_t> pending_timers() override;
   Result<Tallies> tallies() override;
   Status commit(StateBatch& batch) override;
-  // Keys as the WriteBatches counted them (the changelog marker included).
+  // Keys and bytes as the WriteBatches hold them (the changelog marker included).
   CommitTotals commit_totals() const override { return totals_; }
   Status for_each_case(
       const std::function<bool(const CaseId&, std::string_view)>& fn) override;
@@ -133,6 +133,8 @@ class RocksDbStateStore final : public StateStore {
   // they are appended again and this commit fails (the pipeline retries it).
   Status settle_changelog();
   std::vector<ChangelogRecord> changelog_records(rocksdb::WriteBatch& wb) const;
+  // Adds a committed batch's keys, by family, and its bytes to totals_.
+  void count_commit(rocksdb::WriteBatch& wb);
 
   std::string case_key(const CaseId& id) const;
   std::string timer_key(const TimerKey& key) const;

@@ -109,13 +109,26 @@ struct StateBatch {
 
 // What a store's commits have written since it was opened: the keys (puts and
 // deletes, each one) are what a durable store pays per commit, so keys per
-// input record is the figure to watch when the state format or the batch changes.
+// input record is the figure to watch when the state format or the batch
+// changes; the keys of each family say which part of the state they went to.
 struct CommitTotals {
   uint64_t commits = 0;
-  uint64_t keys = 0;
+  uint64_t keys = 0;  // the sum of the families' keys below
+  uint64_t case_keys = 0;
+  uint64_t timer_keys = 0;
+  uint64_t outbox_keys = 0;       // a delivered run's range tombstone counts once
+  uint64_t alert_index_keys = 0;
+  uint64_t meta_keys = 0;         // checkpoint, timer count, tallies, changelog marker
+  uint64_t bytes = 0;             // the write batches' size; the memory store writes none
   CommitTotals& operator+=(const CommitTotals& other) {
     commits += other.commits;
     keys += other.keys;
+    case_keys += other.case_keys;
+    timer_keys += other.timer_keys;
+    outbox_keys += other.outbox_keys;
+    alert_index_keys += other.alert_index_keys;
+    meta_keys += other.meta_keys;
+    bytes += other.bytes;
     return *this;
   }
 };

@@ -103,6 +103,18 @@ TEST_F(RocksDbStoreTest, CommitTotalsCountEveryKeyEachCommitWrote) {
   // 2 cases + 2 timers + 1 outbox entry + 1 tally + checkpoint, and RocksDB's timer count.
   EXPECT_EQ(memory.commit_totals().keys, 7u);
   EXPECT_EQ(store.commit_totals().keys, 8u);
+  for (const CommitTotals& totals : {memory.commit_totals(), store.commit_totals()}) {
+    EXPECT_EQ(totals.case_keys, 2u);
+    EXPECT_EQ(totals.timer_keys, 2u);
+    EXPECT_EQ(totals.outbox_keys, 1u);
+    EXPECT_EQ(totals.alert_index_keys, 0u);
+  }
+  EXPECT_EQ(memory.commit_totals().meta_keys, 2u);
+  EXPECT_EQ(store.commit_totals().meta_keys, 3u);  // and the timer count
+  // The bytes of RocksDB's write batch: at least every key and value it carries.
+  EXPECT_GE(store.commit_totals().bytes, std::string("record-1record-2alert").size());
+  EXPECT_EQ(memory.commit_totals().bytes, 0u);
+  const uint64_t first_bytes = store.commit_totals().bytes;
   batch.outbox_puts.clear();  // left by the commit for the caller to deliver
   batch.timer_deletes = {TimerKey{at(1), CaseId{"C-1"}}};
   batch.outbox_deletes = {1};
@@ -111,6 +123,11 @@ TEST_F(RocksDbStoreTest, CommitTotalsCountEveryKeyEachCommitWrote) {
   // A timer, an outbox entry, the case record (no alert index entries), the timer count.
   EXPECT_EQ(store.commit_totals().keys, 12u);
   EXPECT_EQ(store.commit_totals().commits, 2u);
+  EXPECT_EQ(store.commit_totals().case_keys, 3u);
+  EXPECT_EQ(store.commit_totals().timer_keys, 3u);
+  EXPECT_EQ(store.commit_totals().outbox_keys, 2u);
+  EXPECT_EQ(store.commit_totals().meta_keys, 4u);
+  EXPECT_GT(store.commit_totals().bytes, first_bytes);
 }
 
 // The pipeline delivers a batch's outbox entries once it is committed and
