@@ -276,6 +276,12 @@ def engine():
         ("sum(rate(slawatch_commits_total[$__rate_interval]))", "commits/s")])
     d.timeseries("Commit duration", "Time to commit a batch and deliver its output (p99).", "s", [
         (quantile(0.99, "slawatch_commit_duration_seconds"), "p99")])
+    d.timeseries("State writes", "Keys the commits write per second, by column family (a case's timer is a "
+                 "delete and a put each time an event moves its due time).", "ops", [
+        ("sum by (family) (rate(slawatch_state_keys_written_total[$__rate_interval]))", "{{family}}")])
+    d.timeseries("State write bytes", "Bytes of the commits' RocksDB write batches per second (0 without a "
+                 "state directory).", "Bps", [
+        ("sum(rate(slawatch_state_bytes_written_total[$__rate_interval]))", "bytes/s")])
     d.stat("RocksDB size", "Approximate on-disk size of the state.", "bytes", "sum(slawatch_rocksdb_live_data_bytes)")
     d.stat("RocksDB write stalls", "1 while RocksDB delays or stops writes.", "bool",
            "max(slawatch_rocksdb_write_stalled)")

@@ -17,6 +17,7 @@ PipelineMetrics::PipelineMetrics(Pipeline& pipeline, std::string partition, Busi
       clock_(clock),
       commits_seen_(pipeline.counters().commits),
       records_at_last_commit_(pipeline.counters().records),
+      written_seen_(pipeline.commit_totals()),
       timers_fired_seen_(pipeline.engine().counters().timers_fired),
       purged_seen_(pipeline.engine().counters().purged),
       delivery_failures_seen_(pipeline.counters().delivery_failures) {
@@ -79,6 +80,9 @@ void PipelineMetrics::after_commit(std::chrono::nanoseconds took) {
   engine_.commit(partition_, counters.records - records_at_last_commit_,
                  std::chrono::duration<double>(took).count());
   records_at_last_commit_ = counters.records;
+  const CommitTotals written = pipeline_.commit_totals();
+  engine_.state_writes(partition_, written - written_seen_);
+  written_seen_ = written;
 }
 
 void PipelineMetrics::sample(int64_t input_lag_records) {

@@ -77,7 +77,7 @@ class PipelineMetrics {
   void on_reject(const std::string& reason);
 
   // Call after maybe_commit()/commit_if_due() with the time it took: records
-  // a batch when a commit happened.
+  // a batch, and what it wrote to the state, when a commit happened.
   void after_commit(std::chrono::nanoseconds took);
   // Copies the pipeline's gauges (outbox depth, cached cases, fired timers,
   // delivery failures), the input lag the caller knows and, after a commit,
@@ -99,6 +99,7 @@ class PipelineMetrics {
   const Clock& clock_;
   uint64_t commits_seen_ = 0;
   uint64_t records_at_last_commit_ = 0;
+  CommitTotals written_seen_;  // the store's commit totals at the last commit counted
   uint64_t timers_fired_seen_ = 0;
   uint64_t purged_seen_ = 0;
   uint64_t delivery_failures_seen_ = 0;

@@ -143,6 +143,10 @@ EngineProbe::EngineProbe(prometheus::Registry& registry)
                                 "Input records per state commit, by partition.")),
       commit_seconds_(histogram(registry, "slawatch_commit_duration_seconds",
                                 "Time to commit a batch and deliver its output, by partition.")),
+      state_keys_written_(counter(registry, "slawatch_state_keys_written_total",
+                                  "Keys (puts and deletes) the state commits wrote, by partition and family.")),
+      state_bytes_written_(counter(registry, "slawatch_state_bytes_written_total",
+                                   "Bytes of the state commits' RocksDB write batches, by partition.")),
       delivery_failures_(counter(registry, "slawatch_delivery_failures_total",
                                  "Failed output delivery attempts (the records stay in the outbox).")
                              .Add({})),
@@ -199,6 +203,18 @@ void EngineProbe::commit(std::string_view partition, uint64_t records, double to
       .Observe(took_seconds);
 }
 
+void EngineProbe::state_writes(std::string_view partition, const CommitTotals& written) {
+  const std::pair<std::string_view, uint64_t> families[] = {
+      {"cases", written.case_keys},   {"timers", written.timer_keys}, {"outbox", written.outbox_keys},
+      {"alert_index", written.alert_index_keys}, {"meta", written.meta_keys},
+  };
+  for (const auto& [family, keys] : families) {
+    state_keys_written_.Add({{"partition", str(partition)}, {"family", str(family)}})
+        .Increment(static_cast<double>(keys));
+  }
+  state_bytes_written_.Add({{"partition", str(partition)}}).Increment(static_cast<double>(written.bytes));
+}
+
 void EngineProbe::delivery_failures(uint64_t count) { delivery_failures_.Increment(static_cast<double>(count)); }
 
 void EngineProbe::outbox_depth(std::string_view partition, size_t depth) {
@@ -232,6 +248,10 @@ void EngineProbe::forget_partition(std::string_view partition) {
   remove_series(commits_, labels);
   remove_series(commit_records_, labels, prometheus::Histogram::BucketBoundaries{});
   remove_series(commit_seconds_, labels, prometheus::Histogram::BucketBoundaries{});
+  for (const char* family : {"cases", "timers", "outbox", "alert_index", "meta"}) {
+    remove_series(state_keys_written_, Labels{{"partition", str(partition)}, {"family", family}});
+  }
+  remove_series(state_bytes_written_, labels);
   remove_series(outbox_depth_, labels);
   remove_series(cached_cases_, labels);
   remove_series(pending_timers_, labels);

@@ -24,6 +24,7 @@
 #include "model/alert.h"
 #include "model/event.h"
 #include "model/time.h"
+#include "state/store.h"
 
 namespace slawatch {
 
@@ -97,6 +98,8 @@ class EngineProbe {
   void timers_fired(uint64_t count);
   void cases_purged(uint64_t count);
   void commit(std::string_view partition, uint64_t records, double seconds);
+  // What commits wrote to the state since the last call: keys by family, bytes.
+  void state_writes(std::string_view partition, const CommitTotals& written);
   void delivery_failures(uint64_t count);
   void outbox_depth(std::string_view partition, size_t depth);
   void cached_cases(std::string_view partition, size_t cases);
@@ -120,6 +123,8 @@ class EngineProbe {
   prometheus::Family<prometheus::Counter>& commits_;
   prometheus::Family<prometheus::Histogram>& commit_records_;
   prometheus::Family<prometheus::Histogram>& commit_seconds_;
+  prometheus::Family<prometheus::Counter>& state_keys_written_;
+  prometheus::Family<prometheus::Counter>& state_bytes_written_;
   prometheus::Counter& delivery_failures_;
   prometheus::Family<prometheus::Gauge>& outbox_depth_;
   prometheus::Family<prometheus::Gauge>& cached_cases_;

@@ -193,6 +193,8 @@ class Pipeline {
   size_t outbox_depth() const { return outbox_.size() + undelivered_.size(); }
   // Stage timers committed to the store (uncommitted changes are not counted).
   Result<uint64_t> pending_timers() { return store_.pending_timers(); }
+  // What the store's commits wrote since it was opened.
+  CommitTotals commit_totals() const { return store_.commit_totals(); }
   // Overdue stages and open and closed cycles as committed (state_tallies.h).
   Result<Tallies> committed_tallies() { return store_.tallies(); }
 

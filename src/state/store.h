@@ -131,6 +131,13 @@ struct CommitTotals {
     bytes += other.bytes;
     return *this;
   }
+  // What was written between `earlier` and these totals.
+  CommitTotals operator-(const CommitTotals& earlier) const {
+    return CommitTotals{commits - earlier.commits,         keys - earlier.keys,
+                        case_keys - earlier.case_keys,     timer_keys - earlier.timer_keys,
+                        outbox_keys - earlier.outbox_keys, alert_index_keys - earlier.alert_index_keys,
+                        meta_keys - earlier.meta_keys,     bytes - earlier.bytes};
+  }
 };
 
 // Adds `deltas` to `tallies`, dropping those that reach zero.

@@ -193,6 +193,11 @@ def test(argv):
                       "\n  ".join(best[1]))
                 checked += sum(1 for _ in panel_queries(dashboard))
             print(f"{checked} panel queries of {len(dashboards)} dashboards returned data")
+            # The state directory is RocksDB: its commits wrote bytes, and timers among their keys.
+            for expr in ("sum(slawatch_state_bytes_written_total)",
+                         'sum(slawatch_state_keys_written_total{family="timers"})'):
+                written = query(prometheus, expr)["data"]["result"]
+                check(written and float(written[0]["value"][1]) > 0, f"{expr}: {written}")
             posted = query(prometheus, "sum(slawatch_alertmanager_alerts_sent_total)")["data"]["result"]
             check(posted and float(posted[0]["value"][1]) > 0,
                   f"no alert reached the real Alertmanager: {posted}")

@@ -226,6 +226,39 @@ TEST(MetricsHub, RecordsABatchOnlyWhenACommitHappened) {
   EXPECT_EQ(value(h.hub.collect(), "slawatch_commit_duration_seconds", {{"partition", "3"}, {"le", "0.005"}}), 1);
 }
 
+// The keys each commit wrote, by family, add up to the store's own totals:
+// the operators' view of where the state's write load goes.
+TEST(MetricsHub, CountsTheKeysEachCommitWroteByFamily) {
+  PipelineHarness h;
+  auto metrics = h.hub.attach(h.pipeline, "3");
+  const auto keys = [&](const char* family) {
+    return value(h.hub.collect(), "slawatch_state_keys_written_total", {{"partition", "3"}, {"family", family}});
+  };
+  ASSERT_TRUE(h.pipeline.on_record_live(record(kDispatched)).ok());
+  ASSERT_TRUE(h.pipeline.maybe_commit("1", true).ok());
+  metrics->after_commit(std::chrono::milliseconds(5));
+  const CommitTotals first = h.store.commit_totals();
+  ASSERT_GT(first.case_keys, 0u);
+  ASSERT_GT(first.timer_keys, 0u);
+  EXPECT_EQ(keys("cases"), static_cast<double>(first.case_keys));
+  EXPECT_EQ(keys("timers"), static_cast<double>(first.timer_keys));
+  EXPECT_EQ(keys("outbox"), static_cast<double>(first.outbox_keys));
+  EXPECT_EQ(keys("alert_index"), static_cast<double>(first.alert_index_keys));
+  EXPECT_EQ(keys("meta"), static_cast<double>(first.meta_keys));
+  EXPECT_EQ(value(h.hub.collect(), "slawatch_state_bytes_written_total", {{"partition", "3"}}), 0);  // in memory
+  // The breach falls due: the second commit adds what it wrote, no more.
+  ASSERT_TRUE(h.pipeline.advance(at("2026-03-02T09:31:00Z")).ok());
+  ASSERT_TRUE(h.pipeline.maybe_commit("2", true).ok());
+  metrics->after_commit(std::chrono::milliseconds(5));
+  const CommitTotals second = h.store.commit_totals();
+  ASSERT_GT(second.outbox_keys, first.outbox_keys);
+  EXPECT_EQ(keys("outbox"), static_cast<double>(second.outbox_keys));
+  EXPECT_EQ(keys("cases") + keys("timers") + keys("outbox") + keys("alert_index") + keys("meta"),
+            static_cast<double>(second.keys));
+  metrics.reset();  // the partition was revoked: its series go
+  EXPECT_EQ(h.hub.scrape().find("slawatch_state_keys_written_total{"), std::string::npos);
+}
+
 TEST(MetricsHub, DetachingAPartitionsMetricsRemovesItsSeriesAndKeepsTheOthers) {
   PipelineHarness h;
   auto revoked = h.hub.attach(h.pipeline, "3");
