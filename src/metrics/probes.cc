@@ -203,14 +203,22 @@ void EngineProbe::commit(std::string_view partition, uint64_t records, double to
       .Observe(took_seconds);
 }
 
+namespace {
+
+// The `family` label values of slawatch_state_keys_written_total, in the order of family_keys().
+constexpr std::array<std::string_view, 5> kStateFamilies = {"cases", "timers", "outbox", "alert_index", "meta"};
+
+std::array<uint64_t, kStateFamilies.size()> family_keys(const CommitTotals& written) {
+  return {written.case_keys, written.timer_keys, written.outbox_keys, written.alert_index_keys, written.meta_keys};
+}
+
+}  // namespace
+
 void EngineProbe::state_writes(std::string_view partition, const CommitTotals& written) {
-  const std::pair<std::string_view, uint64_t> families[] = {
-      {"cases", written.case_keys},   {"timers", written.timer_keys}, {"outbox", written.outbox_keys},
-      {"alert_index", written.alert_index_keys}, {"meta", written.meta_keys},
-  };
-  for (const auto& [family, keys] : families) {
-    state_keys_written_.Add({{"partition", str(partition)}, {"family", str(family)}})
-        .Increment(static_cast<double>(keys));
+  const auto keys = family_keys(written);
+  for (size_t i = 0; i < kStateFamilies.size(); ++i) {
+    state_keys_written_.Add({{"partition", str(partition)}, {"family", str(kStateFamilies[i])}})
+        .Increment(static_cast<double>(keys[i]));
   }
   state_bytes_written_.Add({{"partition", str(partition)}}).Increment(static_cast<double>(written.bytes));
 }
@@ -248,8 +256,8 @@ void EngineProbe::forget_partition(std::string_view partition) {
   remove_series(commits_, labels);
   remove_series(commit_records_, labels, prometheus::Histogram::BucketBoundaries{});
   remove_series(commit_seconds_, labels, prometheus::Histogram::BucketBoundaries{});
-  for (const char* family : {"cases", "timers", "outbox", "alert_index", "meta"}) {
-    remove_series(state_keys_written_, Labels{{"partition", str(partition)}, {"family", family}});
+  for (const auto family : kStateFamilies) {
+    remove_series(state_keys_written_, Labels{{"partition", str(partition)}, {"family", str(family)}});
   }
   remove_series(state_bytes_written_, labels);
   remove_series(outbox_depth_, labels);
