@@ -207,11 +207,13 @@ int run_replay(const ReplayArgs& args) {
       const auto per_record = [records = static_cast<double>(std::max<uint64_t>(c.records, 1))](uint64_t n) {
         return static_cast<double>(n) / records;
       };
-      std::cerr << "slawatch: state: " << totals.commits << " commits wrote " << totals.keys << " keys ("
-                << std::fixed << std::setprecision(2) << per_record(totals.keys)
-                << " per record: cases " << per_record(totals.case_keys) << ", timers " << per_record(totals.timer_keys)
-                << ", outbox " << per_record(totals.outbox_keys) << ", alert index "
-                << per_record(totals.alert_index_keys) << ", meta " << per_record(totals.meta_keys) << "), "
+      std::cerr << "slawatch: state: " << totals.commits << " commits wrote " << totals.keys() << " keys ("
+                << std::fixed << std::setprecision(2) << per_record(totals.keys())
+                << " per record: cases " << per_record(totals.keys_of(StoreFamily::cases)) << ", timers "
+                << per_record(totals.keys_of(StoreFamily::timers)) << ", outbox "
+                << per_record(totals.keys_of(StoreFamily::outbox)) << ", alert index "
+                << per_record(totals.keys_of(StoreFamily::alerts)) << ", meta "
+                << per_record(totals.keys_of(StoreFamily::meta)) << "), "
                 << totals.bytes << " bytes (" << std::setprecision(0) << per_record(totals.bytes)
                 << " per record)\n";
     }

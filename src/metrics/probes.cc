@@ -205,20 +205,16 @@ void EngineProbe::commit(std::string_view partition, uint64_t records, double to
 
 namespace {
 
-// The `family` label values of slawatch_state_keys_written_total, in the order of family_keys().
-constexpr std::array<std::string_view, 5> kStateFamilies = {"cases", "timers", "outbox", "alert_index", "meta"};
-
-std::array<uint64_t, kStateFamilies.size()> family_keys(const CommitTotals& written) {
-  return {written.case_keys, written.timer_keys, written.outbox_keys, written.alert_index_keys, written.meta_keys};
-}
+// The `family` label values of slawatch_state_keys_written_total, in StoreFamily order.
+constexpr std::array<std::string_view, kStoreFamilyCount> kStateFamilies = {"cases", "timers", "outbox", "meta",
+                                                                            "alert_index"};
 
 }  // namespace
 
 void EngineProbe::state_writes(std::string_view partition, const CommitTotals& written) {
-  const auto keys = family_keys(written);
-  for (size_t i = 0; i < kStateFamilies.size(); ++i) {
+  for (size_t i = 0; i < kStoreFamilyCount; ++i) {
     state_keys_written_.Add({{"partition", str(partition)}, {"family", str(kStateFamilies[i])}})
-        .Increment(static_cast<double>(keys[i]));
+        .Increment(static_cast<double>(written.family_keys[i]));
   }
   state_bytes_written_.Add({{"partition", str(partition)}}).Increment(static_cast<double>(written.bytes));
 }

@@ -22,11 +22,9 @@
 
 #include "model/result.h"
 #include "model/time.h"
+#include "state/store.h"
 
 namespace slawatch {
-
-// The store's column families as they travel in the changelog (the first key byte).
-enum class StoreFamily : uint8_t { cases = 1, timers = 2, outbox = 3, meta = 4, alerts = 5 };
 
 // One change: the store key without its partition prefix, the value bytes, or
 // no value for a deletion (a tombstone on the topic).

@@ -49,13 +49,11 @@ Result<std::vector<OutboxEntry>> MemoryStateStore::load_outbox() {
 Result<Checkpoint> MemoryStateStore::load_checkpoint() { return checkpoint_; }
 
 Status MemoryStateStore::commit(StateBatch& batch) {
-  totals_.case_keys += batch.case_deletes.size() + batch.cases.size();
-  totals_.timer_keys += batch.timer_deletes.size() + batch.timer_puts.size();
-  totals_.outbox_keys += batch.outbox_deletes.size() + batch.outbox_puts.size();
-  totals_.alert_index_keys += batch.alert_index.size();
-  totals_.meta_keys += batch.tallies.size() + (batch.checkpoint ? 1 : 0);
-  totals_.keys = totals_.case_keys + totals_.timer_keys + totals_.outbox_keys + totals_.alert_index_keys +
-                 totals_.meta_keys;
+  totals_.keys_of(StoreFamily::cases) += batch.case_deletes.size() + batch.cases.size();
+  totals_.keys_of(StoreFamily::timers) += batch.timer_deletes.size() + batch.timer_puts.size();
+  totals_.keys_of(StoreFamily::outbox) += batch.outbox_deletes.size() + batch.outbox_puts.size();
+  totals_.keys_of(StoreFamily::alerts) += batch.alert_index.size();
+  totals_.keys_of(StoreFamily::meta) += batch.tallies.size() + (batch.checkpoint ? 1 : 0);
   for (const auto& id : batch.case_deletes) {
     cases_.erase(id);
     const std::string first = std::string(id.str()) + '/';  // alert ids are {case}/{rule}/{cycle}/{stage}

@@ -657,14 +657,7 @@ class FamilyKeyCounter final : public rocksdb::WriteBatch::Handler {
 
  private:
   rocksdb::Status count(uint32_t id) {
-    switch (database_.family_of(id).value_or(StoreFamily::meta)) {
-      case StoreFamily::cases: ++totals_.case_keys; break;
-      case StoreFamily::timers: ++totals_.timer_keys; break;
-      case StoreFamily::outbox: ++totals_.outbox_keys; break;
-      case StoreFamily::alerts: ++totals_.alert_index_keys; break;
-      case StoreFamily::meta: ++totals_.meta_keys; break;
-    }
-    ++totals_.keys;
+    ++totals_.keys_of(database_.family_of(id).value_or(StoreFamily::meta));
     return rocksdb::Status::OK();
   }
   const RocksDbDatabase& database_;

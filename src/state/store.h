@@ -5,9 +5,11 @@
 // the state of the last committed batch, never half of one.
 //
 // Implementations are used from one thread (the engine's) at a time.
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -107,36 +109,37 @@ struct StateBatch {
   }
 };
 
+// The store's column families: RocksDB's, and the first key byte of a record
+// in the changelog (state/changelog.h).
+enum class StoreFamily : uint8_t { cases = 1, timers = 2, outbox = 3, meta = 4, alerts = 5 };
+inline constexpr size_t kStoreFamilyCount = 5;
+
 // What a store's commits have written since it was opened: the keys (puts and
 // deletes, each one) are what a durable store pays per commit, so keys per
 // input record is the figure to watch when the state format or the batch
-// changes; the keys of each family say which part of the state they went to.
+// changes; the keys of each family say which part of the state they went to
+// (a delivered outbox run's range tombstone counts once; meta holds the
+// checkpoint, timer count, tallies and changelog marker).
 struct CommitTotals {
   uint64_t commits = 0;
-  uint64_t keys = 0;  // the sum of the families' keys below
-  uint64_t case_keys = 0;
-  uint64_t timer_keys = 0;
-  uint64_t outbox_keys = 0;       // a delivered run's range tombstone counts once
-  uint64_t alert_index_keys = 0;
-  uint64_t meta_keys = 0;         // checkpoint, timer count, tallies, changelog marker
-  uint64_t bytes = 0;             // the write batches' size; the memory store writes none
+  std::array<uint64_t, kStoreFamilyCount> family_keys{};  // by StoreFamily, from cases
+  uint64_t bytes = 0;  // the write batches' size; the memory store writes none
+
+  uint64_t& keys_of(StoreFamily family) { return family_keys[static_cast<size_t>(family) - 1]; }
+  uint64_t keys_of(StoreFamily family) const { return family_keys[static_cast<size_t>(family) - 1]; }
+  uint64_t keys() const { return std::accumulate(family_keys.begin(), family_keys.end(), uint64_t{0}); }
+
   CommitTotals& operator+=(const CommitTotals& other) {
     commits += other.commits;
-    keys += other.keys;
-    case_keys += other.case_keys;
-    timer_keys += other.timer_keys;
-    outbox_keys += other.outbox_keys;
-    alert_index_keys += other.alert_index_keys;
-    meta_keys += other.meta_keys;
+    for (size_t i = 0; i < kStoreFamilyCount; ++i) family_keys[i] += other.family_keys[i];
     bytes += other.bytes;
     return *this;
   }
   // What was written between `earlier` and these totals.
   CommitTotals operator-(const CommitTotals& earlier) const {
-    return CommitTotals{commits - earlier.commits,         keys - earlier.keys,
-                        case_keys - earlier.case_keys,     timer_keys - earlier.timer_keys,
-                        outbox_keys - earlier.outbox_keys, alert_index_keys - earlier.alert_index_keys,
-                        meta_keys - earlier.meta_keys,     bytes - earlier.bytes};
+    CommitTotals written{commits - earlier.commits, family_keys, bytes - earlier.bytes};
+    for (size_t i = 0; i < kStoreFamilyCount; ++i) written.family_keys[i] -= earlier.family_keys[i];
+    return written;
   }
 };
 

@@ -238,23 +238,23 @@ TEST(MetricsHub, CountsTheKeysEachCommitWroteByFamily) {
   ASSERT_TRUE(h.pipeline.maybe_commit("1", true).ok());
   metrics->after_commit(std::chrono::milliseconds(5));
   const CommitTotals first = h.store.commit_totals();
-  ASSERT_GT(first.case_keys, 0u);
-  ASSERT_GT(first.timer_keys, 0u);
-  EXPECT_EQ(keys("cases"), static_cast<double>(first.case_keys));
-  EXPECT_EQ(keys("timers"), static_cast<double>(first.timer_keys));
-  EXPECT_EQ(keys("outbox"), static_cast<double>(first.outbox_keys));
-  EXPECT_EQ(keys("alert_index"), static_cast<double>(first.alert_index_keys));
-  EXPECT_EQ(keys("meta"), static_cast<double>(first.meta_keys));
+  ASSERT_GT(first.keys_of(StoreFamily::cases), 0u);
+  ASSERT_GT(first.keys_of(StoreFamily::timers), 0u);
+  EXPECT_EQ(keys("cases"), static_cast<double>(first.keys_of(StoreFamily::cases)));
+  EXPECT_EQ(keys("timers"), static_cast<double>(first.keys_of(StoreFamily::timers)));
+  EXPECT_EQ(keys("outbox"), static_cast<double>(first.keys_of(StoreFamily::outbox)));
+  EXPECT_EQ(keys("alert_index"), static_cast<double>(first.keys_of(StoreFamily::alerts)));
+  EXPECT_EQ(keys("meta"), static_cast<double>(first.keys_of(StoreFamily::meta)));
   EXPECT_EQ(value(h.hub.collect(), "slawatch_state_bytes_written_total", {{"partition", "3"}}), 0);  // in memory
   // The breach falls due: the second commit adds what it wrote, no more.
   ASSERT_TRUE(h.pipeline.advance(at("2026-03-02T09:31:00Z")).ok());
   ASSERT_TRUE(h.pipeline.maybe_commit("2", true).ok());
   metrics->after_commit(std::chrono::milliseconds(5));
   const CommitTotals second = h.store.commit_totals();
-  ASSERT_GT(second.outbox_keys, first.outbox_keys);
-  EXPECT_EQ(keys("outbox"), static_cast<double>(second.outbox_keys));
+  ASSERT_GT(second.keys_of(StoreFamily::outbox), first.keys_of(StoreFamily::outbox));
+  EXPECT_EQ(keys("outbox"), static_cast<double>(second.keys_of(StoreFamily::outbox)));
   EXPECT_EQ(keys("cases") + keys("timers") + keys("outbox") + keys("alert_index") + keys("meta"),
-            static_cast<double>(second.keys));
+            static_cast<double>(second.keys()));
   metrics.reset();  // the partition was revoked: its series go
   EXPECT_EQ(h.hub.scrape().find("slawatch_state_keys_written_total{"), std::string::npos);
 }

@@ -101,16 +101,16 @@ TEST_F(RocksDbStoreTest, CommitTotalsCountEveryKeyEachCommitWrote) {
   ASSERT_TRUE(store.commit(batch).ok());
   ASSERT_TRUE(memory.commit(copy).ok());
   // 2 cases + 2 timers + 1 outbox entry + 1 tally + checkpoint, and RocksDB's timer count.
-  EXPECT_EQ(memory.commit_totals().keys, 7u);
-  EXPECT_EQ(store.commit_totals().keys, 8u);
+  EXPECT_EQ(memory.commit_totals().keys(), 7u);
+  EXPECT_EQ(store.commit_totals().keys(), 8u);
   for (const CommitTotals& totals : {memory.commit_totals(), store.commit_totals()}) {
-    EXPECT_EQ(totals.case_keys, 2u);
-    EXPECT_EQ(totals.timer_keys, 2u);
-    EXPECT_EQ(totals.outbox_keys, 1u);
-    EXPECT_EQ(totals.alert_index_keys, 0u);
+    EXPECT_EQ(totals.keys_of(StoreFamily::cases), 2u);
+    EXPECT_EQ(totals.keys_of(StoreFamily::timers), 2u);
+    EXPECT_EQ(totals.keys_of(StoreFamily::outbox), 1u);
+    EXPECT_EQ(totals.keys_of(StoreFamily::alerts), 0u);
   }
-  EXPECT_EQ(memory.commit_totals().meta_keys, 2u);
-  EXPECT_EQ(store.commit_totals().meta_keys, 3u);  // and the timer count
+  EXPECT_EQ(memory.commit_totals().keys_of(StoreFamily::meta), 2u);
+  EXPECT_EQ(store.commit_totals().keys_of(StoreFamily::meta), 3u);  // and the timer count
   // The bytes of RocksDB's write batch: at least every key and value it carries.
   EXPECT_GE(store.commit_totals().bytes, std::string("record-1record-2alert").size());
   EXPECT_EQ(memory.commit_totals().bytes, 0u);
@@ -121,12 +121,12 @@ TEST_F(RocksDbStoreTest, CommitTotalsCountEveryKeyEachCommitWrote) {
   batch.case_deletes = {CaseId{"C-2"}};
   ASSERT_TRUE(store.commit(batch).ok());
   // A timer, an outbox entry, the case record (no alert index entries), the timer count.
-  EXPECT_EQ(store.commit_totals().keys, 12u);
+  EXPECT_EQ(store.commit_totals().keys(), 12u);
   EXPECT_EQ(store.commit_totals().commits, 2u);
-  EXPECT_EQ(store.commit_totals().case_keys, 3u);
-  EXPECT_EQ(store.commit_totals().timer_keys, 3u);
-  EXPECT_EQ(store.commit_totals().outbox_keys, 2u);
-  EXPECT_EQ(store.commit_totals().meta_keys, 4u);
+  EXPECT_EQ(store.commit_totals().keys_of(StoreFamily::cases), 3u);
+  EXPECT_EQ(store.commit_totals().keys_of(StoreFamily::timers), 3u);
+  EXPECT_EQ(store.commit_totals().keys_of(StoreFamily::outbox), 2u);
+  EXPECT_EQ(store.commit_totals().keys_of(StoreFamily::meta), 4u);
   EXPECT_GT(store.commit_totals().bytes, first_bytes);
 }
 
@@ -170,11 +170,11 @@ TEST_F(RocksDbStoreTest, DeliveredOutboxRunsLeaveAsRangesAndTheRestStays) {
     ASSERT_TRUE(neighbour.commit(batch).ok());
     batch.outbox_puts = all;
     ASSERT_TRUE(store.commit(batch).ok());
-    const uint64_t before = store.commit_totals().keys;
+    const uint64_t before = store.commit_totals().keys();
     StateBatch retire;
     retire.outbox_deletes = {9, 1, 2, 3, 5, 7, 8, 12};  // runs 1-3, 5, 7-9, 12 (out of order: sorted first)
     ASSERT_TRUE(store.commit(retire).ok());
-    EXPECT_EQ(store.commit_totals().keys - before, 4u);
+    EXPECT_EQ(store.commit_totals().keys() - before, 4u);
     EXPECT_EQ(neighbour.load_outbox().value(), all);
   }
   auto db = open();
@@ -366,9 +366,9 @@ TEST_F(RocksDbStoreTest, TheLastEventOfAnAlertInABatchWinsWhateverTheBatchOrder)
   }
   // One record per case, as the engine hands them over.
   batch.cases.erase(batch.cases.begin() + 60, batch.cases.end());
-  const uint64_t keys_before = store.commit_totals().keys;
+  const uint64_t keys_before = store.commit_totals().keys();
   ASSERT_TRUE(store.commit(batch).ok());
-  EXPECT_LE(store.commit_totals().keys - keys_before, 60u + 60u + 2u);  // cases, alerts, timer count, checkpoint
+  EXPECT_LE(store.commit_totals().keys() - keys_before, 60u + 60u + 2u);  // cases, alerts, timer count, checkpoint
   size_t seen = 0;
   ASSERT_TRUE(store.for_each_alert([&](const AlertIndexEntry& e) {
     EXPECT_EQ(e.state, S::retracted) << e.alert_id;
