@@ -172,7 +172,7 @@ Status Pipeline::replay_record(const RawRecord& record, const PositionAfter* pos
   if (*event == nullptr) return ok_status();
   const Instant event_time = (*event)->time;
   if (auto s = apply(**event, record, false); !s.ok()) return s;
-  const size_t slice = position_after ? options_.batch_records : SIZE_MAX;
+  const size_t slice = position_after ? replay_timer_slice() : SIZE_MAX;
   for (;;) {
     auto more = advance(event_time, slice);
     if (!more.ok()) return more.error();

@@ -88,7 +88,7 @@ Result<ResumePlan> plan_resume(const std::vector<std::string>& stored) {
   return plan;
 }
 
-Status open_lanes(std::span<Pipeline* const> lanes, size_t batch_records, std::vector<std::string>& stored,
+Status open_lanes(std::span<Pipeline* const> lanes, std::vector<std::string>& stored,
                   ReplayResult& result) {
   stored.clear();
   for (Pipeline* lane : lanes) {
@@ -110,7 +110,7 @@ Status open_lanes(std::span<Pipeline* const> lanes, size_t batch_records, std::v
     // A crash between two slices of one record's timers left some due at the
     // committed clock: they fire first, at that clock, as they would have.
     for (;;) {
-      auto more = lanes[i]->advance(lanes[i]->engine().clock(), batch_records);
+      auto more = lanes[i]->advance(lanes[i]->engine().clock(), lanes[i]->replay_timer_slice());
       if (!more.ok()) return more.error();
       if (auto s = lanes[i]->maybe_commit(stored[i]); !s.ok()) return s;
       if (!*more) break;
@@ -122,9 +122,9 @@ Status open_lanes(std::span<Pipeline* const> lanes, size_t batch_records, std::v
 // Fires what is left at the final clock (a stage due exactly then too: no
 // event follows) and commits twice: the second removes what the first
 // delivered from the outbox.
-Status settle_lane(Pipeline& lane, Instant final_clock, const std::string& position, size_t batch) {
+Status settle_lane(Pipeline& lane, Instant final_clock, const std::string& position) {
   for (;;) {
-    auto more = lane.settle(final_clock, batch);
+    auto more = lane.settle(final_clock, lane.replay_timer_slice());
     if (!more.ok()) return more.error();
     if (auto s = lane.maybe_commit(position); !s.ok()) return s;
     if (!*more) break;
@@ -147,7 +147,7 @@ Result<ReplayResult> replay_one_lane(RecordSource& source, Pipeline& lane, const
     if (auto s = lane.maybe_commit(position); !s.ok()) return s.error();
   }
   result.final_clock = std::max(lane.engine().clock(), options.until.value_or(kMinInstant));
-  if (auto s = settle_lane(lane, result.final_clock, source.position(), options.batch_records); !s.ok()) {
+  if (auto s = settle_lane(lane, result.final_clock, source.position()); !s.ok()) {
     return s.error();
   }
   return result;
@@ -276,7 +276,7 @@ Result<ReplayResult> replay_lanes(RecordSource& source, std::span<Pipeline* cons
     std::vector<std::jthread> threads;
     for (size_t i = 0; i < count; ++i) {
       threads.emplace_back([&, i] {
-        settled[i] = settle_lane(*lanes[i], result.final_clock, position, options.batch_records);
+        settled[i] = settle_lane(*lanes[i], result.final_clock, position);
       });
     }
   }
@@ -293,7 +293,7 @@ Result<ReplayResult> replay_history(RecordSource& source, std::span<Pipeline* co
   if (lanes.empty()) return make_error("replay needs at least one partition");
   ReplayResult result;
   std::vector<std::string> stored;
-  if (auto s = open_lanes(lanes, options.batch_records, stored, result); !s.ok()) return s.error();
+  if (auto s = open_lanes(lanes, stored, result); !s.ok()) return s.error();
   auto plan = plan_resume(stored);
   if (!plan.ok()) return plan.error();
   if (options.restart_input) *plan = ResumePlan{"", 0, std::vector<uint64_t>(lanes.size(), 0)};

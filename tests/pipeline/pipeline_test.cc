@@ -314,11 +314,54 @@ TEST(Pipeline, ReplayCommitsWhenTheBatchsOutputReachesItsBound) {
   const auto bounded = run(2, bounded_store);
   EXPECT_EQ(bounded_store.commits(), 1u);
   EXPECT_EQ(bounded_store.load_checkpoint()->source_position, "after-3");
-  EXPECT_EQ(bounded->alerts.delivered.size(), 3u) << "committed, then delivered";
+  // Fired in slices of the bound: two committed, then delivered; the third
+  // waits in the next batch.
+  EXPECT_EQ(bounded->alerts.delivered.size(), 2u);
+  EXPECT_TRUE(bounded->pipeline.has_uncommitted_output());
   MemoryStateStore unbounded_store;
   const auto unbounded = run(SIZE_MAX, unbounded_store);
   EXPECT_EQ(unbounded_store.commits(), 0u) << "3 records of a batch of 1000";
   EXPECT_TRUE(unbounded->alerts.delivered.empty());
+}
+
+// A cohort of cases falling due at once fires in slices no longer than the
+// output bound, each committed before the next: no batch holds more alerts
+// than the bound however large batch_records is, and the alerts are those of
+// an unbounded run, in the same order.
+TEST(Pipeline, ReplayFiresACohortFallingDueTogetherInSlicesOfTheOutputBound) {
+  auto run = [](size_t max_batch_output, MemoryStateStore& store, std::vector<size_t>& alerts_per_commit) {
+    PipelineOptions options = Harness::options(1000, nullptr);
+    options.max_batch_output = max_batch_output;
+    auto h = std::make_unique<Harness>(store, options);
+    h->pipeline.set_delivery_observer([&alerts_per_commit](const std::vector<OutboxEntry>& delivered) {
+      alerts_per_commit.push_back(delivered.size());
+      return ok_status();
+    });
+    const Instant nine = *parse_rfc3339("2026-03-02T09:00:00.000+08:00");
+    for (int i = 0; i < 10; ++i) {  // ten cases dispatched at 09:00: stages due 09:24, 09:30 and 10:00
+      EXPECT_TRUE(h->pipeline.on_record_replay(dispatched("d" + std::to_string(i), "C-" + std::to_string(i), nine),
+                                               "after-" + std::to_string(i)).ok());
+    }
+    EXPECT_EQ(store.commits(), 0u);
+    EXPECT_TRUE(h->pipeline.on_record_replay(record(kLater), "after-later").ok());  // clock 10:00: 30 alerts
+    EXPECT_TRUE(h->pipeline.maybe_commit("end", true).ok());
+    return h;
+  };
+  MemoryStateStore bounded_store;
+  std::vector<size_t> bounded_commits;
+  const auto bounded = run(4, bounded_store, bounded_commits);
+  MemoryStateStore unbounded_store;
+  std::vector<size_t> unbounded_commits;
+  const auto unbounded = run(SIZE_MAX, unbounded_store, unbounded_commits);
+
+  ASSERT_EQ(unbounded->alerts.delivered.size(), 30u);
+  EXPECT_EQ(unbounded_commits, std::vector<size_t>{30}) << "one batch of 1000 records";
+  ASSERT_EQ(bounded->alerts.delivered.size(), 30u);
+  EXPECT_GE(bounded_commits.size(), 8u);
+  for (const size_t n : bounded_commits) EXPECT_LE(n, 4u) << "a batch past its output bound";
+  for (size_t i = 0; i < 30; ++i) {
+    EXPECT_EQ(bounded->alerts.delivered[i].payload, unbounded->alerts.delivered[i].payload) << i;
+  }
 }
 
 // Replay asks for the input position only when a commit needs it: building
