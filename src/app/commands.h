@@ -23,12 +23,12 @@ struct ReplayArgs {
   std::string roster_path;  // empty: the config's, else none
   // Replay commits less often than the live monitor (config batch_records,
   // 2000), which delivers alerts at each commit: a replay's batch only sets how
-  // much a killed run redoes. Up to 20,000 records per commit (fewer once 2,000
-  // alerts wait: PipelineOptions::max_batch_output) wrote 2.93 keys per record
-  // instead of 3.37 (a case's several events in one batch are one write) and
-  // took 0.85-0.9x the time of 2,000 side by side (docs/benchmarks.md); larger
-  // batches saved little more time for more memory.
-  size_t batch_records = 20000;
+  // much a killed run redoes and what it holds until its commit. A case's
+  // several events in one batch are one write, its timer one net change: up to
+  // 100,000 records per commit (fewer once 10,000 alerts wait, or the engine's
+  // cache is full) wrote 2.10 keys per record where 20,000 and 2,000 alerts
+  // wrote 2.58, in 0.88x the CPU, for 50-65 MiB more (docs/benchmarks.md, stop 24).
+  size_t batch_records = 100000;
   std::optional<std::string> retain_closed;  // overrides the config's (default 400d)
   bool quiet = false;
   bool exit_when_ready = false;  // open state, recover, report, exit (restart-time measurement)

@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--calendars", replay.calendar_paths, "Extra calendar files or folders");
   replay_cmd->add_option("--roster", replay.roster_path,
                          "Duty roster: name the people behind notify roles (default: the config's roster)");
-  replay_cmd->add_option("--batch", replay.batch_records, "Records per state commit (default 20000)")
+  replay_cmd->add_option("--batch", replay.batch_records, "Records per state commit (default 100000; fewer once 10000 alerts wait)")
       ->check(CLI::PositiveNumber);
   replay_cmd->add_option("--partitions", replay.partitions,
                          "Split the input by case id over N partitions, each on its own core (standing alerts are "
