@@ -127,8 +127,8 @@ int run_replay(const ReplayArgs& args) {
   pipeline_options.index_alerts = !args.state_dir.empty();
   // Output ends a batch too: alerts do not coalesce, each is held until the
   // commit. With timers fired in slices of this bound (Pipeline::
-  // replay_timer_slice), 10,000 kept the dense history's peak at 677 MiB,
-  // below the 715 MiB that 2,000 with unsliced timers reached.
+  // replay_timer_slice), 10,000 kept the dense history's peak at 662 MiB,
+  // below the 698 MiB that 2,000 with unsliced timers reached.
   pipeline_options.max_batch_output = 10000;
   pipeline_options.batch_records = args.batch_records;
   pipeline_options.max_record_bytes = max_record_bytes;

@@ -180,7 +180,7 @@ class Pipeline {
   // cohort of cases falling due together (a Monday 08:00 of a working
   // calendar) fired in slices of batch_records timers held up to that many
   // alerts and decoded cases before the commit its output bound asked for:
-  // on the dense history, peaks 100-145 MiB above the bounds (docs/benchmarks.md).
+  // on the dense history, peaks 100-140 MiB above the bounds (docs/benchmarks.md).
   size_t replay_timer_slice() const { return std::min(options_.batch_records, options_.max_batch_output); }
   // Delivered output whose removal from the outbox the next commit records.
   bool has_delivered_to_record() const { return !delivered_.empty(); }
