@@ -170,18 +170,19 @@ class Pipeline {
   size_t pending_deliveries() const { return undelivered_.size(); }
   bool has_uncommitted() const { return uncommitted_records_ > 0 || !outbox_.empty() || !held_.empty(); }
   bool has_uncommitted_output() const { return !outbox_.empty() || !held_.empty(); }
+  // The output records (alerts, dead letters) waiting at which a batch commits.
+  size_t output_bound() const { return std::min(options_.batch_records, options_.max_batch_output); }
   // Whether this batch must be committed now, before the records or barrier
   // the caller commits at: its output or its engine's cache reached their bound.
   bool batch_bounds_reached() const {
-    return outbox_.size() >= std::min(options_.batch_records, options_.max_batch_output) ||
-           engine_.cache_needs_flush();
+    return outbox_.size() >= output_bound() || engine_.cache_needs_flush();
   }
-  // How many timers replay fires between two looks at the batch's bounds. A
-  // cohort of cases falling due together (a Monday 08:00 of a working
-  // calendar) fired in slices of batch_records timers held up to that many
-  // alerts and decoded cases before the commit its output bound asked for:
-  // on the dense history, peaks 100-140 MiB above the bounds (docs/benchmarks.md).
-  size_t replay_timer_slice() const { return std::min(options_.batch_records, options_.max_batch_output); }
+  // How many timers replay fires between two looks at the batch's bounds: its
+  // output bound. A cohort of cases falling due together (a Monday 08:00 of a
+  // working calendar) fired in slices of batch_records timers held up to that
+  // many alerts and decoded cases before the commit the bound asked for: on
+  // the dense history, peaks 100-140 MiB above the bounds (docs/benchmarks.md).
+  size_t replay_timer_slice() const { return output_bound(); }
   // Delivered output whose removal from the outbox the next commit records.
   bool has_delivered_to_record() const { return !delivered_.empty(); }
   // Entries deliver_available() may still send before a commit records the
