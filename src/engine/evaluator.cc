@@ -19,26 +19,19 @@ class DeadlineEvaluator {
  public:
   DeadlineEvaluator(const DeadlineRule& rule, CaseEvaluation& out) : rule_(rule), out_(out) {}
 
-  void run(std::span<const CaseEvent> log) {
-    CaseAttributeViews attributes;
-    for (size_t group = 0; group < log.size();) {
-      size_t group_end = group;
-      while (group_end < log.size() && log[group_end].time == log[group].time) {
-        attributes.apply(log[group_end]);  // attributes at an instant include the whole instant
-        ++group_end;
-      }
-      if (group_end == group + 1) {
+  void run(std::span<const CaseEvent> log, std::span<const CaseEvaluation::InstantGroup> groups) {
+    for (const auto& group : groups) {
+      if (group.end == group.begin + 1) {
         // Alone at its instant (almost every event): no other event to order it against.
-        const int phase = phase_of(log[group]);
-        if (phase >= 0) on_event(log[group], phase, attributes);
+        const int phase = phase_of(log[group.begin]);
+        if (phase >= 0) on_event(log[group.begin], phase, group.attributes);
       } else {
         for (int phase = 0; phase <= 2; ++phase) {
-          for (size_t i = group; i < group_end; ++i) {
-            if (phase_of(log[i]) == phase) on_event(log[i], phase, attributes);
+          for (size_t i = group.begin; i < group.end; ++i) {
+            if (phase_of(log[i]) == phase) on_event(log[i], phase, group.attributes);
           }
         }
       }
-      group = group_end;
     }
     if (open_) finish_cycle(std::nullopt, EventId{});
   }
@@ -153,19 +146,14 @@ class DeadlineEvaluator {
   std::vector<RunningInterval> intervals_;
 };
 
-void evaluate_count(const CountRule& rule, std::span<const CaseEvent> log, CaseEvaluation& out) {
-  CaseAttributeViews attributes;
+void evaluate_count(const CountRule& rule, std::span<const CaseEvent> log,
+                    std::span<const CaseEvaluation::InstantGroup> groups, CaseEvaluation& out) {
   std::vector<Instant>& matching = out.spare.matching;
   matching.clear();
-  for (size_t group = 0; group < log.size();) {
-    size_t group_end = group;
-    while (group_end < log.size() && log[group_end].time == log[group].time) {
-      attributes.apply(log[group_end]);
-      ++group_end;
-    }
-    for (size_t i = group; i < group_end; ++i) {
+  for (const auto& group : groups) {
+    for (size_t i = group.begin; i < group.end; ++i) {
       const auto& e = log[i];
-      if (!rule.events.contains(e.type) || !rule.when.matches(attributes)) continue;
+      if (!rule.events.contains(e.type) || !rule.when.matches(group.attributes)) continue;
       matching.push_back(e.time);
       // Window inclusive: t - window <= t_i <= t.
       const auto first = std::lower_bound(matching.begin(), matching.end(), e.time - rule.window);
@@ -187,7 +175,19 @@ void evaluate_count(const CountRule& rule, std::span<const CaseEvent> log, CaseE
         return;  // fires once per case
       }
     }
-    group = group_end;
+  }
+}
+
+// Cuts the log into instants, folding the attributes as it goes: attributes
+// at an instant include the whole instant.
+void group_instants(std::span<const CaseEvent> log, std::vector<CaseEvaluation::InstantGroup>& groups) {
+  groups.clear();
+  CaseAttributeViews attributes;
+  for (size_t begin = 0; begin < log.size();) {
+    size_t end = begin;
+    while (end < log.size() && log[end].time == log[begin].time) attributes.apply(log[end++]);
+    groups.push_back({begin, end, attributes});
+    begin = end;
   }
 }
 
@@ -228,8 +228,10 @@ void evaluate_case_into(std::span<const CaseEvent> log, const RuleSet& rules, Ca
     out.cycles.reserve(rules.deadlines.size() + rules.counts.size());
     out.stages.reserve(stages);
   }
-  for (const auto& rule : rules.deadlines) DeadlineEvaluator(rule, out).run(log);
-  for (const auto& rule : rules.counts) evaluate_count(rule, log, out);
+  group_instants(log, out.spare.groups);
+  const std::span<const CaseEvaluation::InstantGroup> groups = out.spare.groups;
+  for (const auto& rule : rules.deadlines) DeadlineEvaluator(rule, out).run(log, groups);
+  for (const auto& rule : rules.counts) evaluate_count(rule, log, groups, out);
 }
 
 CaseAttributeViews attribute_views_at(std::span<const CaseEvent> log, Instant at) {

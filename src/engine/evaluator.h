@@ -62,11 +62,21 @@ struct CaseEvaluation {
   const StageResult* find(const RuleId& rule, int cycle, std::string_view stage) const;
   const CycleResult* find_cycle(const RuleId& rule, int cycle) const;
 
+  // The log's events of one instant, [begin, end), with the case attributes
+  // as they stand at that instant (its events included).
+  struct InstantGroup {
+    size_t begin = 0;
+    size_t end = 0;
+    CaseAttributeViews attributes;
+  };
   // Memory of an earlier evaluation, for evaluate_case_into to fill again.
   // Not part of the result.
   struct Spare {
     std::vector<std::vector<RunningInterval>> running;
     std::vector<Instant> matching;  // a count rule's matching event times
+    // The log cut into instants once per evaluation, for every rule to walk:
+    // folding the attributes per rule was five folds of each event.
+    std::vector<InstantGroup> groups;
   };
   Spare spare;
 };

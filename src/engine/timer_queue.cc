@@ -18,11 +18,9 @@ void TimerQueue::schedule(const TimerKey& key) {
     head_.insert(key);
     return;
   }
-  auto it = overlay_.find(key);
-  if (it != overlay_.end() && !it->second) {
+  // One hash lookup whichever way it goes: every event moves a case's timer.
+  if (auto [it, added] = overlay_.try_emplace(key, true); !added && !it->second) {
     overlay_.erase(it);  // deleted and re-added in the same batch: the committed key stands
-  } else {
-    overlay_[key] = true;
   }
   if (key.due <= horizon_) {
     head_.insert(key);
@@ -35,11 +33,8 @@ void TimerQueue::cancel(const TimerKey& key) {
     head_.erase(key);
     return;
   }
-  auto it = overlay_.find(key);
-  if (it != overlay_.end() && it->second) {
+  if (auto [it, added] = overlay_.try_emplace(key, false); !added && it->second) {
     overlay_.erase(it);  // added and removed in the same batch: never reaches the store
-  } else {
-    overlay_[key] = false;
   }
   if (key.due <= horizon_) head_.erase(key);
 }

@@ -94,16 +94,17 @@ void tally_cycle(const CycleOutcome& outcome, Deltas& deltas, std::string& name)
     deltas[name] += sign;
     return;
   }
+  // A closed cycle's three names differ only in their kind byte and the
+  // bucket's suffix (encode_tally_key_into), so the rule and department are
+  // encoded once for all three: this runs for every cycle that closes.
   key.breached = cycle.breached;
   key.kind = TallyKey::Kind::closed_cycles;
   encode_tally_key_into(name, key);
   deltas[name] += sign;
-  key.kind = TallyKey::Kind::closed_elapsed;
-  encode_tally_key_into(name, key);
+  name[0] = static_cast<char>(TallyKey::Kind::closed_elapsed);
   deltas[name] += sign * cycle.elapsed.count();
-  key.kind = TallyKey::Kind::closed_bucket;
-  key.bucket = cycle_elapsed_bucket(cycle.elapsed);
-  encode_tally_key_into(name, key);
+  name[0] = static_cast<char>(TallyKey::Kind::closed_bucket);
+  codec::put_varint(name, cycle_elapsed_bucket(cycle.elapsed));
   deltas[name] += sign;
 }
 
