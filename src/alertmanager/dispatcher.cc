@@ -1,6 +1,7 @@
 #include "alertmanager/dispatcher.h"
 
 #include <algorithm>
+#include <span>
 
 namespace slawatch {
 
@@ -93,15 +94,22 @@ void AlertmanagerDispatcher::backoff(Instant now) {
 // group_wait ago (a stage that fell due during a backlog), and its inhibitor
 // learns of alerts on its own goroutine: a warning posted with its breach
 // could be notified before the breach silences it. So each case cycle's most
-// advanced stage (latest due) goes in the first post, the next in a second
-// post after it, and so on: an inhibiting stage is known before its targets.
+// advanced stage (latest due) goes in the first round, the next in a second
+// round, and so on: an inhibiting stage is known before its targets. A round
+// posted right after the one before still lost that race on a loaded machine
+// (the inhibitor had not yet read the first post), so run_due posts only the
+// first round and the others a settling delay later (inhibitor_settle).
 std::vector<std::vector<std::string>> AlertmanagerDispatcher::inhibitors_first(const std::vector<std::string>& batch) const {
   std::unordered_map<std::string_view, std::vector<const std::string*>> by_cycle;  // case/rule/cycle -> ids
+  std::vector<std::vector<std::string>> rounds(1);
   for (const auto& id : batch) {
+    if (active_.at(id).alert.kind != AlertKind::fired) {
+      rounds[0].push_back(id);  // an ended alert silences nothing and is silenced by nothing
+      continue;
+    }
     const auto slash = id.rfind('/');
     by_cycle[std::string_view(id).substr(0, slash == std::string::npos ? id.size() : slash)].push_back(&id);
   }
-  std::vector<std::vector<std::string>> rounds;
   for (auto& [cycle, ids] : by_cycle) {
     // Stable: stages due together keep the schedule's order.
     std::stable_sort(ids.begin(), ids.end(), [&](const std::string* a, const std::string* b) {
@@ -137,7 +145,12 @@ size_t AlertmanagerDispatcher::run_due() {
     }
     for (const auto& id : expired) forget(id);
     if (batch.empty()) break;
-    for (const auto& round : inhibitors_first(batch)) {
+    const auto rounds = inhibitors_first(batch);
+    for (size_t later = 1; later < rounds.size(); ++later) {
+      for (const auto& id : rounds[later]) schedule(active_.at(id), id, now + inhibitor_settle());
+    }
+    for (const auto& round : std::span(rounds).first(1)) {
+      if (round.empty()) continue;
       nlohmann::json body = nlohmann::json::array();
       for (const auto& id : round) append_alertmanager_alerts(active_.at(id).alert, now, mapping_, body);
       const PostResult result = client_.post(body.dump());

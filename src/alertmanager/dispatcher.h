@@ -9,9 +9,10 @@
 //   changes nothing but sends it again. The set is bounded (`max_active`):
 //   a new alert beyond it is dropped and counted.
 // - run_due(): posts everything due at the clock's now in batches of
-//   `batch`, each batch in rounds of posts, every case cycle's latest-due
-//   stage first (Alertmanager's inhibitor must know a breach before the
-//   warning it silences arrives); on a retryable failure it stops and waits (exponential backoff
+//   `batch`, every case cycle's latest-due stage first and the stages it
+//   inhibits a settling delay later (Alertmanager's inhibitor must know a
+//   breach before the warning it silences arrives; inhibitor_settle); on a
+//   retryable failure it stops and waits (exponential backoff
 //   with jitter) with the alerts still due; a rejected payload (4xx) is
 //   counted as dropped and the alerts wait for their next resend.
 //
@@ -77,7 +78,13 @@ class AlertmanagerDispatcher {
   };
 
   void schedule(Entry& entry, const std::string& id, Instant at);
-  // `batch` split into posts, each case cycle's latest-due stage first (see run_due).
+  // How long a stage waits after the stage that inhibits it was posted: ample
+  // for Alertmanager's inhibitor to read that post, and well inside the lease
+  // of an alert already there (4 x resend).
+  Duration inhibitor_settle() const { return std::min<Duration>(std::chrono::seconds{1}, options_.resend / 4); }
+  // `batch` split into rounds: each case cycle's latest-due firing stage and
+  // every ended alert in the first, the cycle's earlier stages in later ones
+  // (see run_due).
   std::vector<std::vector<std::string>> inhibitors_first(const std::vector<std::string>& batch) const;
   void forget(const std::string& id);
   void backoff(Instant now);

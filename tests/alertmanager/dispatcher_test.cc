@@ -26,6 +26,7 @@ namespace {
 using namespace slawatch::testing;
 using std::chrono::minutes;
 using std::chrono::seconds;
+using std::chrono::milliseconds;
 
 double metric(prometheus::Registry& registry, const std::string& name,
               const std::map<std::string, std::string>& labels = {}) {
@@ -253,7 +254,6 @@ TEST_F(DispatcherTest, EachCaseCyclesLatestStageIsPostedBeforeTheStagesItInhibit
   dispatcher.accept(stage("E-1", "warning", "2026-03-02T09:48:00Z"));
   dispatcher.accept(stage("E-1", "breach", "2026-03-02T09:54:00Z"));
   dispatcher.accept(stage("R-1", "breach", "2026-03-02T09:00:00Z"));
-  EXPECT_EQ(dispatcher.run_due(), 6u);
   auto stages = [&](size_t post) {
     std::vector<std::string> out;
     for (const auto& a : client.posts[post]) {
@@ -261,15 +261,29 @@ TEST_F(DispatcherTest, EachCaseCyclesLatestStageIsPostedBeforeTheStagesItInhibit
     }
     return out;
   };
-  ASSERT_EQ(client.posts.size(), 3u);
+  // Each round a settling delay (a second here) after the one before, so
+  // Alertmanager's inhibitor has read a breach before its warning arrives.
+  EXPECT_EQ(dispatcher.run_due(), 3u);
+  ASSERT_EQ(client.posts.size(), 1u);
   EXPECT_EQ(stages(0), (std::vector<std::string>{"E-1/breach", "R-1/breach", "W-1/escalated"}));
+  EXPECT_EQ(dispatcher.next_due(), clock.now() + seconds{1});
+  clock.advance(seconds{1});
+  EXPECT_EQ(dispatcher.run_due(), 2u);
+  ASSERT_EQ(client.posts.size(), 2u);
   EXPECT_EQ(stages(1), (std::vector<std::string>{"E-1/warning", "W-1/breach"}));
+  clock.advance(seconds{1});
+  EXPECT_EQ(dispatcher.run_due(), 1u);
+  ASSERT_EQ(client.posts.size(), 3u);
   EXPECT_EQ(stages(2), (std::vector<std::string>{"W-1/warning"}));
-  // Resends after that: the same order again.
-  clock.advance(minutes{1});
-  EXPECT_EQ(dispatcher.run_due(), 6u);
+  // Resends after that: the same order and the same spacing again.
+  clock.advance(minutes{1} - seconds{2});
+  EXPECT_EQ(dispatcher.run_due(), 3u);
+  for (int second = 0; second < 2; ++second) {
+    clock.advance(seconds{1});
+    dispatcher.run_due();
+  }
   ASSERT_EQ(client.posts.size(), 6u);
-  EXPECT_EQ(stages(3), stages(0));
+  for (size_t post = 0; post < 3; ++post) EXPECT_EQ(stages(post + 3), stages(post));
 }
 
 TEST_F(DispatcherTest, FullActiveSetDropsNewAlertsAndCountsThem) {
@@ -416,12 +430,46 @@ TEST(AlertmanagerTeeSink, AlertsDeliveredTogetherArePostedBreachFirst) {
   ASSERT_TRUE(tee.flush().ok());
   EXPECT_EQ(sender.queued(), 2u);
   sender.pump();
+  // A post right after the breach's could still beat Alertmanager's inhibitor
+  // to it: the warning waits a settling delay (at most a second).
+  ASSERT_EQ(client.posts.size(), 1u);
+  h.clock.advance(milliseconds{999});
+  sender.pump();
+  ASSERT_EQ(client.posts.size(), 1u);
+  h.clock.advance(milliseconds{1});
+  sender.pump();
   ASSERT_EQ(client.posts.size(), 2u);
   for (size_t post = 0; post < 2; ++post) {
     std::set<std::string> stages;
     for (const auto& posted : client.posts[post]) stages.insert(posted["labels"]["stage"].get<std::string>());
     EXPECT_EQ(stages, (std::set<std::string>{post == 0 ? "breach" : "warning"}));
   }
+}
+
+TEST(AlertmanagerTeeSink, EndedStagesOfACycleArePostedTogetherAtOnce) {
+  // Resolved and retracted alerts silence nothing: no settling delay between them.
+  TeeHarness h;
+  auto [tee, sender, inner, client] = std::tie(h.tee, h.sender, h.inner, h.client);
+  Alert warning = fired_alert("C-1", "warning");
+  warning.due_at = at("2026-03-02T09:54:00Z");
+  Alert breach = fired_alert("C-1", "breach");
+  ASSERT_TRUE(tee.write(OutboundRecord{1, "C-1", encode_alert_cloudevent(warning, "/s"), nullptr}).ok());
+  ASSERT_TRUE(tee.write(OutboundRecord{2, "C-1", encode_alert_cloudevent(breach, "/s"), nullptr}).ok());
+  ASSERT_TRUE(tee.flush().ok());
+  sender.pump();
+  h.clock.advance(seconds{1});
+  sender.pump();
+  ASSERT_EQ(client.posts.size(), 2u);
+  warning.kind = AlertKind::retracted;
+  breach.kind = AlertKind::retracted;
+  ASSERT_TRUE(tee.write(OutboundRecord{3, "C-1", encode_alert_cloudevent(warning, "/s"), nullptr}).ok());
+  ASSERT_TRUE(tee.write(OutboundRecord{4, "C-1", encode_alert_cloudevent(breach, "/s"), nullptr}).ok());
+  ASSERT_TRUE(tee.flush().ok());
+  sender.pump();
+  ASSERT_EQ(client.posts.size(), 3u);
+  std::set<std::string> stages;
+  for (const auto& posted : client.posts[2]) stages.insert(posted["labels"]["stage"].get<std::string>());
+  EXPECT_EQ(stages, (std::set<std::string>{"breach", "warning"}));
 }
 
 TEST(AlertmanagerTeeSink, HandsOverAlertsOnlyOnceTheInnerSinkFlushed) {
