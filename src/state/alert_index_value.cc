@@ -81,12 +81,15 @@ std::optional<IndexedAlert> read_compact(codec::Reader& in) {
 }  // namespace
 
 std::string encode_alert_index_value(const IndexedAlert& indexed) {
-  const Alert& a = indexed.alert;
+  return encode_alert_index_value(indexed.alert, indexed.source);
+}
+
+std::string encode_alert_index_value(const Alert& a, std::string_view source) {
   std::string out;
   out.reserve(160);
   out.push_back(static_cast<char>(kCompactFormat));
   out.push_back(static_cast<char>(a.kind));
-  codec::put_string(out, indexed.source);
+  codec::put_string(out, source);
   codec::put_string(out, a.case_id.str());
   codec::put_string(out, a.rule.str());
   codec::put_signed(out, a.cycle);
@@ -130,6 +133,14 @@ std::optional<AlertIndexEntry::State> alert_index_state(std::string_view value) 
   }
   if (format > static_cast<uint8_t>(AlertIndexEntry::State::retracted)) return std::nullopt;
   return static_cast<AlertIndexEntry::State>(format);
+}
+
+std::optional<std::string> alert_cloudevent_of(std::string_view value) {
+  if (value.empty() || static_cast<uint8_t>(value[0]) != kCompactFormat) return std::nullopt;
+  codec::Reader in(value.substr(1));
+  auto indexed = read_compact(in);
+  if (!indexed) return std::nullopt;
+  return encode_alert_cloudevent(indexed->alert, indexed->source);
 }
 
 Result<AlertIndexEntry> decode_alert_index_entry(std::string_view alert_id, std::string_view value) {

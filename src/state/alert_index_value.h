@@ -17,6 +17,13 @@
 namespace slawatch {
 
 std::string encode_alert_index_value(const IndexedAlert& indexed);
+// The same for an alert and the source it is delivered with, without copying them.
+std::string encode_alert_index_value(const Alert& alert, std::string_view source);
+
+// The CloudEvent of a compact value, rendered as it was delivered (the
+// outbox keeps undelivered alerts in this form too, OutboxEntry::compact_alert);
+// nullopt for a value of another format or a corrupt one.
+std::optional<std::string> alert_cloudevent_of(std::string_view value);
 
 // The state of a stored value of either format, without decoding the rest
 // (listings filter on it before they decode); nullopt when it has none.

@@ -28,6 +28,10 @@ uint64_t get_u64_be(std::string_view in) {
   return v;
 }
 
+// An outbox value starts with its channel (OutboxEntry::Channel), or with
+// this tag for an alert kept in its compact form (alert_index_value.h).
+constexpr uint8_t kCompactAlertOutboxTag = 0x10;
+
 // An outbox entry's key: the partition prefix, then the sequence number big-endian.
 std::string outbox_key(std::string_view prefix, uint64_t seq) {
   std::string key(prefix);
@@ -312,6 +316,15 @@ Result<std::vector<OutboxEntry>> RocksDbStateStore::load_outbox() {
       RecordHeader& header = entry.headers.emplace_back();
       good = in.string(header.name) && in.string(header.value);
     }
+    if (good && channel == kCompactAlertOutboxTag) {
+      auto payload = alert_cloudevent_of(entry.payload);
+      good = payload.has_value();
+      if (good) {
+        entry.compact_alert = std::move(entry.payload);
+        entry.payload = std::move(*payload);
+        channel = static_cast<uint8_t>(OutboxEntry::Channel::alerts);
+      }
+    }
     if (!good) return make_error("corrupt outbox entry " + std::to_string(entry.seq));
     entry.channel = static_cast<OutboxEntry::Channel>(channel);
     out.push_back(std::move(entry));
@@ -453,10 +466,13 @@ Status RocksDbStateStore::commit(StateBatch& batch) {
   for (const auto& key : batch.timer_puts) wb.Put(database_->timers(), timer_key(key), rocksdb::Slice());
   retire_outbox(batch.outbox_deletes, wb);
   for (const auto& entry : batch.outbox_puts) {
+    // An alert with its compact form keeps that, not its CloudEvent
+    // (OutboxEntry::compact_alert): load_outbox renders the same bytes.
+    const bool compact = entry.channel == OutboxEntry::Channel::alerts && !entry.compact_alert.empty();
     std::string v;
-    v.push_back(static_cast<char>(entry.channel));
+    v.push_back(static_cast<char>(compact ? kCompactAlertOutboxTag : static_cast<uint8_t>(entry.channel)));
     codec::put_string(v, entry.key);
-    codec::put_string(v, entry.payload);
+    codec::put_string(v, compact ? entry.compact_alert : entry.payload);
     codec::put_varint(v, entry.headers.size());
     for (const auto& header : entry.headers) {
       codec::put_string(v, header.name);

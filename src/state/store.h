@@ -40,6 +40,12 @@ struct OutboxEntry {
   std::string key;      // record key (case id), may be empty
   std::string payload;  // exact bytes to deliver
   RecordHeaders headers;
+  // An alert's fields in the alert index's compact encoding (~150 bytes,
+  // state/alert_index_value.h), or empty. A store may keep this instead of
+  // the payload (its CloudEvent, ~650 bytes) and render the payload from it
+  // when it loads the outbox: every alert goes through the write-ahead log
+  // and the memtable once in the outbox, so its bytes are paid per alert.
+  std::string compact_alert;
   bool operator==(const OutboxEntry&) const = default;
 };
 

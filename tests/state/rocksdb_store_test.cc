@@ -83,6 +83,50 @@ TEST_F(RocksDbStoreTest, CommitSurvivesReopen) {
   EXPECT_EQ(checkpoint->next_outbox_seq, 8u);
 }
 
+// An alert waits in the outbox in its compact form (a fifth of its
+// CloudEvent's bytes through the WAL and memtable), and comes back as the
+// exact CloudEvent it was, for each kind; other entries keep their payload.
+TEST_F(RocksDbStoreTest, OutboxKeepsAlertsCompactAndLoadsTheirExactCloudEvents) {
+  std::vector<OutboxEntry> written;
+  uint64_t seq = 1;
+  for (const auto state : {AlertIndexEntry::State::firing, AlertIndexEntry::State::resolved,
+                           AlertIndexEntry::State::retracted}) {
+    IndexedAlert indexed = testing::indexed_alert("C-1/first-response/1/breach", state, "water");
+    written.push_back(OutboxEntry{seq++, OutboxEntry::Channel::alerts, "C-1",
+                                  encode_alert_cloudevent(indexed.alert, indexed.source), {},
+                                  encode_alert_index_value(indexed.alert, indexed.source)});
+  }
+  written.push_back(OutboxEntry{seq++, OutboxEntry::Channel::dead_letter, "C-2", "{not json", {{"r", "bad"}}});
+  written.push_back(OutboxEntry{seq++, OutboxEntry::Channel::alerts, "C-3", "an alert without its compact form", {}});
+  {
+    auto db = open();
+    RocksDbStateStore store(db, 0);
+    StateBatch batch;
+    batch.outbox_puts = written;
+    ASSERT_TRUE(store.commit(batch).ok());
+    uint64_t payload_bytes = 0;
+    for (const auto& entry : written) payload_bytes += entry.payload.size();
+    EXPECT_LT(store.commit_totals().bytes, payload_bytes) << "the alerts' CloudEvents were written whole";
+  }
+  auto db = open();
+  RocksDbStateStore store(db, 0);
+  auto loaded = store.load_outbox();
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(*loaded, written);
+
+  // A compact value that does not decode is a corrupt entry, not a wrong alert.
+  std::string value(1, '\x10');
+  codec::put_string(value, "C-9");
+  codec::put_string(value, "\x10garbage");
+  codec::put_varint(value, 0);
+  std::string key(2, '\0');  // partition 0's prefix
+  for (int i = 7; i >= 0; --i) key.push_back(static_cast<char>((uint64_t{99} >> (8 * i)) & 0xff));
+  ASSERT_TRUE(db->db()->Put(rocksdb::WriteOptions(), db->outbox(), key, value).ok());
+  auto corrupt = store.load_outbox();
+  ASSERT_FALSE(corrupt.ok());
+  EXPECT_NE(corrupt.error().message.find("corrupt outbox entry 99"), std::string::npos) << corrupt.error().message;
+}
+
 // Keys per record is the figure a change of format or batch is judged by
 // (replay prints it): every put and delete counts, the meta keys a commit
 // keeps (checkpoint, timer count, tallies) included.
