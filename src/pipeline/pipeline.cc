@@ -224,7 +224,8 @@ void Pipeline::emit_one(Alert& alert) {
   tally_alert(alert, tallies_, tally_name_);
   outbox_.push_back(OutboxEntry{next_outbox_seq_++, OutboxEntry::Channel::alerts, std::string(alert.case_id.str()),
                                 encode_alert_cloudevent(alert, options_.alert_source), {},
-                                encode_alert_index_value(alert, options_.alert_source)});
+                                store_.keeps_compact_alerts() ? encode_alert_index_value(alert, options_.alert_source)
+                                                              : std::string{}});
   // Last: the index takes the alert itself (the store keeps its fields, not
   // the ~650 bytes of its CloudEvent).
   if (options_.index_alerts) alert_index_.push_back(IndexedAlert{std::move(alert), options_.alert_source});

@@ -85,6 +85,7 @@ class RocksDbStateStore final : public StateStore {
   Result<std::optional<std::string>> load_case(const CaseId& id) override;
   Result<std::vector<TimerKey>> scan_timers(Instant after, size_t limit) override;
   Result<std::vector<OutboxEntry>> load_outbox() override;
+  bool keeps_compact_alerts() const override { return true; }
   Result<Checkpoint> load_checkpoint() override;
   Result<uint64_t> pending_timers() override;
   Result<Tallies> tallies() override;

@@ -172,6 +172,9 @@ class StateStore {
   // as it was, for the caller to retry.
   virtual Status commit(StateBatch& batch) = 0;
   virtual CommitTotals commit_totals() const = 0;
+  // Whether this store keeps an outbox alert in its compact form
+  // (OutboxEntry::compact_alert): the pipeline encodes it only then.
+  virtual bool keeps_compact_alerts() const { return false; }
   // Whether the last commit is held by whatever a next owner of this state
   // would restore from (the changelog, state/changelog.h), so its output may
   // leave: output delivered ahead of that would be delivered again after a
