@@ -30,6 +30,10 @@
 namespace slawatch {
 namespace {
 
+// How long a stop or a revocation goes on delivering a partition's output
+// before leaving the rest in its outbox for the next owner.
+constexpr Duration kHandOverGiveUp = std::chrono::seconds(10);
+
 EngineOptions engine_options(const Config& config) {
   return EngineOptions{.grace = config.grace, .retain_closed = config.retain_closed};
 }
@@ -224,23 +228,17 @@ class KafkaMonitor final : public PartitionListener {
     owned_.remove(static_cast<uint16_t>(partition));  // its stored cases are stale from now on
     AssignedPartition& assigned = *it->second;
     // Rebalance callbacks run inside poll, between two runs of the workers: no worker drives this lane now.
-    if (auto committed = assigned.lane->commit(true, steady_); !committed.ok()) {
-      log_.error("partition {}: commit on revocation failed: {}", partition, committed.error().message);
+    // Delivered a window at a time, each recorded before the next leaves, so
+    // the next owner repeats at most one batch whenever this is cut short.
+    LiveLane* lane = assigned.lane.get();
+    auto left = loops_[assigned.worker]->drain(std::span<LiveLane* const>(&lane, 1), kHandOverGiveUp);
+    if (!left.ok()) {
+      log_.error("partition {}: handing over on revocation failed: {}", partition, left.error().message);
+    } else if (*left > 0) {
+      log_.warn("partition {}: revoked with {} undelivered output record(s) (kept in the outbox for its next owner)",
+                partition, *left);
     }
-    for (Pipeline* pipeline : assigned.lane->pipelines()) {
-      if (auto s = pipeline->deliver_pending(); !s.ok()) {
-        log_.warn("partition {}: revoked with undelivered output (kept in the outbox): {}", partition,
-                  s.error().message);
-      }
-    }
-    if (handover_ != nullptr) {
-      // Records the deliveries just made, so the next owner does not repeat them.
-      if (auto committed = assigned.lane->commit(true, steady_); !committed.ok()) {
-        log_.warn("partition {}: recording deliveries on revocation failed: {}", partition,
-                  committed.error().message);
-      }
-      handover_->release(assigned.store);
-    }
+    if (handover_ != nullptr) handover_->release(assigned.store);
     log_.info("partition {} revoked after offset {}", partition, assigned.position());
     lane_workers_.release(partition);
     partitions_.erase(it);
@@ -463,7 +461,7 @@ class KafkaMonitor final : public PartitionListener {
     log_.info("stopping: committing state and delivering output");
     std::vector<LiveLane*> lanes;
     for (auto& [partition, assigned] : partitions_) lanes.push_back(assigned->lane.get());
-    auto left = loops_.front()->drain(lanes, std::chrono::seconds(10));
+    auto left = loops_.front()->drain(lanes, kHandOverGiveUp);
     if (!left.ok()) return left.error();
     if (*left > 0) log_.warn("{} record(s) stay in the outboxes for the next start", *left);
     tell_kafka_offsets(source, true);

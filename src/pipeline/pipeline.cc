@@ -371,17 +371,29 @@ Result<RepairReport> Pipeline::reload_rules(std::shared_ptr<const RuleSet> rules
   return report;
 }
 
+Status Pipeline::deliver_available() {
+  if (auto delivered = deliver_within_window(AwaitAcknowledgement::no); !delivered.ok()) return delivered.error();
+  return ok_status();
+}
+
+Result<size_t> Pipeline::deliver_window() { return deliver_within_window(AwaitAcknowledgement::yes); }
+
 // Two limits make a handover repeat at most one batch of output (issue 14):
 // nothing leaves before the commit that produced it is in the changelog (a
 // next owner would produce it again from the input), and no more than
 // batch_records entries are out (in flight, acknowledged, or recorded by a
 // commit the changelog does not hold yet) at a time (a next owner would find
 // them pending and send them again). Only the last commit can be missing
-// from the changelog, so only its entries (the tail) wait.
-Status Pipeline::deliver_available() {
-  if (undelivered_.empty()) return ok_status();
+// from the changelog, so only its entries (the tail) wait. A revocation or
+// a shutdown delivers through the same window (deliver_window), committing
+// between windows: it can be cut off at any point too (a kill, a give-up),
+// and a bulk send of a long outbox whose flush ran out of time recorded
+// none of it, so the next owner sent all of it again.
+Result<size_t> Pipeline::deliver_within_window(AwaitAcknowledgement await) {
+  const bool wait = await == AwaitAcknowledgement::yes;
+  if (undelivered_.empty()) return size_t{0};
   if (unreplicated_tail_ > 0 || unreplicated_deletions_ > 0) {
-    auto replicated = store_.last_commit_replicated(false);
+    auto replicated = store_.last_commit_replicated(wait);
     if (!replicated.ok()) {
       ++counters_.delivery_failures;
       return replicated.error();
@@ -390,7 +402,7 @@ Status Pipeline::deliver_available() {
   }
   const size_t ready = undelivered_.size() - std::min(unreplicated_tail_, undelivered_.size());
   const size_t sendable = std::min(ready, delivery_window());
-  if (sendable == 0) return ok_status();  // asked again at the next call
+  if (sendable == 0) return size_t{0};  // asked again at the next call
   std::vector<uint64_t> written_alerts;
   std::vector<uint64_t> written_dead;
   Status status = ok_status();
@@ -403,14 +415,23 @@ Status Pipeline::deliver_available() {
     (is_alert ? written_alerts : written_dead).push_back(entry.seq);
   }
   std::vector<uint64_t> acknowledged;
-  if (!written_alerts.empty()) {
-    if (auto s = alert_sink_.collect_acknowledged(written_alerts, acknowledged); !s.ok() && status.ok()) status = s;
-  }
-  if (!written_dead.empty()) {
-    if (auto s = dead_letter_sink_.collect_acknowledged(written_dead, acknowledged); !s.ok() && status.ok()) {
-      status = s;
+  auto collect = [&](RecordSink& sink, const std::vector<uint64_t>& written) {
+    if (written.empty()) return;
+    // A flush that succeeds vouches for everything written; one that runs out
+    // of time leaves the acknowledged ones to collect like a non-blocking call.
+    if (wait) {
+      auto flushed = sink.flush();
+      if (flushed.ok()) {
+        acknowledged.insert(acknowledged.end(), written.begin(), written.end());
+        return;
+      }
+      if (status.ok()) status = flushed;
     }
-  }
+    if (auto s = sink.collect_acknowledged(written, acknowledged); !s.ok() && status.ok()) status = s;
+  };
+  collect(alert_sink_, written_alerts);
+  collect(dead_letter_sink_, written_dead);
+  size_t delivered = 0;
   if (!acknowledged.empty()) {
     std::sort(acknowledged.begin(), acknowledged.end());
     auto is_acknowledged = [&](const OutboxEntry& entry) {
@@ -424,14 +445,17 @@ Status Pipeline::deliver_available() {
     }
     // A failed observer (the audit log) keeps the group pending: it is sent and observed again.
     if (observed.ok()) {
-      std::erase_if(undelivered_, is_acknowledged);
+      delivered = std::erase_if(undelivered_, is_acknowledged);
       delivered_.insert(delivered_.end(), acknowledged.begin(), acknowledged.end());
     } else if (status.ok()) {
       status = observed;
     }
   }
-  if (!status.ok()) ++counters_.delivery_failures;
-  return status;
+  if (!status.ok()) {
+    ++counters_.delivery_failures;
+    return status.error();
+  }
+  return delivered;
 }
 
 }  // namespace slawatch

@@ -167,6 +167,13 @@ class Pipeline {
   // the store's replica holds the last commit, and at most delivery_window()
   // entries (see pipeline.cc).
   Status deliver_available();
+  // deliver_available's blocking form, for a lane being handed over or
+  // stopped: waits for the store's replica to hold the last commit, sends at
+  // most delivery_window() entries and waits for the sinks to acknowledge
+  // them (what they did not acknowledge in time stays pending). Returns how
+  // many were delivered; the caller commits to record them before asking for
+  // the next window, so whenever it stops at most one batch is out unrecorded.
+  Result<size_t> deliver_window();
   size_t pending_deliveries() const { return undelivered_.size(); }
   bool has_uncommitted() const { return uncommitted_records_ > 0 || !outbox_.empty() || !held_.empty(); }
   bool has_uncommitted_output() const { return !outbox_.empty() || !held_.empty(); }
@@ -272,6 +279,10 @@ class Pipeline {
   EventObserver event_observer_;
   RejectObserver reject_observer_;
   DeliveryObserver delivery_observer_;
+
+  enum class AwaitAcknowledgement { no, yes };
+  // The body of deliver_available and deliver_window.
+  Result<size_t> deliver_within_window(AwaitAcknowledgement await);
 };
 
 }  // namespace slawatch

@@ -113,14 +113,17 @@ Result<size_t> MonitorLoop::drain(std::span<LiveLane* const> lanes, Duration giv
   size_t left = 0;
   for (LiveLane* lane : lanes) {
     for (Pipeline* pipeline : lane->pipelines()) {
-      for (int attempt = 0; attempt < kMaxAttempts && pipeline->pending_deliveries() > 0 &&
-                            steady_.elapsed() < deadline;
-           ++attempt) {
-        if (pipeline->deliver_pending().ok()) break;
+      // One delivery window at a time, each recorded by a commit before the
+      // next leaves: cut off anywhere (a kill, the deadline), this leaves at
+      // most one batch delivered but unrecorded, all a next owner repeats.
+      int failures = 0;
+      while (pipeline->pending_deliveries() > 0 && failures < kMaxAttempts && steady_.elapsed() < deadline) {
+        auto delivered = pipeline->deliver_window();
+        if (!delivered.ok() || *delivered == 0) ++failures;
+        if (!pipeline->has_delivered_to_record()) continue;
+        if (auto s = pipeline->commit_if_due(lane->position(), true); !s.ok()) return s.error();
       }
       left += pipeline->pending_deliveries();
-      // Record the removal of what was delivered, so a restart does not send it again.
-      if (auto s = pipeline->commit_if_due(lane->position(), true); !s.ok()) return s.error();
     }
   }
   return left;

@@ -58,9 +58,11 @@ class MonitorLoop {
 
   // Fires what is due, commits what is due, delivers what is committed.
   Result<StepReport> step(std::span<LiveLane* const> lanes);
-  // Commits everything, delivers for up to `give_up` (the caller's steady time
-  // budget), and records the delivered entries' removal. Returns the lanes'
-  // deliveries still pending (kept in their outboxes for the next start).
+  // Commits everything, then delivers for up to `give_up` (the caller's
+  // steady time budget) one delivery window at a time, each recorded by a
+  // commit before the next leaves (Pipeline::deliver_window). Returns the
+  // lanes' deliveries still pending (kept in their outboxes for the next
+  // start). For a stop and for a revoked partition alike.
   Result<size_t> drain(std::span<LiveLane* const> lanes, Duration give_up);
 
   bool delivery_stuck() const { return stuck_; }

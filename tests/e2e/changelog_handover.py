@@ -159,15 +159,18 @@ def check_redeliveries(s, moved, what):
     _, raw = s.alert_records()
     alerts = [json.loads(record["payload"]) for record in raw]
     last, repeats, reworded = {}, 0, 0
-    for alert in alerts:
+    by_partition = {}
+    for alert, record in zip(alerts, raw):
         previous = last.get(alert["data"]["alert_id"])
         if previous is not None and previous["id"] == alert["id"]:
             repeats += 1
+            by_partition[record.get("partition")] = by_partition.get(record.get("partition"), 0) + 1
             check(meaning(previous) == meaning(alert),
                   f"{what}: CloudEvent {alert['id']} delivered twice with different meanings")
             reworded += previous != alert
         last[alert["data"]["alert_id"]] = alert
     bound = max(1, moved) * BATCH_RECORDS
+    print(f"{what}: alert events delivered again by partition of the alerts topic: {sorted(by_partition.items())}")
     check(repeats <= bound, f"{what}: {repeats} alert events delivered again, more than one batch ({BATCH_RECORDS}) "
                             f"for each of {moved} moved partition(s)")
     if reworded:

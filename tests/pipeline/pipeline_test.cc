@@ -580,6 +580,32 @@ TEST(Pipeline, AtMostOneBatchIsOutBeforeACommitRecordsItsDelivery) {
   EXPECT_EQ(pipeline.pending_deliveries(), 0u);
 }
 
+// A stop or a revocation hands output over with deliver_window: it waits for
+// the replica and for acknowledgements, keeps to one batch, and what a flush
+// that ran out of time saw acknowledged is delivered (the rest stays pending).
+TEST(Pipeline, DeliverWindowWaitsForTheReplicaButKeepsToOneBatch) {
+  GatedHarness<AsyncSink> h(2);  // 3 alerts, batches of 2; AsyncSink's flush never succeeds
+  auto [store, alerts, pipeline] = std::tie(h.store, h.alerts, h.pipeline);
+  ASSERT_TRUE(pipeline.commit_if_due("3", true).ok());
+  ASSERT_FALSE(store.replicated);
+  EXPECT_FALSE(pipeline.deliver_window().ok()) << "nothing acknowledged in time";
+  EXPECT_TRUE(store.replicated) << "it waited for the changelog";
+  EXPECT_EQ(alerts.sent.size(), 2u) << "one batch";
+  EXPECT_EQ(pipeline.pending_deliveries(), 3u);
+
+  alerts.in_flight[alerts.sent[0]] = AsyncSink::State::acked;
+  EXPECT_FALSE(pipeline.deliver_window().ok()) << "the second still waits";
+  EXPECT_EQ(alerts.sent.size(), 2u) << "in flight: not sent twice";
+  EXPECT_EQ(pipeline.pending_deliveries(), 2u) << "the acknowledged one is delivered";
+  ASSERT_TRUE(pipeline.has_delivered_to_record());
+
+  ASSERT_TRUE(pipeline.commit_if_due("3", true).ok());
+  alerts.in_flight[alerts.sent[1]] = AsyncSink::State::acked;
+  EXPECT_FALSE(pipeline.deliver_window().ok());
+  EXPECT_EQ(alerts.sent.size(), 3u) << "the window reopened once the changelog held the recording commit";
+  EXPECT_EQ(pipeline.pending_deliveries(), 1u);
+}
+
 // Only the last commit can be missing from the changelog (a store with a
 // replica waits for the previous one before committing), so only its output
 // waits: earlier commits' output keeps flowing while commits follow each other.

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <functional>
+
 #include "../engine/engine_fixture.h"
 #include "../pipeline/records.h"
 
@@ -32,10 +35,39 @@ class SwitchableSink final : public RecordSink {
   size_t written = 0;
 };
 
+// Takes records until `refuse_after` of them, then refuses; after each write
+// asks `unrecorded` how many of those taken a next owner would send again.
+class CountingSink final : public RecordSink {
+ public:
+  Status write(const OutboundRecord& record) override {
+    if (taken.size() >= refuse_after) return make_error("broker unreachable");
+    taken.push_back(record.seq);
+    if (unrecorded) most_unrecorded = std::max(most_unrecorded, unrecorded(taken));
+    return ok_status();
+  }
+  Status flush() override { return taken.size() >= refuse_after ? make_error("broker unreachable") : ok_status(); }
+  size_t refuse_after = SIZE_MAX;
+  std::vector<uint64_t> taken;
+  std::function<size_t(const std::vector<uint64_t>&)> unrecorded;
+  size_t most_unrecorded = 0;
+};
+
+// How many of `taken` the store's outbox still holds: a next owner sends them again.
+size_t taken_but_unrecorded(StateStore& store, const std::vector<uint64_t>& taken) {
+  auto outbox = store.load_outbox();
+  EXPECT_TRUE(outbox.ok());
+  size_t n = 0;
+  if (outbox.ok()) {
+    for (const OutboxEntry& entry : *outbox) n += std::count(taken.begin(), taken.end(), entry.seq);
+  }
+  return n;
+}
+
+template <class Sink = SwitchableSink>
 struct Harness {
-  explicit Harness(MonitorPolicy policy = {})
+  explicit Harness(MonitorPolicy policy = {}, PipelineOptions options = {})
       : engine(testing::first_response_within(minutes{30}, "v30"), store, EngineOptions{}),
-        pipeline(engine, store, alerts, dead, PipelineOptions{}),
+        pipeline(engine, store, alerts, dead, options),
         lane(pipeline, nullptr, nullptr, ""),
         loop(policy, wall, steady, [this](const std::string& w) { warnings.push_back(w); }, nullptr) {
     EXPECT_TRUE(engine.open().ok());
@@ -51,7 +83,7 @@ struct Harness {
   uint64_t commits() const { return pipeline.counters().commits; }
 
   MemoryStateStore store;
-  SwitchableSink alerts;
+  Sink alerts;
   NullSink dead;
   Engine engine;
   Pipeline pipeline;
@@ -63,7 +95,7 @@ struct Harness {
 };
 
 TEST(MonitorLoop, NothingChangedNothingIsCommitted) {
-  Harness h;
+  Harness<> h;
   for (int i = 0; i < 50; ++i) {
     h.steady.advance(milliseconds{200});
     h.step();
@@ -72,7 +104,7 @@ TEST(MonitorLoop, NothingChangedNothingIsCommitted) {
 }
 
 TEST(MonitorLoop, RecordsAloneAreCommittedEvery200Milliseconds) {
-  Harness h;
+  Harness<> h;
   ASSERT_TRUE(h.lane.apply(dispatched("d1", "c1", kT0), "1").ok());
   h.steady.advance(milliseconds{199});
   h.step();
@@ -87,7 +119,7 @@ TEST(MonitorLoop, RecordsAloneAreCommittedEvery200Milliseconds) {
 }
 
 TEST(MonitorLoop, AlertsAreCommittedAndDeliveredWithin20Milliseconds) {
-  Harness h;
+  Harness<> h;
   ASSERT_TRUE(h.lane.apply(dispatched("d1", "c1", kT0), "1").ok());
   h.steady.advance(milliseconds{200});
   h.step();  // the dispatch committed
@@ -109,7 +141,7 @@ TEST(MonitorLoop, AlertsAreCommittedAndDeliveredWithin20Milliseconds) {
 TEST(MonitorLoop, FiringIsBoundedPerSecondSoABacklogDrainsAtAMeasuredRate) {
   MonitorPolicy policy;
   policy.max_timers_per_second = 10;
-  Harness h(policy);
+  Harness<> h(policy);
   for (int i = 0; i < 25; ++i) {
     ASSERT_TRUE(h.lane.apply(dispatched("d" + std::to_string(i), "c" + std::to_string(i), kT0), "1").ok());
   }
@@ -125,7 +157,7 @@ TEST(MonitorLoop, FiringIsBoundedPerSecondSoABacklogDrainsAtAMeasuredRate) {
 }
 
 TEST(MonitorLoop, ALaneBehindFiresOnItsEventTimeWatermark) {
-  Harness h;
+  Harness<> h;
   h.lane.set_caught_up(false);
   ASSERT_TRUE(h.lane.apply(dispatched("d1", "c1", kT0), "1").ok());
   ASSERT_TRUE(h.lane.apply(dispatched("d2", "c2", kT0 + minutes{24}), "2").ok());
@@ -141,7 +173,7 @@ TEST(MonitorLoop, ALaneBehindFiresOnItsEventTimeWatermark) {
 }
 
 TEST(MonitorLoop, RefusedDeliveryBacksOffAndWarnsWhenStuck) {
-  Harness h;
+  Harness<> h;
   ASSERT_TRUE(h.lane.apply(dispatched("d1", "c1", kT0), "1").ok());
   h.wall.set(kT0 + minutes{24});
   h.alerts.refusing = true;
@@ -176,7 +208,7 @@ TEST(MonitorLoop, RefusedDeliveryBacksOffAndWarnsWhenStuck) {
 }
 
 TEST(MonitorLoop, DrainCommitsDeliversAndRecordsTheDelivery) {
-  Harness h;
+  Harness<> h;
   ASSERT_TRUE(h.lane.apply(dispatched("d1", "c1", kT0), "7").ok());
   h.wall.set(kT0 + minutes{24});
   h.steady.advance(seconds{1});
@@ -189,6 +221,45 @@ TEST(MonitorLoop, DrainCommitsDeliversAndRecordsTheDelivery) {
   EXPECT_EQ(h.alerts.written, 1u);
   EXPECT_TRUE(h.store.load_outbox().value().empty());  // a restart sends nothing again
   EXPECT_EQ(h.store.load_checkpoint().value().source_position, "7");
+}
+
+// Eight cases' first-response warnings fired (80 % of 30 min), then drained.
+Result<size_t> drain_eight_warnings(Harness<CountingSink>& h) {
+  for (int i = 0; i < 8; ++i) {
+    const std::string n = std::to_string(i);
+    EXPECT_TRUE(h.lane.apply(dispatched("d" + n, "c" + n, kT0), std::to_string(i + 1)).ok());
+  }
+  h.wall.set(kT0 + minutes{24});
+  EXPECT_EQ(h.lane.fire(h.wall.now(), LaneClockPolicy{}, 100, 100).value(), 8u);
+  LiveLane* lanes[] = {&h.lane};
+  return h.loop.drain(lanes, seconds{10});
+}
+
+// Taken by a stop or a revocation, a long outbox leaves one delivery window
+// (batch_records) at a time, each recorded by a commit before the next: cut
+// off anywhere, at most one batch was delivered without a commit saying so,
+// and only that is what a next owner (or a restart) sends again.
+TEST(MonitorLoop, DrainHandsALongOutboxOverOneBatchAtATime) {
+  Harness<CountingSink> h({}, PipelineOptions{.batch_records = 3});
+  h.alerts.unrecorded = [&h](const std::vector<uint64_t>& taken) { return taken_but_unrecorded(h.store, taken); };
+  auto left = drain_eight_warnings(h);
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(*left, 0u);
+  EXPECT_EQ(h.alerts.taken.size(), 8u);
+  EXPECT_LE(h.alerts.most_unrecorded, 3u) << "more than one batch out before a commit recorded it";
+  EXPECT_TRUE(h.store.load_outbox().value().empty());
+}
+
+TEST(MonitorLoop, ADrainCutOffLeavesAtMostOneBatchDeliveredButUnrecorded) {
+  Harness<CountingSink> h({}, PipelineOptions{.batch_records = 3});
+  h.alerts.refuse_after = 5;  // the broker goes away inside the second window
+  auto left = drain_eight_warnings(h);
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(*left, 5u) << "the first window delivered and recorded; the second refused in its flush";
+  const size_t sent_again = taken_but_unrecorded(h.store, h.alerts.taken);
+  EXPECT_EQ(h.alerts.taken.size(), 5u);
+  EXPECT_EQ(sent_again, 2u);
+  EXPECT_LE(sent_again, 3u);
 }
 
 }  // namespace
