@@ -222,13 +222,16 @@ void Pipeline::emit_one(Alert& alert) {
   }
   if (alert_observer_) alert_observer_(alert);
   tally_alert(alert, tallies_, tally_name_);
+  std::string compact =
+      store_.keeps_compact_alerts() ? encode_alert_index_value(alert, options_.alert_source) : std::string{};
   outbox_.push_back(OutboxEntry{next_outbox_seq_++, OutboxEntry::Channel::alerts, std::string(alert.case_id.str()),
-                                encode_alert_cloudevent(alert, options_.alert_source), {},
-                                store_.keeps_compact_alerts() ? encode_alert_index_value(alert, options_.alert_source)
-                                                              : std::string{}});
+                                encode_alert_cloudevent(alert, options_.alert_source), {}, compact});
   // Last: the index takes the alert itself (the store keeps its fields, not
-  // the ~650 bytes of its CloudEvent).
-  if (options_.index_alerts) alert_index_.push_back(IndexedAlert{std::move(alert), options_.alert_source});
+  // the ~650 bytes of its CloudEvent), and the compact form when made: the
+  // index's value is the same bytes.
+  if (options_.index_alerts) {
+    alert_index_.push_back(IndexedAlert{std::move(alert), options_.alert_source, std::move(compact)});
+  }
 }
 
 Status Pipeline::maybe_commit(const std::string& source_position, bool force) {

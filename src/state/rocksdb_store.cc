@@ -485,7 +485,11 @@ Status RocksDbStateStore::commit(StateBatch& batch) {
     const bool superseded = i + 1 < alert_order.size() &&
                             batch.alert_index[alert_order[i + 1]].alert.alert_id == indexed.alert.alert_id;
     if (superseded) continue;
-    wb.Put(database_->alerts(), prefix_ + indexed.alert.alert_id, encode_alert_index_value(indexed));
+    if (!indexed.encoded.empty()) {
+      wb.Put(database_->alerts(), prefix_ + indexed.alert.alert_id, indexed.encoded);
+    } else {
+      wb.Put(database_->alerts(), prefix_ + indexed.alert.alert_id, encode_alert_index_value(indexed));
+    }
   }
   if (batch.checkpoint) {
     std::string v;

@@ -77,6 +77,9 @@ std::string_view to_string(AlertIndexEntry::State state);
 struct IndexedAlert {
   Alert alert;
   std::string source;  // the CloudEvents source it was delivered with
+  // encode_alert_index_value(alert, source) when the writer already made it
+  // (the outbox's compact form, OutboxEntry::compact_alert); else empty.
+  std::string encoded;
 };
 
 // Named signed counts kept with the state and changed only by commits, so

@@ -371,6 +371,16 @@ TEST_F(RocksDbStoreTest, TalliesAddUpAcrossCommitsAndReopenAndVanishAtZero) {
   EXPECT_EQ(RocksDbStateStore(reopened, 1).tallies().value(), (Tallies{{"sum", 1800000}}));
 }
 
+// The partition's alert index as for_each_alert visits it.
+std::vector<AlertIndexEntry> alert_index_of(RocksDbStateStore& store) {
+  std::vector<AlertIndexEntry> seen;
+  EXPECT_TRUE(store.for_each_alert([&](const AlertIndexEntry& e) {
+    seen.push_back(e);
+    return true;
+  }).ok());
+  return seen;
+}
+
 TEST_F(RocksDbStoreTest, ForEachAlertVisitsThisPartitionsLatestAlertEventsInIdOrder) {
   auto db = open();
   RocksDbStateStore store(db, 4);
@@ -383,14 +393,30 @@ TEST_F(RocksDbStoreTest, ForEachAlertVisitsThisPartitionsLatestAlertEventsInIdOr
   ASSERT_TRUE(store.commit(batch).ok());
   batch.alert_index = {testing::indexed_alert("C-9/r/1/breach", S::firing, "x")};
   ASSERT_TRUE(other.commit(batch).ok());
-  std::vector<AlertIndexEntry> seen;
-  ASSERT_TRUE(store.for_each_alert([&](const AlertIndexEntry& e) {
-    seen.push_back(e);
-    return true;
-  }).ok());
+  const std::vector<AlertIndexEntry> seen = alert_index_of(store);
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[0], testing::read_back(c1_resolved, S::resolved));
   EXPECT_EQ(seen[1], testing::read_back(c2, S::firing));
+}
+
+// The pipeline hands over the value it already encoded for the outbox
+// (IndexedAlert::encoded): the store writes those bytes, not its own encoding
+// (here they say "resolved, sewers" to tell them apart; the pipeline's are the same).
+TEST_F(RocksDbStoreTest, AnAlertIndexValueEncodedByTheWriterIsStoredAsGiven) {
+  auto db = open();
+  RocksDbStateStore store(db, 0);
+  using S = AlertIndexEntry::State;
+  IndexedAlert given = testing::indexed_alert("C-1/r/1/breach", S::firing, "water");
+  const IndexedAlert said = testing::indexed_alert("C-1/r/1/breach", S::resolved, "sewers");
+  given.encoded = encode_alert_index_value(said.alert, said.source);
+  const IndexedAlert encoded_here = testing::indexed_alert("C-2/r/1/breach", S::resolved, "roads");
+  StateBatch batch;
+  batch.alert_index = {given, encoded_here};
+  ASSERT_TRUE(store.commit(batch).ok());
+  const std::vector<AlertIndexEntry> seen = alert_index_of(store);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], testing::read_back(said, S::resolved));
+  EXPECT_EQ(seen[1], testing::read_back(encoded_here, S::resolved));
 }
 
 // The store writes a batch in key order (cheaper memtable inserts); of
