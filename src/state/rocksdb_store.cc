@@ -316,6 +316,10 @@ Result<std::vector<OutboxEntry>> RocksDbStateStore::load_outbox() {
       RecordHeader& header = entry.headers.emplace_back();
       good = in.string(header.name) && in.string(header.value);
     }
+    // A channel byte of neither kind is damage: guessing would send the payload to the wrong topic.
+    good = good && (channel == kCompactAlertOutboxTag ||
+                    channel == static_cast<uint8_t>(OutboxEntry::Channel::alerts) ||
+                    channel == static_cast<uint8_t>(OutboxEntry::Channel::dead_letter));
     if (good && channel == kCompactAlertOutboxTag) {
       auto payload = alert_cloudevent_of(entry.payload);
       good = payload.has_value();

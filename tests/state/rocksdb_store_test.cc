@@ -125,6 +125,16 @@ TEST_F(RocksDbStoreTest, OutboxKeepsAlertsCompactAndLoadsTheirExactCloudEvents) 
   auto corrupt = store.load_outbox();
   ASSERT_FALSE(corrupt.ok());
   EXPECT_NE(corrupt.error().message.find("corrupt outbox entry 99"), std::string::npos) << corrupt.error().message;
+
+  // So is a channel byte of neither kind: its payload would go to the wrong topic.
+  value = std::string(1, '\x07');
+  codec::put_string(value, "C-9");
+  codec::put_string(value, "{}");
+  codec::put_varint(value, 0);
+  ASSERT_TRUE(db->db()->Put(rocksdb::WriteOptions(), db->outbox(), key, value).ok());
+  auto unknown = store.load_outbox();
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("corrupt outbox entry 99"), std::string::npos) << unknown.error().message;
 }
 
 // Keys per record is the figure a change of format or batch is judged by
