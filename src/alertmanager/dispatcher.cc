@@ -149,40 +149,39 @@ size_t AlertmanagerDispatcher::run_due() {
     for (size_t later = 1; later < rounds.size(); ++later) {
       for (const auto& id : rounds[later]) schedule(active_.at(id), id, now + inhibitor_settle());
     }
-    for (const auto& round : std::span(rounds).first(1)) {
-      if (round.empty()) continue;
-      nlohmann::json body = nlohmann::json::array();
-      for (const auto& id : round) append_alertmanager_alerts(active_.at(id).alert, now, mapping_, body);
-      const PostResult result = client_.post(body.dump());
-      if (result.outcome == PostResult::Outcome::retry) {
-        probe_.failed(result.reason);
-        backoff(now);
-        if (failures_ == 1 && log_) log_("alertmanager: " + result.message + "; retrying with backoff");
-        report_active();
-        return accepted;
+    const auto& round = rounds.front();  // the later rounds were put off above
+    if (round.empty()) continue;
+    nlohmann::json body = nlohmann::json::array();
+    for (const auto& id : round) append_alertmanager_alerts(active_.at(id).alert, now, mapping_, body);
+    const PostResult result = client_.post(body.dump());
+    if (result.outcome == PostResult::Outcome::retry) {
+      probe_.failed(result.reason);
+      backoff(now);
+      if (failures_ == 1 && log_) log_("alertmanager: " + result.message + "; retrying with backoff");
+      report_active();
+      return accepted;
+    }
+    if (result.accepted()) {
+      probe_.sent(body.size());
+      accepted += body.size();
+      if (failures_ > 0 && log_) {
+        log_("alertmanager: delivering again after " + std::to_string(failures_) + " failed attempt(s)");
       }
-      if (result.accepted()) {
-        probe_.sent(body.size());
-        accepted += body.size();
-        if (failures_ > 0 && log_) {
-          log_("alertmanager: delivering again after " + std::to_string(failures_) + " failed attempt(s)");
-        }
-        failures_ = 0;
+      failures_ = 0;
+    } else {
+      if (log_) log_("alertmanager: rejected " + std::to_string(round.size()) + " alert(s): " + result.message);
+      // Sending the same payload again would be refused again; the alerts
+      // wait for their next resend (a firing one may be fine by then).
+      probe_.failed(result.reason);
+      probe_.dropped("rejected", round.size());
+    }
+    for (const auto& id : round) {
+      Entry& entry = active_.at(id);
+      const Instant next = now + options_.resend;
+      if (entry.alert.kind != AlertKind::fired && next >= entry.forget_at) {
+        forget(id);
       } else {
-        if (log_) log_("alertmanager: rejected " + std::to_string(round.size()) + " alert(s): " + result.message);
-        // Sending the same payload again would be refused again; the alerts
-        // wait for their next resend (a firing one may be fine by then).
-        probe_.failed(result.reason);
-        probe_.dropped("rejected", round.size());
-      }
-      for (const auto& id : round) {
-        Entry& entry = active_.at(id);
-        const Instant next = now + options_.resend;
-        if (entry.alert.kind != AlertKind::fired && next >= entry.forget_at) {
-          forget(id);
-        } else {
-          schedule(entry, id, next);
-        }
+        schedule(entry, id, next);
       }
     }
   }
