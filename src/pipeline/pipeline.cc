@@ -422,7 +422,9 @@ Result<size_t> Pipeline::deliver_within_window(AwaitAcknowledgement await) {
     if (written.empty()) return;
     // A flush that succeeds vouches for everything written; one that runs out
     // of time leaves the acknowledged ones to collect like a non-blocking call.
-    if (wait) {
+    // Not after a refused write: records in flight behind the refused one are
+    // not in `written`, and a flush would settle them without their being counted.
+    if (wait && status.ok()) {
       auto flushed = sink.flush();
       if (flushed.ok()) {
         acknowledged.insert(acknowledged.end(), written.begin(), written.end());
