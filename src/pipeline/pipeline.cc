@@ -430,7 +430,7 @@ Result<size_t> Pipeline::deliver_within_window(AwaitAcknowledgement await) {
         acknowledged.insert(acknowledged.end(), written.begin(), written.end());
         return;
       }
-      if (status.ok()) status = flushed;
+      status = flushed;
     }
     if (auto s = sink.collect_acknowledged(written, acknowledged); !s.ok() && status.ok()) status = s;
   };
